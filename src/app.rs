@@ -1,0 +1,195 @@
+//! Start-up in two steps: `build` (open the store, load rules, bind; may fail) and `spawn`
+//! (start the tasks; cannot fail).
+
+use crate::channels::webhook::{HttpSink, JsonlSink};
+use crate::clock::Clock;
+use crate::config::{Config, SinkConfig};
+use crate::domain::{self, AccountId, Channel, Profile};
+use crate::engine::Engine;
+use crate::http::{self, AppState};
+use crate::outbox::{Outbox, Sink};
+use crate::rules::{self, RuleBook};
+use crate::shutdown::{self, Trigger};
+use crate::store::Store;
+use anyhow::Context;
+use std::collections::{HashMap, HashSet};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use tokio::sync::Notify;
+use tokio::task::JoinHandle;
+
+/// Everything start-up prepared, not yet running.
+pub struct App {
+    listener: TcpListener,
+    engine: Engine,
+    state: AppState,
+    outbox: Outbox,
+}
+
+/// A running daemon: its address, a way to stop it, and its tasks to wait for.
+pub struct Running {
+    pub addr: SocketAddr,
+    trigger: Trigger,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+/// Loads every account's rules; also what `baton check` runs.
+pub fn load_accounts(config: &Config) -> Result<Vec<domain::Account>, rules::RulesErrors> {
+    let mut books: HashMap<PathBuf, Arc<RuleBook>> = HashMap::new();
+    let mut accounts = Vec::new();
+    for acc in &config.accounts {
+        let book = match books.get(&acc.rules_dir) {
+            Some(b) => b.clone(),
+            None => {
+                let b = Arc::new(rules::load_dir(&acc.rules_dir)?);
+                books.insert(acc.rules_dir.clone(), b.clone());
+                b
+            }
+        };
+        let spec = &book.bot.profile;
+        let bot = Profile {
+            id: spec.id.clone().unwrap_or_else(|| format!("{}-bot", acc.id)),
+            name: spec.name.clone(),
+            avatar: spec.avatar.clone(),
+        };
+        accounts.push(domain::Account {
+            id: AccountId(acc.id.clone()),
+            name: acc.name.clone(),
+            bot,
+            rules: book,
+        });
+    }
+    Ok(accounts)
+}
+
+impl App {
+    pub async fn build(config: Config) -> anyhow::Result<App> {
+        // Compiling a large RegexSet takes ~100 ms and opening sled reads the disk: neither
+        // belongs on a runtime thread.
+        let cfg = config.clone();
+        let (accounts, store) = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+            let accounts = load_accounts(&cfg).map_err(|e| anyhow::anyhow!("{e}"))?;
+            std::fs::create_dir_all(&cfg.data_dir)
+                .with_context(|| format!("creating {}", cfg.data_dir.display()))?;
+            let store = Store::open(&cfg.data_dir, cfg.cache_bytes)
+                .with_context(|| format!("opening the store in {}", cfg.data_dir.display()))?;
+            Ok((accounts, store))
+        })
+        .await??;
+        let account_ids: HashSet<String> = accounts.iter().map(|a| a.id.0.clone()).collect();
+        let ready = Arc::new(Notify::new());
+        let (engine, handle) =
+            Engine::build(store.clone(), accounts, ready.clone(), Clock::system())?;
+        let sink: Arc<dyn Sink> = match &config.webhook.sink {
+            SinkConfig::Jsonl { path } => Arc::new(
+                JsonlSink::open(path.as_deref())
+                    .await
+                    .context("opening the outbound jsonl file")?,
+            ),
+            SinkConfig::Http { url, timeout } => Arc::new(HttpSink::new(url.clone(), *timeout)?),
+        };
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .with_context(|| format!("binding {}", config.listen))?;
+        Ok(App {
+            listener,
+            engine,
+            state: AppState {
+                engine: handle,
+                accounts: Arc::new(account_ids),
+                webhook_secret: config.webhook.secret.as_deref().map(Arc::from),
+                admin_token: config.admin_token.as_deref().map(Arc::from),
+                ready: Arc::new(AtomicBool::new(false)),
+            },
+            outbox: Outbox {
+                store,
+                channel: Channel::Webhook,
+                sink,
+                ready,
+            },
+        })
+    }
+
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    pub fn spawn(self) -> Running {
+        let (trigger, shutdown) = shutdown::channel();
+        let addr = self
+            .listener
+            .local_addr()
+            .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)));
+        let ready = self.state.ready.clone();
+        let router = http::router(self.state);
+        let mut stop = shutdown.clone();
+        let server = tokio::spawn(async move {
+            let serve = axum::serve(self.listener, router)
+                .with_graceful_shutdown(async move { stop.wait().await });
+            if let Err(e) = serve.await {
+                tracing::error!(error = %e, "http server failed");
+            }
+        });
+        let engine = tokio::spawn(self.engine.run());
+        let outbox = tokio::spawn(self.outbox.run(shutdown));
+        ready.store(true, Ordering::Release);
+        let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Ready]);
+        tracing::info!(%addr, "baton is listening");
+        Running {
+            addr,
+            trigger,
+            tasks: vec![server, engine, outbox],
+        }
+    }
+}
+
+impl Running {
+    pub fn trigger(&self) -> Trigger {
+        self.trigger.clone()
+    }
+
+    /// Asks every task to stop and waits until they have (the store is closed after this).
+    pub async fn stop(self) {
+        self.trigger.trigger();
+        self.wait().await;
+    }
+
+    /// Waits for the daemon to stop; the HTTP server stops first, so the engine drains last.
+    pub async fn wait(self) {
+        for t in self.tasks {
+            let _ = t.await;
+        }
+    }
+}
+
+/// Used by `main`: stops on SIGINT or SIGTERM.
+pub async fn run_until_signal(config: Config) -> anyhow::Result<()> {
+    let running = App::build(config).await?.spawn();
+    let trigger = running.trigger();
+    tokio::spawn(async move {
+        wait_for_signal().await;
+        tracing::info!("stopping");
+        let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Stopping]);
+        trigger.trigger();
+    });
+    running.wait().await;
+    Ok(())
+}
+
+async fn wait_for_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    match signal(SignalKind::terminate()) {
+        Ok(mut term) => {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+        }
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}

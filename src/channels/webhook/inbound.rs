@@ -1,0 +1,138 @@
+//! Decodes a generic inbound message: a pure function of the body.
+
+use crate::domain::{AccountId, Channel, CustomerId, EventId};
+use crate::engine::Inbound;
+use serde::Deserialize;
+
+/// Limits that keep ids usable as store keys and texts sendable on every platform.
+const MAX_ID: usize = 256;
+const MAX_TEXT_CHARS: usize = 10_000;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WebhookError {
+    #[error("{0}")]
+    Malformed(String),
+    #[error("missing x-baton-signature header")]
+    MissingSignature,
+    #[error("signature does not match the body")]
+    BadSignature,
+}
+
+#[derive(Deserialize)]
+struct Body {
+    id: String,
+    account: String,
+    customer: CustomerBody,
+    #[serde(default)]
+    text: String,
+    #[serde(default)]
+    payload: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct CustomerBody {
+    id: String,
+    #[serde(default)]
+    name: Option<String>,
+}
+
+fn check_id(field: &str, v: &str) -> Result<(), WebhookError> {
+    if v.is_empty() || v.len() > MAX_ID || v.contains('\0') {
+        return Err(WebhookError::Malformed(format!(
+            "{field} must be 1-{MAX_ID} bytes without NUL"
+        )));
+    }
+    Ok(())
+}
+
+/// Parses and checks a body; nothing about the daemon's state is consulted here.
+pub fn parse(body: &[u8]) -> Result<Inbound, WebhookError> {
+    let b: Body = serde_json::from_slice(body)
+        .map_err(|e| WebhookError::Malformed(format!("invalid message: {e}")))?;
+    check_id("id", &b.id)?;
+    check_id("account", &b.account)?;
+    check_id("customer.id", &b.customer.id)?;
+    if b.text.chars().count() > MAX_TEXT_CHARS {
+        return Err(WebhookError::Malformed(format!(
+            "text is longer than {MAX_TEXT_CHARS} characters"
+        )));
+    }
+    let payload = b.payload.filter(|p| !p.is_empty());
+    if b.text.trim().is_empty() && payload.is_none() {
+        return Err(WebhookError::Malformed(
+            "a message needs a text or a payload".into(),
+        ));
+    }
+    let name = b
+        .customer
+        .name
+        .map(|n| n.trim().chars().take(100).collect::<String>())
+        .filter(|n| !n.is_empty());
+    Ok(Inbound {
+        event: EventId(b.id),
+        account: AccountId(b.account),
+        channel: Channel::Webhook,
+        customer: CustomerId(b.customer.id),
+        name,
+        text: b.text,
+        payload,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn good_and_bad_bodies() {
+        let ok = parse(
+            br#"{"id":"e1","account":"acme","customer":{"id":"u1","name":" Jo "},"text":"hi"}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            (ok.event.0.as_str(), ok.name.as_deref(), ok.text.as_str()),
+            ("e1", Some("Jo"), "hi")
+        );
+        let payload_only =
+            parse(br#"{"id":"e2","account":"acme","customer":{"id":"u1"},"payload":"escalate"}"#)
+                .unwrap();
+        assert_eq!(payload_only.payload.as_deref(), Some("escalate"));
+        let long = format!(
+            r#"{{"id":"e","account":"a","customer":{{"id":"u"}},"text":"{}"}}"#,
+            "x".repeat(10_001)
+        );
+        let cases: Vec<(&[u8], &str)> = vec![
+            (b"{", "invalid message"),
+            (b"[]", "invalid message"),
+            (
+                br#"{"account":"a","customer":{"id":"u"},"text":"t"}"#,
+                "missing field `id`",
+            ),
+            (
+                br#"{"id":"","account":"a","customer":{"id":"u"},"text":"t"}"#,
+                "id must be",
+            ),
+            (
+                br#"{"id":"e","account":"a","customer":{"id":"u\u0000"},"text":"t"}"#,
+                "customer.id must be",
+            ),
+            (
+                br#"{"id":"e","account":"a","customer":{"id":"u"},"text":"  "}"#,
+                "needs a text or a payload",
+            ),
+            (
+                br#"{"id":"e","account":"a","customer":{"id":"u"},"text":5}"#,
+                "invalid type",
+            ),
+            (long.as_bytes(), "longer than 10000"),
+        ];
+        for (body, want) in cases {
+            let err = parse(body).unwrap_err().to_string();
+            assert!(
+                err.contains(want),
+                "{}: {err}",
+                String::from_utf8_lossy(body)
+            );
+        }
+    }
+}

@@ -1,0 +1,270 @@
+//! `baton.toml`: parsed by a pure function so tests never touch the process environment.
+//!
+//! Relative paths are resolved against the config file's directory. Secrets can come from the
+//! environment instead of the file: `BATON_ADMIN_TOKEN`, `BATON_WEBHOOK_SECRET`; `BATON_LISTEN`
+//! and `BATON_DATA_DIR` override the address and the data directory.
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use toml::Spanned;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    pub cache_bytes: u64,
+    /// Bearer token for the admin API; without one the admin API answers 401 to everyone.
+    pub admin_token: Option<String>,
+    pub accounts: Vec<AccountConfig>,
+    pub webhook: WebhookConfig,
+}
+
+#[derive(Debug, Clone)]
+pub struct AccountConfig {
+    pub id: String,
+    pub name: String,
+    pub rules_dir: PathBuf,
+}
+
+#[derive(Debug, Clone)]
+pub struct WebhookConfig {
+    /// Shared secret for `x-baton-signature`; when set, unsigned requests are refused.
+    pub secret: Option<String>,
+    pub sink: SinkConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SinkConfig {
+    /// Append one JSON line per message to a file, or to stdout when `path` is None.
+    Jsonl { path: Option<PathBuf> },
+    /// POST each message as JSON to a URL.
+    Http { url: String, timeout: Duration },
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{file}:{line}:{col}: {message}")]
+    At {
+        file: PathBuf,
+        line: usize,
+        col: usize,
+        message: String,
+    },
+    #[error("{file}: {message}")]
+    File { file: PathBuf, message: String },
+    #[error("{var}: {message}")]
+    Env { var: &'static str, message: String },
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Raw {
+    listen: Option<Spanned<String>>,
+    data_dir: Option<String>,
+    rules_dir: Option<String>,
+    #[serde(default)]
+    store: RawStore,
+    #[serde(default)]
+    admin: RawAdmin,
+    #[serde(default)]
+    accounts: BTreeMap<String, Spanned<RawAccount>>,
+    #[serde(default)]
+    channels: RawChannels,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawStore {
+    cache_capacity_mb: Option<Spanned<u64>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawAdmin {
+    token: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAccount {
+    name: Spanned<String>,
+    rules_dir: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawChannels {
+    #[serde(default)]
+    webhook: RawWebhook,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawWebhook {
+    secret: Option<String>,
+    outbound: Option<Spanned<RawSink>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, tag = "sink", rename_all = "lowercase")]
+enum RawSink {
+    Jsonl {
+        path: Option<String>,
+    },
+    Http {
+        url: String,
+        #[serde(default, with = "humantime_serde")]
+        timeout: Option<Duration>,
+    },
+}
+
+impl Config {
+    /// Reads and parses the file at `path`.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::File {
+            file: path.to_owned(),
+            message: e.to_string(),
+        })?;
+        Config::parse(&text, path, |var| std::env::var(var).ok())
+    }
+
+    /// Parses config text; `env` looks up overrides so callers decide what the environment is.
+    pub fn parse(
+        text: &str,
+        file: &Path,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Config, ConfigError> {
+        let at = |span: Option<Range<usize>>, message: String| {
+            let (line, col) = span.map_or((1, 1), |s| line_col(text, s.start));
+            ConfigError::At {
+                file: file.to_owned(),
+                line,
+                col,
+                message,
+            }
+        };
+        let raw: Raw = toml::from_str(text).map_err(|e| at(e.span(), e.message().to_owned()))?;
+        let base = file.parent().unwrap_or(Path::new("."));
+        let resolve = |p: &str| base.join(p);
+
+        let listen = match (env("BATON_LISTEN"), &raw.listen) {
+            (Some(v), _) => v.parse().map_err(|_| ConfigError::Env {
+                var: "BATON_LISTEN",
+                message: format!("'{v}' is not an address like 127.0.0.1:8080"),
+            })?,
+            (None, Some(l)) => l.get_ref().parse().map_err(|_| {
+                at(
+                    Some(l.span()),
+                    format!(
+                        "listen: '{}' is not an address like 127.0.0.1:8080",
+                        l.get_ref()
+                    ),
+                )
+            })?,
+            (None, None) => SocketAddr::from(([127, 0, 0, 1], 8080)),
+        };
+        let data_dir = match env("BATON_DATA_DIR") {
+            Some(d) => PathBuf::from(d),
+            None => resolve(raw.data_dir.as_deref().unwrap_or("data")),
+        };
+        let cache_mb = match &raw.store.cache_capacity_mb {
+            Some(c) if *c.get_ref() == 0 => {
+                return Err(at(
+                    Some(c.span()),
+                    "cache_capacity_mb must be at least 1".into(),
+                ))
+            }
+            Some(c) => *c.get_ref(),
+            None => 64,
+        };
+        let rules_dir = raw.rules_dir.as_deref().unwrap_or("rules");
+        let mut accounts = Vec::new();
+        for (id, acc) in &raw.accounts {
+            if !valid_account_id(id) {
+                return Err(at(
+                    Some(acc.span()),
+                    format!("account id '{id}' must be 1-64 of a-z, 0-9, '-' or '_'"),
+                ));
+            }
+            let acc = acc.get_ref();
+            if acc.name.get_ref().trim().is_empty() {
+                return Err(at(
+                    Some(acc.name.span()),
+                    "account name must not be empty".into(),
+                ));
+            }
+            accounts.push(AccountConfig {
+                id: id.clone(),
+                name: acc.name.get_ref().clone(),
+                rules_dir: resolve(acc.rules_dir.as_deref().unwrap_or(rules_dir)),
+            });
+        }
+        if accounts.is_empty() {
+            let span = text.find("[accounts").map(|s| s..s + 1);
+            return Err(at(
+                span,
+                "at least one account is required: add [accounts.<id>]".into(),
+            ));
+        }
+        let sink = match raw.channels.webhook.outbound {
+            None => SinkConfig::Jsonl { path: None },
+            Some(s) => {
+                let span = s.span();
+                match s.into_inner() {
+                    RawSink::Jsonl { path } => SinkConfig::Jsonl {
+                        path: path.filter(|p| p != "-").map(|p| resolve(&p)),
+                    },
+                    RawSink::Http { url, timeout } => {
+                        if !(url.starts_with("http://") || url.starts_with("https://")) {
+                            return Err(at(
+                                Some(span),
+                                format!("outbound url '{url}' must be http(s)"),
+                            ));
+                        }
+                        SinkConfig::Http {
+                            url,
+                            timeout: timeout.unwrap_or(Duration::from_secs(5)),
+                        }
+                    }
+                }
+            }
+        };
+        Ok(Config {
+            listen,
+            data_dir,
+            cache_bytes: cache_mb * 1024 * 1024,
+            admin_token: env("BATON_ADMIN_TOKEN")
+                .or(raw.admin.token)
+                .filter(|t| !t.is_empty()),
+            accounts,
+            webhook: WebhookConfig {
+                secret: env("BATON_WEBHOOK_SECRET")
+                    .or(raw.channels.webhook.secret)
+                    .filter(|s| !s.is_empty()),
+                sink,
+            },
+        })
+    }
+}
+
+fn valid_account_id(id: &str) -> bool {
+    (1..=64).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+}
+
+/// 1-based line and column (in characters) of a byte offset.
+pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, col)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,22 @@
+//! The pure core: conversations, the queue and the state machine that moves them.
+//!
+//! Nothing here does I/O or reads a clock. [`Desk::handle`] takes an [`Input`], the time and the
+//! account it concerns, updates the in-memory state and returns the [`Effect`]s the engine must
+//! carry out (persist, send). Imports no tokio, sled, HTTP or serde_json.
+
+mod conversation;
+mod desk;
+mod effect;
+mod ids;
+mod message;
+mod queue;
+
+#[cfg(test)]
+mod tests;
+
+pub use conversation::{Conversation, Customer, State, Ticket};
+pub use desk::{Account, Desk};
+pub use effect::{Effect, Input};
+pub use ids::{AccountId, Channel, ConversationId, CustomerId, EventId, MessageId, Timestamp};
+pub use message::{Author, Message, Profile, QuickReply};
+pub use queue::Queue;

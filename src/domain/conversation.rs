@@ -1,0 +1,100 @@
+//! A conversation between one customer and one brand account, and the state it is in.
+
+use super::ids::{AccountId, Channel, ConversationId, CustomerId, MessageId, Timestamp};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Customer {
+    pub channel: Channel,
+    pub id: CustomerId,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+/// Why and how urgently a conversation waits for a human.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ticket {
+    pub reason: String,
+    /// Higher is more urgent.
+    pub priority: u8,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub skills: Vec<String>,
+    pub queued_at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum State {
+    /// The rules engine answers, signed with the bot profile.
+    Bot,
+    /// Waiting for a human; the bot says nothing but queue updates.
+    Queued(Ticket),
+    /// Done; the customer's next message opens a new episode with the bot.
+    Closed,
+}
+
+impl State {
+    pub fn name(&self) -> &'static str {
+        match self {
+            State::Bot => "bot",
+            State::Queued(_) => "queued",
+            State::Closed => "closed",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Conversation {
+    pub id: ConversationId,
+    pub account: AccountId,
+    pub customer: Customer,
+    #[serde(flatten)]
+    pub state: State,
+    /// Bumped each time a closed conversation is reopened.
+    pub episode: u32,
+    /// Bumped by every change of who holds the conversation; outgoing messages record it.
+    pub epoch: u64,
+    /// Consecutive customer messages the bot did not understand in this episode.
+    pub fallbacks: u32,
+    /// Whether the bot has greeted the customer in this episode.
+    pub greeted: bool,
+    /// Sequence number the next message of this conversation gets.
+    pub next_seq: u64,
+    pub opened_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+impl Conversation {
+    pub fn new(id: ConversationId, account: AccountId, customer: Customer, now: Timestamp) -> Self {
+        Conversation {
+            id,
+            account,
+            customer,
+            state: State::Bot,
+            episode: 1,
+            epoch: 0,
+            fallbacks: 0,
+            greeted: false,
+            next_seq: 0,
+            opened_at: now,
+            updated_at: now,
+        }
+    }
+
+    /// Hands out the id of the next message in this conversation.
+    pub fn next_message_id(&mut self) -> MessageId {
+        let id = MessageId {
+            conversation: self.id,
+            seq: self.next_seq,
+        };
+        self.next_seq += 1;
+        id
+    }
+
+    pub fn ticket(&self) -> Option<&Ticket> {
+        match &self.state {
+            State::Queued(t) => Some(t),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,39 @@
+//! The one HTTP port: channels, admin API, health. Handlers decode, call the engine, encode.
+
+mod admin;
+mod error;
+mod health;
+mod webhook;
+
+use crate::engine::EngineHandle;
+use axum::routing::{get, post};
+use axum::Router;
+use std::collections::HashSet;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+
+pub use error::ApiError;
+
+/// Largest request body accepted anywhere.
+pub const MAX_BODY: usize = 64 * 1024;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub engine: EngineHandle,
+    pub accounts: Arc<HashSet<String>>,
+    pub webhook_secret: Option<Arc<str>>,
+    pub admin_token: Option<Arc<str>>,
+    pub ready: Arc<AtomicBool>,
+}
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/v1/channels/webhook/messages", post(webhook::inbound))
+        .route("/v1/queue/{account}", get(admin::queue))
+        .route("/v1/conversations/{id}", get(admin::conversation))
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .fallback(error::not_found)
+        .method_not_allowed_fallback(error::method_not_allowed)
+        .with_state(state)
+}

@@ -1,0 +1,52 @@
+//! Read-only admin API (bearer admin token): the queue and a conversation with its transcript.
+
+use super::{ApiError, AppState};
+use crate::domain::{AccountId, ConversationId};
+use crate::engine::{ConversationView, QueueView};
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap};
+use axum::Json;
+use subtle::ConstantTimeEq;
+
+fn authorize(s: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
+    let Some(token) = &s.admin_token else {
+        return Err(ApiError::Unauthorized(
+            "the admin API is disabled: set [admin] token or BATON_ADMIN_TOKEN".into(),
+        ));
+    };
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    match given {
+        Some(g) if bool::from(g.as_bytes().ct_eq(token.as_bytes())) => Ok(()),
+        _ => Err(ApiError::Unauthorized(
+            "a valid bearer admin token is required".into(),
+        )),
+    }
+}
+
+pub async fn queue(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Path(account): Path<String>,
+) -> Result<Json<QueueView>, ApiError> {
+    authorize(&s, &headers)?;
+    if !s.accounts.contains(&account) {
+        return Err(ApiError::UnknownAccount(account));
+    }
+    Ok(Json(s.engine.queue(AccountId(account)).await?))
+}
+
+pub async fn conversation(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Json<ConversationView>, ApiError> {
+    authorize(&s, &headers)?;
+    let n = id
+        .strip_prefix('c')
+        .and_then(|n| n.parse().ok())
+        .ok_or_else(|| ApiError::BadRequest(format!("'{id}' is not a conversation id like c12")))?;
+    Ok(Json(s.engine.conversation(ConversationId(n)).await?))
+}

@@ -1,0 +1,50 @@
+//! `POST /v1/channels/webhook/messages`: acknowledged only once the message is durable.
+
+use super::{ApiError, AppState, MAX_BODY};
+use crate::channels::webhook::{self, SIGNATURE_HEADER};
+use crate::engine::Intake;
+use axum::body::{to_bytes, Body, Bytes};
+use axum::extract::State;
+use axum::http::{header, HeaderMap};
+use axum::Json;
+use serde_json::{json, Value};
+
+pub async fn inbound(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Json<Value>, ApiError> {
+    let body = read_body(&headers, body).await?;
+    if let Some(secret) = &s.webhook_secret {
+        let sig = headers.get(SIGNATURE_HEADER).and_then(|v| v.to_str().ok());
+        webhook::verify(secret, sig, &body)?;
+    }
+    let dm = webhook::parse(&body)?;
+    if !s.accounts.contains(dm.account.as_str()) {
+        return Err(ApiError::UnknownAccount(dm.account.0));
+    }
+    let status = match s.engine.inbound(dm).await? {
+        Intake::Accepted => "accepted",
+        Intake::Duplicate => "duplicate",
+    };
+    Ok(Json(json!({ "status": status })))
+}
+
+/// Reads at most `MAX_BODY` bytes, refusing early when the declared length is already too big.
+pub async fn read_body(headers: &HeaderMap, body: Body) -> Result<Bytes, ApiError> {
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > MAX_BODY) {
+        return Err(ApiError::TooLarge(MAX_BODY));
+    }
+    to_bytes(body, MAX_BODY).await.map_err(|e| {
+        if std::error::Error::source(&e).is_some_and(|s| s.is::<http_body_util::LengthLimitError>())
+        {
+            ApiError::TooLarge(MAX_BODY)
+        } else {
+            ApiError::BadRequest(format!("could not read body: {e}"))
+        }
+    })
+}

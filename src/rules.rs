@@ -1,0 +1,181 @@
+//! Rules: the bot's identity, timeouts and rules loaded from `rules/*.toml`, with one matcher.
+//!
+//! Loading is pure ([`compile`] takes file names and texts) apart from the thin [`load_dir`].
+//! Every problem found is reported at once, each as `file:line:col: message`, so `baton check`
+//! can show an author everything to fix in one go. Matching cost does not grow with the number
+//! of rules: see `matcher`.
+
+mod compile;
+mod error;
+mod matcher;
+mod model;
+mod template;
+#[cfg(test)]
+mod tests;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+pub use error::{RulesError, RulesErrors};
+pub use template::{Template, Vars};
+
+use matcher::Matcher;
+
+/// A loaded, validated rule set: immutable, cheap to share behind an `Arc`, replaced whole on
+/// reload.
+#[derive(Debug, Clone)]
+pub struct RuleBook {
+    pub bot: Bot,
+    pub timeouts: Timeouts,
+    rules: Vec<Rule>,
+    matcher: Matcher,
+}
+
+/// What the bot is called and what it says when no rule decides (`[bot]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bot {
+    /// The bot's Custom Profile; every bot message is signed with it.
+    pub profile: ProfileSpec,
+    /// Sent at the start of every episode.
+    pub greeting: Template,
+    /// Sent when nothing matched.
+    pub fallback: Template,
+    /// This many misses in a row escalate with reason "bot_stuck"; at least 1.
+    pub max_fallbacks: u32,
+    /// Told to the customer once queued; may use `{queue.position}`.
+    pub queued: Template,
+    /// Sent instead of the fallback on the miss that escalates.
+    pub stuck: Template,
+}
+
+/// A Custom Profile as written in the rules; `id` is set once the platform has created it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProfileSpec {
+    pub id: Option<String>,
+    /// At most 48 characters (Unicode scalar values).
+    pub name: String,
+    /// An http(s) URL.
+    pub avatar: String,
+}
+
+/// How long each wait may last (`[timeouts]`); none is zero.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    /// A conversation open this long with the bot escalates.
+    pub bot_unresolved: Duration,
+    /// How often queued customers are told their position.
+    pub queue_update: Duration,
+    /// After this long in the queue the bot apologises and offers to take a message.
+    pub queue_max_wait: Duration,
+    /// An agent must accept an offer within this.
+    pub offer: Duration,
+    /// An agent who has not replied within this is re-queued with higher priority.
+    pub agent_first_reply: Duration,
+    /// A customer silent this long with an agent is handed back to the bot.
+    pub customer_idle: Duration,
+    /// An agent gone this long has their conversations re-queued.
+    pub agent_disconnect_grace: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Self {
+            bot_unresolved: Duration::from_secs(10 * 60),
+            queue_update: Duration::from_secs(2 * 60),
+            queue_max_wait: Duration::from_secs(30 * 60),
+            offer: Duration::from_secs(30),
+            agent_first_reply: Duration::from_secs(3 * 60),
+            customer_idle: Duration::from_secs(20 * 60),
+            agent_disconnect_grace: Duration::from_secs(60),
+        }
+    }
+}
+
+/// One `[[rule]]`: what to do when it matches (its matchers live in the shared matcher).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rule {
+    pub name: String,
+    pub reply: Option<Template>,
+    pub quick_replies: Vec<QuickReply>,
+    pub escalate: Option<Escalate>,
+    /// Ends the episode after the reply.
+    pub close: bool,
+}
+
+/// A button under a reply; tapping it sends `payload` back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuickReply {
+    /// 1 to 36 characters.
+    pub label: String,
+    /// Always handled by some rule's `payload`.
+    pub payload: String,
+}
+
+/// Hand the conversation to a person.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Escalate {
+    pub reason: String,
+    /// 0 to 9, higher is more urgent; 0 unless set.
+    pub priority: u8,
+    /// Agents must have all of these; empty means anyone.
+    pub skills: Vec<String>,
+}
+
+impl RuleBook {
+    /// The rule for a customer message: a known quick-reply payload wins, else the first rule
+    /// in file order whose keyword or pattern matches.
+    pub fn evaluate(&self, text: &str, payload: Option<&str>) -> Option<&Rule> {
+        self.matcher
+            .find(text, payload)
+            .and_then(|i| self.rules.get(i))
+    }
+
+    /// Every rule in file order (files by name, then position).
+    pub fn rules(&self) -> &[Rule] {
+        &self.rules
+    }
+}
+
+/// Builds a rule book from `(file name, file text)` pairs in load order; does no I/O.
+pub fn compile(sources: &[(PathBuf, String)]) -> Result<RuleBook, RulesErrors> {
+    compile::compile(sources)
+}
+
+/// Reads `dir/*.toml` in file-name order and compiles them.
+pub fn load_dir(dir: &Path) -> Result<RuleBook, RulesErrors> {
+    let io = |path: &Path, what: &str, e: std::io::Error| {
+        RulesErrors::from(RulesError::at_path(path, format!("cannot {what}: {e}")))
+    };
+    let mut paths = Vec::new();
+    for entry in fs::read_dir(dir).map_err(|e| io(dir, "read rules directory", e))? {
+        let path = entry
+            .map_err(|e| io(dir, "read rules directory", e))?
+            .path();
+        // Editors leave hidden lock and swap files beside the one being edited; a hot reload
+        // must not pick those up.
+        let hidden = path
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with('.'));
+        if !hidden && path.extension().is_some_and(|e| e == "toml") && path.is_file() {
+            paths.push(path);
+        }
+    }
+    if paths.is_empty() {
+        let error = RulesError::at_path(dir, "no *.toml rule files in directory");
+        return Err(error.into());
+    }
+    paths.sort();
+    let mut sources = Vec::with_capacity(paths.len());
+    let mut errors = Vec::new();
+    for path in paths {
+        match fs::read_to_string(&path) {
+            Ok(text) => sources.push((path, text)),
+            Err(e) => errors.push(RulesError::at_path(&path, format!("cannot read file: {e}"))),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(RulesErrors(errors));
+    }
+    compile(&sources)
+}

@@ -1,0 +1,274 @@
+//! Turns rule files into a `RuleBook`: checks every value, reports every problem, builds matchers.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use toml::Spanned;
+
+use super::error::{Diagnostics, RulesError, RulesErrors, Source};
+use super::matcher::{BuildError, MatcherBuilder};
+use super::model::{BotToml, FileToml, TimeoutsToml};
+use super::template::Template;
+
+mod rule;
+use super::{Bot, ProfileSpec, Rule, RuleBook, Timeouts};
+
+/// Twitter's limits on a Custom Profile and on quick-reply options.
+const PROFILE_NAME_MAX: usize = 48;
+const QUICK_REPLIES_MAX: usize = 20;
+const LABEL_MAX: usize = 36;
+const PRIORITY_MAX: i64 = 9;
+const DEFAULT_MAX_FALLBACKS: u32 = 2;
+const DEFAULT_QUEUED: &str = "Thanks for waiting. A person from our team will be with you soon. \
+                              You are number {queue.position} in line.";
+const DEFAULT_STUCK: &str = "Sorry, I'm not getting this right. Let me find a person from our \
+                             team to help you.";
+
+pub(crate) fn compile(sources: &[(PathBuf, String)]) -> Result<RuleBook, RulesErrors> {
+    let mut c = Compiler::default();
+    let mut parsed = Vec::new();
+    for (index, (path, text)) in sources.iter().enumerate() {
+        let source = Source { index, path, text };
+        match toml::from_str::<FileToml>(text) {
+            Ok(file) => parsed.push((source, file)),
+            Err(e) => {
+                // toml explains over several lines ("invalid table header\nduplicate key …").
+                let message = e.message().trim().replace('\n', ": ");
+                c.diag
+                    .push(&source, e.span().map_or(0, |s| s.start), message);
+            }
+        }
+    }
+    for (source, file) in &parsed {
+        c.file(source, file);
+    }
+    // Checks that look across files would only add noise about a file that did not parse.
+    if parsed.len() == sources.len() {
+        c.cross_file_checks(parsed.first().map(|(s, _)| s));
+    }
+    let Compiler {
+        diag,
+        builder,
+        rules,
+        bot,
+        timeouts,
+        ..
+    } = c;
+    let bot = match bot {
+        Some((bot, _)) if diag.is_empty() => bot,
+        _ => return Err(diag.finish()),
+    };
+    let matcher = builder.build().map_err(|e| {
+        let path = sources.first().map(|(p, _)| p.clone()).unwrap_or_default();
+        let message = match e {
+            BuildError::Keywords(e) => format!("keywords do not fit in one automaton: {e}"),
+            BuildError::Patterns(e) => format!("patterns do not fit in one regex set: {e}"),
+        };
+        RulesErrors::from(RulesError::at_path(&path, message))
+    })?;
+    Ok(RuleBook {
+        bot,
+        timeouts: timeouts.map_or_else(Timeouts::default, |(t, _)| t),
+        rules,
+        matcher,
+    })
+}
+
+#[derive(Default)]
+struct Compiler<'a> {
+    diag: Diagnostics,
+    builder: MatcherBuilder,
+    rules: Vec<Rule>,
+    /// Where each rule's name was written, by rule index, for "first defined at" messages.
+    rule_at: Vec<String>,
+    names: HashMap<String, String>,
+    bot: Option<(Bot, String)>,
+    timeouts: Option<(Timeouts, String)>,
+    /// Quick-reply payloads, checked once every rule's `payload` is known.
+    offered: Vec<(Source<'a>, usize, String)>,
+    saw_bot: bool,
+}
+
+impl<'a> Compiler<'a> {
+    fn file(&mut self, src: &Source<'a>, file: &FileToml) {
+        if let Some(bot) = &file.bot {
+            self.saw_bot = true;
+            if let Some((_, first)) = &self.bot {
+                let msg = format!("duplicate [bot] table; the first is at {first}");
+                self.diag.push(src, bot.span().start, msg);
+            } else if let Some(compiled) = self.bot(src, bot.get_ref()) {
+                self.bot = Some((compiled, Diagnostics::locate(src, bot.span().start)));
+            }
+        }
+        if let Some(timeouts) = &file.timeouts {
+            if let Some((_, first)) = &self.timeouts {
+                let msg = format!("duplicate [timeouts] table; the first is at {first}");
+                self.diag.push(src, timeouts.span().start, msg);
+            } else {
+                let compiled = self.timeouts(src, timeouts.get_ref());
+                self.timeouts = Some((compiled, Diagnostics::locate(src, timeouts.span().start)));
+            }
+        }
+        for rule in &file.rule {
+            self.rule(src, rule);
+        }
+    }
+
+    fn cross_file_checks(&mut self, first: Option<&Source<'a>>) {
+        match first {
+            Some(src) if !self.saw_bot => {
+                self.diag
+                    .push(src, 0, "no rule file defines the [bot] table");
+            }
+            None => self.diag.push_error(RulesError::at_path(
+                &PathBuf::new(),
+                "no rule files to load",
+            )),
+            _ => {}
+        }
+        for (src, at, payload) in std::mem::take(&mut self.offered) {
+            if !self.builder.handles_payload(&payload) {
+                let msg = format!(
+                    "quick reply payload {payload:?} is not handled by any rule; \
+                     add a rule with payload = {payload:?}"
+                );
+                self.diag.push(&src, at, msg);
+            }
+        }
+    }
+
+    fn bot(&mut self, src: &Source<'_>, bot: &BotToml) -> Option<Bot> {
+        let profile = bot.profile.get_ref();
+        let name = &profile.name;
+        let length = name.get_ref().chars().count();
+        if name.get_ref().trim().is_empty() {
+            self.diag
+                .push(src, name.span().start, "bot profile name is empty");
+        } else if length > PROFILE_NAME_MAX {
+            let msg =
+                format!("bot profile name is {length} characters; the limit is {PROFILE_NAME_MAX}");
+            self.diag.push(src, name.span().start, msg);
+        }
+        let avatar = &profile.avatar;
+        if !is_http_url(avatar.get_ref()) {
+            let msg = format!("avatar must be an http(s) URL, not {:?}", avatar.get_ref());
+            self.diag.push(src, avatar.span().start, msg);
+        }
+        let id = profile.id.as_ref().map(|id| {
+            if id.get_ref().trim().is_empty() {
+                self.diag.push(src, id.span().start, "profile id is empty");
+            }
+            id.get_ref().clone()
+        });
+        let max_fallbacks = match &bot.max_fallbacks {
+            None => Some(DEFAULT_MAX_FALLBACKS),
+            Some(n) => u32::try_from(*n.get_ref())
+                .ok()
+                .filter(|&n| n >= 1)
+                .or_else(|| {
+                    self.diag
+                        .push(src, n.span().start, "max_fallbacks must be at least 1");
+                    None
+                }),
+        };
+        let greeting = self.template(src, &bot.greeting);
+        let fallback = self.template(src, &bot.fallback);
+        let queued = self.template_or(src, bot.queued.as_ref(), DEFAULT_QUEUED);
+        let stuck = self.template_or(src, bot.stuck.as_ref(), DEFAULT_STUCK);
+        Some(Bot {
+            profile: ProfileSpec {
+                id,
+                name: name.get_ref().clone(),
+                avatar: avatar.get_ref().clone(),
+            },
+            greeting: greeting?,
+            fallback: fallback?,
+            max_fallbacks: max_fallbacks?,
+            queued: queued?,
+            stuck: stuck?,
+        })
+    }
+
+    fn timeouts(&mut self, src: &Source<'_>, t: &TimeoutsToml) -> Timeouts {
+        let mut out = Timeouts::default();
+        let fields = [
+            ("bot_unresolved", &t.bot_unresolved, &mut out.bot_unresolved),
+            ("queue_update", &t.queue_update, &mut out.queue_update),
+            ("queue_max_wait", &t.queue_max_wait, &mut out.queue_max_wait),
+            ("offer", &t.offer, &mut out.offer),
+            (
+                "agent_first_reply",
+                &t.agent_first_reply,
+                &mut out.agent_first_reply,
+            ),
+            ("customer_idle", &t.customer_idle, &mut out.customer_idle),
+            (
+                "agent_disconnect_grace",
+                &t.agent_disconnect_grace,
+                &mut out.agent_disconnect_grace,
+            ),
+        ];
+        for (key, value, slot) in fields {
+            if let Some(d) = value.as_ref().and_then(|v| self.duration(src, key, v)) {
+                *slot = d;
+            }
+        }
+        out
+    }
+
+    fn duration(
+        &mut self,
+        src: &Source<'_>,
+        key: &str,
+        value: &Spanned<String>,
+    ) -> Option<Duration> {
+        let (at, text) = (value.span().start, value.get_ref());
+        match humantime::parse_duration(text) {
+            Ok(d) if d.is_zero() => {
+                let msg = format!("timeouts.{key} must be longer than zero");
+                self.diag.push(src, at, msg);
+                None
+            }
+            Ok(d) => Some(d),
+            Err(e) => {
+                let msg = format!("timeouts.{key}: invalid duration {text:?}: {e}");
+                self.diag.push(src, at, msg);
+                None
+            }
+        }
+    }
+
+    fn template(&mut self, src: &Source<'_>, value: &Spanned<String>) -> Option<Template> {
+        match Template::parse(value.get_ref()) {
+            Ok(template) => Some(template),
+            Err(e) => {
+                let at = src.offset_in_string(&value.span(), value.get_ref(), e.offset);
+                self.diag.push(src, at, e.message);
+                None
+            }
+        }
+    }
+
+    fn template_or(
+        &mut self,
+        src: &Source<'_>,
+        value: Option<&Spanned<String>>,
+        default: &str,
+    ) -> Option<Template> {
+        match value {
+            Some(value) => self.template(src, value),
+            None => Template::parse(default).ok(),
+        }
+    }
+}
+
+/// An avatar the platform can fetch: http or https, with a host and no spaces.
+fn is_http_url(url: &str) -> bool {
+    let rest = ["https://", "http://"].iter().find_map(|scheme| {
+        url.get(..scheme.len())
+            .filter(|s| s.eq_ignore_ascii_case(scheme))
+            .and_then(|_| url.get(scheme.len()..))
+    });
+    rest.is_some_and(|r| !r.is_empty() && !r.starts_with('/') && !r.contains(char::is_whitespace))
+}

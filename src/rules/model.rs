@@ -1,0 +1,89 @@
+//! Serde mirror of one rule file, kept raw (strings, spans) so compile can point at values.
+//!
+//! Nothing here is validated beyond what TOML itself checks: types, unknown fields and
+//! required keys. Every value that compile may reject is `Spanned`, so the error can name the
+//! line and column where the author wrote it.
+
+use serde::Deserialize;
+use toml::Spanned;
+
+/// One `rules/*.toml` file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct FileToml {
+    pub bot: Option<Spanned<BotToml>>,
+    pub timeouts: Option<Spanned<TimeoutsToml>>,
+    #[serde(default)]
+    pub rule: Vec<Spanned<RuleToml>>,
+}
+
+/// `[bot]`: who the bot is and what it says when no rule decides.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct BotToml {
+    pub profile: Spanned<ProfileToml>,
+    pub greeting: Spanned<String>,
+    pub fallback: Spanned<String>,
+    /// Signed so that zero and negatives both get the same range message.
+    pub max_fallbacks: Option<Spanned<i64>>,
+    pub queued: Option<Spanned<String>>,
+    pub stuck: Option<Spanned<String>>,
+}
+
+/// `[bot].profile`: the bot's Custom Profile.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ProfileToml {
+    pub id: Option<Spanned<String>>,
+    pub name: Spanned<String>,
+    pub avatar: Spanned<String>,
+}
+
+/// `[timeouts]`: humantime strings, parsed by compile so a bad one points at itself.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct TimeoutsToml {
+    pub bot_unresolved: Option<Spanned<String>>,
+    pub queue_update: Option<Spanned<String>>,
+    pub queue_max_wait: Option<Spanned<String>>,
+    pub offer: Option<Spanned<String>>,
+    pub agent_first_reply: Option<Spanned<String>>,
+    pub customer_idle: Option<Spanned<String>>,
+    pub agent_disconnect_grace: Option<Spanned<String>>,
+}
+
+/// One `[[rule]]`: matchers (keywords, patterns, payload) and actions.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RuleToml {
+    pub name: Spanned<String>,
+    #[serde(default)]
+    pub keywords: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub patterns: Vec<Spanned<String>>,
+    pub payload: Option<Spanned<String>>,
+    pub reply: Option<Spanned<String>>,
+    pub quick_replies: Option<Spanned<Vec<QuickReplyToml>>>,
+    pub escalate: Option<Spanned<EscalateToml>>,
+    #[serde(default)]
+    pub close: bool,
+}
+
+/// One `{ label, payload }` button under a reply.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct QuickReplyToml {
+    pub label: Spanned<String>,
+    pub payload: Spanned<String>,
+}
+
+/// `escalate = { reason, priority?, skills? }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct EscalateToml {
+    pub reason: Spanned<String>,
+    /// Signed so that a negative number gets our range message rather than a type error.
+    pub priority: Option<Spanned<i64>>,
+    #[serde(default)]
+    pub skills: Vec<Spanned<String>>,
+}

@@ -1,0 +1,189 @@
+//! The bot answers, signs with the bot profile, escalates, and stays silent while queued.
+
+use crate::support::*;
+use serde_json::json;
+
+#[tokio::test]
+async fn dm_in_reply_out_signed_with_the_bot_profile() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut sink = FakeSink::start().await;
+    let d = Daemon::start(dir.path(), &sink.url).await;
+
+    assert_eq!(
+        d.dm("e1", "u1", "where is my order?").await,
+        (200, accepted())
+    );
+    let greeting = sink.next().await;
+    assert_eq!(greeting["text"], "Hi Jo! I'm an automated assistant.");
+    assert_eq!(greeting["sender"], "bot");
+    assert_eq!(greeting["recipient"], "u1");
+    assert_eq!(greeting["account"], "acme");
+    assert_eq!(
+        greeting["profile"],
+        json!({"id": "bot-1", "name": "Test Assistant (bot)", "avatar": "https://example.com/bot.png"})
+    );
+    let reply = sink.next().await;
+    assert_eq!(
+        reply["text"],
+        "You can track any order at https://example.com/track."
+    );
+    assert_eq!(reply["profile"]["id"], "bot-1");
+    assert_eq!(
+        reply["quick_replies"],
+        json!([{"label": "Talk to a person", "payload": "escalate"}])
+    );
+    assert_ne!(reply["id"], greeting["id"], "every message has its own id");
+}
+
+#[tokio::test]
+async fn keyword_escalates_and_the_customer_is_told_their_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut sink = FakeSink::start().await;
+    let d = Daemon::start(dir.path(), &sink.url).await;
+
+    d.dm("a1", "alice", "I want a real   PERSON!").await;
+    assert_eq!(sink.next_text().await, "Hi Jo! I'm an automated assistant.");
+    assert_eq!(
+        sink.next_text().await,
+        "Connecting you with a person on our team."
+    );
+    assert_eq!(
+        sink.next_text().await,
+        "A person will be with you soon. You are number 1 in line."
+    );
+
+    d.dm("b1", "bob", "hello").await;
+    assert_eq!(sink.next_text().await, "Hi Jo! I'm an automated assistant.");
+    // Quick-reply payload, not text, picks the rule.
+    let body = json!({"id": "b2", "account": "acme", "customer": {"id": "bob"}, "text": "Talk to a person", "payload": "escalate"});
+    assert_eq!(d.post_raw(body.to_string().into_bytes(), &[]).await.0, 200);
+    assert_eq!(
+        sink.next_text().await,
+        "Connecting you with a person on our team."
+    );
+    assert_eq!(
+        sink.next_text().await,
+        "A person will be with you soon. You are number 2 in line."
+    );
+
+    // Higher priority goes ahead of both.
+    d.dm("c1", "carol", "this is unacceptable").await;
+    sink.next().await; // greeting
+    assert_eq!(
+        sink.next_text().await,
+        "I'm sorry. A senior colleague will take this."
+    );
+    assert_eq!(
+        sink.next_text().await,
+        "A person will be with you soon. You are number 1 in line."
+    );
+
+    let q = d.queue().await;
+    let order: Vec<&str> = q.iter().map(|(c, _)| c.as_str()).collect();
+    assert_eq!(order, ["carol", "alice", "bob"]);
+    assert_eq!(q[0].1, "frustrated");
+}
+
+#[tokio::test]
+async fn repeated_misunderstanding_escalates_and_queued_customers_hear_no_bot() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut sink = FakeSink::start().await;
+    let d = Daemon::start(dir.path(), &sink.url).await;
+
+    d.dm("m1", "u1", "hello there").await;
+    assert_eq!(sink.next_text().await, "Hi Jo! I'm an automated assistant.");
+    d.dm("m2", "u1", "my flux capacitor is broken").await;
+    assert_eq!(sink.next_text().await, "Sorry, I didn't catch that.");
+    d.dm("m3", "u1", "the flux capacitor!!").await;
+    assert_eq!(
+        sink.next_text().await,
+        "I'm not getting this right; let me find you a person."
+    );
+    assert_eq!(
+        sink.next_text().await,
+        "A person will be with you soon. You are number 1 in line."
+    );
+    assert_eq!(d.queue().await, [("u1".to_owned(), "bot_stuck".to_owned())]);
+
+    // Queued: the message is kept for the agent, and the bot says nothing, even to a keyword.
+    assert_eq!(
+        d.dm("m4", "u1", "where is my order? agent!").await,
+        (200, accepted())
+    );
+    sink.assert_quiet().await;
+    let (status, conv) = d.admin("/v1/conversations/c0").await;
+    assert_eq!(status, 200, "{conv}");
+    assert_eq!(conv["conversation"]["state"], "queued");
+    let transcript = conv["transcript"].as_array().unwrap();
+    let last = transcript.last().unwrap();
+    assert_eq!(
+        (last["from"].as_str(), last["text"].as_str()),
+        (Some("customer"), Some("where is my order? agent!"))
+    );
+    let bot_lines = transcript.iter().filter(|m| m["from"] == "bot").count();
+    assert_eq!(bot_lines, 4);
+}
+
+#[tokio::test]
+async fn close_then_a_new_episode_greets_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut sink = FakeSink::start().await;
+    let d = Daemon::start(dir.path(), &sink.url).await;
+
+    d.dm("x1", "u1", "hi").await;
+    sink.next().await;
+    d.dm("x2", "u1", "thanks, bye").await;
+    assert_eq!(sink.next_text().await, "Glad to help. Bye!");
+    let (_, conv) = d.admin("/v1/conversations/c0").await;
+    assert_eq!(conv["conversation"]["state"], "closed");
+    d.dm("x3", "u1", "hi again").await;
+    assert_eq!(sink.next_text().await, "Hi Jo! I'm an automated assistant.");
+    let (_, conv) = d.admin("/v1/conversations/c0").await;
+    assert_eq!(
+        (
+            conv["conversation"]["state"].as_str(),
+            conv["conversation"]["episode"].as_u64()
+        ),
+        (Some("bot"), Some(2))
+    );
+}
+
+#[tokio::test]
+async fn a_redelivered_event_is_taken_once_and_answered_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut sink = FakeSink::start().await;
+    let d = Daemon::start(dir.path(), &sink.url).await;
+
+    assert_eq!(
+        d.dm("dup", "u1", "where's my package").await,
+        (200, accepted())
+    );
+    assert_eq!(
+        d.dm("dup", "u1", "where's my package").await,
+        (200, json!({"status": "duplicate"}))
+    );
+    // Concurrent redeliveries of one new id: exactly one is accepted.
+    let results = futures::future::join_all((0..8).map(|_| d.dm("dup2", "u2", "bye"))).await;
+    let accepted_count = results
+        .iter()
+        .filter(|(_, v)| v["status"] == "accepted")
+        .count();
+    assert_eq!(accepted_count, 1, "{results:?}");
+    assert!(results.iter().all(|(s, _)| *s == 200));
+
+    let mut texts = Vec::new();
+    for _ in 0..4 {
+        texts.push(sink.next_text().await);
+    }
+    texts.sort();
+    assert_eq!(
+        texts,
+        [
+            "Glad to help. Bye!",
+            "Hi Jo! I'm an automated assistant.",
+            "Hi Jo! I'm an automated assistant.",
+            "You can track any order at https://example.com/track.",
+        ]
+    );
+    sink.assert_quiet().await;
+}

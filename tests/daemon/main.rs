@@ -1,0 +1,10 @@
+//! One integration binary: a real daemon on 127.0.0.1:0 with a temp sled dir, driven over real
+//! HTTP, delivering to a local fake of the outbound platform.
+
+mod support;
+
+mod bad_input;
+mod bot;
+mod cli;
+mod outbound;
+mod restart;

@@ -1,0 +1,43 @@
+//! Stop the daemon, start it again: conversations, transcripts and the queue are all there.
+
+use crate::support::*;
+
+#[tokio::test]
+async fn the_queue_and_transcripts_survive_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut sink = FakeSink::start().await;
+    let mut d = Daemon::start(dir.path(), &sink.url).await;
+    d.dm("r1", "alice", "agent please").await;
+    d.dm("r2", "bob", "human").await;
+    d.dm("r3", "carol", "hello").await;
+    for _ in 0..7 {
+        sink.next().await;
+    }
+    d.stop().await;
+
+    let mut d = Daemon::start(dir.path(), &sink.url).await;
+    let q = d.queue().await;
+    let order: Vec<&str> = q.iter().map(|(c, _)| c.as_str()).collect();
+    assert_eq!(order, ["alice", "bob"]);
+    // Already-seen events stay seen; the bot remembers carol was greeted.
+    assert_eq!(d.dm("r3", "carol", "hello").await.1["status"], "duplicate");
+    d.dm("r4", "carol", "agent").await;
+    assert_eq!(
+        sink.next_text().await,
+        "Connecting you with a person on our team."
+    );
+    assert_eq!(
+        sink.next_text().await,
+        "A person will be with you soon. You are number 3 in line."
+    );
+    let (_, conv) = d.admin("/v1/conversations/c2").await;
+    let texts: Vec<&str> = conv["transcript"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(texts[0], "hello");
+    assert_eq!(texts.len(), 5, "{texts:?}");
+    d.stop().await;
+}

@@ -1,0 +1,178 @@
+//! Test harness: start a daemon, post DMs, read what the fake outbound sink received.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::post;
+use axum::{Json, Router};
+use baton::app::{App, Running};
+use baton::config::Config;
+use serde_json::{json, Value};
+use std::collections::VecDeque;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+pub fn fixture_rules() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/rules")
+}
+
+/// A local stand-in for the platform that receives outbound messages.
+pub struct FakeSink {
+    pub url: String,
+    rx: mpsc::UnboundedReceiver<Value>,
+    /// Status codes to answer with before answering 200 again.
+    pub script: Arc<Mutex<VecDeque<u16>>>,
+}
+
+#[derive(Clone)]
+struct SinkState {
+    tx: mpsc::UnboundedSender<Value>,
+    script: Arc<Mutex<VecDeque<u16>>>,
+}
+
+async fn receive(State(s): State<SinkState>, Json(v): Json<Value>) -> StatusCode {
+    let code = s.script.lock().unwrap().pop_front().unwrap_or(200);
+    if code == 200 {
+        let _ = s.tx.send(v);
+    }
+    StatusCode::from_u16(code).unwrap()
+}
+
+impl FakeSink {
+    pub async fn start() -> FakeSink {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let script = Arc::new(Mutex::new(VecDeque::new()));
+        let state = SinkState {
+            tx,
+            script: script.clone(),
+        };
+        let app = Router::new().route("/out", post(receive)).with_state(state);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/out", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        FakeSink { url, rx, script }
+    }
+
+    /// The next delivered message; fails the test if none arrives within 10 s.
+    pub async fn next(&mut self) -> Value {
+        tokio::time::timeout(Duration::from_secs(10), self.rx.recv())
+            .await
+            .expect("no outbound message within 10 s")
+            .expect("sink closed")
+    }
+
+    /// The next message's text.
+    pub async fn next_text(&mut self) -> String {
+        self.next().await["text"].as_str().unwrap().to_owned()
+    }
+
+    /// Asserts nothing more was delivered, after giving the daemon time to misbehave.
+    pub async fn assert_quiet(&mut self) {
+        if let Ok(Some(v)) = tokio::time::timeout(Duration::from_millis(300), self.rx.recv()).await
+        {
+            panic!("unexpected outbound message: {v}");
+        }
+    }
+}
+
+pub struct Daemon {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub running: Option<Running>,
+}
+
+pub const ADMIN: &str = "admin-test-token";
+
+pub fn config_text(data: &Path, sink_url: &str, extra: &str) -> String {
+    format!(
+        "listen = \"127.0.0.1:0\"\ndata_dir = \"{}\"\nrules_dir = \"{}\"\n{extra}\n\
+         [admin]\ntoken = \"{ADMIN}\"\n\
+         [accounts.acme]\nname = \"Acme Mobile\"\n\
+         [channels.webhook.outbound]\nsink = \"http\"\nurl = \"{sink_url}\"\ntimeout = \"2s\"\n",
+        data.display(),
+        fixture_rules().display()
+    )
+}
+
+impl Daemon {
+    pub async fn start(data: &Path, sink_url: &str) -> Daemon {
+        Daemon::start_with(data, sink_url, "", |_| None).await
+    }
+
+    pub async fn start_with(
+        data: &Path,
+        sink_url: &str,
+        extra: &str,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Daemon {
+        let text = config_text(data, sink_url, extra);
+        let config = Config::parse(&text, Path::new("/nonexistent/baton.toml"), env).unwrap();
+        let running = App::build(config).await.unwrap().spawn();
+        Daemon {
+            base: format!("http://{}", running.addr),
+            client: reqwest::Client::new(),
+            running: Some(running),
+        }
+    }
+
+    pub async fn stop(&mut self) {
+        if let Some(r) = self.running.take() {
+            r.stop().await;
+        }
+    }
+
+    /// Posts a generic inbound message; returns the status and the JSON body.
+    pub async fn dm(&self, id: &str, customer: &str, text: &str) -> (u16, Value) {
+        let body = json!({"id": id, "account": "acme", "customer": {"id": customer, "name": "Jo"}, "text": text});
+        self.post_raw(body.to_string().into_bytes(), &[]).await
+    }
+
+    pub async fn post_raw(&self, body: Vec<u8>, headers: &[(&str, &str)]) -> (u16, Value) {
+        let mut req = self
+            .client
+            .post(format!("{}/v1/channels/webhook/messages", self.base))
+            .header("content-type", "application/json")
+            .body(body);
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let res = req.send().await.unwrap();
+        let status = res.status().as_u16();
+        let text = res.text().await.unwrap();
+        let value = serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON: {text:?}"));
+        (status, value)
+    }
+
+    pub async fn admin(&self, path: &str) -> (u16, Value) {
+        let res = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(ADMIN)
+            .send()
+            .await
+            .unwrap();
+        (res.status().as_u16(), res.json().await.unwrap())
+    }
+
+    /// The conversation ids in the queue, front first.
+    pub async fn queue(&self) -> Vec<(String, String)> {
+        let (status, q) = self.admin("/v1/queue/acme").await;
+        assert_eq!(status, 200, "{q}");
+        q["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                (
+                    e["customer"].as_str().unwrap().to_owned(),
+                    e["reason"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    }
+}
+
+pub fn accepted() -> Value {
+    json!({"status": "accepted"})
+}
