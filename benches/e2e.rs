@@ -1,1 +1,124 @@
-fn main() {}
+//! End-to-end throughput and latency of the generic webhook: each DM is stored durably (group
+//! commit), answered by the bot, and its reply put in the outbox before the 200 comes back.
+//!
+//! `cargo bench --bench e2e` — env: BENCH_SECS (default 10), BENCH_CONNS (64),
+//! BENCH_CUSTOMERS (10000). The load generator runs in this process on its own runtime and
+//! thread, so it competes with the daemon for the same 2 cores, as a same-machine load would.
+
+use baton::app::App;
+use baton::config::Config;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+fn env(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+const TEXTS: &[&str] = &[
+    "where is my order?",
+    "what are your opening hours",
+    "I forgot my password",
+    "hello",
+    "is there a network outage in my area?",
+    "I have a question about my bill",
+];
+
+fn main() {
+    let secs = env("BENCH_SECS", 10);
+    let conns = env("BENCH_CONNS", 64);
+    let customers = env("BENCH_CUSTOMERS", 10_000);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let root = env!("CARGO_MANIFEST_DIR");
+    let text = format!(
+        "listen = \"127.0.0.1:0\"\ndata_dir = \"{}\"\nrules_dir = \"{root}/rules\"\n\
+         [accounts.acme]\nname = \"Acme Mobile\"\n\
+         [channels.webhook.outbound]\nsink = \"jsonl\"\npath = \"{}\"\n",
+        dir.path().join("data").display(),
+        dir.path().join("out.jsonl").display(),
+    );
+    let config = Config::parse(&text, Path::new("bench.toml"), |_| None).expect("config");
+
+    let daemon_rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let running = daemon_rt.block_on(async { App::build(config).await.expect("build").spawn() });
+    let url = format!("http://{}/v1/channels/webhook/messages", running.addr);
+
+    let load_rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let (lat, total, elapsed) = load_rt.block_on(load(url, secs, conns, customers));
+    let mut lat = lat;
+    lat.sort_unstable();
+    let pct = |p: f64| lat[((lat.len() as f64 * p) as usize).min(lat.len() - 1)] as f64 / 1000.0;
+    let rate = total as f64 / elapsed.as_secs_f64();
+    println!("e2e webhook: {conns} connections, {customers} customers, {secs} s measured");
+    println!("  throughput: {rate:.0} DMs/s ({total} acknowledged)");
+    println!(
+        "  ack latency: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+        pct(0.50),
+        pct(0.99),
+        pct(1.0)
+    );
+
+    daemon_rt.block_on(running.stop());
+    let lines =
+        std::fs::read_to_string(dir.path().join("out.jsonl")).map_or(0, |s| s.lines().count());
+    println!("  outbound replies written by the outbox: {lines}");
+}
+
+async fn load(url: String, secs: u64, conns: u64, customers: u64) -> (Vec<u32>, u64, Duration) {
+    let next = Arc::new(AtomicU64::new(0));
+    let measuring = Arc::new(AtomicBool::new(false));
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut tasks = Vec::new();
+    for _ in 0..conns {
+        let (url, next, measuring, stop) =
+            (url.clone(), next.clone(), measuring.clone(), stop.clone());
+        tasks.push(tokio::spawn(async move {
+            let client = reqwest::Client::builder().pool_max_idle_per_host(1).build().expect("client");
+            let mut lat = Vec::with_capacity(200_000);
+            while !stop.load(Ordering::Relaxed) {
+                let n = next.fetch_add(1, Ordering::Relaxed);
+                let body = format!(
+                    r#"{{"id":"evt-{n}","account":"acme","customer":{{"id":"u{}","name":"Jo"}},"text":"{}"}}"#,
+                    n % customers,
+                    TEXTS[(n % TEXTS.len() as u64) as usize]
+                );
+                let t = Instant::now();
+                let res = client.post(&url).header("content-type", "application/json").body(body).send().await;
+                match res {
+                    Ok(r) if r.status().is_success() => {
+                        let _ = r.bytes().await;
+                    }
+                    Ok(r) => panic!("request failed: {}", r.status()),
+                    Err(e) => panic!("request failed: {e}"),
+                }
+                if measuring.load(Ordering::Relaxed) {
+                    lat.push(t.elapsed().as_micros() as u32);
+                }
+            }
+            lat
+        }));
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await; // warm-up
+    measuring.store(true, Ordering::Relaxed);
+    let started = Instant::now();
+    tokio::time::sleep(Duration::from_secs(secs)).await;
+    measuring.store(false, Ordering::Relaxed);
+    let elapsed = started.elapsed();
+    stop.store(true, Ordering::Relaxed);
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.expect("load task"));
+    }
+    let total = all.len() as u64;
+    (all, total, elapsed)
+}

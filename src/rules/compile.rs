@@ -1,5 +1,7 @@
 //! Turns rule files into a `RuleBook`: checks every value, reports every problem, builds matchers.
 
+mod rule;
+
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -10,8 +12,6 @@ use super::error::{Diagnostics, RulesError, RulesErrors, Source};
 use super::matcher::{BuildError, MatcherBuilder};
 use super::model::{BotToml, FileToml, TimeoutsToml};
 use super::template::Template;
-
-mod rule;
 use super::{Bot, ProfileSpec, Rule, RuleBook, Timeouts};
 
 /// Twitter's limits on a Custom Profile and on quick-reply options.
@@ -56,7 +56,7 @@ pub(crate) fn compile(sources: &[(PathBuf, String)]) -> Result<RuleBook, RulesEr
         ..
     } = c;
     let bot = match bot {
-        Some((bot, _)) if diag.is_empty() => bot,
+        Some(bot) if diag.is_empty() => bot,
         _ => return Err(diag.finish()),
     };
     let matcher = builder.build().map_err(|e| {
@@ -83,22 +83,23 @@ struct Compiler<'a> {
     /// Where each rule's name was written, by rule index, for "first defined at" messages.
     rule_at: Vec<String>,
     names: HashMap<String, String>,
-    bot: Option<(Bot, String)>,
+    /// Where the first `[bot]` is, even if it had errors, so a second one is still a duplicate.
+    bot_at: Option<String>,
+    bot: Option<Bot>,
     timeouts: Option<(Timeouts, String)>,
     /// Quick-reply payloads, checked once every rule's `payload` is known.
     offered: Vec<(Source<'a>, usize, String)>,
-    saw_bot: bool,
 }
 
 impl<'a> Compiler<'a> {
     fn file(&mut self, src: &Source<'a>, file: &FileToml) {
         if let Some(bot) = &file.bot {
-            self.saw_bot = true;
-            if let Some((_, first)) = &self.bot {
+            if let Some(first) = &self.bot_at {
                 let msg = format!("duplicate [bot] table; the first is at {first}");
                 self.diag.push(src, bot.span().start, msg);
-            } else if let Some(compiled) = self.bot(src, bot.get_ref()) {
-                self.bot = Some((compiled, Diagnostics::locate(src, bot.span().start)));
+            } else {
+                self.bot_at = Some(Diagnostics::locate(src, bot.span().start));
+                self.bot = self.bot(src, bot.get_ref());
             }
         }
         if let Some(timeouts) = &file.timeouts {
@@ -117,7 +118,7 @@ impl<'a> Compiler<'a> {
 
     fn cross_file_checks(&mut self, first: Option<&Source<'a>>) {
         match first {
-            Some(src) if !self.saw_bot => {
+            Some(src) if self.bot_at.is_none() => {
                 self.diag
                     .push(src, 0, "no rule file defines the [bot] table");
             }

@@ -4,7 +4,7 @@ use toml::Spanned;
 
 use super::{Compiler, LABEL_MAX, PRIORITY_MAX, QUICK_REPLIES_MAX};
 use crate::rules::error::{Diagnostics, Source};
-use crate::rules::matcher::normalise;
+use crate::rules::matcher::{normalise, parse_pattern};
 use crate::rules::model::{EscalateToml, QuickReplyToml, RuleToml};
 use crate::rules::{Escalate, QuickReply, Rule};
 
@@ -81,9 +81,9 @@ impl<'a> Compiler<'a> {
     fn patterns(&mut self, src: &Source<'_>, patterns: &[Spanned<String>], rule: usize) {
         for pattern in patterns {
             let (span, raw) = (pattern.span(), pattern.get_ref());
-            match regex_problem(raw) {
-                None => self.builder.pattern(raw.clone(), rule),
-                Some((offset, message)) => {
+            match parse_pattern(raw) {
+                Ok(pattern) => self.builder.pattern(pattern, rule),
+                Err((offset, message)) => {
                     let at = src.offset_in_string(&span, raw, offset);
                     self.diag.push(src, at, format!("invalid regex: {message}"));
                 }
@@ -175,17 +175,5 @@ impl<'a> Compiler<'a> {
             priority,
             skills,
         }
-    }
-}
-
-/// Where and why a pattern is not a valid regex, with the byte offset inside the pattern.
-fn regex_problem(pattern: &str) -> Option<(usize, String)> {
-    match regex_syntax::Parser::new().parse(pattern) {
-        Ok(_) => None,
-        Err(regex_syntax::Error::Parse(e)) => Some((e.span().start.offset, e.kind().to_string())),
-        Err(regex_syntax::Error::Translate(e)) => {
-            Some((e.span().start.offset, e.kind().to_string()))
-        }
-        Err(e) => Some((0, e.to_string())),
     }
 }
