@@ -7,6 +7,9 @@
 
 use baton::app::App;
 use baton::config::Config;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use hyper_util::rt::TokioIo;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -79,11 +82,24 @@ async fn load(url: String, secs: u64, conns: u64, customers: u64) -> (Vec<u32>, 
     let measuring = Arc::new(AtomicBool::new(false));
     let stop = Arc::new(AtomicBool::new(false));
     let mut tasks = Vec::new();
+    let addr = url
+        .trim_start_matches("http://")
+        .split('/')
+        .next()
+        .expect("address")
+        .to_owned();
     for _ in 0..conns {
-        let (url, next, measuring, stop) =
-            (url.clone(), next.clone(), measuring.clone(), stop.clone());
+        let (addr, next, measuring, stop) =
+            (addr.clone(), next.clone(), measuring.clone(), stop.clone());
         tasks.push(tokio::spawn(async move {
-            let client = reqwest::Client::builder().pool_max_idle_per_host(1).build().expect("client");
+            // hyper's bare HTTP/1 connection: one keep-alive socket per task, no pool, so the
+            // load generator costs little of the 2 cores the daemon also needs.
+            let stream = tokio::net::TcpStream::connect(&addr).await.expect("connect");
+            stream.set_nodelay(true).expect("nodelay");
+            let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+                .await
+                .expect("handshake");
+            tokio::spawn(conn);
             let mut lat = Vec::with_capacity(200_000);
             while !stop.load(Ordering::Relaxed) {
                 let n = next.fetch_add(1, Ordering::Relaxed);
@@ -92,15 +108,16 @@ async fn load(url: String, secs: u64, conns: u64, customers: u64) -> (Vec<u32>, 
                     n % customers,
                     TEXTS[(n % TEXTS.len() as u64) as usize]
                 );
+                let req = hyper::Request::post("/v1/channels/webhook/messages")
+                    .header("host", &addr)
+                    .header("content-type", "application/json")
+                    .body(Full::new(Bytes::from(body)))
+                    .expect("request");
                 let t = Instant::now();
-                let res = client.post(&url).header("content-type", "application/json").body(body).send().await;
-                match res {
-                    Ok(r) if r.status().is_success() => {
-                        let _ = r.bytes().await;
-                    }
-                    Ok(r) => panic!("request failed: {}", r.status()),
-                    Err(e) => panic!("request failed: {e}"),
-                }
+                let res = sender.send_request(req).await.expect("request failed");
+                let status = res.status();
+                let _ = res.into_body().collect().await.expect("response body");
+                assert!(status.is_success(), "request failed: {status}");
                 if measuring.load(Ordering::Relaxed) {
                     lat.push(t.elapsed().as_micros() as u32);
                 }

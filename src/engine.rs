@@ -9,9 +9,10 @@ mod query;
 
 use crate::clock::Clock;
 use crate::domain::{
-    Account, AccountId, Channel, CustomerId, Desk, Effect, EventId, Input, Timestamp,
+    Account, AccountId, Channel, Customer, CustomerId, Desk, Effect, EventId, Input, Message,
+    Timestamp,
 };
-use crate::store::{Outbound, OutboxKey, Store, WriteSet};
+use crate::store::{OutboxKey, OutboxRecord, Store, WriteSet};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot, Notify};
@@ -194,33 +195,50 @@ impl Engine {
         Ok(Intake::Accepted)
     }
 
+    /// Writes one input's effects: conversation snapshots, each conversation's new messages as
+    /// one transcript record (a turn), and an outbox entry pointing at each turn that has
+    /// something to send.
     fn carry_out(&mut self, effects: Vec<Effect>, set: &mut WriteSet) {
+        let mut turns: Vec<(Vec<Message>, Option<(AccountId, Customer)>)> = Vec::new();
+        let mut push = |m: Message, dest: Option<(AccountId, Customer)>| {
+            let id = m.id.conversation;
+            match turns.iter_mut().find(|(t, _)| t[0].id.conversation == id) {
+                Some((t, d)) => {
+                    t.push(m);
+                    if d.is_none() {
+                        *d = dest;
+                    }
+                }
+                None => turns.push((vec![m], dest)),
+            }
+        };
         for effect in effects {
             match effect {
                 Effect::Save(c) => set.save_conversation(&c),
-                Effect::Record(m) => set.append_message(&m),
+                Effect::Record(m) => push(m, None),
                 Effect::Send {
                     account,
                     to,
                     message,
-                } => {
-                    set.append_message(&message);
-                    let key = OutboxKey {
-                        channel: to.channel,
-                        seq: self.next_outbox,
-                    };
-                    self.next_outbox += 1;
-                    set.outbox_push(
-                        key,
-                        &Outbound {
-                            account,
-                            to,
-                            message,
-                            error: None,
-                        },
-                    );
-                }
+                } => push(message, Some((account, to))),
             }
+        }
+        for (turn, dest) in turns {
+            set.append_turn(&turn);
+            let Some((account, to)) = dest else { continue };
+            let key = OutboxKey {
+                channel: to.channel,
+                seq: self.next_outbox,
+            };
+            self.next_outbox += 1;
+            let record = OutboxRecord {
+                account,
+                to,
+                conversation: turn[0].id.conversation,
+                turn: turn[0].id.seq,
+                sent: 0,
+            };
+            set.outbox_put(key, &record);
         }
     }
 }

@@ -1,13 +1,14 @@
 //! Drains a channel's persisted outbox to its sink: in order per conversation, at least once.
 //!
-//! One runner per channel. It reads the oldest entries, sends each conversation's messages in
-//! order (different conversations concurrently), retries transient failures with exponential
-//! backoff and jitter, sets aside what failed for good, and removes what was delivered. An
-//! entry is removed only after the sink confirmed it, so a crash resends rather than loses.
+//! One runner per channel. It reads the oldest entries (each a turn of a conversation with the
+//! messages still to send), sends each conversation's messages in order (different
+//! conversations concurrently), retries transient failures with exponential backoff and
+//! jitter, sets aside what failed for good, and removes what was delivered. Progress is written
+//! only after the sink confirmed it, so a crash resends rather than loses.
 
-use crate::domain::{Channel, ConversationId};
+use crate::domain::{ConversationId, Message};
 use crate::shutdown::Shutdown;
-use crate::store::{Outbound, OutboxKey, Store};
+use crate::store::{FailedRecord, Outbound, OutboxKey, OutboxRecord, Store};
 use futures::future::{join_all, BoxFuture};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -25,9 +26,10 @@ pub enum Delivery {
 
 /// Where a channel's messages go.
 pub trait Sink: Send + Sync + 'static {
-    fn send<'a>(&'a self, entry: &'a Outbound) -> BoxFuture<'a, Delivery>;
+    fn send<'a>(&'a self, entry: &'a OutboxRecord, message: &'a Message)
+        -> BoxFuture<'a, Delivery>;
 
-    /// Called after a batch; an error means nothing of the batch counts as delivered.
+    /// Called after a round; an error means nothing of the round counts as delivered.
     fn flush(&self) -> BoxFuture<'_, Result<(), String>> {
         Box::pin(async { Ok(()) })
     }
@@ -40,17 +42,28 @@ const ROUND_DELAY: Duration = Duration::from_secs(2);
 
 pub struct Outbox {
     pub store: Store,
-    pub channel: Channel,
+    pub channel: crate::domain::Channel,
     pub sink: Arc<dyn Sink>,
     /// Notified when new entries are durable.
     pub ready: Arc<Notify>,
 }
 
+/// What one round of delivery achieved, to be written back in one batch.
 #[derive(Default)]
 struct Round {
-    delivered: Vec<OutboxKey>,
-    failed: Vec<(OutboxKey, Outbound, String)>,
+    done: Vec<OutboxKey>,
+    progress: Vec<(OutboxKey, OutboxRecord)>,
+    failed: Vec<FailedRecord>,
     stuck: bool,
+}
+
+impl Round {
+    fn merge(&mut self, other: Round) {
+        self.done.extend(other.done);
+        self.progress.extend(other.progress);
+        self.failed.extend(other.failed);
+        self.stuck |= other.stuck;
+    }
 }
 
 impl Outbox {
@@ -70,8 +83,10 @@ impl Outbox {
                 }
             }
             let round = self.deliver(page).await;
-            let settled = self.store.outbox_settle(&round.delivered, &round.failed);
-            if let Err(e) = settled {
+            if let Err(e) = self
+                .store
+                .outbox_settle(&round.done, &round.progress, &round.failed)
+            {
                 tracing::error!(error = %e, "outbox settle failed");
             }
             if shutdown.is_triggered() {
@@ -86,58 +101,72 @@ impl Outbox {
         }
     }
 
-    async fn deliver(&self, page: Vec<(OutboxKey, Outbound)>) -> Round {
+    async fn deliver(&self, page: Vec<Outbound>) -> Round {
         let mut order: Vec<ConversationId> = Vec::new();
-        let mut chains: HashMap<ConversationId, Vec<(OutboxKey, Outbound)>> = HashMap::new();
-        for (key, entry) in page {
-            let id = entry.message.id.conversation;
-            chains.entry(id).or_insert_with(|| {
-                order.push(id);
-                Vec::new()
-            });
-            chains.entry(id).or_default().push((key, entry));
+        let mut chains: HashMap<ConversationId, Vec<Outbound>> = HashMap::new();
+        for entry in page {
+            let id = entry.record.conversation;
+            chains
+                .entry(id)
+                .or_insert_with(|| {
+                    order.push(id);
+                    Vec::new()
+                })
+                .push(entry);
         }
         let chains = order.into_iter().filter_map(|id| chains.remove(&id));
-        let results = join_all(chains.map(|chain| self.deliver_chain(chain))).await;
         let mut round = Round::default();
-        for r in results {
-            round.delivered.extend(r.delivered);
-            round.failed.extend(r.failed);
-            round.stuck |= r.stuck;
+        for r in join_all(chains.map(|chain| self.deliver_chain(chain))).await {
+            round.merge(r);
         }
         if let Err(e) = self.sink.flush().await {
-            tracing::warn!(error = %e, "sink flush failed; the batch will be sent again");
-            round.delivered.clear();
-            round.stuck = true;
+            tracing::warn!(error = %e, "sink flush failed; the round will be sent again");
+            return Round {
+                stuck: true,
+                ..Round::default()
+            };
         }
         round
     }
 
-    /// One conversation's messages, strictly in order: a message still failing after its
-    /// retries holds back the ones after it until the next round.
-    async fn deliver_chain(&self, chain: Vec<(OutboxKey, Outbound)>) -> Round {
+    /// One conversation's entries, strictly in order: a message still failing after its
+    /// retries holds back everything after it until the next round.
+    async fn deliver_chain(&self, chain: Vec<Outbound>) -> Round {
         let mut round = Round::default();
-        for (key, entry) in chain {
-            match self.send_with_retry(&entry).await {
-                Delivery::Delivered => round.delivered.push(key),
-                Delivery::Failed(why) => {
-                    tracing::warn!(message = %entry.message.id, %why, "outbound message failed for good");
-                    round.failed.push((key, entry, why));
+        for entry in chain {
+            let mut record = entry.record.clone();
+            for message in &entry.pending {
+                match self.send_with_retry(&record, message).await {
+                    Delivery::Delivered => {}
+                    Delivery::Failed(why) => {
+                        tracing::warn!(message = %message.id, %why, "outbound message failed for good");
+                        round.failed.push(FailedRecord {
+                            account: record.account.clone(),
+                            to: record.to.clone(),
+                            message: message.clone(),
+                            error: why,
+                        });
+                    }
+                    Delivery::Retry(why) => {
+                        tracing::warn!(message = %message.id, %why, "outbound message still failing; will retry");
+                        round.stuck = true;
+                        if record.sent > entry.record.sent {
+                            round.progress.push((entry.key, record));
+                        }
+                        return round;
+                    }
                 }
-                Delivery::Retry(why) => {
-                    tracing::warn!(message = %entry.message.id, %why, "outbound message still failing; will retry");
-                    round.stuck = true;
-                    break;
-                }
+                record.sent += 1;
             }
+            round.done.push(entry.key);
         }
         round
     }
 
-    async fn send_with_retry(&self, entry: &Outbound) -> Delivery {
+    async fn send_with_retry(&self, record: &OutboxRecord, message: &Message) -> Delivery {
         let mut attempt = 0;
         loop {
-            let result = self.sink.send(entry).await;
+            let result = self.sink.send(record, message).await;
             attempt += 1;
             match result {
                 Delivery::Retry(_) if attempt < ATTEMPTS => {

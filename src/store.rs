@@ -12,10 +12,10 @@ mod keys;
 mod records;
 mod writes;
 
-use crate::domain::{Channel, Conversation, ConversationId, Message};
+use crate::domain::{Author, Channel, Conversation, ConversationId, Message};
 use std::path::Path;
 
-pub use records::{Outbound, OutboxKey};
+pub use records::{FailedRecord, Outbound, OutboxKey, OutboxRecord};
 pub use writes::WriteSet;
 
 #[derive(Debug, thiserror::Error)]
@@ -39,6 +39,7 @@ impl Store {
         let db = sled::Config::new()
             .path(dir)
             .cache_capacity(cache_bytes)
+            .mode(sled::Mode::HighThroughput)
             .open()?;
         let tree = db.open_tree("baton")?;
         Ok(Store { db, tree })
@@ -64,13 +65,12 @@ impl Store {
     }
 
     pub fn transcript(&self, id: ConversationId) -> Result<Vec<Message>, StoreError> {
-        self.tree
-            .scan_prefix(keys::transcript_prefix(id))
-            .map(|kv| {
-                let (k, v) = kv?;
-                records::decode(&k, &v)
-            })
-            .collect()
+        let mut messages = Vec::new();
+        for kv in self.tree.scan_prefix(keys::transcript_prefix(id)) {
+            let (k, v) = kv?;
+            messages.extend(records::decode::<Vec<Message>>(&k, &v)?);
+        }
+        Ok(messages)
     }
 
     /// Whether this event was already taken in (the channel redelivered it).
@@ -80,24 +80,38 @@ impl Store {
             .contains_key(keys::seen(account, channel, event))?)
     }
 
-    /// The oldest outbox entries of a channel, in the order they were queued.
-    pub fn outbox(
-        &self,
-        channel: Channel,
-        limit: usize,
-    ) -> Result<Vec<(OutboxKey, Outbound)>, StoreError> {
-        self.tree
+    /// The oldest outbox entries of a channel, in the order they were queued, each with the
+    /// outgoing messages of its turn that are still to be delivered.
+    pub fn outbox(&self, channel: Channel, limit: usize) -> Result<Vec<Outbound>, StoreError> {
+        let mut out = Vec::new();
+        for kv in self
+            .tree
             .scan_prefix(keys::outbox_prefix(channel))
             .take(limit)
-            .map(|kv| {
-                let (k, v) = kv?;
-                let key = keys::outbox_key(&k).ok_or_else(|| StoreError::Corrupt {
-                    key: format!("{k:?}"),
-                    message: "bad outbox key".into(),
-                })?;
-                Ok((key, records::decode(&k, &v)?))
-            })
-            .collect()
+        {
+            let (k, v) = kv?;
+            let key = keys::outbox_key(&k).ok_or_else(|| StoreError::Corrupt {
+                key: format!("{k:?}"),
+                message: "bad outbox key".into(),
+            })?;
+            let record: OutboxRecord = records::decode(&k, &v)?;
+            let turn_key = keys::message(record.conversation, record.turn);
+            let turn: Vec<Message> = match self.tree.get(turn_key)? {
+                Some(t) => records::decode(&turn_key, &t)?,
+                None => Vec::new(),
+            };
+            let pending = turn
+                .into_iter()
+                .filter(|m| m.from != Author::Customer)
+                .skip(record.sent)
+                .collect();
+            out.push(Outbound {
+                key,
+                record,
+                pending,
+            });
+        }
+        Ok(out)
     }
 
     /// The next outbox sequence number to use (one past the largest present).
@@ -118,23 +132,24 @@ impl Store {
         Ok(next)
     }
 
-    /// Removes delivered entries; entries failed for good are kept aside, not dropped.
+    /// Records a round of delivery: entries done are removed, entries part-way through are
+    /// rewritten with their progress, and messages refused for good are kept aside.
     pub fn outbox_settle(
         &self,
-        delivered: &[OutboxKey],
-        failed: &[(OutboxKey, Outbound, String)],
+        done: &[OutboxKey],
+        progress: &[(OutboxKey, OutboxRecord)],
+        failed: &[FailedRecord],
     ) -> Result<(), StoreError> {
         let mut set = WriteSet::default();
-        for key in delivered {
+        for key in done {
             set.outbox_remove(*key);
         }
-        for (key, entry, why) in failed {
-            set.outbox_fail(*key, entry, why);
+        for (key, record) in progress {
+            set.outbox_put(*key, record);
+        }
+        for f in failed {
+            set.failed(f);
         }
         self.write(set)
-    }
-
-    pub fn failed_count(&self) -> usize {
-        self.tree.scan_prefix([keys::FAILED]).count()
     }
 }

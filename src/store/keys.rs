@@ -47,8 +47,8 @@ pub fn outbox(key: OutboxKey) -> [u8; 10] {
     k
 }
 
-pub fn failed(key: OutboxKey) -> [u8; 10] {
-    let mut k = outbox(key);
+pub fn failed(id: ConversationId, seq: u64) -> [u8; 17] {
+    let mut k = message(id, seq);
     k[0] = FAILED;
     k
 }

@@ -1,27 +1,49 @@
 //! Record types the store persists beside the domain's, and their versioned encoding.
 
 use super::StoreError;
-use crate::domain::{AccountId, Channel, Customer, Message};
+use crate::domain::{AccountId, Channel, ConversationId, Customer, Message};
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 
 /// The version byte in front of every value; bump it when a record's shape changes.
 pub const VERSION: u8 = 1;
 
-/// Where an outgoing message sits in its channel's outbox.
+/// Where an outgoing turn sits in its channel's outbox.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct OutboxKey {
     pub channel: Channel,
     pub seq: u64,
 }
 
-/// An outgoing message waiting to be delivered to the customer's channel.
+/// An outbox entry: a turn of a conversation whose outgoing messages are not all delivered.
+/// It points at the transcript record rather than copying the messages, so each message body
+/// is written once.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboxRecord {
+    pub account: AccountId,
+    pub to: Customer,
+    pub conversation: ConversationId,
+    /// Sequence number of the turn's first message: the transcript record's key.
+    pub turn: u64,
+    /// How many of the turn's outgoing messages were already delivered.
+    #[serde(default)]
+    pub sent: usize,
+}
+
+/// What the outbox runner works on: an entry with the outgoing messages it still has to send.
+#[derive(Debug, Clone)]
 pub struct Outbound {
+    pub key: OutboxKey,
+    pub record: OutboxRecord,
+    pub pending: Vec<Message>,
+}
+
+/// An outgoing message the channel refused for good, kept with the reason.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FailedRecord {
     pub account: AccountId,
     pub to: Customer,
     pub message: Message,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
+    pub error: String,
 }
 
 pub fn encode<T: Serialize>(value: &T) -> Vec<u8> {

@@ -1,7 +1,7 @@
 //! A set of writes applied as one atomic sled batch.
 
 use super::keys;
-use super::records::{encode, Outbound, OutboxKey};
+use super::records::{encode, FailedRecord, OutboxKey, OutboxRecord};
 use crate::domain::{Channel, Conversation, Message, Timestamp};
 
 #[derive(Default)]
@@ -15,15 +15,16 @@ impl WriteSet {
         self.insert(keys::conversation(c.id).to_vec(), encode(c));
     }
 
-    pub fn append_message(&mut self, m: &Message) {
-        self.insert(
-            keys::message(m.id.conversation, m.id.seq).to_vec(),
-            encode(m),
-        );
+    /// The messages one input produced, in order, as one transcript record.
+    pub fn append_turn(&mut self, turn: &[Message]) {
+        if let Some(first) = turn.first() {
+            let key = keys::message(first.id.conversation, first.id.seq);
+            self.insert(key.to_vec(), encode(&turn));
+        }
     }
 
-    pub fn outbox_push(&mut self, key: OutboxKey, entry: &Outbound) {
-        self.insert(keys::outbox(key).to_vec(), encode(entry));
+    pub fn outbox_put(&mut self, key: OutboxKey, record: &OutboxRecord) {
+        self.insert(keys::outbox(key).to_vec(), encode(record));
     }
 
     pub fn outbox_remove(&mut self, key: OutboxKey) {
@@ -31,11 +32,12 @@ impl WriteSet {
         self.len += 1;
     }
 
-    pub fn outbox_fail(&mut self, key: OutboxKey, entry: &Outbound, why: &str) {
-        let mut entry = entry.clone();
-        entry.error = Some(why.to_owned());
-        self.outbox_remove(key);
-        self.insert(keys::failed(key).to_vec(), encode(&entry));
+    pub fn failed(&mut self, record: &FailedRecord) {
+        let id = record.message.id;
+        self.insert(
+            keys::failed(id.conversation, id.seq).to_vec(),
+            encode(record),
+        );
     }
 
     pub fn mark_seen(&mut self, account: &str, channel: Channel, event: &str, at: Timestamp) {

@@ -1,8 +1,8 @@
 //! The generic outbound format and the two sinks that carry it: a JSON-lines file and HTTP.
 
-use crate::domain::{Author, Profile, QuickReply};
+use crate::domain::{Author, Message, Profile, QuickReply};
 use crate::outbox::{Delivery, Sink};
-use crate::store::Outbound;
+use crate::store::OutboxRecord;
 use futures::future::BoxFuture;
 use serde::Serialize;
 use std::path::Path;
@@ -22,15 +22,15 @@ pub struct Wire<'a> {
 }
 
 /// The JSON object the generic channel sends for one outgoing message.
-pub fn wire(e: &Outbound) -> Wire<'_> {
+pub fn wire<'a>(e: &'a OutboxRecord, m: &'a Message) -> Wire<'a> {
     Wire {
-        id: e.message.id.to_string(),
+        id: m.id.to_string(),
         account: e.account.as_str(),
         recipient: e.to.id.as_str(),
-        text: &e.message.text,
-        quick_replies: &e.message.quick_replies,
-        profile: e.message.profile.as_ref(),
-        sender: match e.message.from {
+        text: &m.text,
+        quick_replies: &m.quick_replies,
+        profile: m.profile.as_ref(),
+        sender: match m.from {
             Author::Agent => "agent",
             _ => "bot",
         },
@@ -61,9 +61,13 @@ impl JsonlSink {
 }
 
 impl Sink for JsonlSink {
-    fn send<'a>(&'a self, entry: &'a Outbound) -> BoxFuture<'a, Delivery> {
+    fn send<'a>(
+        &'a self,
+        entry: &'a OutboxRecord,
+        message: &'a Message,
+    ) -> BoxFuture<'a, Delivery> {
         Box::pin(async move {
-            let mut line = match serde_json::to_vec(&wire(entry)) {
+            let mut line = match serde_json::to_vec(&wire(entry, message)) {
                 Ok(l) => l,
                 Err(e) => return Delivery::Failed(e.to_string()),
             };
@@ -101,9 +105,18 @@ impl HttpSink {
 }
 
 impl Sink for HttpSink {
-    fn send<'a>(&'a self, entry: &'a Outbound) -> BoxFuture<'a, Delivery> {
+    fn send<'a>(
+        &'a self,
+        entry: &'a OutboxRecord,
+        message: &'a Message,
+    ) -> BoxFuture<'a, Delivery> {
         Box::pin(async move {
-            let res = self.client.post(&self.url).json(&wire(entry)).send().await;
+            let res = self
+                .client
+                .post(&self.url)
+                .json(&wire(entry, message))
+                .send()
+                .await;
             match res {
                 Ok(r) if r.status().is_success() => Delivery::Delivered,
                 Ok(r) if r.status().is_server_error() || r.status().as_u16() == 429 => {
