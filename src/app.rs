@@ -7,6 +7,7 @@ use crate::config::{Config, SinkConfig};
 use crate::domain::{self, AccountId, Channel, Profile};
 use crate::engine::Engine;
 use crate::http::{self, AppState};
+use crate::outbox::feed::Feeds;
 use crate::outbox::{Outbox, Sink};
 use crate::rules::{self, RuleBook};
 use crate::shutdown::{self, Trigger};
@@ -18,7 +19,6 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use tokio::net::TcpListener;
-use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
 /// Everything start-up prepared, not yet running.
@@ -80,9 +80,9 @@ impl App {
         })
         .await??;
         let account_ids: HashSet<String> = accounts.iter().map(|a| a.id.0.clone()).collect();
-        let ready = Arc::new(Notify::new());
-        let (engine, handle) =
-            Engine::build(store.clone(), accounts, ready.clone(), Clock::system())?;
+        let mut feeds = Feeds::default();
+        let webhook_feed = feeds.add(Channel::Webhook);
+        let (engine, handle) = Engine::build(store.clone(), accounts, feeds, Clock::system())?;
         let sink: Arc<dyn Sink> = match &config.webhook.sink {
             SinkConfig::Jsonl { path } => Arc::new(
                 JsonlSink::open(path.as_deref())
@@ -108,7 +108,7 @@ impl App {
                 store,
                 channel: Channel::Webhook,
                 sink,
-                ready,
+                feed: webhook_feed,
             },
         })
     }

@@ -9,13 +9,15 @@ mod query;
 
 use crate::clock::Clock;
 use crate::domain::{
-    Account, AccountId, Channel, Customer, CustomerId, Desk, Effect, EventId, Input, Message,
-    Timestamp,
+    Account, AccountId, Author, Channel, Customer, CustomerId, Desk, Effect, EventId, Input,
+    Message, Timestamp,
 };
-use crate::store::{OutboxKey, OutboxRecord, Store, WriteSet};
+use crate::outbox::feed::Feeds;
+use crate::store::{Outbound, OutboxKey, OutboxRecord, Store, WriteSet};
 use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
-use tokio::sync::{mpsc, oneshot, Notify};
+use tokio::sync::{mpsc, oneshot};
+
+use commit::Pending;
 
 pub use commit::Committer;
 pub use query::{ConversationView, QueueView};
@@ -83,11 +85,14 @@ impl EngineHandle {
 
 const BATCH: usize = 512;
 
+/// Who a turn's outgoing messages are for.
+type Destination = (AccountId, Customer);
+
 pub struct Engine {
     desk: Desk,
     accounts: HashMap<AccountId, Account>,
     store: Store,
-    outbox_ready: Arc<Notify>,
+    feeds: Feeds,
     next_outbox: u64,
     clock: Clock,
     rx: mpsc::Receiver<Command>,
@@ -98,7 +103,7 @@ impl Engine {
     pub fn build(
         store: Store,
         accounts: Vec<Account>,
-        outbox_ready: Arc<Notify>,
+        feeds: Feeds,
         clock: Clock,
     ) -> Result<(Engine, EngineHandle), crate::store::StoreError> {
         let desk = Desk::restore(store.conversations()?);
@@ -108,7 +113,7 @@ impl Engine {
             desk,
             accounts: accounts.into_iter().map(|a| (a.id.clone(), a)).collect(),
             store,
-            outbox_ready,
+            feeds,
             next_outbox,
             clock,
             rx,
@@ -118,7 +123,7 @@ impl Engine {
 
     /// Runs until every handle is dropped, then waits for the last group commit.
     pub async fn run(mut self) {
-        let committer = Committer::spawn(self.store.clone(), self.outbox_ready.clone());
+        let committer = Committer::spawn(self.store.clone(), self.feeds.clone());
         self.serve(&committer).await;
         committer.close().await;
         tracing::info!("engine stopped");
@@ -129,14 +134,14 @@ impl Engine {
         while self.rx.recv_many(&mut commands, BATCH).await > 0 {
             let now = self.clock.now();
             let mut set = WriteSet::default();
-            let mut waiters = Vec::new();
+            let mut pending = Pending::default();
             let mut queries = Vec::new();
             let mut fresh = HashSet::new();
             for cmd in commands.drain(..) {
                 match cmd {
                     Command::Inbound(dm, reply) => {
-                        match self.inbound(dm, now, &mut set, &mut fresh) {
-                            Ok(intake) => waiters.push((reply, intake)),
+                        match self.inbound(dm, now, &mut set, &mut fresh, &mut pending.outgoing) {
+                            Ok(intake) => pending.waiters.push((reply, intake)),
                             Err(e) => {
                                 let _ = reply.send(Err(e));
                             }
@@ -150,13 +155,13 @@ impl Engine {
                     // Memory is now ahead of disk: stop taking input; a restart reloads the
                     // store, and nothing unacknowledged was promised.
                     tracing::error!(error = %e, "store write failed; engine stopping");
-                    for (reply, _) in waiters {
+                    for (reply, _) in pending.waiters {
                         let _ = reply.send(Err(EngineError::Unavailable));
                     }
                     return;
                 }
             }
-            committer.commit(waiters).await;
+            committer.commit(pending).await;
             for q in queries {
                 query::answer(q, &self.desk, &self.store);
             }
@@ -169,6 +174,7 @@ impl Engine {
         now: Timestamp,
         set: &mut WriteSet,
         fresh: &mut HashSet<(AccountId, Channel, EventId)>,
+        outgoing: &mut Vec<Outbound>,
     ) -> Result<Intake, EngineError> {
         let Some(account) = self.accounts.get(&dm.account) else {
             return Err(EngineError::UnknownAccount(dm.account.0));
@@ -191,16 +197,21 @@ impl Engine {
             payload: dm.payload,
         };
         let effects = self.desk.handle(input, now, account);
-        self.carry_out(effects, set);
+        self.carry_out(effects, set, outgoing);
         Ok(Intake::Accepted)
     }
 
     /// Writes one input's effects: conversation snapshots, each conversation's new messages as
     /// one transcript record (a turn), and an outbox entry pointing at each turn that has
     /// something to send.
-    fn carry_out(&mut self, effects: Vec<Effect>, set: &mut WriteSet) {
-        let mut turns: Vec<(Vec<Message>, Option<(AccountId, Customer)>)> = Vec::new();
-        let mut push = |m: Message, dest: Option<(AccountId, Customer)>| {
+    fn carry_out(
+        &mut self,
+        effects: Vec<Effect>,
+        set: &mut WriteSet,
+        outgoing: &mut Vec<Outbound>,
+    ) {
+        let mut turns: Vec<(Vec<Message>, Option<Destination>)> = Vec::new();
+        let mut push = |m: Message, dest: Option<Destination>| {
             let id = m.id.conversation;
             match turns.iter_mut().find(|(t, _)| t[0].id.conversation == id) {
                 Some((t, d)) => {
@@ -239,6 +250,15 @@ impl Engine {
                 sent: 0,
             };
             set.outbox_put(key, &record);
+            let pending = turn
+                .into_iter()
+                .filter(|m| m.from != Author::Customer)
+                .collect();
+            outgoing.push(Outbound {
+                key,
+                record,
+                pending,
+            });
         }
     }
 }

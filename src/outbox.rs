@@ -1,10 +1,21 @@
 //! Drains a channel's persisted outbox to its sink: in order per conversation, at least once.
 //!
-//! One runner per channel. It reads the oldest entries (each a turn of a conversation with the
-//! messages still to send), sends each conversation's messages in order (different
-//! conversations concurrently), retries transient failures with exponential backoff and
-//! jitter, sets aside what failed for good, and removes what was delivered. Progress is written
-//! only after the sink confirmed it, so a crash resends rather than loses.
+//! One runner per channel, in one of two modes:
+//! - **live**: turns arrive over the in-memory [`feed`] right after the flush that made them
+//!   durable; the store is only written to (delivered entries removed).
+//! - **scan**: the oldest entries are read from the store. The runner starts here (recovery
+//!   after a restart), and returns here whenever a delivery is stuck or the feed overflowed,
+//!   until the store holds nothing undelivered.
+//!
+//! Entries carry increasing outbox sequence numbers, assigned and written in order. The
+//! `horizon` is the highest one a scan has seen; the final, empty scan proves everything up to
+//! it was delivered, so live turns at or below it are skipped: a switch of modes never sends
+//! twice. Each conversation's messages go in order (different conversations concurrently);
+//! transient failures are retried with exponential backoff and jitter; what fails for good is
+//! set aside; progress is written only after the sink confirmed it, so a crash resends rather
+//! than loses.
+
+pub mod feed;
 
 use crate::domain::{ConversationId, Message};
 use crate::shutdown::Shutdown;
@@ -13,7 +24,6 @@ use futures::future::{join_all, BoxFuture};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::Notify;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Delivery {
@@ -44,8 +54,7 @@ pub struct Outbox {
     pub store: Store,
     pub channel: crate::domain::Channel,
     pub sink: Arc<dyn Sink>,
-    /// Notified when new entries are durable.
-    pub ready: Arc<Notify>,
+    pub feed: feed::FeedRx,
 }
 
 /// What one round of delivery achieved, to be written back in one batch.
@@ -67,22 +76,38 @@ impl Round {
 }
 
 impl Outbox {
-    pub async fn run(self, mut shutdown: Shutdown) {
+    pub async fn run(mut self, mut shutdown: Shutdown) {
+        let mut horizon: Option<u64> = None;
+        let mut scanning = true;
         loop {
-            let page = match self.store.outbox(self.channel, PAGE) {
-                Ok(p) => p,
-                Err(e) => {
-                    tracing::error!(error = %e, "outbox read failed");
-                    Vec::new()
+            let round = if scanning {
+                let page = match self.store.outbox(self.channel, PAGE) {
+                    Ok(p) => p,
+                    Err(e) => {
+                        tracing::error!(error = %e, "outbox read failed; will retry");
+                        Vec::new()
+                    }
+                };
+                if page.is_empty() && !self.feed.take_overflow() {
+                    scanning = false;
+                    continue;
                 }
-            };
-            if page.is_empty() {
-                tokio::select! {
-                    _ = self.ready.notified() => continue,
+                horizon = page.iter().map(|t| t.key.seq).max().max(horizon);
+                self.deliver(page).await
+            } else {
+                let turns = tokio::select! {
+                    turns = self.feed.recv() => turns,
                     _ = shutdown.wait() => return,
+                };
+                let Some(mut turns) = turns else { return };
+                turns.retain(|t| horizon.is_none_or(|h| t.key.seq > h));
+                if self.feed.take_overflow() {
+                    // Some turns never reached the feed; the store has them all, in order.
+                    scanning = true;
+                    continue;
                 }
-            }
-            let round = self.deliver(page).await;
+                self.deliver(turns).await
+            };
             if let Err(e) = self
                 .store
                 .outbox_settle(&round.done, &round.progress, &round.failed)
@@ -93,6 +118,7 @@ impl Outbox {
                 return;
             }
             if round.stuck {
+                scanning = true;
                 tokio::select! {
                     _ = tokio::time::sleep(ROUND_DELAY) => {}
                     _ = shutdown.wait() => return,

@@ -1,26 +1,33 @@
 //! Group commit: callers whose writes are applied wait here for one shared flush.
 //!
-//! While one flush runs, later waiters pile up in the channel; the next flush takes them all.
-//! Flushing is blocking I/O, so it runs on the blocking pool, never on a runtime thread.
+//! While one flush runs, later batches pile up in the channel; the next flush takes them all.
+//! Flushing is blocking I/O, so it runs on the blocking pool, never on a runtime thread. After a
+//! flush, the outbound turns it made durable go to the outbox runners' live feeds.
 
 use super::{EngineError, Intake, Reply};
-use crate::store::Store;
-use std::sync::Arc;
-use tokio::sync::{mpsc, Notify};
+use crate::outbox::feed::Feeds;
+use crate::store::{Outbound, Store};
+use tokio::sync::mpsc;
 
-type Waiters = Vec<(Reply<Intake>, Intake)>;
+pub type Waiters = Vec<(Reply<Intake>, Intake)>;
+
+/// What one engine batch left to do once its writes are applied.
+#[derive(Default)]
+pub struct Pending {
+    pub waiters: Waiters,
+    pub outgoing: Vec<Outbound>,
+}
 
 pub struct Committer {
-    tx: mpsc::Sender<Waiters>,
+    tx: mpsc::Sender<Pending>,
     task: tokio::task::JoinHandle<()>,
 }
 
 impl Committer {
-    /// Starts the flusher task; `flushed` is notified after every successful flush so the
-    /// outbox only ever sends what is durable.
-    pub fn spawn(store: Store, flushed: Arc<Notify>) -> Committer {
+    /// Starts the flusher task; the outbox runners hear of a turn only after it is durable.
+    pub fn spawn(store: Store, feeds: Feeds) -> Committer {
         let (tx, rx) = mpsc::channel(1024);
-        let task = tokio::spawn(run(store, rx, flushed));
+        let task = tokio::spawn(run(store, rx, feeds));
         Committer { tx, task }
     }
 
@@ -30,35 +37,39 @@ impl Committer {
         let _ = self.task.await;
     }
 
-    /// Hands waiters to the flusher; they hear back once their writes are durable.
-    pub async fn commit(&self, waiters: Waiters) {
-        if waiters.is_empty() {
+    /// Hands a batch to the flusher; its callers hear back once their writes are durable.
+    pub async fn commit(&self, pending: Pending) {
+        if pending.waiters.is_empty() && pending.outgoing.is_empty() {
             return;
         }
-        if let Err(mpsc::error::SendError(waiters)) = self.tx.send(waiters).await {
-            for (reply, _) in waiters {
+        if let Err(mpsc::error::SendError(pending)) = self.tx.send(pending).await {
+            for (reply, _) in pending.waiters {
                 let _ = reply.send(Err(EngineError::Unavailable));
             }
         }
     }
 }
 
-async fn run(store: Store, mut rx: mpsc::Receiver<Waiters>, flushed: Arc<Notify>) {
-    let mut group: Waiters = Vec::new();
+async fn run(store: Store, mut rx: mpsc::Receiver<Pending>, feeds: Feeds) {
+    let mut group = Pending::default();
     while let Some(first) = rx.recv().await {
-        group.extend(first);
+        group.waiters.extend(first.waiters);
+        group.outgoing.extend(first.outgoing);
         while let Ok(more) = rx.try_recv() {
-            group.extend(more);
+            group.waiters.extend(more.waiters);
+            group.outgoing.extend(more.outgoing);
         }
         let s = store.clone();
         let result = tokio::task::spawn_blocking(move || s.flush()).await;
         let ok = matches!(result, Ok(Ok(_)));
         if ok {
-            flushed.notify_one();
+            feeds.offer(std::mem::take(&mut group.outgoing));
         } else {
+            // The turns stay in the store; the outbox finds them when it next reads it.
             tracing::error!(?result, "flush failed; acknowledging nothing");
+            group.outgoing.clear();
         }
-        for (reply, intake) in group.drain(..) {
+        for (reply, intake) in group.waiters.drain(..) {
             let _ = reply.send(if ok {
                 Ok(intake)
             } else {

@@ -7,7 +7,7 @@ use futures::future::BoxFuture;
 use serde::Serialize;
 use std::path::Path;
 use std::time::Duration;
-use tokio::io::{AsyncWrite, AsyncWriteExt, BufWriter};
+use tokio::io::{AsyncWrite, AsyncWriteExt};
 use tokio::sync::Mutex;
 
 #[derive(Serialize)]
@@ -38,8 +38,12 @@ pub fn wire<'a>(e: &'a OutboxRecord, m: &'a Message) -> Wire<'a> {
 }
 
 /// Appends one JSON line per message; the demo default, so trying Baton needs no other server.
+///
+/// Lines are collected in memory during a round and written with one write at its end, so a
+/// round costs one trip to the blocking pool rather than one per message.
 pub struct JsonlSink {
-    out: Mutex<BufWriter<Box<dyn AsyncWrite + Send + Unpin>>>,
+    lines: std::sync::Mutex<Vec<u8>>,
+    out: Mutex<Box<dyn AsyncWrite + Send + Unpin>>,
 }
 
 impl JsonlSink {
@@ -55,7 +59,8 @@ impl JsonlSink {
             ),
         };
         Ok(JsonlSink {
-            out: Mutex::new(BufWriter::new(out)),
+            lines: std::sync::Mutex::new(Vec::with_capacity(64 * 1024)),
+            out: Mutex::new(out),
         })
     }
 }
@@ -66,27 +71,35 @@ impl Sink for JsonlSink {
         entry: &'a OutboxRecord,
         message: &'a Message,
     ) -> BoxFuture<'a, Delivery> {
-        Box::pin(async move {
-            let mut line = match serde_json::to_vec(&wire(entry, message)) {
-                Ok(l) => l,
-                Err(e) => return Delivery::Failed(e.to_string()),
-            };
-            line.push(b'\n');
-            match self.out.lock().await.write_all(&line).await {
-                Ok(()) => Delivery::Delivered,
-                Err(e) => Delivery::Retry(e.to_string()),
+        let mut lines = match self.lines.lock() {
+            Ok(l) => l,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        let delivery = match serde_json::to_writer(&mut *lines, &wire(entry, message)) {
+            Ok(()) => {
+                lines.push(b'\n');
+                Delivery::Delivered
             }
-        })
+            Err(e) => Delivery::Failed(e.to_string()),
+        };
+        Box::pin(std::future::ready(delivery))
     }
 
     fn flush(&self) -> BoxFuture<'_, Result<(), String>> {
         Box::pin(async move {
-            self.out
-                .lock()
-                .await
-                .flush()
-                .await
-                .map_err(|e| e.to_string())
+            let lines = {
+                let mut l = match self.lines.lock() {
+                    Ok(l) => l,
+                    Err(poisoned) => poisoned.into_inner(),
+                };
+                std::mem::take(&mut *l)
+            };
+            if lines.is_empty() {
+                return Ok(());
+            }
+            let mut out = self.out.lock().await;
+            out.write_all(&lines).await.map_err(|e| e.to_string())?;
+            out.flush().await.map_err(|e| e.to_string())
         })
     }
 }
