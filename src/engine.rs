@@ -9,11 +9,11 @@ mod query;
 
 use crate::clock::Clock;
 use crate::domain::{
-    Account, AccountId, Author, Channel, Customer, CustomerId, Desk, Effect, EventId, Input,
-    Message, Timestamp,
+    Account, AccountId, Author, Channel, Conversation, ConversationId, Customer, CustomerId, Desk,
+    Effect, EventId, Input, Message, Timestamp,
 };
 use crate::outbox::feed::Feeds;
-use crate::store::{Outbound, OutboxKey, OutboxRecord, Store, WriteSet};
+use crate::store::{Outbound, OutboxKey, OutboxRecord, Store, TurnRecord, WriteSet};
 use std::collections::{HashMap, HashSet};
 use tokio::sync::{mpsc, oneshot};
 
@@ -84,9 +84,6 @@ impl EngineHandle {
 }
 
 const BATCH: usize = 512;
-
-/// Who a turn's outgoing messages are for.
-type Destination = (AccountId, Customer);
 
 pub struct Engine {
     desk: Desk,
@@ -201,64 +198,115 @@ impl Engine {
         Ok(Intake::Accepted)
     }
 
-    /// Writes one input's effects: conversation snapshots, each conversation's new messages as
-    /// one transcript record (a turn), and an outbox entry pointing at each turn that has
-    /// something to send.
+    /// Writes one input's effects. Each conversation's new messages become one transcript
+    /// record (a turn) carrying the conversation's latest snapshot; the conversation's own
+    /// record is written only when it is new or changed without messages. Each turn with
+    /// something to send gets an outbox entry pointing at it.
     fn carry_out(
         &mut self,
         effects: Vec<Effect>,
         set: &mut WriteSet,
         outgoing: &mut Vec<Outbound>,
     ) {
-        let mut turns: Vec<(Vec<Message>, Option<Destination>)> = Vec::new();
-        let mut push = |m: Message, dest: Option<Destination>| {
-            let id = m.id.conversation;
-            match turns.iter_mut().find(|(t, _)| t[0].id.conversation == id) {
-                Some((t, d)) => {
-                    t.push(m);
-                    if d.is_none() {
-                        *d = dest;
-                    }
-                }
-                None => turns.push((vec![m], dest)),
-            }
-        };
+        let mut turns: Vec<Turn> = Vec::new();
         for effect in effects {
-            match effect {
-                Effect::Save(c) => set.save_conversation(&c),
-                Effect::Record(m) => push(m, None),
+            let (id, message, snapshot, dest) = match effect {
+                Effect::Save(c) => (c.id, None, Some(c), None),
+                Effect::Record(m) => (m.id.conversation, Some(m), None, None),
                 Effect::Send {
                     account,
                     to,
                     message,
-                } => push(message, Some((account, to))),
+                } => (
+                    message.id.conversation,
+                    Some(message),
+                    None,
+                    Some((account, to)),
+                ),
+            };
+            let i = match turns.iter().position(|t| t.id == id) {
+                Some(i) => i,
+                None => {
+                    turns.push(Turn::new(id));
+                    turns.len() - 1
+                }
+            };
+            let turn = &mut turns[i];
+            turn.messages.extend(message);
+            if snapshot.is_some() {
+                turn.snapshot = snapshot;
+            }
+            if turn.dest.is_none() {
+                turn.dest = dest;
             }
         }
-        for (turn, dest) in turns {
-            set.append_turn(&turn);
-            let Some((account, to)) = dest else { continue };
-            let key = OutboxKey {
-                channel: to.channel,
-                seq: self.next_outbox,
-            };
-            self.next_outbox += 1;
-            let record = OutboxRecord {
-                account,
-                to,
-                conversation: turn[0].id.conversation,
-                turn: turn[0].id.seq,
-                sent: 0,
-            };
-            set.outbox_put(key, &record);
-            let pending = turn
-                .into_iter()
-                .filter(|m| m.from != Author::Customer)
-                .collect();
-            outgoing.push(Outbound {
-                key,
-                record,
-                pending,
-            });
+        for turn in turns {
+            self.write_turn(turn, set, outgoing);
+        }
+    }
+
+    fn write_turn(&mut self, turn: Turn, set: &mut WriteSet, outgoing: &mut Vec<Outbound>) {
+        let Turn {
+            id,
+            messages,
+            snapshot,
+            dest,
+        } = turn;
+        if let Some(c) = &snapshot {
+            if messages.is_empty() || c.revision == 1 {
+                set.save_conversation(c);
+            }
+        }
+        let Some(first) = messages.first().map(|m| m.id.seq) else {
+            return;
+        };
+        let record = TurnRecord {
+            conversation: snapshot,
+            messages,
+        };
+        set.append_turn(&record);
+        let Some((account, to)) = dest else { return };
+        let key = OutboxKey {
+            channel: to.channel,
+            seq: self.next_outbox,
+        };
+        self.next_outbox += 1;
+        let entry = OutboxRecord {
+            account,
+            to,
+            conversation: id,
+            turn: first,
+            sent: 0,
+        };
+        set.outbox_put(key, &entry);
+        let pending = record
+            .messages
+            .into_iter()
+            .filter(|m| m.from != Author::Customer)
+            .collect();
+        outgoing.push(Outbound {
+            key,
+            record: entry,
+            pending,
+        });
+    }
+}
+
+/// One conversation's share of an input's effects.
+struct Turn {
+    id: ConversationId,
+    messages: Vec<Message>,
+    snapshot: Option<Conversation>,
+    dest: Option<(AccountId, Customer)>,
+}
+
+impl Turn {
+    fn new(id: ConversationId) -> Turn {
+        Turn {
+            id,
+            messages: Vec::new(),
+            snapshot: None,
+            dest: None,
         }
     }
 }

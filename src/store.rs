@@ -15,7 +15,7 @@ mod writes;
 use crate::domain::{Author, Channel, Conversation, ConversationId, Message};
 use std::path::Path;
 
-pub use records::{FailedRecord, Outbound, OutboxKey, OutboxRecord};
+pub use records::{FailedRecord, Outbound, OutboxKey, OutboxRecord, TurnRecord};
 pub use writes::WriteSet;
 
 #[derive(Debug, thiserror::Error)]
@@ -54,21 +54,37 @@ impl Store {
         Ok(self.tree.apply_batch(set.into_batch())?)
     }
 
+    /// Every conversation as last saved: the newer of its own record and the snapshot in its
+    /// latest turn.
     pub fn conversations(&self) -> Result<Vec<Conversation>, StoreError> {
-        self.tree
-            .scan_prefix([keys::CONVERSATION])
-            .map(|kv| {
-                let (k, v) = kv?;
-                records::decode(&k, &v)
-            })
-            .collect()
+        let mut out = Vec::new();
+        for kv in self.tree.scan_prefix([keys::CONVERSATION]) {
+            let (k, v) = kv?;
+            let saved: Conversation = records::decode(&k, &v)?;
+            let last_turn = self
+                .tree
+                .scan_prefix(keys::transcript_prefix(saved.id))
+                .next_back();
+            let in_turn = match last_turn {
+                Some(kv) => {
+                    let (k, v) = kv?;
+                    records::decode::<TurnRecord>(&k, &v)?.conversation
+                }
+                None => None,
+            };
+            out.push(match in_turn {
+                Some(c) if c.revision > saved.revision => c,
+                _ => saved,
+            });
+        }
+        Ok(out)
     }
 
     pub fn transcript(&self, id: ConversationId) -> Result<Vec<Message>, StoreError> {
         let mut messages = Vec::new();
         for kv in self.tree.scan_prefix(keys::transcript_prefix(id)) {
             let (k, v) = kv?;
-            messages.extend(records::decode::<Vec<Message>>(&k, &v)?);
+            messages.extend(records::decode::<TurnRecord>(&k, &v)?.messages);
         }
         Ok(messages)
     }
@@ -97,7 +113,7 @@ impl Store {
             let record: OutboxRecord = records::decode(&k, &v)?;
             let turn_key = keys::message(record.conversation, record.turn);
             let turn: Vec<Message> = match self.tree.get(turn_key)? {
-                Some(t) => records::decode(&turn_key, &t)?,
+                Some(t) => records::decode::<TurnRecord>(&turn_key, &t)?.messages,
                 None => Vec::new(),
             };
             let pending = turn
@@ -153,3 +169,6 @@ impl Store {
         self.write(set)
     }
 }
+
+#[cfg(test)]
+mod tests;

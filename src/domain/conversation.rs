@@ -62,6 +62,8 @@ pub struct Conversation {
     pub next_seq: u64,
     pub opened_at: Timestamp,
     pub updated_at: Timestamp,
+    /// Bumped by every saved change, so the newest of several stored snapshots is known.
+    pub revision: u64,
 }
 
 impl Conversation {
@@ -78,6 +80,7 @@ impl Conversation {
             next_seq: 0,
             opened_at: now,
             updated_at: now,
+            revision: 0,
         }
     }
 
@@ -89,6 +92,13 @@ impl Conversation {
         };
         self.next_seq += 1;
         id
+    }
+
+    /// Marks a change at `now` and returns the snapshot to persist.
+    pub fn touch(&mut self, now: Timestamp) -> Conversation {
+        self.updated_at = now;
+        self.revision += 1;
+        self.clone()
     }
 
     pub fn ticket(&self) -> Option<&Ticket> {

@@ -116,8 +116,7 @@ impl Desk {
             self.bot_turn(&mut conv, &mut turn, &text, payload.as_deref());
         }
         // Queued: the message is kept for the agent and the bot stays silent.
-        conv.updated_at = now;
-        turn.effects.push(Effect::Save(conv.clone()));
+        turn.effects.push(Effect::Save(conv.touch(now)));
         self.conversations.insert(conv.id, conv);
         turn.effects
     }

@@ -20,7 +20,7 @@ pub enum Input {
 /// A command for the engine. All effects of one input are written in one atomic batch.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Effect {
-    /// Persist this snapshot of the conversation (the last one of a batch wins).
+    /// Persist this snapshot of the conversation (the highest revision wins).
     Save(Conversation),
     /// Append an inbound message to the transcript.
     Record(Message),

@@ -1,11 +1,21 @@
 //! Record types the store persists beside the domain's, and their versioned encoding.
 
 use super::StoreError;
-use crate::domain::{AccountId, Channel, ConversationId, Customer, Message};
+use crate::domain::{AccountId, Channel, Conversation, ConversationId, Customer, Message};
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 
 /// The version byte in front of every value; bump it when a record's shape changes.
 pub const VERSION: u8 = 1;
+
+/// The messages one input produced in a conversation, and the conversation as that input
+/// left it: most changes come with messages, so the snapshot rides along instead of costing a
+/// write of its own.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TurnRecord {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conversation: Option<Conversation>,
+    pub messages: Vec<Message>,
+}
 
 /// Where an outgoing turn sits in its channel's outbox.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

@@ -1,8 +1,8 @@
 //! A set of writes applied as one atomic sled batch.
 
 use super::keys;
-use super::records::{encode, FailedRecord, OutboxKey, OutboxRecord};
-use crate::domain::{Channel, Conversation, Message, Timestamp};
+use super::records::{encode, FailedRecord, OutboxKey, OutboxRecord, TurnRecord};
+use crate::domain::{Channel, Conversation, Timestamp};
 
 #[derive(Default)]
 pub struct WriteSet {
@@ -15,11 +15,12 @@ impl WriteSet {
         self.insert(keys::conversation(c.id).to_vec(), encode(c));
     }
 
-    /// The messages one input produced, in order, as one transcript record.
-    pub fn append_turn(&mut self, turn: &[Message]) {
-        if let Some(first) = turn.first() {
+    /// The messages one input produced, in order, as one transcript record, with the
+    /// conversation as it left it.
+    pub fn append_turn(&mut self, turn: &TurnRecord) {
+        if let Some(first) = turn.messages.first() {
             let key = keys::message(first.id.conversation, first.id.seq);
-            self.insert(key.to_vec(), encode(&turn));
+            self.insert(key.to_vec(), encode(turn));
         }
     }
 
