@@ -6,6 +6,7 @@
 
 mod commit;
 mod query;
+mod seen;
 
 use crate::clock::Clock;
 use crate::domain::{
@@ -18,6 +19,7 @@ use std::collections::{HashMap, HashSet};
 use tokio::sync::{mpsc, oneshot};
 
 use commit::Pending;
+use seen::SeenIndex;
 
 pub use commit::Committer;
 pub use query::{ConversationView, QueueView};
@@ -89,6 +91,7 @@ pub struct Engine {
     desk: Desk,
     accounts: HashMap<AccountId, Account>,
     store: Store,
+    seen: SeenIndex,
     feeds: Feeds,
     next_outbox: u64,
     clock: Clock,
@@ -104,12 +107,19 @@ impl Engine {
         clock: Clock,
     ) -> Result<(Engine, EngineHandle), crate::store::StoreError> {
         let desk = Desk::restore(store.conversations()?);
+        let seen = SeenIndex::load(&store)?;
+        tracing::info!(
+            conversations = desk.conversations().count(),
+            events = seen.len(),
+            "state loaded"
+        );
         let next_outbox = store.next_outbox_seq()?;
         let (tx, rx) = mpsc::channel(4096);
         let engine = Engine {
             desk,
             accounts: accounts.into_iter().map(|a| (a.id.clone(), a)).collect(),
             store,
+            seen,
             feeds,
             next_outbox,
             clock,
@@ -177,14 +187,18 @@ impl Engine {
             return Err(EngineError::UnknownAccount(dm.account.0));
         };
         let key = (dm.account.clone(), dm.channel, dm.event.clone());
+        if fresh.contains(&key) {
+            return Ok(Intake::Duplicate);
+        }
         let seen = self
-            .store
-            .seen(dm.account.as_str(), dm.channel, dm.event.as_str())
+            .seen
+            .contains(&self.store, &dm.account, dm.channel, &dm.event)
             .map_err(|_| EngineError::Unavailable)?;
-        if seen || fresh.contains(&key) {
+        if seen {
             return Ok(Intake::Duplicate);
         }
         set.mark_seen(dm.account.as_str(), dm.channel, dm.event.as_str(), now);
+        self.seen.insert(&dm.account, dm.channel, &dm.event);
         fresh.insert(key);
         let input = Input::CustomerMessage {
             channel: dm.channel,

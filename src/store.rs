@@ -15,6 +15,7 @@ mod writes;
 use crate::domain::{Author, Channel, Conversation, ConversationId, Message};
 use std::path::Path;
 
+pub use keys::seen as seen_key;
 pub use records::{FailedRecord, Outbound, OutboxKey, OutboxRecord, TurnRecord};
 pub use writes::WriteSet;
 
@@ -94,6 +95,15 @@ impl Store {
         Ok(self
             .tree
             .contains_key(keys::seen(account, channel, event))?)
+    }
+
+    /// Calls `f` with every stored event key (see [`seen_key`]).
+    pub fn for_each_seen(&self, mut f: impl FnMut(&[u8])) -> Result<(), StoreError> {
+        for kv in self.tree.scan_prefix([keys::SEEN]) {
+            let (k, _) = kv?;
+            f(&k);
+        }
+        Ok(())
     }
 
     /// The oldest outbox entries of a channel, in the order they were queued, each with the
