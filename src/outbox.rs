@@ -209,3 +209,6 @@ fn backoff(attempt: u32) -> Duration {
     let full = BASE_DELAY * 2u32.pow(attempt.min(10));
     full / 2 + full.mul_f64(fastrand::f64() / 2.0)
 }
+
+#[cfg(test)]
+mod tests;
