@@ -1,6 +1,7 @@
 //! Logging: `tracing` to stderr (stdout may be the outbound JSON-lines sink), filtered by
 //! `RUST_LOG` (default `info`).
 
+use std::io::IsTerminal;
 use tracing_subscriber::EnvFilter;
 
 pub fn init() {
@@ -9,5 +10,6 @@ pub fn init() {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .try_init();
 }

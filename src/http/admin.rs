@@ -44,9 +44,6 @@ pub async fn conversation(
     Path(id): Path<String>,
 ) -> Result<Json<ConversationView>, ApiError> {
     authorize(&s, &headers)?;
-    let n = id
-        .strip_prefix('c')
-        .and_then(|n| n.parse().ok())
-        .ok_or_else(|| ApiError::BadRequest(format!("'{id}' is not a conversation id like c12")))?;
-    Ok(Json(s.engine.conversation(ConversationId(n)).await?))
+    let id: ConversationId = id.parse().map_err(ApiError::BadRequest)?;
+    Ok(Json(s.engine.conversation(id).await?))
 }

@@ -16,6 +16,18 @@ async fn the_queue_and_transcripts_survive_a_restart() {
     d.stop().await;
 
     let mut d = Daemon::start(dir.path(), &sink.url).await;
+    let (_, raw) = d.admin("/v1/queue/acme").await;
+    let first = &raw["entries"][0];
+    assert_eq!(
+        (first["conversation"].as_str(), first["position"].as_u64()),
+        (Some("c0"), Some(1))
+    );
+    assert!(
+        first["queued_at"]
+            .as_str()
+            .is_some_and(|t| t.ends_with('Z')),
+        "{first}"
+    );
     let q = d.queue().await;
     let order: Vec<&str> = q.iter().map(|(c, _)| c.as_str()).collect();
     assert_eq!(order, ["alice", "bob"]);
