@@ -71,7 +71,7 @@ fn main() {
         pct(1.0)
     );
 
-    daemon_rt.block_on(running.stop());
+    daemon_rt.block_on(running.stop()).expect("a clean stop");
     let lines =
         std::fs::read_to_string(dir.path().join("out.jsonl")).map_or(0, |s| s.lines().count());
     println!("  outbound replies written by the outbox: {lines}");

@@ -34,6 +34,7 @@ pub struct Running {
     pub addr: SocketAddr,
     trigger: Trigger,
     tasks: Vec<JoinHandle<()>>,
+    failed: Arc<AtomicBool>,
 }
 
 /// Loads every account's rules; also what `baton check` runs.
@@ -133,7 +134,16 @@ impl App {
                 tracing::error!(error = %e, "http server failed");
             }
         });
-        let engine = tokio::spawn(self.engine.run());
+        let failed = Arc::new(AtomicBool::new(false));
+        let (engine_failed, stop) = (failed.clone(), trigger.clone());
+        let engine_task = self.engine;
+        let engine = tokio::spawn(async move {
+            if let Err(e) = engine_task.run().await {
+                tracing::error!(error = %e, "stopping");
+                engine_failed.store(true, Ordering::Release);
+                stop.trigger();
+            }
+        });
         let outbox = tokio::spawn(self.outbox.run(shutdown));
         ready.store(true, Ordering::Release);
         let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Ready]);
@@ -142,6 +152,7 @@ impl App {
             addr,
             trigger,
             tasks: vec![server, engine, outbox],
+            failed,
         }
     }
 }
@@ -152,16 +163,21 @@ impl Running {
     }
 
     /// Asks every task to stop and waits until they have (the store is closed after this).
-    pub async fn stop(self) {
+    pub async fn stop(self) -> anyhow::Result<()> {
         self.trigger.trigger();
-        self.wait().await;
+        self.wait().await
     }
 
     /// Waits for the daemon to stop; the HTTP server stops first, so the engine drains last.
-    pub async fn wait(self) {
+    /// An error means it stopped because the store failed.
+    pub async fn wait(self) -> anyhow::Result<()> {
         for t in self.tasks {
             let _ = t.await;
         }
+        if self.failed.load(Ordering::Acquire) {
+            anyhow::bail!("{}", crate::engine::Stopped);
+        }
+        Ok(())
     }
 }
 
@@ -175,8 +191,7 @@ pub async fn run_until_signal(config: Config) -> anyhow::Result<()> {
         let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Stopping]);
         trigger.trigger();
     });
-    running.wait().await;
-    Ok(())
+    running.wait().await
 }
 
 async fn wait_for_signal() {

@@ -219,10 +219,21 @@ impl Config {
                         path: path.filter(|p| p != "-").map(|p| resolve(&p)),
                     },
                     RawSink::Http { url, timeout } => {
-                        if !(url.starts_with("http://") || url.starts_with("https://")) {
+                        // Built without TLS to keep the build lean: https would fail at every
+                        // send, so it is refused here, where it can be pointed at.
+                        if url.starts_with("https://") {
                             return Err(at(
                                 Some(span),
-                                format!("outbound url '{url}' must be http(s)"),
+                                format!(
+                                    "outbound url '{url}': https is not supported by this build; \
+                                     use http:// to a local TLS-terminating proxy"
+                                ),
+                            ));
+                        }
+                        if !url.starts_with("http://") {
+                            return Err(at(
+                                Some(span),
+                                format!("outbound url '{url}' must be http://"),
                             ));
                         }
                         SinkConfig::Http {

@@ -19,6 +19,8 @@ use std::collections::{HashMap, HashSet};
 use tokio::sync::{mpsc, oneshot};
 
 use commit::Pending;
+
+pub use commit::Stopped;
 use seen::SeenIndex;
 
 pub use commit::Committer;
@@ -129,14 +131,15 @@ impl Engine {
     }
 
     /// Runs until every handle is dropped, then waits for the last group commit.
-    pub async fn run(mut self) {
+    pub async fn run(mut self) -> Result<(), Stopped> {
         let committer = Committer::spawn(self.store.clone(), self.feeds.clone());
-        self.serve(&committer).await;
+        let result = self.serve(&committer).await;
         committer.close().await;
         tracing::info!("engine stopped");
+        result
     }
 
-    async fn serve(&mut self, committer: &Committer) {
+    async fn serve(&mut self, committer: &Committer) -> Result<(), Stopped> {
         let mut commands = Vec::with_capacity(BATCH);
         while self.rx.recv_many(&mut commands, BATCH).await > 0 {
             let now = self.clock.now();
@@ -165,14 +168,15 @@ impl Engine {
                     for (reply, _) in pending.waiters {
                         let _ = reply.send(Err(EngineError::Unavailable));
                     }
-                    return;
+                    return Err(Stopped);
                 }
             }
-            committer.commit(pending).await;
+            committer.commit(pending).await?;
             for q in queries {
                 query::answer(q, &self.desk, &self.store);
             }
         }
+        Ok(())
     }
 
     fn inbound(

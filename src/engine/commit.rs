@@ -38,15 +38,29 @@ impl Committer {
     }
 
     /// Hands a batch to the flusher; its callers hear back once their writes are durable.
-    pub async fn commit(&self, pending: Pending) {
+    /// Fails only when the flusher stopped after a failed flush: the callers are refused.
+    pub async fn commit(&self, pending: Pending) -> Result<(), Stopped> {
         if pending.waiters.is_empty() && pending.outgoing.is_empty() {
-            return;
+            return Ok(());
         }
-        if let Err(mpsc::error::SendError(pending)) = self.tx.send(pending).await {
-            for (reply, _) in pending.waiters {
-                let _ = reply.send(Err(EngineError::Unavailable));
-            }
-        }
+        self.tx
+            .send(pending)
+            .await
+            .map_err(|mpsc::error::SendError(pending)| {
+                refuse(pending.waiters);
+                Stopped
+            })
+    }
+}
+
+/// The store failed under the engine: memory may be ahead of disk, so Baton must restart.
+#[derive(Debug, Clone, Copy, thiserror::Error)]
+#[error("the store failed; baton must restart to reload its state from disk")]
+pub struct Stopped;
+
+fn refuse(waiters: Waiters) {
+    for (reply, _) in waiters {
+        let _ = reply.send(Err(EngineError::Unavailable));
     }
 }
 

@@ -118,7 +118,7 @@ impl Daemon {
 
     pub async fn stop(&mut self) {
         if let Some(r) = self.running.take() {
-            r.stop().await;
+            r.stop().await.expect("a clean stop");
         }
     }
 
