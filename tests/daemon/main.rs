@@ -6,5 +6,6 @@ mod support;
 mod bad_input;
 mod bot;
 mod cli;
+mod crash;
 mod outbound;
 mod restart;
