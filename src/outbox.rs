@@ -1,29 +1,31 @@
-//! Drains a channel's persisted outbox to its sink: in order per conversation, at least once.
+//! Drains a channel's outgoing turns to its sink: in order per conversation, at least once.
 //!
 //! One runner per channel, in one of two modes:
 //! - **live**: turns arrive over the in-memory [`feed`] right after the flush that made them
-//!   durable; the store is only written to (delivered entries removed).
-//! - **scan**: the oldest entries are read from the store. The runner starts here (recovery
-//!   after a restart), and returns here whenever a delivery is stuck or the feed overflowed,
-//!   until the store holds nothing undelivered.
+//!   durable; nothing is read from the store.
+//! - **scan**: turns are read from the turn log. The runner starts here (recovery after a
+//!   restart, from the saved watermark) and returns here when a delivery is stuck or the feed
+//!   skipped some turns, until it has caught up with the log.
 //!
-//! Entries carry increasing outbox sequence numbers, assigned and written in order. The
-//! `horizon` is the highest one a scan has seen; the final, empty scan proves everything up to
-//! it was delivered, so live turns at or below it are skipped: a switch of modes never sends
-//! twice. Each conversation's messages go in order (different conversations concurrently);
-//! transient failures are retried with exponential backoff and jitter; what fails for good is
-//! set aside; progress is written only after the sink confirmed it, so a crash resends rather
-//! than loses.
+//! Turn numbers are dense and written in order. `next` is the first turn the runner has not
+//! seen; every turn below it is delivered (or has nothing for this channel) unless it is in
+//! `stuck`. So the watermark, every turn below which is delivered, is the smallest stuck turn,
+//! or `next`. It is saved at most every `SAVE_EVERY` (one small write per round, not per
+//! message); after a crash the turns since the saved watermark are sent again, which
+//! at-least-once delivery allows and the message ids let receivers recognise. Each
+//! conversation's messages go in order (different conversations concurrently); transient
+//! failures are retried with exponential backoff and jitter; what fails for good is kept aside.
 
 pub mod feed;
 
-use crate::domain::{ConversationId, Message};
+use crate::domain::{Channel, ConversationId, Message};
 use crate::shutdown::Shutdown;
-use crate::store::{FailedRecord, Outbound, OutboxKey, OutboxRecord, Store};
+use crate::store::{FailedRecord, Outbound, Store, WriteSet};
 use futures::future::{join_all, BoxFuture};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::time::Instant;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Delivery {
@@ -36,8 +38,7 @@ pub enum Delivery {
 
 /// Where a channel's messages go.
 pub trait Sink: Send + Sync + 'static {
-    fn send<'a>(&'a self, entry: &'a OutboxRecord, message: &'a Message)
-        -> BoxFuture<'a, Delivery>;
+    fn send<'a>(&'a self, turn: &'a Outbound, message: &'a Message) -> BoxFuture<'a, Delivery>;
 
     /// Called after a round; an error means nothing of the round counts as delivered.
     fn flush(&self) -> BoxFuture<'_, Result<(), String>> {
@@ -49,150 +50,298 @@ const PAGE: usize = 512;
 const ATTEMPTS: u32 = 5;
 const BASE_DELAY: Duration = Duration::from_millis(100);
 const ROUND_DELAY: Duration = Duration::from_secs(2);
+const SAVE_EVERY: Duration = Duration::from_millis(250);
 
 pub struct Outbox {
     pub store: Store,
-    pub channel: crate::domain::Channel,
+    pub channel: Channel,
     pub sink: Arc<dyn Sink>,
     pub feed: feed::FeedRx,
 }
 
-/// What one round of delivery achieved, to be written back in one batch.
-#[derive(Default)]
-struct Round {
-    done: Vec<OutboxKey>,
-    progress: Vec<(OutboxKey, OutboxRecord)>,
-    failed: Vec<FailedRecord>,
-    stuck: bool,
+/// Where delivery stands; see the module docs.
+struct Progress {
+    next: u64,
+    /// Turns not fully delivered: their conversation, and how many of their messages already
+    /// went out.
+    stuck: BTreeMap<u64, (ConversationId, usize)>,
+    saved: u64,
+    saved_at: Instant,
 }
 
-impl Round {
-    fn merge(&mut self, other: Round) {
-        self.done.extend(other.done);
-        self.progress.extend(other.progress);
-        self.failed.extend(other.failed);
-        self.stuck |= other.stuck;
+impl Progress {
+    fn watermark(&self) -> u64 {
+        self.stuck.keys().next().copied().unwrap_or(self.next)
     }
+}
+
+/// What one round of delivery achieved.
+#[derive(Default)]
+struct Round {
+    done: Vec<u64>,
+    stuck: Vec<(u64, (ConversationId, usize))>,
+    failed: Vec<FailedRecord>,
 }
 
 impl Outbox {
     pub async fn run(mut self, mut shutdown: Shutdown) {
-        let mut horizon: Option<u64> = None;
-        let mut scanning = true;
+        let start = match self.store.watermark(self.channel) {
+            Ok(w) => w,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot read the outbox watermark; starting from 0");
+                0
+            }
+        };
+        let mut p = Progress {
+            next: start,
+            stuck: BTreeMap::new(),
+            saved: start,
+            saved_at: Instant::now(),
+        };
+        let mut cursor = Some(start);
         loop {
-            let round = if scanning {
-                let page = match self.store.outbox(self.channel, PAGE) {
-                    Ok(p) => p,
+            let turns = match cursor {
+                Some(from) => match self.scan(from, &mut p) {
+                    Ok(Some((turns, after))) => {
+                        cursor = Some(after);
+                        turns
+                    }
+                    Ok(None) if p.stuck.is_empty() && !self.feed.take_overflow() => {
+                        cursor = None;
+                        continue;
+                    }
+                    Ok(None) => {
+                        // Caught up but something is stuck (or the feed skipped turns):
+                        // wait, then walk the log again from the watermark.
+                        cursor = Some(p.watermark());
+                        if self.pause(&mut shutdown, &mut p).await {
+                            return;
+                        }
+                        continue;
+                    }
                     Err(e) => {
                         tracing::error!(error = %e, "outbox read failed; will retry");
-                        Vec::new()
+                        if self.pause(&mut shutdown, &mut p).await {
+                            return;
+                        }
+                        continue;
                     }
-                };
-                if page.is_empty() && !self.feed.take_overflow() {
-                    scanning = false;
-                    continue;
+                },
+                None => {
+                    let batch = tokio::select! {
+                        b = self.feed.recv() => b,
+                        _ = shutdown.wait() => None,
+                    };
+                    let Some(batch) = batch else {
+                        self.save(&mut p, true);
+                        return;
+                    };
+                    if batch.turns.start > p.next || self.feed.take_overflow() {
+                        cursor = Some(p.watermark());
+                        continue;
+                    }
+                    let fresh: Vec<Outbound> = batch
+                        .outbound
+                        .into_iter()
+                        .filter(|o| o.seq >= p.next)
+                        .collect();
+                    p.next = p.next.max(batch.turns.end);
+                    fresh
                 }
-                horizon = page.iter().map(|t| t.key.seq).max().max(horizon);
-                self.deliver(page).await
-            } else {
-                let turns = tokio::select! {
-                    turns = self.feed.recv() => turns,
-                    _ = shutdown.wait() => return,
-                };
-                let Some(mut turns) = turns else { return };
-                turns.retain(|t| horizon.is_none_or(|h| t.key.seq > h));
-                if self.feed.take_overflow() {
-                    // Some turns never reached the feed; the store has them all, in order.
-                    scanning = true;
-                    continue;
-                }
-                self.deliver(turns).await
             };
-            if let Err(e) = self
-                .store
-                .outbox_settle(&round.done, &round.progress, &round.failed)
-            {
-                tracing::error!(error = %e, "outbox settle failed");
+            let round = self.deliver(turns).await;
+            for seq in round.done {
+                p.stuck.remove(&seq);
+            }
+            let stuck = !round.stuck.is_empty();
+            p.stuck.extend(round.stuck);
+            self.keep_failed(round.failed);
+            self.save(&mut p, false);
+            if stuck && cursor.is_none() {
+                cursor = Some(p.watermark());
             }
             if shutdown.is_triggered() {
+                self.save(&mut p, true);
                 return;
-            }
-            if round.stuck {
-                scanning = true;
-                tokio::select! {
-                    _ = tokio::time::sleep(ROUND_DELAY) => {}
-                    _ = shutdown.wait() => return,
-                }
             }
         }
     }
 
-    async fn deliver(&self, page: Vec<Outbound>) -> Round {
+    /// Reads the next page of the log from `from`: the turns this runner must (re)deliver,
+    /// and where to read next. `None` once the log holds nothing more.
+    fn scan(
+        &self,
+        from: u64,
+        p: &mut Progress,
+    ) -> Result<Option<(Vec<Outbound>, u64)>, crate::store::StoreError> {
+        let page = self.store.turns_from(from, PAGE)?;
+        let Some(last) = page.last().map(|(seq, _)| *seq) else {
+            return Ok(None);
+        };
+        // A conversation with a turn still stuck before this page waits: its later turns must
+        // not overtake it.
+        let mut blocked: HashMap<ConversationId, u64> = HashMap::new();
+        for (seq, (conv, _)) in p.stuck.range(..from) {
+            blocked.entry(*conv).or_insert(*seq);
+        }
+        let mut out = Vec::new();
+        for (seq, turn) in page {
+            let already = match p.stuck.get(&seq) {
+                Some((_, sent)) => *sent,
+                None if seq < p.next => continue,
+                None => 0,
+            };
+            let Some(mut o) = Outbound::from_turn(seq, &turn) else {
+                continue;
+            };
+            if o.to.channel != self.channel {
+                continue;
+            }
+            if let Some(conv) = o.conversation().filter(|c| blocked.contains_key(c)) {
+                p.stuck.insert(seq, (conv, already));
+                continue;
+            }
+            o.pending.drain(..already.min(o.pending.len()));
+            o.skipped = already;
+            out.push(o);
+        }
+        p.next = p.next.max(last + 1);
+        Ok(Some((out, last + 1)))
+    }
+
+    /// Waits `ROUND_DELAY` (or until shutdown, returning true).
+    async fn pause(&self, shutdown: &mut Shutdown, p: &mut Progress) -> bool {
+        tokio::select! {
+            _ = tokio::time::sleep(ROUND_DELAY) => false,
+            _ = shutdown.wait() => {
+                self.save(p, true);
+                true
+            }
+        }
+    }
+
+    fn save(&self, p: &mut Progress, now: bool) {
+        let w = p.watermark();
+        if w == p.saved || !(now || p.saved_at.elapsed() >= SAVE_EVERY) {
+            return;
+        }
+        let mut set = WriteSet::default();
+        set.watermark(self.channel, w);
+        match self.store.write(set) {
+            Ok(()) => {
+                p.saved = w;
+                p.saved_at = Instant::now();
+            }
+            Err(e) => tracing::error!(error = %e, "saving the outbox watermark failed"),
+        }
+    }
+
+    fn keep_failed(&self, failed: Vec<FailedRecord>) {
+        if failed.is_empty() {
+            return;
+        }
+        let mut set = WriteSet::default();
+        for f in &failed {
+            set.failed(f);
+        }
+        if let Err(e) = self.store.write(set) {
+            tracing::error!(error = %e, "recording failed messages failed");
+        }
+    }
+
+    async fn deliver(&self, turns: Vec<Outbound>) -> Round {
+        let conversations: HashMap<u64, ConversationId> = turns
+            .iter()
+            .filter_map(|t| Some((t.seq, t.conversation()?)))
+            .collect();
+        let turns_of = |round: &Round| {
+            round
+                .done
+                .iter()
+                .chain(round.stuck.iter().map(|(seq, _)| seq))
+                .filter_map(|seq| Some((*seq, (*conversations.get(seq)?, 0))))
+                .collect::<Vec<_>>()
+                .into_iter()
+        };
         let mut order: Vec<ConversationId> = Vec::new();
         let mut chains: HashMap<ConversationId, Vec<Outbound>> = HashMap::new();
-        for entry in page {
-            let id = entry.record.conversation;
+        for t in turns {
+            let Some(id) = t.conversation() else {
+                continue;
+            };
             chains
                 .entry(id)
                 .or_insert_with(|| {
                     order.push(id);
                     Vec::new()
                 })
-                .push(entry);
+                .push(t);
         }
         let chains = order.into_iter().filter_map(|id| chains.remove(&id));
         let mut round = Round::default();
         for r in join_all(chains.map(|chain| self.deliver_chain(chain))).await {
-            round.merge(r);
+            round.done.extend(r.done);
+            round.stuck.extend(r.stuck);
+            round.failed.extend(r.failed);
         }
         if let Err(e) = self.sink.flush().await {
             tracing::warn!(error = %e, "sink flush failed; the round will be sent again");
-            return Round {
-                stuck: true,
+            let all: Vec<_> = turns_of(&round).collect();
+            round = Round {
+                stuck: all,
                 ..Round::default()
             };
         }
         round
     }
 
-    /// One conversation's entries, strictly in order: a message still failing after its
-    /// retries holds back everything after it until the next round.
+    /// One conversation's turns, strictly in order: a message still failing after its retries
+    /// holds back everything after it (all marked stuck) until the next round.
     async fn deliver_chain(&self, chain: Vec<Outbound>) -> Round {
         let mut round = Round::default();
-        for entry in chain {
-            let mut record = entry.record.clone();
-            for message in &entry.pending {
-                match self.send_with_retry(&record, message).await {
+        let mut blocked = false;
+        for turn in chain {
+            let Some(conv) = turn.conversation() else {
+                continue;
+            };
+            if blocked {
+                round.stuck.push((turn.seq, (conv, turn.skipped)));
+                continue;
+            }
+            let mut sent = 0;
+            for message in &turn.pending {
+                match self.send_with_retry(&turn, message).await {
                     Delivery::Delivered => {}
                     Delivery::Failed(why) => {
                         tracing::warn!(message = %message.id, %why, "outbound message failed for good");
                         round.failed.push(FailedRecord {
-                            account: record.account.clone(),
-                            to: record.to.clone(),
+                            account: turn.account.clone(),
+                            to: turn.to.clone(),
                             message: message.clone(),
                             error: why,
                         });
                     }
                     Delivery::Retry(why) => {
                         tracing::warn!(message = %message.id, %why, "outbound message still failing; will retry");
-                        round.stuck = true;
-                        if record.sent > entry.record.sent {
-                            round.progress.push((entry.key, record));
-                        }
-                        return round;
+                        blocked = true;
+                        break;
                     }
                 }
-                record.sent += 1;
+                sent += 1;
             }
-            round.done.push(entry.key);
+            if blocked {
+                round.stuck.push((turn.seq, (conv, turn.skipped + sent)));
+            } else {
+                round.done.push(turn.seq);
+            }
         }
         round
     }
 
-    async fn send_with_retry(&self, record: &OutboxRecord, message: &Message) -> Delivery {
+    async fn send_with_retry(&self, turn: &Outbound, message: &Message) -> Delivery {
         let mut attempt = 0;
         loop {
-            let result = self.sink.send(record, message).await;
+            let result = self.sink.send(turn, message).await;
             attempt += 1;
             match result {
                 Delivery::Retry(_) if attempt < ATTEMPTS => {

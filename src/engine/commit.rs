@@ -15,7 +15,11 @@ pub type Waiters = Vec<(Reply<Intake>, Intake)>;
 #[derive(Default)]
 pub struct Pending {
     pub waiters: Waiters,
+    /// The batch's turns with something to send.
     pub outgoing: Vec<Outbound>,
+    /// The batch numbered turns `first_turn..end_turn`.
+    pub first_turn: u64,
+    pub end_turn: u64,
 }
 
 pub struct Committer {
@@ -40,7 +44,7 @@ impl Committer {
     /// Hands a batch to the flusher; its callers hear back once their writes are durable.
     /// Fails only when the flusher stopped after a failed flush: the callers are refused.
     pub async fn commit(&self, pending: Pending) -> Result<(), Stopped> {
-        if pending.waiters.is_empty() && pending.outgoing.is_empty() {
+        if pending.waiters.is_empty() && pending.first_turn == pending.end_turn {
             return Ok(());
         }
         self.tx
@@ -65,30 +69,24 @@ fn refuse(waiters: Waiters) {
 }
 
 async fn run(store: Store, mut rx: mpsc::Receiver<Pending>, feeds: Feeds) {
-    let mut group = Pending::default();
-    while let Some(first) = rx.recv().await {
-        group.waiters.extend(first.waiters);
-        group.outgoing.extend(first.outgoing);
+    while let Some(mut group) = rx.recv().await {
         while let Ok(more) = rx.try_recv() {
             group.waiters.extend(more.waiters);
             group.outgoing.extend(more.outgoing);
+            group.end_turn = more.end_turn;
         }
         let s = store.clone();
         let result = tokio::task::spawn_blocking(move || s.flush()).await;
-        let ok = matches!(result, Ok(Ok(_)));
-        if ok {
-            feeds.offer(std::mem::take(&mut group.outgoing));
-        } else {
-            // The turns stay in the store; the outbox finds them when it next reads it.
+        if !matches!(result, Ok(Ok(_))) {
+            // Stop: the engine's next hand-over fails and it stops too. Nothing of this group
+            // was acknowledged; what did reach the disk is found again at start-up.
             tracing::error!(?result, "flush failed; acknowledging nothing");
-            group.outgoing.clear();
+            refuse(group.waiters);
+            return;
         }
-        for (reply, intake) in group.waiters.drain(..) {
-            let _ = reply.send(if ok {
-                Ok(intake)
-            } else {
-                Err(EngineError::Unavailable)
-            });
+        feeds.offer(group.first_turn..group.end_turn, group.outgoing);
+        for (reply, intake) in group.waiters {
+            let _ = reply.send(Ok(intake));
         }
     }
 }

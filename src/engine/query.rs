@@ -4,6 +4,7 @@ use super::{EngineError, EngineHandle, Reply};
 use crate::domain::{AccountId, Conversation, ConversationId, Desk, Message, Ticket};
 use crate::store::Store;
 use serde::Serialize;
+use std::collections::HashMap;
 use tokio::sync::oneshot;
 
 pub enum Query {
@@ -46,7 +47,12 @@ impl EngineHandle {
     }
 }
 
-pub(super) fn answer(q: Query, desk: &Desk, store: &Store) {
+pub(super) fn answer(
+    q: Query,
+    desk: &Desk,
+    transcripts: &HashMap<ConversationId, Vec<u64>>,
+    store: &Store,
+) {
     match q {
         Query::Queue(account, reply) => {
             let entries = desk
@@ -70,7 +76,7 @@ pub(super) fn answer(q: Query, desk: &Desk, store: &Store) {
             let view = match desk.conversation(id) {
                 None => Err(EngineError::NoSuchConversation),
                 Some(c) => store
-                    .transcript(id)
+                    .transcript(transcripts.get(&id).map_or(&[][..], Vec::as_slice))
                     .map(|transcript| ConversationView {
                         conversation: c.clone(),
                         transcript,

@@ -1,12 +1,22 @@
 //! The live feed: outbound turns handed to a channel's outbox runner in memory, right after
 //! the flush that made them durable, so the runner need not read back what was just written.
 //!
-//! The feed never blocks the committer: when it is full the turn is dropped from the feed (it
-//! is in the store) and the runner is told to catch up by reading the store.
+//! Each batch names the range of turn numbers it covers, including turns with nothing for this
+//! channel, so the runner knows it has seen every turn up to the range's end and can move its
+//! watermark. The feed never blocks the committer: when it is full the batch is dropped (it is
+//! in the store), and the runner, seeing a gap in the ranges, catches up from the store.
 
 use crate::domain::Channel;
 use crate::store::Outbound;
 use std::collections::HashMap;
+use std::ops::Range;
+
+/// The outbound turns of one or more flushed engine batches, which numbered `turns`.
+#[derive(Debug)]
+pub struct FeedBatch {
+    pub turns: Range<u64>,
+    pub outbound: Vec<Outbound>,
+}
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use tokio::sync::mpsc;
@@ -17,13 +27,13 @@ const CAPACITY: usize = 256;
 /// The committer's side, one per channel.
 #[derive(Clone)]
 pub struct Feed {
-    tx: mpsc::Sender<Vec<Outbound>>,
+    tx: mpsc::Sender<FeedBatch>,
     overflow: Arc<AtomicBool>,
 }
 
 /// The runner's side.
 pub struct FeedRx {
-    rx: mpsc::Receiver<Vec<Outbound>>,
+    rx: mpsc::Receiver<FeedBatch>,
     overflow: Arc<AtomicBool>,
 }
 
@@ -40,15 +50,15 @@ pub fn feed() -> (Feed, FeedRx) {
 }
 
 impl Feed {
-    pub fn offer(&self, turns: Vec<Outbound>) {
-        if let Err(mpsc::error::TrySendError::Full(_)) = self.tx.try_send(turns) {
+    pub fn offer(&self, batch: FeedBatch) {
+        if let Err(mpsc::error::TrySendError::Full(_)) = self.tx.try_send(batch) {
             self.overflow.store(true, Ordering::Release);
         }
     }
 }
 
 impl FeedRx {
-    pub async fn recv(&mut self) -> Option<Vec<Outbound>> {
+    pub async fn recv(&mut self) -> Option<FeedBatch> {
         self.rx.recv().await
     }
 
@@ -69,16 +79,21 @@ impl Feeds {
         rx
     }
 
-    /// Routes turns to their channels' feeds; a channel without a runner gets nothing (its
-    /// turns wait in the store).
-    pub fn offer(&self, turns: Vec<Outbound>) {
-        let mut by_channel: HashMap<Channel, Vec<Outbound>> = HashMap::new();
-        for t in turns {
-            by_channel.entry(t.key.channel).or_default().push(t);
+    /// Routes turns to their channels' feeds; every feed hears of the whole range.
+    pub fn offer(&self, turns: Range<u64>, outbound: Vec<Outbound>) {
+        let mut by_channel: HashMap<Channel, Vec<Outbound>> =
+            self.0.keys().map(|c| (*c, Vec::new())).collect();
+        for o in outbound {
+            if let Some(list) = by_channel.get_mut(&o.to.channel) {
+                list.push(o);
+            }
         }
-        for (channel, turns) in by_channel {
+        for (channel, outbound) in by_channel {
             if let Some(feed) = self.0.get(&channel) {
-                feed.offer(turns);
+                feed.offer(FeedBatch {
+                    turns: turns.clone(),
+                    outbound,
+                });
             }
         }
     }

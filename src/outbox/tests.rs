@@ -1,12 +1,11 @@
-//! The runner's two modes against a real store and a scripted sink: nothing lost, nothing sent
-//! twice, order kept per conversation.
+//! The runner against a real store and a scripted sink: nothing lost, nothing sent twice,
+//! order kept per conversation, the watermark saved.
 
 use super::feed::Feeds;
 use super::*;
-use crate::domain::{
-    AccountId, Author, Channel, ConversationId, Customer, CustomerId, MessageId, Timestamp,
-};
-use crate::store::{TurnRecord, WriteSet};
+use crate::domain::Author;
+use crate::store::tests::{conversation, message};
+use crate::store::TurnRecord;
 use std::collections::VecDeque;
 use std::sync::Mutex;
 
@@ -20,7 +19,7 @@ struct Script {
 struct ScriptedSink(Arc<Script>);
 
 impl Sink for ScriptedSink {
-    fn send<'a>(&'a self, _: &'a OutboxRecord, m: &'a Message) -> BoxFuture<'a, Delivery> {
+    fn send<'a>(&'a self, _: &'a Outbound, m: &'a Message) -> BoxFuture<'a, Delivery> {
         let id = m.id.to_string();
         let answer = self
             .0
@@ -28,8 +27,8 @@ impl Sink for ScriptedSink {
             .lock()
             .unwrap()
             .get_mut(&id)
-            .and_then(|q| q.pop_front());
-        let answer = answer.unwrap_or(Delivery::Delivered);
+            .and_then(|q| q.pop_front())
+            .unwrap_or(Delivery::Delivered);
         if answer == Delivery::Delivered {
             self.0.sent.lock().unwrap().push(id);
         }
@@ -37,58 +36,20 @@ impl Sink for ScriptedSink {
     }
 }
 
-fn bot_message(conv: u64, seq: u64) -> Message {
-    Message {
-        id: MessageId {
-            conversation: ConversationId(conv),
-            seq,
-        },
-        from: Author::Bot,
-        text: format!("reply {seq}"),
-        payload: None,
-        quick_replies: Vec::new(),
-        profile: None,
-        at: Timestamp(0),
-        epoch: 0,
-    }
-}
-
-/// Writes a turn of `n` bot messages and its outbox entry; returns what the feed would carry.
-fn put_turn(store: &Store, out_seq: u64, conv: u64, first: u64, n: u64) -> Outbound {
-    let out = turn(out_seq, conv, first, n);
+/// Writes turn `seq` of conversation `conv`: the customer's message, then `out` bot messages
+/// numbered from `first`. Returns what the feed would carry.
+fn put_turn(store: &Store, seq: u64, conv: u64, first: u64, out: u64) -> Option<Outbound> {
+    let mut messages = vec![message(conv, first, Author::Customer)];
+    messages.extend((1..=out).map(|i| message(conv, first + i, Author::Bot)));
+    let turn = TurnRecord {
+        event: None,
+        conversation: conversation(conv, seq + 1),
+        messages,
+    };
     let mut set = WriteSet::default();
-    set.append_turn(&TurnRecord {
-        conversation: None,
-        messages: out.pending.clone(),
-    });
-    set.outbox_put(out.key, &out.record);
+    set.turn(seq, &turn);
     store.write(set).unwrap();
-    out
-}
-
-/// A turn of `n` bot messages as the feed carries it.
-fn turn(out_seq: u64, conv: u64, first: u64, n: u64) -> Outbound {
-    let messages: Vec<Message> = (first..first + n).map(|s| bot_message(conv, s)).collect();
-    let key = OutboxKey {
-        channel: Channel::Webhook,
-        seq: out_seq,
-    };
-    let record = OutboxRecord {
-        account: AccountId::from("acme"),
-        to: Customer {
-            channel: Channel::Webhook,
-            id: CustomerId(format!("u{conv}")),
-            name: None,
-        },
-        conversation: ConversationId(conv),
-        turn: first,
-        sent: 0,
-    };
-    Outbound {
-        key,
-        record,
-        pending: messages,
-    }
+    Outbound::from_turn(seq, &turn)
 }
 
 struct Harness {
@@ -135,6 +96,11 @@ impl Harness {
         self.script.sent.lock().unwrap().clone()
     }
 
+    fn script(&self, id: &str, answers: impl IntoIterator<Item = Delivery>) {
+        let mut a = self.script.answers.lock().unwrap();
+        a.insert(id.into(), answers.into_iter().collect());
+    }
+
     async fn stop(self) -> Store {
         self.trigger.trigger();
         self.task.await.unwrap();
@@ -142,65 +108,84 @@ impl Harness {
     }
 }
 
+fn retry() -> Delivery {
+    Delivery::Retry("HTTP 503".into())
+}
+
 #[tokio::test(start_paused = true)]
-async fn recovers_from_the_store_then_goes_live_without_sending_twice() {
+async fn recovers_from_the_watermark_then_goes_live_and_saves_progress() {
     let h = start(|store| {
-        put_turn(store, 0, 1, 0, 2);
-        put_turn(store, 1, 2, 0, 1);
+        put_turn(store, 0, 1, 0, 1);
+        put_turn(store, 1, 1, 2, 2);
+        put_turn(store, 2, 2, 0, 1);
+        let mut set = WriteSet::default();
+        set.watermark(Channel::Webhook, 1);
+        store.write(set).unwrap();
     });
     h.settle().await;
-    assert_eq!(h.sent(), ["c1-0", "c1-1", "c2-0"]);
-    // A turn the scan already delivered (and removed) arrives on the feed late: the horizon
-    // skips it.
-    let late = turn(1, 2, 0, 1);
-    let fresh = put_turn(&h.store, 2, 2, 1, 1);
-    h.feeds.offer(vec![late, fresh]);
+    // Turn 0 was delivered before the restart (below the watermark): not sent again.
+    assert_eq!(h.sent(), ["c1-3", "c1-4", "c2-1"]);
+    // Live: a turn without outgoing messages (3) and one with (4).
+    put_turn(&h.store, 3, 3, 0, 0);
+    let t4 = put_turn(&h.store, 4, 3, 1, 1);
+    h.feeds.offer(3..5, t4.into_iter().collect());
     h.settle().await;
-    assert_eq!(h.sent(), ["c1-0", "c1-1", "c2-0", "c2-1"]);
+    assert_eq!(h.sent(), ["c1-3", "c1-4", "c2-1", "c3-2"]);
     let store = h.stop().await;
-    assert!(store.outbox(Channel::Webhook, 10).unwrap().is_empty());
+    assert_eq!(store.watermark(Channel::Webhook).unwrap(), 5);
 }
 
 #[tokio::test(start_paused = true)]
 async fn a_stuck_message_holds_back_only_its_conversation_and_resumes_in_order() {
     let h = start(|_| {});
     h.settle().await;
-    let retry = || Delivery::Retry("HTTP 503".into());
-    h.script
-        .answers
-        .lock()
-        .unwrap()
-        .insert("c1-1".into(), (0..ATTEMPTS).map(|_| retry()).collect());
-    let a = put_turn(&h.store, 0, 1, 0, 2);
-    let b = put_turn(&h.store, 1, 2, 0, 1);
-    let c = put_turn(&h.store, 2, 1, 2, 1);
-    h.feeds.offer(vec![a, b, c]);
+    h.script("c1-2", (0..ATTEMPTS).map(|_| retry()));
+    let a = put_turn(&h.store, 0, 1, 0, 2); // c1-1, c1-2 (stuck for one round)
+    let b = put_turn(&h.store, 1, 2, 0, 1); // c2-1
+    let c = put_turn(&h.store, 2, 1, 3, 1); // c1-4, must wait for c1-2
+    h.feeds
+        .offer(0..3, [a, b, c].into_iter().flatten().collect());
     h.settle().await;
     let sent = h.sent();
-    // Conversation 2 was not held back; conversation 1 resumed after c1-0, in order, once.
     assert_eq!(sent.iter().filter(|s| s.starts_with("c2")).count(), 1);
     let c1: Vec<&String> = sent.iter().filter(|s| s.starts_with("c1")).collect();
-    assert_eq!(c1, ["c1-0", "c1-1", "c1-2"]);
+    assert_eq!(c1, ["c1-1", "c1-2", "c1-4"], "in order, each once");
     let store = h.stop().await;
-    assert!(store.outbox(Channel::Webhook, 10).unwrap().is_empty());
+    assert_eq!(store.watermark(Channel::Webhook).unwrap(), 3);
 }
 
 #[tokio::test(start_paused = true)]
-async fn an_overflowing_feed_falls_back_to_the_store() {
+async fn a_stuck_conversation_is_not_overtaken_from_a_later_page() {
+    let h = start(|store| {
+        put_turn(store, 0, 1, 0, 1); // c1-1: stuck for a while
+        for seq in 1..=(PAGE as u64 + 5) {
+            put_turn(store, seq, 100 + seq, 0, 1);
+        }
+        put_turn(store, PAGE as u64 + 6, 1, 2, 1); // c1-3, a page later
+    });
+    h.script("c1-1", (0..ATTEMPTS * 2).map(|_| retry()));
+    h.settle().await;
+    h.settle().await;
+    let sent = h.sent();
+    let c1: Vec<&String> = sent.iter().filter(|s| s.starts_with("c1-")).collect();
+    assert_eq!(c1, ["c1-1", "c1-3"]);
+    assert_eq!(sent.len(), PAGE + 5 + 2, "every message exactly once");
+    h.stop().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_gap_in_the_feed_is_filled_from_the_store() {
     let h = start(|_| {});
     h.settle().await;
-    // Far more batches than the feed holds, offered while the runner cannot take them.
-    let mut offered = 0;
-    for i in 0..400u64 {
-        h.feeds.offer(vec![put_turn(&h.store, i, i, 0, 1)]);
-        offered += 1;
-    }
+    let t0 = put_turn(&h.store, 0, 1, 0, 1);
+    let _t1 = put_turn(&h.store, 1, 2, 0, 1); // never offered: the feed dropped it
+    let t2 = put_turn(&h.store, 2, 3, 0, 1);
+    h.feeds.offer(0..1, t0.into_iter().collect());
+    h.feeds.offer(2..3, t2.into_iter().collect());
     h.settle().await;
     let mut sent = h.sent();
-    assert_eq!(sent.len(), offered, "every turn delivered exactly once");
     sent.sort();
-    sent.dedup();
-    assert_eq!(sent.len(), offered);
+    assert_eq!(sent, ["c1-1", "c2-1", "c3-1"]);
     h.stop().await;
 }
 
@@ -208,15 +193,11 @@ async fn an_overflowing_feed_falls_back_to_the_store() {
 async fn a_message_refused_for_good_is_kept_aside_and_the_rest_goes_on() {
     let h = start(|_| {});
     h.settle().await;
-    h.script
-        .answers
-        .lock()
-        .unwrap()
-        .insert("c1-0".into(), [Delivery::Failed("HTTP 400".into())].into());
+    h.script("c1-1", [Delivery::Failed("HTTP 400".into())]);
     let a = put_turn(&h.store, 0, 1, 0, 2);
-    h.feeds.offer(vec![a]);
+    h.feeds.offer(0..1, a.into_iter().collect());
     h.settle().await;
-    assert_eq!(h.sent(), ["c1-1"]);
+    assert_eq!(h.sent(), ["c1-2"]);
     let store = h.stop().await;
-    assert!(store.outbox(Channel::Webhook, 10).unwrap().is_empty());
+    assert_eq!(store.watermark(Channel::Webhook).unwrap(), 1);
 }

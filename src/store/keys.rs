@@ -1,76 +1,60 @@
 //! Key layout of the one tree: a keyspace byte, then big-endian numbers so order is numeric.
 
-use super::records::OutboxKey;
 use crate::domain::{Channel, ConversationId};
 
+/// The turn log: every input's effects on one conversation, append-only.
+pub const TURN: u8 = b't';
+/// Checkpointed conversations, with the list of their turns.
 pub const CONVERSATION: u8 = b'c';
-pub const MESSAGE: u8 = b'm';
-pub const OUTBOX: u8 = b'o';
-pub const SEEN: u8 = b'e';
+/// Checkpointed buckets of event keys already taken in.
+pub const EVENTS: u8 = b'e';
+/// The first turn a start-up must replay (everything before it is checkpointed).
+pub const MARKER: u8 = b'k';
+/// Per channel: every turn below this is delivered.
+pub const WATERMARK: u8 = b'w';
+/// Outgoing messages a channel refused for good.
 pub const FAILED: u8 = b'x';
 
-pub fn conversation(id: ConversationId) -> [u8; 9] {
+fn numbered(space: u8, n: u64) -> [u8; 9] {
     let mut k = [0u8; 9];
-    k[0] = CONVERSATION;
-    k[1..].copy_from_slice(&id.0.to_be_bytes());
+    k[0] = space;
+    k[1..].copy_from_slice(&n.to_be_bytes());
     k
 }
 
-pub fn transcript_prefix(id: ConversationId) -> [u8; 9] {
-    let mut k = conversation(id);
-    k[0] = MESSAGE;
-    k
+pub fn turn(seq: u64) -> [u8; 9] {
+    numbered(TURN, seq)
 }
 
-pub fn message(id: ConversationId, seq: u64) -> [u8; 17] {
-    let mut k = [0u8; 17];
-    k[..9].copy_from_slice(&transcript_prefix(id));
-    k[9..].copy_from_slice(&seq.to_be_bytes());
-    k
+pub fn turn_seq(k: &[u8]) -> Option<u64> {
+    Some(u64::from_be_bytes(k.get(1..9)?.try_into().ok()?))
 }
 
-fn channel_byte(c: Channel) -> u8 {
-    match c {
-        Channel::Webhook => b'w',
-        Channel::Twitter => b't',
-    }
+pub fn conversation(id: ConversationId) -> [u8; 9] {
+    numbered(CONVERSATION, id.0)
 }
 
-pub fn outbox_prefix(c: Channel) -> [u8; 2] {
-    [OUTBOX, channel_byte(c)]
+pub fn events(bucket: u64) -> [u8; 9] {
+    numbered(EVENTS, bucket)
 }
 
-pub fn outbox(key: OutboxKey) -> [u8; 10] {
-    let mut k = [0u8; 10];
-    k[..2].copy_from_slice(&outbox_prefix(key.channel));
-    k[2..].copy_from_slice(&key.seq.to_be_bytes());
-    k
+pub fn marker() -> [u8; 1] {
+    [MARKER]
+}
+
+pub fn watermark(c: Channel) -> [u8; 2] {
+    [
+        WATERMARK,
+        match c {
+            Channel::Webhook => b'w',
+            Channel::Twitter => b't',
+        },
+    ]
 }
 
 pub fn failed(id: ConversationId, seq: u64) -> [u8; 17] {
-    let mut k = message(id, seq);
-    k[0] = FAILED;
-    k
-}
-
-pub fn outbox_key(k: &[u8]) -> Option<OutboxKey> {
-    let channel = match *k.get(1)? {
-        b'w' => Channel::Webhook,
-        b't' => Channel::Twitter,
-        _ => return None,
-    };
-    let seq = u64::from_be_bytes(k.get(2..10)?.try_into().ok()?);
-    Some(OutboxKey { channel, seq })
-}
-
-/// Event ids are scoped to the account and channel that delivered them; NUL cannot occur in
-/// the ids we accept, so it separates the parts unambiguously.
-pub fn seen(account: &str, channel: Channel, event: &str) -> Vec<u8> {
-    let mut k = Vec::with_capacity(3 + account.len() + event.len());
-    k.push(SEEN);
-    k.extend_from_slice(account.as_bytes());
-    k.push(0);
-    k.push(channel_byte(channel));
-    k.extend_from_slice(event.as_bytes());
+    let mut k = [0u8; 17];
+    k[..9].copy_from_slice(&numbered(FAILED, id.0));
+    k[9..].copy_from_slice(&seq.to_be_bytes());
     k
 }

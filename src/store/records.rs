@@ -1,50 +1,75 @@
-//! Record types the store persists beside the domain's, and their versioned encoding.
+//! Record types the store persists, and their versioned encoding.
 
 use super::StoreError;
-use crate::domain::{AccountId, Channel, Conversation, ConversationId, Customer, Message};
+use crate::domain::{AccountId, Channel, Conversation, Customer, EventId, Message};
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 
 /// The version byte in front of every value; bump it when a record's shape changes.
-pub const VERSION: u8 = 1;
+pub const VERSION: u8 = 2;
 
-/// The messages one input produced in a conversation, and the conversation as that input
-/// left it: most changes come with messages, so the snapshot rides along instead of costing a
-/// write of its own.
+/// An inbound event as the channel named it: processed once, however often delivered.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct EventRef {
+    pub account: AccountId,
+    pub channel: Channel,
+    pub id: EventId,
+}
+
+/// One input's effect on one conversation: the event it answers, the conversation as it left
+/// it, and the messages it produced. The only record written per input; never changed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TurnRecord {
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub conversation: Option<Conversation>,
+    pub event: Option<EventRef>,
+    pub conversation: Conversation,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub messages: Vec<Message>,
 }
 
-/// Where an outgoing turn sits in its channel's outbox.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub struct OutboxKey {
-    pub channel: Channel,
-    pub seq: u64,
+impl TurnRecord {
+    /// The messages that go out to the customer.
+    pub fn outgoing(&self) -> impl Iterator<Item = &Message> {
+        self.messages
+            .iter()
+            .filter(|m| m.from != crate::domain::Author::Customer)
+    }
 }
 
-/// An outbox entry: a turn of a conversation whose outgoing messages are not all delivered.
-/// It points at the transcript record rather than copying the messages, so each message body
-/// is written once.
+/// A checkpointed conversation: its snapshot and every turn it has, in order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct OutboxRecord {
-    pub account: AccountId,
-    pub to: Customer,
-    pub conversation: ConversationId,
-    /// Sequence number of the turn's first message: the transcript record's key.
-    pub turn: u64,
-    /// How many of the turn's outgoing messages were already delivered.
-    #[serde(default)]
-    pub sent: usize,
+pub struct ConversationRecord {
+    pub conversation: Conversation,
+    pub turns: Vec<u64>,
 }
 
-/// What the outbox runner works on: an entry with the outgoing messages it still has to send.
+/// What the outbox runner works on: a turn's outgoing messages still to be delivered.
 #[derive(Debug, Clone)]
 pub struct Outbound {
-    pub key: OutboxKey,
-    pub record: OutboxRecord,
+    /// The turn's sequence number.
+    pub seq: u64,
+    pub account: AccountId,
+    pub to: Customer,
     pub pending: Vec<Message>,
+    /// Outgoing messages of the turn already delivered before `pending`.
+    pub skipped: usize,
+}
+
+impl Outbound {
+    pub fn conversation(&self) -> Option<crate::domain::ConversationId> {
+        self.pending.first().map(|m| m.id.conversation)
+    }
+
+    /// The outgoing part of a turn, if it has any.
+    pub fn from_turn(seq: u64, turn: &TurnRecord) -> Option<Outbound> {
+        let pending: Vec<Message> = turn.outgoing().cloned().collect();
+        (!pending.is_empty()).then(|| Outbound {
+            seq,
+            account: turn.conversation.account.clone(),
+            to: turn.conversation.customer.clone(),
+            pending,
+            skipped: 0,
+        })
+    }
 }
 
 /// An outgoing message the channel refused for good, kept with the reason.
@@ -56,8 +81,8 @@ pub struct FailedRecord {
     pub error: String,
 }
 
-pub fn encode<T: Serialize>(value: &T) -> Vec<u8> {
-    let mut out = Vec::with_capacity(256);
+pub fn encode<T: Serialize + ?Sized>(value: &T) -> Vec<u8> {
+    let mut out = Vec::with_capacity(512);
     out.push(VERSION);
     // Serialising plain data to a Vec cannot fail; an error here would be a bug in a derive.
     if serde_json::to_writer(&mut out, value).is_err() {
@@ -68,7 +93,7 @@ pub fn encode<T: Serialize>(value: &T) -> Vec<u8> {
 
 pub fn decode<T: DeserializeOwned>(key: &[u8], value: &[u8]) -> Result<T, StoreError> {
     let corrupt = |message: String| StoreError::Corrupt {
-        key: String::from_utf8_lossy(key).into_owned(),
+        key: format!("{key:?}"),
         message,
     };
     match value.split_first() {

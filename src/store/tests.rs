@@ -1,31 +1,33 @@
 //! The store against a real sled in a temp dir.
 
 use super::*;
-use crate::domain::{AccountId, Author, Customer, CustomerId, MessageId, Timestamp};
+use crate::domain::{
+    AccountId, Author, Conversation, ConversationId, Customer, CustomerId, EventId, MessageId,
+    Timestamp,
+};
 
-fn conversation(revision: u64, greeted: bool) -> Conversation {
+pub fn conversation(id: u64, revision: u64) -> Conversation {
     let mut c = Conversation::new(
-        ConversationId(7),
+        ConversationId(id),
         AccountId::from("acme"),
         Customer {
             channel: Channel::Webhook,
-            id: CustomerId::from("u1"),
+            id: CustomerId(format!("u{id}")),
             name: None,
         },
         Timestamp(1),
     );
     c.revision = revision;
-    c.greeted = greeted;
     c
 }
 
-fn message(seq: u64) -> Message {
+pub fn message(conv: u64, seq: u64, from: Author) -> Message {
     Message {
         id: MessageId {
-            conversation: ConversationId(7),
+            conversation: ConversationId(conv),
             seq,
         },
-        from: Author::Customer,
+        from,
         text: format!("m{seq}"),
         payload: None,
         quick_replies: Vec::new(),
@@ -35,44 +37,73 @@ fn message(seq: u64) -> Message {
     }
 }
 
-fn turn(seq: u64, snapshot: Option<Conversation>) -> TurnRecord {
-    TurnRecord {
-        conversation: snapshot,
-        messages: vec![message(seq)],
+pub fn event(id: &str) -> EventRef {
+    EventRef {
+        account: AccountId::from("acme"),
+        channel: Channel::Webhook,
+        id: EventId::from(id),
     }
 }
 
-#[test]
-fn restore_takes_the_newest_snapshot_and_transcripts_concatenate_turns() {
+fn open() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path(), 1 << 20).unwrap();
-    let mut set = WriteSet::default();
-    set.save_conversation(&conversation(1, false));
-    set.append_turn(&turn(0, Some(conversation(1, false))));
-    set.append_turn(&turn(1, Some(conversation(3, true))));
-    store.write(set).unwrap();
-    let got = store.conversations().unwrap();
-    assert_eq!((got.len(), got[0].revision, got[0].greeted), (1, 3, true));
+    (dir, store)
+}
 
-    // A change without messages is saved on its own and is newer than the last turn.
+#[test]
+fn load_returns_the_checkpoint_and_the_log_from_the_marker() {
+    let (_dir, store) = open();
     let mut set = WriteSet::default();
-    set.save_conversation(&conversation(4, false));
+    for seq in 0..4 {
+        set.turn(
+            seq,
+            &TurnRecord {
+                event: Some(event(&format!("e{seq}"))),
+                conversation: conversation(7, seq + 1),
+                messages: vec![message(7, seq, Author::Customer)],
+            },
+        );
+    }
+    set.conversation(&ConversationRecord {
+        conversation: conversation(7, 2),
+        turns: vec![0, 1],
+    });
+    set.events(0, &[(event("e0"), 0), (event("e1"), 1)]);
+    set.marker(2);
+    set.watermark(Channel::Webhook, 3);
     store.write(set).unwrap();
-    assert_eq!(store.conversations().unwrap()[0].revision, 4);
 
+    let loaded = store.load().unwrap();
+    assert_eq!(loaded.conversations.len(), 1);
+    assert_eq!(loaded.conversations[0].turns, [0, 1]);
+    assert_eq!(loaded.events.len(), 2);
+    assert_eq!(loaded.next_bucket, 1);
+    let replayed: Vec<u64> = loaded.replay.iter().map(|(s, _)| *s).collect();
+    assert_eq!(replayed, [2, 3]);
+    assert_eq!(loaded.next_turn, 4);
+    assert_eq!(store.watermark(Channel::Webhook).unwrap(), 3);
+    assert_eq!(store.watermark(Channel::Twitter).unwrap(), 0);
     let texts: Vec<String> = store
-        .transcript(ConversationId(7))
+        .transcript(&[0, 2])
         .unwrap()
         .into_iter()
         .map(|m| m.text)
         .collect();
-    assert_eq!(texts, ["m0", "m1"]);
+    assert_eq!(texts, ["m0", "m2"]);
+}
+
+#[test]
+fn an_empty_store_loads_empty() {
+    let (_dir, store) = open();
+    let loaded = store.load().unwrap();
+    assert!(loaded.conversations.is_empty() && loaded.replay.is_empty());
+    assert_eq!((loaded.next_turn, loaded.next_bucket), (0, 0));
 }
 
 #[test]
 fn a_record_of_an_unknown_version_is_an_error_not_a_panic() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path(), 1 << 20).unwrap();
+    let (_dir, store) = open();
     store
         .tree
         .insert(
@@ -80,6 +111,6 @@ fn a_record_of_an_unknown_version_is_an_error_not_a_panic() {
             &[9u8, b'{', b'}'][..],
         )
         .unwrap();
-    let err = store.conversations().unwrap_err().to_string();
+    let err = store.load().unwrap_err().to_string();
     assert!(err.contains("unknown record version 9"), "{err}");
 }

@@ -1,8 +1,8 @@
 //! A set of writes applied as one atomic sled batch.
 
 use super::keys;
-use super::records::{encode, FailedRecord, OutboxKey, OutboxRecord, TurnRecord};
-use crate::domain::{Channel, Conversation, Timestamp};
+use super::records::{encode, ConversationRecord, EventRef, FailedRecord, TurnRecord};
+use crate::domain::Channel;
 
 #[derive(Default)]
 pub struct WriteSet {
@@ -11,26 +11,31 @@ pub struct WriteSet {
 }
 
 impl WriteSet {
-    pub fn save_conversation(&mut self, c: &Conversation) {
-        self.insert(keys::conversation(c.id).to_vec(), encode(c));
+    pub fn turn(&mut self, seq: u64, turn: &TurnRecord) {
+        self.insert(keys::turn(seq).to_vec(), encode(turn));
     }
 
-    /// The messages one input produced, in order, as one transcript record, with the
-    /// conversation as it left it.
-    pub fn append_turn(&mut self, turn: &TurnRecord) {
-        if let Some(first) = turn.messages.first() {
-            let key = keys::message(first.id.conversation, first.id.seq);
-            self.insert(key.to_vec(), encode(turn));
-        }
+    pub fn conversation(&mut self, record: &ConversationRecord) {
+        let key = keys::conversation(record.conversation.id);
+        self.insert(key.to_vec(), encode(record));
     }
 
-    pub fn outbox_put(&mut self, key: OutboxKey, record: &OutboxRecord) {
-        self.insert(keys::outbox(key).to_vec(), encode(record));
+    pub fn events(&mut self, bucket: u64, events: &[(EventRef, u64)]) {
+        self.insert(keys::events(bucket).to_vec(), encode(events));
     }
 
-    pub fn outbox_remove(&mut self, key: OutboxKey) {
-        self.batch.remove(&keys::outbox(key)[..]);
-        self.len += 1;
+    pub fn marker(&mut self, first_to_replay: u64) {
+        self.insert(
+            keys::marker().to_vec(),
+            first_to_replay.to_be_bytes().to_vec(),
+        );
+    }
+
+    pub fn watermark(&mut self, channel: Channel, below: u64) {
+        self.insert(
+            keys::watermark(channel).to_vec(),
+            below.to_be_bytes().to_vec(),
+        );
     }
 
     pub fn failed(&mut self, record: &FailedRecord) {
@@ -38,13 +43,6 @@ impl WriteSet {
         self.insert(
             keys::failed(id.conversation, id.seq).to_vec(),
             encode(record),
-        );
-    }
-
-    pub fn mark_seen(&mut self, account: &str, channel: Channel, event: &str, at: Timestamp) {
-        self.insert(
-            keys::seen(account, channel, event),
-            at.0.to_be_bytes().to_vec(),
         );
     }
 

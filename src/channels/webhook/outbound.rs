@@ -2,7 +2,7 @@
 
 use crate::domain::{Author, Message, Profile, QuickReply};
 use crate::outbox::{Delivery, Sink};
-use crate::store::OutboxRecord;
+use crate::store::Outbound;
 use futures::future::BoxFuture;
 use serde::Serialize;
 use std::path::Path;
@@ -22,7 +22,7 @@ pub struct Wire<'a> {
 }
 
 /// The JSON object the generic channel sends for one outgoing message.
-pub fn wire<'a>(e: &'a OutboxRecord, m: &'a Message) -> Wire<'a> {
+pub fn wire<'a>(e: &'a Outbound, m: &'a Message) -> Wire<'a> {
     Wire {
         id: m.id.to_string(),
         account: e.account.as_str(),
@@ -66,11 +66,7 @@ impl JsonlSink {
 }
 
 impl Sink for JsonlSink {
-    fn send<'a>(
-        &'a self,
-        entry: &'a OutboxRecord,
-        message: &'a Message,
-    ) -> BoxFuture<'a, Delivery> {
+    fn send<'a>(&'a self, entry: &'a Outbound, message: &'a Message) -> BoxFuture<'a, Delivery> {
         let mut lines = match self.lines.lock() {
             Ok(l) => l,
             Err(poisoned) => poisoned.into_inner(),
@@ -118,11 +114,7 @@ impl HttpSink {
 }
 
 impl Sink for HttpSink {
-    fn send<'a>(
-        &'a self,
-        entry: &'a OutboxRecord,
-        message: &'a Message,
-    ) -> BoxFuture<'a, Delivery> {
+    fn send<'a>(&'a self, entry: &'a Outbound, message: &'a Message) -> BoxFuture<'a, Delivery> {
         Box::pin(async move {
             let res = self
                 .client

@@ -1,0 +1,144 @@
+//! Background checkpoints: what the turn log says, written where start-up can read it quickly.
+//!
+//! A conversation changed by a turn, and an event taken in, are written to the checkpoint once
+//! they have waited `AGE` (so a customer who writes five times in that while costs one write),
+//! a bounded number per engine batch so no batch stalls. The marker then moves to the oldest
+//! turn not yet reflected in the checkpoint; start-up replays the log from there. Items are
+//! queued in the order their turns were numbered, so the front of each queue holds the oldest.
+
+use crate::domain::{ConversationId, Desk, Timestamp};
+use crate::store::{ConversationRecord, EventRef, WriteSet};
+use std::collections::{HashMap, HashSet, VecDeque};
+
+/// How long a change waits before it is checkpointed.
+const AGE_MS: u64 = 10_000;
+/// At most this many conversations, and events, per engine batch.
+const MAX_CONVERSATIONS: usize = 128;
+const MAX_EVENTS: usize = 4096;
+
+pub struct Checkpoint {
+    /// Changed conversations not yet checkpointed: when, which, and the first such turn.
+    dirty: VecDeque<(Timestamp, ConversationId, u64)>,
+    dirty_ids: HashSet<ConversationId>,
+    events: VecDeque<(Timestamp, EventRef, u64)>,
+    next_bucket: u64,
+    marker: Option<u64>,
+}
+
+impl Checkpoint {
+    pub fn new(next_bucket: u64) -> Checkpoint {
+        Checkpoint {
+            dirty: VecDeque::new(),
+            dirty_ids: HashSet::new(),
+            events: VecDeque::new(),
+            next_bucket,
+            marker: None,
+        }
+    }
+
+    /// A turn changed this conversation.
+    pub fn touch(&mut self, id: ConversationId, turn: u64, now: Timestamp) {
+        if self.dirty_ids.insert(id) {
+            self.dirty.push_back((now, id, turn));
+        }
+    }
+
+    /// A turn took in this event.
+    pub fn event(&mut self, event: EventRef, turn: u64, now: Timestamp) {
+        self.events.push_back((now, event, turn));
+    }
+
+    /// Adds to `set` what is due (everything when `all`) and the new marker, if it moved.
+    pub fn write_due(
+        &mut self,
+        now: Timestamp,
+        all: bool,
+        desk: &Desk,
+        transcripts: &HashMap<ConversationId, Vec<u64>>,
+        next_turn: u64,
+        set: &mut WriteSet,
+    ) {
+        let due = |at: Timestamp| all || now.0.saturating_sub(at.0) >= AGE_MS;
+        let mut written = 0;
+        while let Some(&(at, id, _)) = self.dirty.front() {
+            if !due(at) || (!all && written == MAX_CONVERSATIONS) {
+                break;
+            }
+            self.dirty.pop_front();
+            self.dirty_ids.remove(&id);
+            if let Some(c) = desk.conversation(id) {
+                set.conversation(&ConversationRecord {
+                    conversation: c.clone(),
+                    turns: transcripts.get(&id).cloned().unwrap_or_default(),
+                });
+                written += 1;
+            }
+        }
+        let mut bucket = Vec::new();
+        while let Some(&(at, _, _)) = self.events.front() {
+            if !due(at) || (!all && bucket.len() == MAX_EVENTS) {
+                break;
+            }
+            if let Some((_, event, turn)) = self.events.pop_front() {
+                bucket.push((event, turn));
+            }
+        }
+        if !bucket.is_empty() {
+            set.events(self.next_bucket, &bucket);
+            self.next_bucket += 1;
+        }
+        let oldest = [
+            self.dirty.front().map(|d| d.2),
+            self.events.front().map(|e| e.2),
+        ];
+        let marker = oldest.into_iter().flatten().min().unwrap_or(next_turn);
+        if self.marker != Some(marker) {
+            set.marker(marker);
+            self.marker = Some(marker);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Desk;
+    use crate::store::tests::{conversation, event};
+    use crate::store::Store;
+
+    #[test]
+    fn changes_wait_their_age_are_coalesced_and_move_the_marker() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), 1 << 20).unwrap();
+        let desk = Desk::restore([conversation(1, 3)]);
+        let transcripts = HashMap::from([(ConversationId(1), vec![0, 1, 2])]);
+        let mut cp = Checkpoint::new(0);
+        for turn in 0..3 {
+            cp.touch(ConversationId(1), turn, Timestamp(1_000 + turn));
+            cp.event(event(&format!("e{turn}")), turn, Timestamp(1_000 + turn));
+        }
+        let mut due = |now: u64, all: bool| {
+            let mut set = WriteSet::default();
+            cp.write_due(Timestamp(now), all, &desk, &transcripts, 3, &mut set);
+            store.write(set).unwrap();
+            store.load().unwrap()
+        };
+        // Too young: nothing checkpointed, everything replays from turn 0.
+        let loaded = due(5_000, false);
+        assert!(loaded.conversations.is_empty() && loaded.events.is_empty());
+        assert_eq!(
+            loaded.replay.len(),
+            0,
+            "no turns were written to this store"
+        );
+        // Old enough: one conversation record for three changes, one bucket of three events.
+        let loaded = due(12_000, false);
+        assert_eq!(loaded.conversations.len(), 1);
+        assert_eq!(loaded.conversations[0].turns, [0, 1, 2]);
+        assert_eq!(loaded.events.len(), 3, "{:?}", loaded.events);
+        assert_eq!(loaded.next_bucket, 1);
+        // Nothing left: the next checkpoint writes nothing new.
+        let loaded = due(20_000, false);
+        assert_eq!((loaded.conversations.len(), loaded.next_bucket), (1, 1));
+    }
+}

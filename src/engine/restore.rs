@@ -1,0 +1,125 @@
+//! Start-up: the checkpoint, then the turn log after its marker, into live state.
+
+use super::checkpoint::Checkpoint;
+use super::seen::SeenIndex;
+use crate::domain::{Conversation, ConversationId, Desk, Timestamp};
+use crate::store::{Store, StoreError};
+use std::collections::{HashMap, HashSet};
+
+pub struct Restored {
+    pub desk: Desk,
+    pub seen: SeenIndex,
+    pub transcripts: HashMap<ConversationId, Vec<u64>>,
+    pub checkpoint: Checkpoint,
+    pub next_turn: u64,
+    pub replayed: usize,
+}
+
+pub fn restore(store: &Store, now: Timestamp) -> Result<Restored, StoreError> {
+    let loaded = store.load()?;
+    let mut conversations: HashMap<ConversationId, Conversation> = HashMap::new();
+    let mut transcripts = HashMap::new();
+    for record in loaded.conversations {
+        let id = record.conversation.id;
+        transcripts.insert(id, record.turns);
+        conversations.insert(id, record.conversation);
+    }
+    let mut seen = SeenIndex::default();
+    for (event, turn) in &loaded.events {
+        seen.insert(event, *turn);
+    }
+    let bucketed: HashSet<u64> = loaded.events.iter().map(|(_, turn)| *turn).collect();
+    // What is replayed is not in the checkpoint (or not all of it): queue it again, so the
+    // marker cannot move past it before it is.
+    let mut checkpoint = Checkpoint::new(loaded.next_bucket);
+    let replayed = loaded.replay.len();
+    for (seq, turn) in loaded.replay {
+        let c = turn.conversation;
+        let id = c.id;
+        checkpoint.touch(id, seq, now);
+        let list: &mut Vec<u64> = transcripts.entry(id).or_default();
+        if list.last().is_none_or(|&last| last < seq) {
+            list.push(seq);
+        }
+        match conversations.get(&id) {
+            Some(old) if old.revision >= c.revision => {}
+            _ => {
+                conversations.insert(id, c);
+            }
+        }
+        if let Some(event) = turn.event.filter(|_| !bucketed.contains(&seq)) {
+            seen.insert(&event, seq);
+            checkpoint.event(event, seq, now);
+        }
+    }
+    Ok(Restored {
+        desk: Desk::restore(conversations.into_values()),
+        seen,
+        transcripts,
+        checkpoint,
+        next_turn: loaded.next_turn,
+        replayed,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Author;
+    use crate::store::tests::{conversation, event, message};
+    use crate::store::{ConversationRecord, TurnRecord, WriteSet};
+
+    #[test]
+    fn the_newest_snapshot_wins_and_replayed_turns_extend_transcripts() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), 1 << 20).unwrap();
+        let mut set = WriteSet::default();
+        let turn = |seq: u64, rev: u64, ev: &str| TurnRecord {
+            event: Some(event(ev)),
+            conversation: conversation(1, rev),
+            messages: vec![message(1, seq, Author::Customer)],
+        };
+        set.turn(0, &turn(0, 1, "a"));
+        set.turn(1, &turn(1, 2, "b"));
+        set.turn(2, &turn(2, 3, "c"));
+        // Checkpointed after turn 1; event "a" bucketed; replay from turn 1.
+        set.conversation(&ConversationRecord {
+            conversation: conversation(1, 2),
+            turns: vec![0, 1],
+        });
+        set.events(0, &[(event("a"), 0)]);
+        set.marker(1);
+        store.write(set).unwrap();
+
+        let r = restore(&store, Timestamp(0)).unwrap();
+        assert_eq!(r.desk.conversation(ConversationId(1)).unwrap().revision, 3);
+        assert_eq!(r.transcripts[&ConversationId(1)], [0, 1, 2]);
+        assert_eq!(r.next_turn, 3);
+        assert_eq!(r.replayed, 2);
+        for e in ["a", "b", "c"] {
+            assert!(r.seen.contains(&store, &event(e)).unwrap(), "{e}");
+        }
+        assert!(!r.seen.contains(&store, &event("d")).unwrap());
+
+        // What was replayed is checkpointed again before the marker passes it.
+        let mut r = r;
+        let mut set = WriteSet::default();
+        r.checkpoint.write_due(
+            Timestamp(0),
+            true,
+            &r.desk,
+            &r.transcripts,
+            r.next_turn,
+            &mut set,
+        );
+        store.write(set).unwrap();
+        let again = restore(&store, Timestamp(0)).unwrap();
+        assert_eq!(again.replayed, 0);
+        assert_eq!(again.transcripts[&ConversationId(1)], [0, 1, 2]);
+        assert_eq!(
+            again.desk.conversation(ConversationId(1)).unwrap().revision,
+            3
+        );
+        assert!(again.seen.contains(&store, &event("c")).unwrap());
+    }
+}
