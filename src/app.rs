@@ -68,22 +68,25 @@ pub fn load_accounts(config: &Config) -> Result<Vec<domain::Account>, rules::Rul
 
 impl App {
     pub async fn build(config: Config) -> anyhow::Result<App> {
-        // Compiling a large RegexSet takes ~100 ms and opening sled reads the disk: neither
-        // belongs on a runtime thread.
         let cfg = config.clone();
-        let (accounts, store) = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
-            let accounts = load_accounts(&cfg).map_err(|e| anyhow::anyhow!("{e}"))?;
-            std::fs::create_dir_all(&cfg.data_dir)
-                .with_context(|| format!("creating {}", cfg.data_dir.display()))?;
-            let store = Store::open(&cfg.data_dir, cfg.cache_bytes)
-                .with_context(|| format!("opening the store in {}", cfg.data_dir.display()))?;
-            Ok((accounts, store))
-        })
-        .await??;
-        let account_ids: HashSet<String> = accounts.iter().map(|a| a.id.0.clone()).collect();
         let mut feeds = Feeds::default();
         let webhook_feed = feeds.add(Channel::Webhook);
-        let (engine, handle) = Engine::build(store.clone(), accounts, feeds, Clock::system())?;
+        let clock = Clock::system();
+        // Compiling a large RegexSet takes ~100 ms, and opening sled and replaying the turn log
+        // read the disk: none of it belongs on a runtime thread.
+        let (account_ids, store, engine, handle) =
+            tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+                let accounts = load_accounts(&cfg).map_err(|e| anyhow::anyhow!("{e}"))?;
+                let ids: HashSet<String> = accounts.iter().map(|a| a.id.0.clone()).collect();
+                std::fs::create_dir_all(&cfg.data_dir)
+                    .with_context(|| format!("creating {}", cfg.data_dir.display()))?;
+                let store = Store::open(&cfg.data_dir, cfg.cache_bytes)
+                    .with_context(|| format!("opening the store in {}", cfg.data_dir.display()))?;
+                let (engine, handle) = Engine::build(store.clone(), accounts, feeds, clock)
+                    .context("loading state from the store")?;
+                Ok((ids, store, engine, handle))
+            })
+            .await??;
         let sink: Arc<dyn Sink> = match &config.webhook.sink {
             SinkConfig::Jsonl { path } => Arc::new(
                 JsonlSink::open(path.as_deref())

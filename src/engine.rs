@@ -119,6 +119,7 @@ impl Engine {
             replayed = state.replayed,
             "state loaded"
         );
+        feeds.set_durable(state.next_turn);
         let (tx, rx) = mpsc::channel(4096);
         let engine = Engine {
             desk: state.desk,

@@ -174,7 +174,7 @@ impl Outbox {
         from: u64,
         p: &mut Progress,
     ) -> Result<Option<(Vec<Outbound>, u64)>, crate::store::StoreError> {
-        let page = self.store.turns_from(from, PAGE)?;
+        let page = self.store.turns(from, self.feed.durable(), PAGE)?;
         let Some(last) = page.last().map(|(seq, _)| *seq) else {
             return Ok(None);
         };

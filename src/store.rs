@@ -89,7 +89,7 @@ impl Store {
             None => 0,
         };
         let marker = self.read_u64(&keys::marker())?.unwrap_or(0);
-        let replay = self.turns_from(marker, usize::MAX)?;
+        let replay = self.turns(marker, u64::MAX, usize::MAX)?;
         let next_turn = match self.tree.scan_prefix([keys::TURN]).next_back() {
             Some(kv) => keys::turn_seq(&kv?.0).map_or(0, |n| n + 1),
             None => 0,
@@ -118,14 +118,15 @@ impl Store {
             .transpose()
     }
 
-    /// Up to `limit` turns from `from` on, in order.
-    pub fn turns_from(
+    /// Up to `limit` turns numbered `from..end`, in order.
+    pub fn turns(
         &self,
         from: u64,
+        end: u64,
         limit: usize,
     ) -> Result<Vec<(u64, TurnRecord)>, StoreError> {
         self.tree
-            .range(keys::turn(from)..keys::turn(u64::MAX))
+            .range(keys::turn(from)..keys::turn(end))
             .take(limit)
             .map(|kv| {
                 let (k, v) = kv?;

@@ -17,7 +17,7 @@ pub struct FeedBatch {
     pub turns: Range<u64>,
     pub outbound: Vec<Outbound>,
 }
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use tokio::sync::mpsc;
 
@@ -35,9 +35,10 @@ pub struct Feed {
 pub struct FeedRx {
     rx: mpsc::Receiver<FeedBatch>,
     overflow: Arc<AtomicBool>,
+    durable: Arc<AtomicU64>,
 }
 
-pub fn feed() -> (Feed, FeedRx) {
+fn feed(durable: Arc<AtomicU64>) -> (Feed, FeedRx) {
     let (tx, rx) = mpsc::channel(CAPACITY);
     let overflow = Arc::new(AtomicBool::new(false));
     (
@@ -45,7 +46,11 @@ pub fn feed() -> (Feed, FeedRx) {
             tx,
             overflow: overflow.clone(),
         },
-        FeedRx { rx, overflow },
+        FeedRx {
+            rx,
+            overflow,
+            durable,
+        },
     )
 }
 
@@ -62,34 +67,51 @@ impl FeedRx {
         self.rx.recv().await
     }
 
+    /// Every turn below this is flushed: a runner reading the log must not go past it, or it
+    /// could answer a message that is not yet acknowledged and might still be lost.
+    pub fn durable(&self) -> u64 {
+        self.durable.load(Ordering::Acquire)
+    }
+
     /// Whether turns were dropped from the feed since the last call.
     pub fn take_overflow(&self) -> bool {
         self.overflow.swap(false, Ordering::AcqRel)
     }
 }
 
-/// Every channel's feed, so the committer can route turns by channel.
+/// Every channel's feed, so the committer can route turns by channel, and the end of the
+/// durable part of the turn log.
 #[derive(Clone, Default)]
-pub struct Feeds(HashMap<Channel, Feed>);
+pub struct Feeds {
+    feeds: HashMap<Channel, Feed>,
+    durable: Arc<AtomicU64>,
+}
 
 impl Feeds {
     pub fn add(&mut self, channel: Channel) -> FeedRx {
-        let (tx, rx) = feed();
-        self.0.insert(channel, tx);
+        let (tx, rx) = feed(self.durable.clone());
+        self.feeds.insert(channel, tx);
         rx
     }
 
-    /// Routes turns to their channels' feeds; every feed hears of the whole range.
+    /// At start-up: everything already in the log is as durable as it will get.
+    pub fn set_durable(&self, end: u64) {
+        self.durable.fetch_max(end, Ordering::AcqRel);
+    }
+
+    /// After a flush: moves the durable end to `turns.end` and routes the turns to their
+    /// channels' feeds; every feed hears of the whole range.
     pub fn offer(&self, turns: Range<u64>, outbound: Vec<Outbound>) {
+        self.set_durable(turns.end);
         let mut by_channel: HashMap<Channel, Vec<Outbound>> =
-            self.0.keys().map(|c| (*c, Vec::new())).collect();
+            self.feeds.keys().map(|c| (*c, Vec::new())).collect();
         for o in outbound {
             if let Some(list) = by_channel.get_mut(&o.to.channel) {
                 list.push(o);
             }
         }
         for (channel, outbound) in by_channel {
-            if let Some(feed) = self.0.get(&channel) {
+            if let Some(feed) = self.feeds.get(&channel) {
                 feed.offer(FeedBatch {
                     turns: turns.clone(),
                     outbound,
