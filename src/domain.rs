@@ -4,6 +4,7 @@
 //! account it concerns, updates the in-memory state and returns the [`Effect`]s the engine must
 //! carry out (persist, send). Imports no tokio, sled, HTTP or serde_json.
 
+mod agent;
 mod conversation;
 mod desk;
 mod effect;
@@ -14,6 +15,7 @@ mod queue;
 #[cfg(test)]
 mod tests;
 
+pub use agent::{check_profile_name, Agent, AgentId, NewAgent, MAX_PROFILE_NAME};
 pub use conversation::{Conversation, Customer, State, Ticket};
 pub use desk::{Account, Desk};
 pub use effect::{Effect, Input};

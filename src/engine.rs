@@ -5,6 +5,7 @@
 //! batch's turns (and any checkpoint that is due) go into one atomic sled batch, and the callers
 //! wait for the group commit (one flush shared by everyone in it) before they hear back.
 
+mod agents;
 mod checkpoint;
 mod commit;
 mod query;
@@ -14,10 +15,12 @@ mod turns;
 
 use crate::clock::Clock;
 use crate::domain::{
-    Account, AccountId, Channel, ConversationId, CustomerId, Desk, EventId, Input, Timestamp,
+    Account, AccountId, Agent, Channel, ConversationId, CustomerId, Desk, EventId, Input, NewAgent,
+    Timestamp,
 };
 use crate::outbox::feed::Feeds;
 use crate::store::{EventRef, Store, WriteSet};
+use agents::Agents;
 use checkpoint::Checkpoint;
 use commit::Pending;
 use seen::SeenIndex;
@@ -25,7 +28,7 @@ use std::collections::{HashMap, HashSet};
 use tokio::sync::{mpsc, oneshot};
 
 pub use commit::{Committer, Stopped};
-pub use query::{ConversationView, QueueView};
+pub use query::{ConversationView, ProfileView, QueueView};
 
 /// An inbound customer message as a channel decoded it.
 #[derive(Debug, Clone)]
@@ -60,6 +63,7 @@ pub type Reply<T> = oneshot::Sender<Result<T, EngineError>>;
 
 enum Command {
     Inbound(Inbound, Reply<Intake>),
+    AddAgent(NewAgent, String, Reply<Agent>),
     Query(query::Query),
 }
 
@@ -73,6 +77,17 @@ impl EngineHandle {
     pub async fn inbound(&self, dm: Inbound) -> Result<Intake, EngineError> {
         let (reply, rx) = oneshot::channel();
         self.call(Command::Inbound(dm, reply), rx).await
+    }
+
+    /// Adds a checked agent whose token hashes to `token_sha256`; answers once it is durable.
+    pub async fn add_agent(
+        &self,
+        agent: NewAgent,
+        token_sha256: String,
+    ) -> Result<Agent, EngineError> {
+        let (reply, rx) = oneshot::channel();
+        self.call(Command::AddAgent(agent, token_sha256, reply), rx)
+            .await
     }
 
     async fn call<T>(
@@ -92,6 +107,7 @@ const BATCH: usize = 512;
 
 pub struct Engine {
     desk: Desk,
+    agents: Agents,
     accounts: HashMap<AccountId, Account>,
     store: Store,
     seen: SeenIndex,
@@ -123,6 +139,7 @@ impl Engine {
         let (tx, rx) = mpsc::channel(4096);
         let engine = Engine {
             desk: state.desk,
+            agents: Agents::restore(state.agents),
             accounts: accounts.into_iter().map(|a| (a.id.clone(), a)).collect(),
             store,
             seen: state.seen,
@@ -190,11 +207,15 @@ impl Engine {
                 match cmd {
                     Command::Inbound(dm, reply) => {
                         match self.inbound(dm, now, &mut set, &mut fresh, &mut pending) {
-                            Ok(intake) => pending.waiters.push((reply, intake)),
+                            Ok(intake) => pending.waiters.push(commit::answer(reply, intake)),
                             Err(e) => {
                                 let _ = reply.send(Err(e));
                             }
                         }
+                    }
+                    Command::AddAgent(new, token_sha256, reply) => {
+                        let agent = self.agents.add(new, token_sha256, &mut set);
+                        pending.waiters.push(commit::answer(reply, agent));
                     }
                     Command::Query(q) => queries.push(q),
                 }
@@ -213,15 +234,15 @@ impl Engine {
                     // Memory is now ahead of disk: stop taking input; a restart reloads the
                     // store, and nothing unacknowledged was promised.
                     tracing::error!(error = %e, "store write failed; engine stopping");
-                    for (reply, _) in pending.waiters {
-                        let _ = reply.send(Err(EngineError::Unavailable));
+                    for w in pending.waiters {
+                        w(Err(EngineError::Unavailable));
                     }
                     return Err(Stopped);
                 }
             }
             committer.commit(pending).await?;
             for q in queries {
-                query::answer(q, &self.desk, &self.transcripts, &self.store);
+                query::answer(q, self.view(), &self.store);
             }
         }
         Ok(())
@@ -264,5 +285,17 @@ impl Engine {
         let effects = self.desk.handle(input, now, account);
         self.write_turns(effects, Some(event), now, set, &mut pending.outgoing);
         Ok(Intake::Accepted)
+    }
+}
+
+impl Engine {
+    /// What read-only questions may look at.
+    fn view(&self) -> query::View<'_> {
+        query::View {
+            desk: &self.desk,
+            agents: &self.agents,
+            accounts: &self.accounts,
+            transcripts: &self.transcripts,
+        }
     }
 }

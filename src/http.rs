@@ -1,6 +1,7 @@
 //! The one HTTP port: channels, admin API, health. Handlers decode, call the engine, encode.
 
 mod admin;
+mod agents;
 mod error;
 mod health;
 mod webhook;
@@ -31,6 +32,8 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/channels/webhook/messages", post(webhook::inbound))
         .route("/v1/queue/{account}", get(admin::queue))
         .route("/v1/conversations/{id}", get(admin::conversation))
+        .route("/v1/agents", post(agents::add).get(agents::list))
+        .route("/v1/profiles", get(agents::profiles))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .fallback(error::not_found)

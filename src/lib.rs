@@ -4,8 +4,10 @@
 //! See ARCHITECTURE.md for the map. The binary (`main.rs`) is a thin CLI over [`app`].
 #![forbid(unsafe_code)]
 
+pub mod admin_client;
 pub mod app;
 pub mod channels;
+pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod domain;

@@ -18,7 +18,7 @@ mod writes;
 use crate::domain::{Channel, Message};
 use std::path::Path;
 
-pub use records::{ConversationRecord, EventRef, FailedRecord, Outbound, TurnRecord};
+pub use records::{AgentRecord, ConversationRecord, EventRef, FailedRecord, Outbound, TurnRecord};
 pub use writes::WriteSet;
 
 #[derive(Debug, thiserror::Error)]
@@ -39,6 +39,7 @@ pub struct Store {
 /// Everything start-up needs: the checkpoint, and the log after it.
 #[derive(Debug, Default)]
 pub struct Loaded {
+    pub agents: Vec<AgentRecord>,
     pub conversations: Vec<ConversationRecord>,
     pub events: Vec<(EventRef, u64)>,
     pub next_bucket: u64,
@@ -95,6 +96,7 @@ impl Store {
             None => 0,
         };
         Ok(Loaded {
+            agents: self.decode_all(keys::AGENT)?,
             conversations,
             events,
             next_bucket,

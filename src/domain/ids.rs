@@ -63,6 +63,8 @@ macro_rules! serde_as_text {
     )*};
 }
 
+pub(crate) use serde_as_text;
+
 serde_as_text!(ConversationId, MessageId, Timestamp);
 
 /// One conversation per (account, channel, customer); numbered by the desk, written `c12`.

@@ -4,12 +4,21 @@
 //! Flushing is blocking I/O, so it runs on the blocking pool, never on a runtime thread. After a
 //! flush, the outbound turns it made durable go to the outbox runners' live feeds.
 
-use super::{EngineError, Intake, Reply};
+use super::{EngineError, Reply};
 use crate::outbox::feed::Feeds;
 use crate::store::{Outbound, Store};
 use tokio::sync::mpsc;
 
-pub type Waiters = Vec<(Reply<Intake>, Intake)>;
+/// Told, once, whether the writes it waited for are durable.
+pub type Waiter = Box<dyn FnOnce(Result<(), EngineError>) + Send>;
+pub type Waiters = Vec<Waiter>;
+
+/// A waiter that answers `reply` with `value` once durable.
+pub fn answer<T: Send + 'static>(reply: Reply<T>, value: T) -> Waiter {
+    Box::new(move |durable| {
+        let _ = reply.send(durable.map(|()| value));
+    })
+}
 
 /// What one engine batch left to do once its writes are applied.
 #[derive(Default)]
@@ -63,8 +72,8 @@ impl Committer {
 pub struct Stopped;
 
 fn refuse(waiters: Waiters) {
-    for (reply, _) in waiters {
-        let _ = reply.send(Err(EngineError::Unavailable));
+    for w in waiters {
+        w(Err(EngineError::Unavailable));
     }
 }
 
@@ -85,8 +94,8 @@ async fn run(store: Store, mut rx: mpsc::Receiver<Pending>, feeds: Feeds) {
             return;
         }
         feeds.offer(group.first_turn..group.end_turn, group.outgoing);
-        for (reply, intake) in group.waiters {
-            let _ = reply.send(Ok(intake));
+        for w in group.waiters {
+            w(Ok(()));
         }
     }
 }

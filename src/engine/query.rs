@@ -1,7 +1,11 @@
 //! Read-only questions for the admin API, answered from the engine's own state.
 
+use super::agents::Agents;
 use super::{EngineError, EngineHandle, Reply};
-use crate::domain::{AccountId, Conversation, ConversationId, Desk, Message, Ticket};
+use crate::domain::{
+    Account, AccountId, Agent, AgentId, Conversation, ConversationId, Desk, Message, Profile,
+    Ticket,
+};
 use crate::store::Store;
 use serde::Serialize;
 use std::collections::HashMap;
@@ -10,6 +14,27 @@ use tokio::sync::oneshot;
 pub enum Query {
     Queue(AccountId, Reply<QueueView>),
     Conversation(ConversationId, Reply<ConversationView>),
+    Agents(Reply<Vec<Agent>>),
+    Profiles(Reply<Vec<ProfileView>>),
+}
+
+/// The engine state questions may read.
+pub struct View<'a> {
+    pub desk: &'a Desk,
+    pub agents: &'a Agents,
+    pub accounts: &'a HashMap<AccountId, Account>,
+    pub transcripts: &'a HashMap<ConversationId, Vec<u64>>,
+}
+
+/// A Custom Profile and who signs with it: an account's bot, or an agent.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProfileView {
+    pub account: AccountId,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub agent: Option<AgentId>,
+    pub bot: bool,
+    #[serde(flatten)]
+    pub profile: Profile,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -45,15 +70,48 @@ impl EngineHandle {
         self.call(super::Command::Query(Query::Conversation(id, reply)), rx)
             .await
     }
+
+    pub async fn agents(&self) -> Result<Vec<Agent>, EngineError> {
+        let (reply, rx) = oneshot::channel();
+        self.call(super::Command::Query(Query::Agents(reply)), rx)
+            .await
+    }
+
+    pub async fn profiles(&self) -> Result<Vec<ProfileView>, EngineError> {
+        let (reply, rx) = oneshot::channel();
+        self.call(super::Command::Query(Query::Profiles(reply)), rx)
+            .await
+    }
 }
 
-pub(super) fn answer(
-    q: Query,
-    desk: &Desk,
-    transcripts: &HashMap<ConversationId, Vec<u64>>,
-    store: &Store,
-) {
+pub(super) fn answer(q: Query, view: View<'_>, store: &Store) {
+    let View {
+        desk,
+        agents,
+        accounts,
+        transcripts,
+    } = view;
     match q {
+        Query::Agents(reply) => {
+            let _ = reply.send(Ok(agents.all().cloned().collect()));
+        }
+        Query::Profiles(reply) => {
+            let mut bots: Vec<&Account> = accounts.values().collect();
+            bots.sort_by(|a, b| a.id.cmp(&b.id));
+            let bots = bots.into_iter().map(|a| ProfileView {
+                account: a.id.clone(),
+                agent: None,
+                bot: true,
+                profile: a.bot.clone(),
+            });
+            let people = agents.all().map(|a| ProfileView {
+                account: a.account.clone(),
+                agent: Some(a.id),
+                bot: false,
+                profile: a.profile.clone(),
+            });
+            let _ = reply.send(Ok(bots.chain(people).collect()));
+        }
         Query::Queue(account, reply) => {
             let entries = desk
                 .queue(&account)

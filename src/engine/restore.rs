@@ -7,6 +7,7 @@ use crate::store::{Store, StoreError};
 use std::collections::{HashMap, HashSet};
 
 pub struct Restored {
+    pub agents: Vec<crate::store::AgentRecord>,
     pub desk: Desk,
     pub seen: SeenIndex,
     pub transcripts: HashMap<ConversationId, Vec<u64>>,
@@ -53,6 +54,7 @@ pub fn restore(store: &Store, now: Timestamp) -> Result<Restored, StoreError> {
         }
     }
     Ok(Restored {
+        agents: loaded.agents,
         desk: Desk::restore(conversations.into_values()),
         seen,
         transcripts,

@@ -8,7 +8,7 @@ use axum::http::{header, HeaderMap};
 use axum::Json;
 use subtle::ConstantTimeEq;
 
-fn authorize(s: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
+pub(super) fn authorize(s: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
     let Some(token) = &s.admin_token else {
         return Err(ApiError::Unauthorized(
             "the admin API is disabled: set [admin] token or BATON_ADMIN_TOKEN".into(),

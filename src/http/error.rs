@@ -21,6 +21,9 @@ pub enum ApiError {
     TooLarge(usize),
     #[error("unknown account '{0}'")]
     UnknownAccount(String),
+    /// Well-formed but not acceptable; every problem, not just the first.
+    #[error("{}", .0.join("; "))]
+    Invalid(Vec<String>),
     #[error("{0}")]
     Unavailable(String),
 }
@@ -34,6 +37,7 @@ impl ApiError {
             ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             ApiError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
             ApiError::UnknownAccount(_) => (StatusCode::UNPROCESSABLE_ENTITY, "unknown_account"),
+            ApiError::Invalid(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid"),
             ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
         }
     }

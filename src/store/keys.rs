@@ -14,6 +14,8 @@ pub const MARKER: u8 = b'k';
 pub const WATERMARK: u8 = b'w';
 /// Outgoing messages a channel refused for good.
 pub const FAILED: u8 = b'x';
+/// Agents, with the hash of their token.
+pub const AGENT: u8 = b'a';
 
 fn numbered(space: u8, n: u64) -> [u8; 9] {
     let mut k = [0u8; 9];
@@ -32,6 +34,10 @@ pub fn turn_seq(k: &[u8]) -> Option<u64> {
 
 pub fn conversation(id: ConversationId) -> [u8; 9] {
     numbered(CONVERSATION, id.0)
+}
+
+pub fn agent(id: crate::domain::AgentId) -> [u8; 9] {
+    numbered(AGENT, id.0)
 }
 
 pub fn events(bucket: u64) -> [u8; 9] {

@@ -72,6 +72,14 @@ impl Outbound {
     }
 }
 
+/// An agent as stored: the token itself is never kept, only its SHA-256 (hex). Tokens carry
+/// 256 random bits, so a fast hash is enough to make a stolen store useless for logging in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgentRecord {
+    pub agent: crate::domain::Agent,
+    pub token_sha256: String,
+}
+
 /// An outgoing message the channel refused for good, kept with the reason.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FailedRecord {

@@ -1,7 +1,7 @@
 //! A set of writes applied as one atomic sled batch.
 
 use super::keys;
-use super::records::{encode, ConversationRecord, EventRef, FailedRecord, TurnRecord};
+use super::records::{encode, AgentRecord, ConversationRecord, EventRef, FailedRecord, TurnRecord};
 use crate::domain::Channel;
 
 #[derive(Default)]
@@ -36,6 +36,10 @@ impl WriteSet {
             keys::watermark(channel).to_vec(),
             below.to_be_bytes().to_vec(),
         );
+    }
+
+    pub fn agent(&mut self, record: &AgentRecord) {
+        self.insert(keys::agent(record.agent.id).to_vec(), encode(record));
     }
 
     pub fn failed(&mut self, record: &FailedRecord) {

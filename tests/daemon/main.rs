@@ -3,6 +3,7 @@
 
 mod support;
 
+mod agents;
 mod bad_input;
 mod bot;
 mod cli;

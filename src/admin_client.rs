@@ -1,0 +1,73 @@
+//! A client for the running daemon's admin API, used by `baton agent …` and `baton profile …`:
+//! one process owns the store, so command-line tools talk to it instead of opening it.
+
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    #[error("cannot reach baton at {url}: {source}")]
+    Transport { url: String, source: reqwest::Error },
+    #[error("baton answered {status}: {message}")]
+    Refused { status: u16, message: String },
+    #[error("unexpected answer from baton: {0}")]
+    Decode(String),
+}
+
+pub struct AdminClient {
+    base: String,
+    token: String,
+    http: reqwest::Client,
+}
+
+impl AdminClient {
+    /// `base` like `http://127.0.0.1:8080`.
+    pub fn new(base: impl Into<String>, token: impl Into<String>) -> AdminClient {
+        AdminClient {
+            base: base.into().trim_end_matches('/').to_owned(),
+            token: token.into(),
+            http: reqwest::Client::new(),
+        }
+    }
+
+    pub async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, AdminError> {
+        let req = self.http.get(format!("{}{path}", self.base));
+        self.send(req).await
+    }
+
+    pub async fn post<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &Value,
+    ) -> Result<T, AdminError> {
+        let req = self.http.post(format!("{}{path}", self.base)).json(body);
+        self.send(req).await
+    }
+
+    async fn send<T: DeserializeOwned>(
+        &self,
+        req: reqwest::RequestBuilder,
+    ) -> Result<T, AdminError> {
+        let res = req
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .map_err(|source| AdminError::Transport {
+                url: self.base.clone(),
+                source,
+            })?;
+        let status = res.status().as_u16();
+        let text = res.text().await.map_err(|source| AdminError::Transport {
+            url: self.base.clone(),
+            source,
+        })?;
+        if !(200..300).contains(&status) {
+            let message = serde_json::from_str::<Value>(&text)
+                .ok()
+                .and_then(|v| v["message"].as_str().map(str::to_owned))
+                .unwrap_or(text);
+            return Err(AdminError::Refused { status, message });
+        }
+        serde_json::from_str(&text).map_err(|e| AdminError::Decode(e.to_string()))
+    }
+}

@@ -1,0 +1,240 @@
+//! The `baton` command line: parse it, check what was typed, then run; returns an exit code.
+
+mod admin;
+
+use crate::admin_client::AdminClient;
+use crate::config::Config;
+use crate::{app, telemetry};
+use clap::{Parser, Subcommand};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "baton", about = "Bot-to-human handoff daemon for brand DMs")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the daemon.
+    Run {
+        #[arg(long, short, default_value = "baton.toml")]
+        config: PathBuf,
+    },
+    /// Validate the config and every account's rules; print each error as file:line:col.
+    Check {
+        #[arg(long, short, default_value = "baton.toml")]
+        config: PathBuf,
+    },
+    /// Manage agents through the running daemon's admin API.
+    Agent {
+        #[command(subcommand)]
+        command: AgentCommand,
+        #[command(flatten)]
+        conn: Connection,
+    },
+    /// Custom Profiles (the bots' and the agents') through the running daemon's admin API.
+    Profile {
+        #[command(subcommand)]
+        command: ProfileCommand,
+        #[command(flatten)]
+        conn: Connection,
+    },
+    /// Print the version.
+    Version,
+}
+
+#[derive(Subcommand)]
+enum AgentCommand {
+    /// Add an agent; prints its token once.
+    Add {
+        /// How the team knows the agent.
+        #[arg(long)]
+        name: String,
+        /// What customers see (at most 48 characters), e.g. "Alissa, Acme Mobile".
+        #[arg(long)]
+        profile_name: String,
+        /// Avatar image URL.
+        #[arg(long)]
+        avatar: String,
+        /// Comma-separated skills, e.g. billing,retention.
+        #[arg(long, value_delimiter = ',')]
+        skills: Vec<String>,
+        /// Most conversations at once.
+        #[arg(long, default_value_t = 1)]
+        capacity: u32,
+        /// The account; may be left out when the config has only one.
+        #[arg(long)]
+        account: Option<String>,
+    },
+    /// List agents.
+    List,
+}
+
+#[derive(Subcommand)]
+enum ProfileCommand {
+    /// List every Custom Profile.
+    List,
+}
+
+/// How to reach the daemon: from the config unless given.
+#[derive(clap::Args)]
+struct Connection {
+    #[arg(long, short, default_value = "baton.toml", global = true)]
+    config: PathBuf,
+    /// Base URL of the daemon, e.g. http://127.0.0.1:8080 (default: the config's listen).
+    #[arg(long, global = true)]
+    url: Option<String>,
+    /// Admin token (default: BATON_ADMIN_TOKEN, then the config's [admin] token).
+    #[arg(long, global = true)]
+    token: Option<String>,
+}
+
+/// Parses the process's arguments and runs the command.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Version => {
+            println!("baton {}", env!("CARGO_PKG_VERSION"));
+            ExitCode::SUCCESS
+        }
+        Command::Check { config } => check(&config),
+        Command::Run { config } => run(&config),
+        Command::Agent { command, conn } => admin(conn, |client, config| async move {
+            match command {
+                AgentCommand::List => admin::agent_list(&client).await.map_err(|e| e.to_string()),
+                AgentCommand::Add {
+                    name,
+                    profile_name,
+                    avatar,
+                    skills,
+                    capacity,
+                    account,
+                } => {
+                    admin::check_profile_name(&profile_name)?;
+                    let account = match (account, config.as_ref().map(|c| &c.accounts[..])) {
+                        (Some(a), _) => a,
+                        (None, Some([only])) => only.id.clone(),
+                        (None, _) => return Err("--account is required".into()),
+                    };
+                    let add = admin::AgentAdd {
+                        account,
+                        name,
+                        profile_name,
+                        avatar,
+                        skills,
+                        capacity,
+                    };
+                    admin::agent_add(&client, add)
+                        .await
+                        .map_err(|e| e.to_string())
+                }
+            }
+        }),
+        Command::Profile { command, conn } => admin(conn, |client, _| async move {
+            match command {
+                ProfileCommand::List => admin::profile_list(&client)
+                    .await
+                    .map_err(|e| e.to_string()),
+            }
+        }),
+    }
+}
+
+/// Runs an admin command against the daemon the connection options point at.
+fn admin<F, Fut>(conn: Connection, f: F) -> ExitCode
+where
+    F: FnOnce(AdminClient, Option<Config>) -> Fut,
+    Fut: std::future::Future<Output = Result<String, String>>,
+{
+    let config = Config::load(&conn.config).ok();
+    let url = conn
+        .url
+        .or_else(|| config.as_ref().map(|c| format!("http://{}", c.listen)));
+    let token = conn
+        .token
+        .or_else(|| std::env::var("BATON_ADMIN_TOKEN").ok())
+        .or_else(|| config.as_ref().and_then(|c| c.admin_token.clone()));
+    let (Some(url), Some(token)) = (url, token) else {
+        eprintln!(
+            "baton: cannot tell where the daemon is or what its admin token is: pass --url and \
+             --token, or --config with listen and [admin] token"
+        );
+        return ExitCode::FAILURE;
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("baton: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(f(AdminClient::new(url, token), config)) {
+        Ok(out) => {
+            println!("{out}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("baton: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn check(path: &Path) -> ExitCode {
+    let config = match Config::load(path) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match app::load_accounts(&config) {
+        Ok(accounts) => {
+            for a in &accounts {
+                println!(
+                    "{}: {} rules, bot profile \"{}\"",
+                    a.id,
+                    a.rules.rules().len(),
+                    a.bot.name
+                );
+            }
+            println!("ok");
+            ExitCode::SUCCESS
+        }
+        Err(errors) => {
+            eprintln!("{errors}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(path: &Path) -> ExitCode {
+    telemetry::init();
+    let config = match Config::load(path) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(app::run_until_signal(config)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("baton: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

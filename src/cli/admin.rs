@@ -1,0 +1,88 @@
+//! The admin subcommands (`baton agent …`, `baton profile …`): call the daemon, format.
+
+use crate::admin_client::{AdminClient, AdminError};
+use crate::domain::Agent;
+use serde_json::{json, Value};
+
+/// What `baton agent add` sends.
+pub struct AgentAdd {
+    pub account: String,
+    pub name: String,
+    pub profile_name: String,
+    pub avatar: String,
+    pub skills: Vec<String>,
+    pub capacity: u32,
+}
+
+pub async fn agent_add(client: &AdminClient, a: AgentAdd) -> Result<String, AdminError> {
+    let body = json!({
+        "account": a.account, "name": a.name, "profile_name": a.profile_name,
+        "avatar": a.avatar, "skills": a.skills, "capacity": a.capacity,
+    });
+    let created: Value = client.post("/v1/agents", &body).await?;
+    let agent: Agent = serde_json::from_value(created["agent"].clone())
+        .map_err(|e| AdminError::Decode(e.to_string()))?;
+    let token = created["token"].as_str().unwrap_or_default();
+    Ok(format!(
+        "added {} \"{}\" on {}: profile \"{}\", skills [{}], capacity {}\n\
+         token: {token}\n\
+         (shown once: give it to the agent; Baton keeps only its hash)",
+        agent.id,
+        agent.name,
+        agent.account,
+        agent.profile.name,
+        agent.skills.join(", "),
+        agent.capacity
+    ))
+}
+
+pub async fn agent_list(client: &AdminClient) -> Result<String, AdminError> {
+    let v: Value = client.get("/v1/agents").await?;
+    let agents: Vec<Agent> = serde_json::from_value(v["agents"].clone())
+        .map_err(|e| AdminError::Decode(e.to_string()))?;
+    if agents.is_empty() {
+        return Ok("no agents yet: add one with `baton agent add`".into());
+    }
+    Ok(agents
+        .iter()
+        .map(|a| {
+            format!(
+                "{}\t{}\t{}\t\"{}\"\t[{}]\tcapacity {}",
+                a.id,
+                a.account,
+                a.name,
+                a.profile.name,
+                a.skills.join(", "),
+                a.capacity
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n"))
+}
+
+pub async fn profile_list(client: &AdminClient) -> Result<String, AdminError> {
+    let v: Value = client.get("/v1/profiles").await?;
+    let rows = v["profiles"].as_array().cloned().unwrap_or_default();
+    Ok(rows
+        .iter()
+        .map(|p| {
+            let who = match p["agent"].as_str() {
+                Some(a) => a.to_owned(),
+                None => "bot".to_owned(),
+            };
+            format!(
+                "{}\t{}\t{who}\t\"{}\"\t{}",
+                p["id"].as_str().unwrap_or(""),
+                p["account"].as_str().unwrap_or(""),
+                p["name"].as_str().unwrap_or(""),
+                p["avatar"].as_str().unwrap_or("")
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n"))
+}
+
+/// Checked before sending, so a typo is caught without a round trip.
+pub fn check_profile_name(name: &str) -> Result<(), String> {
+    crate::domain::check_profile_name(name).map_err(|e| format!("--profile-name: {e}"))
+}
