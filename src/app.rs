@@ -23,6 +23,7 @@ use tokio::task::JoinHandle;
 
 /// Everything start-up prepared, not yet running.
 pub struct App {
+    trigger: Trigger,
     listener: TcpListener,
     engine: Engine,
     state: AppState,
@@ -72,6 +73,7 @@ impl App {
         let mut feeds = Feeds::default();
         let webhook_feed = feeds.add(Channel::Webhook);
         let clock = Clock::system();
+        let (trigger, shutdown) = shutdown::channel();
         // Compiling a large RegexSet takes ~100 ms, and opening sled and replaying the turn log
         // read the disk: none of it belongs on a runtime thread.
         let (account_ids, store, engine, handle) =
@@ -99,6 +101,7 @@ impl App {
             .await
             .with_context(|| format!("binding {}", config.listen))?;
         Ok(App {
+            trigger,
             listener,
             engine,
             state: AppState {
@@ -107,6 +110,8 @@ impl App {
                 webhook_secret: config.webhook.secret.as_deref().map(Arc::from),
                 admin_token: config.admin_token.as_deref().map(Arc::from),
                 ready: Arc::new(AtomicBool::new(false)),
+                agent_auth_timeout: config.agent_auth_timeout,
+                shutdown,
             },
             outbox: Outbox {
                 store,
@@ -122,7 +127,7 @@ impl App {
     }
 
     pub fn spawn(self) -> Running {
-        let (trigger, shutdown) = shutdown::channel();
+        let (trigger, shutdown) = (self.trigger, self.state.shutdown.clone());
         let addr = self
             .listener
             .local_addr()

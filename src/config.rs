@@ -21,6 +21,8 @@ pub struct Config {
     pub admin_token: Option<String>,
     pub accounts: Vec<AccountConfig>,
     pub webhook: WebhookConfig,
+    /// How long a new agent socket has to authenticate.
+    pub agent_auth_timeout: Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -74,6 +76,15 @@ struct Raw {
     accounts: BTreeMap<String, Spanned<RawAccount>>,
     #[serde(default)]
     channels: RawChannels,
+    #[serde(default)]
+    agents: RawAgents,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawAgents {
+    #[serde(default, with = "humantime_serde")]
+    auth_timeout: Option<Duration>,
 }
 
 #[derive(Deserialize, Default)]
@@ -252,6 +263,7 @@ impl Config {
                 .or(raw.admin.token)
                 .filter(|t| !t.is_empty()),
             accounts,
+            agent_auth_timeout: raw.agents.auth_timeout.unwrap_or(Duration::from_secs(5)),
             webhook: WebhookConfig {
                 secret: env("BATON_WEBHOOK_SECRET")
                     .or(raw.channels.webhook.secret)

@@ -15,7 +15,7 @@ mod queue;
 #[cfg(test)]
 mod tests;
 
-pub use agent::{check_profile_name, Agent, AgentId, NewAgent, MAX_PROFILE_NAME};
+pub use agent::{check_profile_name, Agent, AgentId, NewAgent, Presence, MAX_PROFILE_NAME};
 pub use conversation::{Conversation, Customer, State, Ticket};
 pub use desk::{Account, Desk};
 pub use effect::{Effect, Input};

@@ -15,8 +15,8 @@ mod turns;
 
 use crate::clock::Clock;
 use crate::domain::{
-    Account, AccountId, Agent, Channel, ConversationId, CustomerId, Desk, EventId, Input, NewAgent,
-    Timestamp,
+    Account, AccountId, Agent, AgentId, Channel, ConversationId, CustomerId, Desk, EventId, Input,
+    NewAgent, Presence, Timestamp,
 };
 use crate::outbox::feed::Feeds;
 use crate::store::{EventRef, Store, WriteSet};
@@ -27,6 +27,7 @@ use seen::SeenIndex;
 use std::collections::{HashMap, HashSet};
 use tokio::sync::{mpsc, oneshot};
 
+pub use agents::AgentView;
 pub use commit::{Committer, Stopped};
 pub use query::{ConversationView, ProfileView, QueueView};
 
@@ -64,7 +65,15 @@ pub type Reply<T> = oneshot::Sender<Result<T, EngineError>>;
 enum Command {
     Inbound(Inbound, Reply<Intake>),
     AddAgent(NewAgent, String, Reply<Agent>),
+    Session(Session),
     Query(query::Query),
+}
+
+/// What an agent's socket tells the engine.
+enum Session {
+    Connect(String, Reply<Option<(Agent, Presence)>>),
+    Presence(AgentId, Presence),
+    Disconnect(AgentId),
 }
 
 /// A cheap-to-clone handle for talking to the engine.
@@ -77,6 +86,30 @@ impl EngineHandle {
     pub async fn inbound(&self, dm: Inbound) -> Result<Intake, EngineError> {
         let (reply, rx) = oneshot::channel();
         self.call(Command::Inbound(dm, reply), rx).await
+    }
+
+    /// A socket authenticated with a token whose SHA-256 is `token_sha256`.
+    pub async fn agent_connect(
+        &self,
+        token_sha256: String,
+    ) -> Result<Option<(Agent, Presence)>, EngineError> {
+        let (reply, rx) = oneshot::channel();
+        self.call(Command::Session(Session::Connect(token_sha256, reply)), rx)
+            .await
+    }
+
+    pub async fn agent_presence(&self, id: AgentId, presence: Presence) {
+        let _ = self
+            .tx
+            .send(Command::Session(Session::Presence(id, presence)))
+            .await;
+    }
+
+    pub async fn agent_disconnect(&self, id: AgentId) {
+        let _ = self
+            .tx
+            .send(Command::Session(Session::Disconnect(id)))
+            .await;
     }
 
     /// Adds a checked agent whose token hashes to `token_sha256`; answers once it is durable.
@@ -213,6 +246,13 @@ impl Engine {
                             }
                         }
                     }
+                    Command::Session(Session::Connect(token_sha256, reply)) => {
+                        let _ = reply.send(Ok(self.agents.connect(&token_sha256)));
+                    }
+                    Command::Session(Session::Presence(id, presence)) => {
+                        self.agents.set_presence(id, presence);
+                    }
+                    Command::Session(Session::Disconnect(id)) => self.agents.disconnect(id),
                     Command::AddAgent(new, token_sha256, reply) => {
                         let agent = self.agents.add(new, token_sha256, &mut set);
                         pending.waiters.push(commit::answer(reply, agent));

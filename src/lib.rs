@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 pub mod admin_client;
+pub mod agents;
 pub mod app;
 pub mod channels;
 pub mod cli;

@@ -38,25 +38,27 @@ pub async fn agent_add(client: &AdminClient, a: AgentAdd) -> Result<String, Admi
 
 pub async fn agent_list(client: &AdminClient) -> Result<String, AdminError> {
     let v: Value = client.get("/v1/agents").await?;
-    let agents: Vec<Agent> = serde_json::from_value(v["agents"].clone())
-        .map_err(|e| AdminError::Decode(e.to_string()))?;
-    if agents.is_empty() {
+    let rows = v["agents"].as_array().cloned().unwrap_or_default();
+    if rows.is_empty() {
         return Ok("no agents yet: add one with `baton agent add`".into());
     }
-    Ok(agents
+    Ok(rows
         .iter()
-        .map(|a| {
-            format!(
-                "{}\t{}\t{}\t\"{}\"\t[{}]\tcapacity {}",
+        .map(|row| {
+            let a: Agent = serde_json::from_value(row.clone())
+                .map_err(|e| AdminError::Decode(e.to_string()))?;
+            Ok(format!(
+                "{}\t{}\t{}\t\"{}\"\t[{}]\tcapacity {}\t{}",
                 a.id,
                 a.account,
                 a.name,
                 a.profile.name,
                 a.skills.join(", "),
-                a.capacity
-            )
+                a.capacity,
+                row["presence"].as_str().unwrap_or("offline")
+            ))
         })
-        .collect::<Vec<_>>()
+        .collect::<Result<Vec<_>, AdminError>>()?
         .join("\n"))
 }
 

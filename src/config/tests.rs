@@ -24,6 +24,13 @@ fn defaults_and_relative_paths() {
     assert_eq!(c.cache_bytes, 64 * 1024 * 1024);
     assert_eq!(c.webhook.sink, SinkConfig::Jsonl { path: None });
     assert!(c.admin_token.is_none() && c.webhook.secret.is_none());
+    assert_eq!(c.agent_auth_timeout, Duration::from_secs(5));
+    let c = parse(
+        &format!("[agents]\nauth_timeout = \"250ms\"\n{MINIMAL}"),
+        &[],
+    )
+    .unwrap();
+    assert_eq!(c.agent_auth_timeout, Duration::from_millis(250));
 }
 
 #[test]

@@ -32,6 +32,14 @@ impl FromStr for AgentId {
 
 super::ids::serde_as_text!(AgentId);
 
+/// Whether a connected agent takes new conversations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Presence {
+    Available,
+    Away,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Agent {
     pub id: AgentId,

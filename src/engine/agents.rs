@@ -1,13 +1,34 @@
-//! The agents registry, owned by the engine like every other piece of live state.
+//! The agents registry, owned by the engine like every other piece of live state: who they are
+//! (stored) and who is connected and how (in memory only: after a restart nobody is).
 
-use crate::domain::{Agent, AgentId, NewAgent};
+use crate::domain::{Agent, AgentId, NewAgent, Presence};
 use crate::store::{AgentRecord, WriteSet};
-use std::collections::BTreeMap;
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap};
 
 #[derive(Default)]
 pub struct Agents {
     by_id: BTreeMap<AgentId, AgentRecord>,
+    by_token: HashMap<String, AgentId>,
+    live: HashMap<AgentId, Live>,
     next_id: u64,
+}
+
+/// A connected agent: how many sockets, and whether it takes new conversations.
+#[derive(Debug, Clone, Copy)]
+struct Live {
+    connections: u32,
+    presence: Presence,
+}
+
+/// An agent as the admin API shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct AgentView {
+    #[serde(flatten)]
+    pub agent: Agent,
+    /// `available`, `away`, or `offline` when no socket is connected.
+    pub presence: &'static str,
+    pub connections: u32,
 }
 
 impl Agents {
@@ -15,6 +36,7 @@ impl Agents {
         let mut agents = Agents::default();
         for r in records {
             agents.next_id = agents.next_id.max(r.agent.id.0 + 1);
+            agents.by_token.insert(r.token_sha256.clone(), r.agent.id);
             agents.by_id.insert(r.agent.id, r);
         }
         agents
@@ -29,6 +51,7 @@ impl Agents {
             token_sha256,
         };
         set.agent(&record);
+        self.by_token.insert(record.token_sha256.clone(), id);
         let agent = record.agent.clone();
         self.by_id.insert(id, record);
         agent
@@ -36,5 +59,51 @@ impl Agents {
 
     pub fn all(&self) -> impl Iterator<Item = &Agent> {
         self.by_id.values().map(|r| &r.agent)
+    }
+
+    pub fn views(&self) -> Vec<AgentView> {
+        self.all()
+            .map(|a| {
+                let live = self.live.get(&a.id);
+                AgentView {
+                    agent: a.clone(),
+                    presence: match live.map(|l| l.presence) {
+                        None => "offline",
+                        Some(Presence::Available) => "available",
+                        Some(Presence::Away) => "away",
+                    },
+                    connections: live.map_or(0, |l| l.connections),
+                }
+            })
+            .collect()
+    }
+
+    /// A socket authenticated with a token (by its hash): the agent and its presence. A first
+    /// connection starts `away`, so nobody is offered work before saying they are available.
+    pub fn connect(&mut self, token_sha256: &str) -> Option<(Agent, Presence)> {
+        let id = *self.by_token.get(token_sha256)?;
+        let agent = self.by_id.get(&id)?.agent.clone();
+        let live = self.live.entry(id).or_insert(Live {
+            connections: 0,
+            presence: Presence::Away,
+        });
+        live.connections += 1;
+        Some((agent, live.presence))
+    }
+
+    pub fn set_presence(&mut self, id: AgentId, presence: Presence) {
+        if let Some(live) = self.live.get_mut(&id) {
+            live.presence = presence;
+        }
+    }
+
+    /// A socket closed; with the last one the agent is offline.
+    pub fn disconnect(&mut self, id: AgentId) {
+        if let Some(live) = self.live.get_mut(&id) {
+            live.connections = live.connections.saturating_sub(1);
+            if live.connections == 0 {
+                self.live.remove(&id);
+            }
+        }
     }
 }

@@ -1,10 +1,9 @@
 //! Read-only questions for the admin API, answered from the engine's own state.
 
-use super::agents::Agents;
+use super::agents::{AgentView, Agents};
 use super::{EngineError, EngineHandle, Reply};
 use crate::domain::{
-    Account, AccountId, Agent, AgentId, Conversation, ConversationId, Desk, Message, Profile,
-    Ticket,
+    Account, AccountId, AgentId, Conversation, ConversationId, Desk, Message, Profile, Ticket,
 };
 use crate::store::Store;
 use serde::Serialize;
@@ -14,7 +13,7 @@ use tokio::sync::oneshot;
 pub enum Query {
     Queue(AccountId, Reply<QueueView>),
     Conversation(ConversationId, Reply<ConversationView>),
-    Agents(Reply<Vec<Agent>>),
+    Agents(Reply<Vec<AgentView>>),
     Profiles(Reply<Vec<ProfileView>>),
 }
 
@@ -71,7 +70,7 @@ impl EngineHandle {
             .await
     }
 
-    pub async fn agents(&self) -> Result<Vec<Agent>, EngineError> {
+    pub async fn agents(&self) -> Result<Vec<AgentView>, EngineError> {
         let (reply, rx) = oneshot::channel();
         self.call(super::Command::Query(Query::Agents(reply)), rx)
             .await
@@ -93,7 +92,7 @@ pub(super) fn answer(q: Query, view: View<'_>, store: &Store) {
     } = view;
     match q {
         Query::Agents(reply) => {
-            let _ = reply.send(Ok(agents.all().cloned().collect()));
+            let _ = reply.send(Ok(agents.views()));
         }
         Query::Profiles(reply) => {
             let mut bots: Vec<&Account> = accounts.values().collect();

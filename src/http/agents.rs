@@ -5,7 +5,7 @@
 use super::admin::authorize;
 use super::webhook::read_body;
 use super::{ApiError, AppState};
-use crate::domain::{AccountId, Agent, NewAgent};
+use crate::domain::{AccountId, NewAgent};
 use crate::engine::ProfileView;
 use axum::body::Body;
 use axum::extract::State;
@@ -80,7 +80,7 @@ pub async fn add(
 
 pub async fn list(State(s): State<AppState>, headers: HeaderMap) -> Result<Json<Value>, ApiError> {
     authorize(&s, &headers)?;
-    let agents: Vec<Agent> = s.engine.agents().await?;
+    let agents = s.engine.agents().await?;
     Ok(Json(json!({ "agents": agents })))
 }
 

@@ -8,5 +8,6 @@ mod bad_input;
 mod bot;
 mod cli;
 mod crash;
+mod gateway;
 mod outbound;
 mod restart;

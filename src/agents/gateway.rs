@@ -1,0 +1,54 @@
+//! `GET /v1/agents/ws`: accepts the upgrade with small buffers and hands the socket to a session.
+
+use super::protocol::MAX_FRAME;
+use super::session::{self, Incoming, Outgoing};
+use crate::http::AppState;
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::extract::State;
+use axum::response::Response;
+use futures::{SinkExt, StreamExt};
+
+/// Per-socket buffers: thousands of idle agents must not cost tokio-tungstenite's defaults
+/// (about 138 KiB each).
+const BUFFER: usize = 4 * 1024;
+
+pub async fn upgrade(State(s): State<AppState>, ws: WebSocketUpgrade) -> Response {
+    ws.read_buffer_size(BUFFER)
+        .write_buffer_size(BUFFER)
+        .max_write_buffer_size(1 << 20)
+        // Frames above MAX_FRAME are refused by the session with an error frame; only beyond
+        // this does the connection itself fail.
+        .max_message_size(16 * MAX_FRAME)
+        .max_frame_size(16 * MAX_FRAME)
+        .on_upgrade(move |socket| run(socket, s))
+}
+
+async fn run(socket: WebSocket, s: AppState) {
+    let (sink, stream) = socket.split();
+    let incoming = stream
+        .take_while(|m| std::future::ready(matches!(m, Ok(m) if !matches!(m, Message::Close(_)))))
+        .filter_map(|m| {
+            std::future::ready(match m {
+                Ok(Message::Text(t)) => Some(Incoming::Text(t.to_string())),
+                Ok(Message::Binary(_)) => Some(Incoming::Binary),
+                _ => None,
+            })
+        });
+    let outgoing = sink.with(|o: Outgoing| {
+        std::future::ready(Ok::<_, axum::Error>(match o {
+            Outgoing::Text(t) => Message::Text(t.into()),
+            Outgoing::Close(code, reason) => Message::Close(Some(CloseFrame {
+                code,
+                reason: reason.into(),
+            })),
+        }))
+    });
+    session::run(
+        Box::pin(incoming),
+        Box::pin(outgoing),
+        s.engine,
+        s.agent_auth_timeout,
+        s.shutdown,
+    )
+    .await;
+}

@@ -1,0 +1,195 @@
+//! Agent WebSocket protocol 1: every frame, in and out, and how text becomes a frame.
+
+use crate::domain::{Agent, ConversationId, Presence, Profile};
+use serde::{Deserialize, Serialize};
+
+/// Largest frame read; bigger ones get an `error` and the connection stays up.
+pub const MAX_FRAME: usize = 64 * 1024;
+
+/// What an agent's client sends.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ClientFrame {
+    Auth {
+        token: String,
+        #[serde(default)]
+        resume_after: Option<u64>,
+    },
+    Ack {
+        seq: u64,
+    },
+    Presence {
+        status: Presence,
+    },
+    Accept {
+        conversation_id: ConversationId,
+    },
+    Decline {
+        conversation_id: ConversationId,
+    },
+    Send {
+        conversation_id: ConversationId,
+        text: String,
+        client_id: String,
+    },
+    Typing {
+        conversation_id: ConversationId,
+    },
+    Transfer {
+        conversation_id: ConversationId,
+        #[serde(default)]
+        agent_id: Option<String>,
+        #[serde(default)]
+        skills: Option<Vec<String>>,
+        #[serde(default)]
+        note: Option<String>,
+    },
+    Release {
+        conversation_id: ConversationId,
+    },
+    Resolve {
+        conversation_id: ConversationId,
+    },
+}
+
+impl ClientFrame {
+    /// The conversation a frame acts on, if it acts on one.
+    pub fn conversation(&self) -> Option<ConversationId> {
+        match self {
+            ClientFrame::Accept { conversation_id }
+            | ClientFrame::Decline { conversation_id }
+            | ClientFrame::Send {
+                conversation_id, ..
+            }
+            | ClientFrame::Typing { conversation_id }
+            | ClientFrame::Transfer {
+                conversation_id, ..
+            }
+            | ClientFrame::Release { conversation_id }
+            | ClientFrame::Resolve { conversation_id } => Some(*conversation_id),
+            ClientFrame::Auth { .. } | ClientFrame::Ack { .. } | ClientFrame::Presence { .. } => {
+                None
+            }
+        }
+    }
+}
+
+/// What the server sends.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerFrame {
+    Welcome {
+        agent: Agent,
+        profile: Profile,
+        presence: Presence,
+        conversations: Vec<ConversationId>,
+    },
+    Error {
+        code: &'static str,
+        message: String,
+        #[serde(rename = "ref", skip_serializing_if = "Option::is_none")]
+        reference: Option<String>,
+    },
+}
+
+impl ServerFrame {
+    pub fn error(code: &'static str, message: impl Into<String>) -> ServerFrame {
+        ServerFrame::Error {
+            code,
+            message: message.into(),
+            reference: None,
+        }
+    }
+
+    pub fn to_text(&self) -> String {
+        // Serialising these plain types cannot fail.
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+/// Why a frame was refused; becomes an `error` frame.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProtocolError {
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl From<ProtocolError> for ServerFrame {
+    fn from(e: ProtocolError) -> ServerFrame {
+        ServerFrame::error(e.code, e.message)
+    }
+}
+
+/// Parses one text frame, naming precisely what is wrong with it.
+pub fn parse(text: &str) -> Result<ClientFrame, ProtocolError> {
+    let err = |code, message: String| ProtocolError { code, message };
+    if text.len() > MAX_FRAME {
+        return Err(err(
+            "too_large",
+            format!("frame is {} bytes; at most {MAX_FRAME}", text.len()),
+        ));
+    }
+    let value: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| err("invalid_json", e.to_string()))?;
+    let Some(kind) = value
+        .get("type")
+        .and_then(|t| t.as_str())
+        .map(str::to_owned)
+    else {
+        return Err(err(
+            "invalid_frame",
+            "a frame is a JSON object with a string \"type\"".into(),
+        ));
+    };
+    const KNOWN: &[&str] = &[
+        "auth", "ack", "presence", "accept", "decline", "send", "typing", "transfer", "release",
+        "resolve",
+    ];
+    if !KNOWN.contains(&kind.as_str()) {
+        return Err(err("unknown_type", format!("unknown frame type '{kind}'")));
+    }
+    serde_json::from_value(value).map_err(|e| err("invalid_frame", format!("{kind}: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frames_parse_and_bad_ones_are_named() {
+        assert_eq!(
+            parse(r#"{"type":"auth","token":"t"}"#),
+            Ok(ClientFrame::Auth {
+                token: "t".into(),
+                resume_after: None
+            })
+        );
+        assert_eq!(
+            parse(r#"{"type":"presence","status":"away"}"#),
+            Ok(ClientFrame::Presence {
+                status: Presence::Away
+            })
+        );
+        let send = parse(r#"{"type":"send","conversation_id":"c4","text":"hi","client_id":"x1"}"#);
+        assert_eq!(send.unwrap().conversation(), Some(ConversationId(4)));
+        let cases: &[(&str, &str)] = &[
+            ("{", "invalid_json"),
+            ("[1]", "invalid_frame"),
+            (r#"{"type":5}"#, "invalid_frame"),
+            (r#"{"type":"dance"}"#, "unknown_type"),
+            (r#"{"type":"ack","seq":"one"}"#, "invalid_frame"),
+            (r#"{"type":"ack"}"#, "invalid_frame"),
+            (
+                r#"{"type":"accept","conversation_id":"12"}"#,
+                "invalid_frame",
+            ),
+            (r#"{"type":"presence","status":"asleep"}"#, "invalid_frame"),
+            (r#"{"type":"ack","seq":1,"extra":true}"#, "invalid_frame"),
+        ];
+        for (text, code) in cases {
+            assert_eq!(parse(text).unwrap_err().code, *code, "{text}");
+        }
+        let big = format!(r#"{{"type":"auth","token":"{}"}}"#, "x".repeat(MAX_FRAME));
+        assert_eq!(parse(&big).unwrap_err().code, "too_large");
+    }
+}
