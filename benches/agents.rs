@@ -1,0 +1,134 @@
+//! Memory of idle agent connections: the `baton` binary runs as its own process, this process
+//! adds N agents and connects each over the WebSocket (auth, presence available), then reads the
+//! daemon's resident memory from /proc before and after.
+//!
+//! `cargo bench --bench agents` — env: BENCH_AGENTS (default 5000).
+
+use futures::{SinkExt, StreamExt};
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+use tokio_tungstenite::tungstenite::Message;
+
+fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() {
+    let n: usize = std::env::var("BENCH_AGENTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(5000);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let root = env!("CARGO_MANIFEST_DIR");
+    let config = dir.path().join("baton.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "listen = \"127.0.0.1:0\"\nrules_dir = \"{root}/rules\"\n[admin]\ntoken = \"bench\"\n\
+             [accounts.acme]\nname = \"Acme\"\n[channels.webhook.outbound]\nsink = \"jsonl\"\npath = \"out.jsonl\"\n"
+        ),
+    )
+    .expect("config");
+    let mut daemon = Command::new(env!("CARGO_BIN_EXE_baton"))
+        .args(["run", "--config", config.to_str().expect("path")])
+        .env("RUST_LOG", "warn,baton::app=info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("baton");
+    let mut lines = BufReader::new(daemon.stderr.take().expect("stderr")).lines();
+    let addr = loop {
+        let line = lines.next().expect("baton exited").expect("log line");
+        if let Some((_, a)) = line.split_once("baton is listening addr=") {
+            break a.trim().to_owned();
+        }
+    };
+    std::thread::spawn(move || lines.for_each(drop));
+    let pid = daemon.id();
+
+    let http = reqwest::Client::new();
+    let tokens: Vec<String> = futures::stream::iter(0..n)
+        .map(|i| {
+            let (http, addr) = (http.clone(), addr.clone());
+            async move {
+                let body = json!({"account": "acme", "name": format!("Agent {i}"),
+                    "profile_name": format!("Agent {i}, Acme"), "avatar": "https://example.com/a.png",
+                    "skills": ["billing"], "capacity": 3});
+                let v: Value = http
+                    .post(format!("http://{addr}/v1/agents"))
+                    .bearer_auth("bench")
+                    .json(&body)
+                    .send()
+                    .await
+                    .expect("add agent")
+                    .json()
+                    .await
+                    .expect("json");
+                v["token"].as_str().expect("token").to_owned()
+            }
+        })
+        .buffer_unordered(32)
+        .collect()
+        .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let before = rss_kib(pid);
+
+    let started = Instant::now();
+    let mut sockets = Vec::with_capacity(n);
+    let mut auth_ms = Vec::with_capacity(n);
+    for token in &tokens {
+        let t = Instant::now();
+        let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/v1/agents/ws"))
+            .await
+            .expect("connect");
+        ws.send(Message::text(
+            json!({"type": "auth", "token": token}).to_string(),
+        ))
+        .await
+        .expect("auth");
+        let welcome = ws.next().await.expect("welcome").expect("frame");
+        assert!(
+            welcome.to_text().unwrap_or("").contains("welcome"),
+            "{welcome:?}"
+        );
+        ws.send(Message::text(r#"{"type":"presence","status":"available"}"#))
+            .await
+            .expect("presence");
+        auth_ms.push(t.elapsed().as_secs_f64() * 1000.0);
+        sockets.push(ws);
+    }
+    let connect_secs = started.elapsed().as_secs_f64();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let after = rss_kib(pid);
+    auth_ms.sort_by(f64::total_cmp);
+    let pct = |p: f64| auth_ms[((auth_ms.len() as f64 * p) as usize).min(auth_ms.len() - 1)];
+    println!(
+        "agents: {n} agents, one idle authenticated WebSocket each (baton as its own process)"
+    );
+    println!(
+        "  daemon RSS before connecting: {} KiB; after: {} KiB",
+        before, after
+    );
+    println!(
+        "  memory per idle agent connection: {:.1} KiB",
+        after.saturating_sub(before) as f64 / n as f64
+    );
+    println!(
+        "  connect + auth + welcome, one at a time: p50 {:.2} ms, p99 {:.2} ms ({:.1} s for all)",
+        pct(0.5),
+        pct(0.99),
+        connect_secs
+    );
+    drop(sockets);
+    let _ = daemon.kill();
+    let _ = daemon.wait();
+}
