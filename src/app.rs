@@ -84,8 +84,10 @@ impl App {
                     .with_context(|| format!("creating {}", cfg.data_dir.display()))?;
                 let store = Store::open(&cfg.data_dir, cfg.cache_bytes)
                     .with_context(|| format!("opening the store in {}", cfg.data_dir.display()))?;
-                let (engine, handle) = Engine::build(store.clone(), accounts, feeds, clock)
-                    .context("loading state from the store")?;
+                let retention = cfg.event_retention;
+                let (engine, handle) =
+                    Engine::build(store.clone(), accounts, feeds, clock, retention)
+                        .context("loading state from the store")?;
                 Ok((ids, store, engine, handle))
             })
             .await??;

@@ -17,6 +17,8 @@ pub struct Config {
     pub listen: SocketAddr,
     pub data_dir: PathBuf,
     pub cache_bytes: u64,
+    /// How long event ids are remembered: a redelivery within it is answered `duplicate`.
+    pub event_retention: Duration,
     /// Bearer token for the admin API; without one the admin API answers 401 to everyone.
     pub admin_token: Option<String>,
     pub accounts: Vec<AccountConfig>,
@@ -91,6 +93,8 @@ struct RawAgents {
 #[serde(deny_unknown_fields)]
 struct RawStore {
     cache_capacity_mb: Option<Spanned<u64>>,
+    #[serde(default, with = "humantime_serde")]
+    event_retention: Option<Duration>,
 }
 
 #[derive(Deserialize, Default)]
@@ -259,6 +263,10 @@ impl Config {
             listen,
             data_dir,
             cache_bytes: cache_mb * 1024 * 1024,
+            event_retention: raw
+                .store
+                .event_retention
+                .unwrap_or(Duration::from_secs(7 * 86_400)),
             admin_token: env("BATON_ADMIN_TOKEN")
                 .or(raw.admin.token)
                 .filter(|t| !t.is_empty()),

@@ -160,8 +160,9 @@ impl Engine {
         accounts: Vec<Account>,
         feeds: Feeds,
         clock: Clock,
+        event_retention: std::time::Duration,
     ) -> Result<(Engine, EngineHandle), crate::store::StoreError> {
-        let state = restore::restore(&store, clock.now())?;
+        let state = restore::restore(&store, clock.now(), event_retention)?;
         tracing::info!(
             conversations = state.desk.conversations().count(),
             events = state.seen.len(),
@@ -269,6 +270,7 @@ impl Engine {
                 self.next_turn,
                 &mut set,
             );
+            self.forget_expired(now, &mut set);
             if !set.is_empty() {
                 if let Err(e) = self.store.write(set) {
                     // Memory is now ahead of disk: stop taking input; a restart reloads the
@@ -336,6 +338,25 @@ impl Engine {
             agents: &self.agents,
             accounts: &self.accounts,
             transcripts: &self.transcripts,
+        }
+    }
+}
+
+impl Engine {
+    /// Forgets event ids whose retention is over: out of the index, and out of the store.
+    fn forget_expired(&mut self, now: Timestamp, set: &mut WriteSet) {
+        for number in self.checkpoint.expire(now, set) {
+            match self.store.event_bucket(number) {
+                Ok(Some(bucket)) => {
+                    for (event, turn) in &bucket.events {
+                        self.seen.remove(event, *turn);
+                    }
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, bucket = number, "cannot read an expired event bucket")
+                }
+            }
         }
     }
 }

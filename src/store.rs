@@ -18,7 +18,9 @@ mod writes;
 use crate::domain::{Channel, Message};
 use std::path::Path;
 
-pub use records::{AgentRecord, ConversationRecord, EventRef, FailedRecord, Outbound, TurnRecord};
+pub use records::{
+    AgentRecord, ConversationRecord, EventBucket, EventRef, FailedRecord, Outbound, TurnRecord,
+};
 pub use writes::WriteSet;
 
 #[derive(Debug, thiserror::Error)]
@@ -41,7 +43,8 @@ pub struct Store {
 pub struct Loaded {
     pub agents: Vec<AgentRecord>,
     pub conversations: Vec<ConversationRecord>,
-    pub events: Vec<(EventRef, u64)>,
+    /// Event buckets by number, oldest first.
+    pub buckets: Vec<(u64, EventBucket)>,
     pub next_bucket: u64,
     /// Turns from the marker on, in order: not (all) reflected in the checkpoint.
     pub replay: Vec<(u64, TurnRecord)>,
@@ -81,9 +84,11 @@ impl Store {
 
     pub fn load(&self) -> Result<Loaded, StoreError> {
         let conversations = self.decode_all(keys::CONVERSATION)?;
-        let mut events = Vec::new();
-        for bucket in self.decode_all::<Vec<(EventRef, u64)>>(keys::EVENTS)? {
-            events.extend(bucket);
+        let mut buckets = Vec::new();
+        for kv in self.tree.scan_prefix([keys::EVENTS]) {
+            let (k, v) = kv?;
+            let number = keys::turn_seq(&k).unwrap_or_default();
+            buckets.push((number, records::decode(&k, &v)?));
         }
         let next_bucket = match self.tree.scan_prefix([keys::EVENTS]).next_back() {
             Some(kv) => keys::turn_seq(&kv?.0).map_or(0, |n| n + 1),
@@ -98,7 +103,7 @@ impl Store {
         Ok(Loaded {
             agents: self.decode_all(keys::AGENT)?,
             conversations,
-            events,
+            buckets,
             next_bucket,
             replay,
             next_turn,
@@ -147,6 +152,14 @@ impl Store {
             }
         }
         Ok(messages)
+    }
+
+    pub fn event_bucket(&self, number: u64) -> Result<Option<EventBucket>, StoreError> {
+        let key = keys::events(number);
+        self.tree
+            .get(key)?
+            .map(|v| records::decode(&key, &v))
+            .transpose()
     }
 
     /// Every turn below this is delivered on the channel.

@@ -25,6 +25,7 @@ fn defaults_and_relative_paths() {
     assert_eq!(c.webhook.sink, SinkConfig::Jsonl { path: None });
     assert!(c.admin_token.is_none() && c.webhook.secret.is_none());
     assert_eq!(c.agent_auth_timeout, Duration::from_secs(5));
+    assert_eq!(c.event_retention, Duration::from_secs(7 * 86_400));
     let c = parse(
         &format!("[agents]\nauth_timeout = \"250ms\"\n{MINIMAL}"),
         &[],

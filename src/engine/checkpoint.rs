@@ -7,7 +7,7 @@
 //! queued in the order their turns were numbered, so the front of each queue holds the oldest.
 
 use crate::domain::{ConversationId, Desk, Timestamp};
-use crate::store::{ConversationRecord, EventRef, WriteSet};
+use crate::store::{ConversationRecord, EventBucket, EventRef, WriteSet};
 use std::collections::{HashMap, HashSet, VecDeque};
 
 /// How long a change waits before it is checkpointed.
@@ -21,19 +21,51 @@ pub struct Checkpoint {
     dirty: VecDeque<(Timestamp, ConversationId, u64)>,
     dirty_ids: HashSet<ConversationId>,
     events: VecDeque<(Timestamp, EventRef, u64)>,
+    /// Stored event buckets, oldest first, with when each was written.
+    buckets: VecDeque<(u64, Timestamp)>,
+    retention_ms: u64,
     next_bucket: u64,
     marker: Option<u64>,
 }
 
 impl Checkpoint {
-    pub fn new(next_bucket: u64) -> Checkpoint {
+    /// `retention`: how long event ids are remembered (redeliveries within it are known).
+    pub fn new(next_bucket: u64, retention: std::time::Duration) -> Checkpoint {
         Checkpoint {
             dirty: VecDeque::new(),
             dirty_ids: HashSet::new(),
             events: VecDeque::new(),
+            buckets: VecDeque::new(),
+            retention_ms: retention.as_millis() as u64,
             next_bucket,
             marker: None,
         }
+    }
+
+    /// A stored bucket, at start-up; false when its retention is over (it is then queued
+    /// for removal and its events should not be remembered).
+    pub fn keep_bucket(&mut self, number: u64, written_at: Timestamp, now: Timestamp) -> bool {
+        self.buckets.push_back((number, written_at));
+        !self.expired(written_at, now)
+    }
+
+    fn expired(&self, written_at: Timestamp, now: Timestamp) -> bool {
+        now.0.saturating_sub(written_at.0) >= self.retention_ms
+    }
+
+    /// Buckets whose retention is over: their events are to be forgotten and their keys
+    /// removed (in `set`).
+    pub fn expire(&mut self, now: Timestamp, set: &mut WriteSet) -> Vec<u64> {
+        let mut gone = Vec::new();
+        while let Some(&(number, at)) = self.buckets.front() {
+            if !self.expired(at, now) {
+                break;
+            }
+            self.buckets.pop_front();
+            set.remove_events(number);
+            gone.push(number);
+        }
+        gone
     }
 
     /// A turn changed this conversation.
@@ -84,7 +116,15 @@ impl Checkpoint {
             }
         }
         if !bucket.is_empty() {
-            set.events(self.next_bucket, &bucket);
+            let number = self.next_bucket;
+            set.events(
+                number,
+                &EventBucket {
+                    written_at: now,
+                    events: bucket,
+                },
+            );
+            self.buckets.push_back((number, now));
             self.next_bucket += 1;
         }
         let oldest = [
@@ -112,7 +152,7 @@ mod tests {
         let store = Store::open(dir.path(), 1 << 20).unwrap();
         let desk = Desk::restore([conversation(1, 3)]);
         let transcripts = HashMap::from([(ConversationId(1), vec![0, 1, 2])]);
-        let mut cp = Checkpoint::new(0);
+        let mut cp = Checkpoint::new(0, std::time::Duration::from_secs(3600));
         for turn in 0..3 {
             cp.touch(ConversationId(1), turn, Timestamp(1_000 + turn));
             cp.event(event(&format!("e{turn}")), turn, Timestamp(1_000 + turn));
@@ -125,7 +165,7 @@ mod tests {
         };
         // Too young: nothing checkpointed, everything replays from turn 0.
         let loaded = due(5_000, false);
-        assert!(loaded.conversations.is_empty() && loaded.events.is_empty());
+        assert!(loaded.conversations.is_empty() && loaded.buckets.is_empty());
         assert_eq!(
             loaded.replay.len(),
             0,
@@ -135,7 +175,7 @@ mod tests {
         let loaded = due(12_000, false);
         assert_eq!(loaded.conversations.len(), 1);
         assert_eq!(loaded.conversations[0].turns, [0, 1, 2]);
-        assert_eq!(loaded.events.len(), 3, "{:?}", loaded.events);
+        assert_eq!(loaded.buckets[0].1.events.len(), 3, "{:?}", loaded.buckets);
         assert_eq!(loaded.next_bucket, 1);
         // Nothing left: the next checkpoint writes nothing new.
         let loaded = due(20_000, false);

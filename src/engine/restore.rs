@@ -5,6 +5,7 @@ use super::seen::SeenIndex;
 use crate::domain::{Conversation, ConversationId, Desk, Timestamp};
 use crate::store::{Store, StoreError};
 use std::collections::{HashMap, HashSet};
+use std::time::Duration;
 
 pub struct Restored {
     pub agents: Vec<crate::store::AgentRecord>,
@@ -16,7 +17,7 @@ pub struct Restored {
     pub replayed: usize,
 }
 
-pub fn restore(store: &Store, now: Timestamp) -> Result<Restored, StoreError> {
+pub fn restore(store: &Store, now: Timestamp, retention: Duration) -> Result<Restored, StoreError> {
     let loaded = store.load()?;
     let mut conversations: HashMap<ConversationId, Conversation> = HashMap::new();
     let mut transcripts = HashMap::new();
@@ -26,13 +27,19 @@ pub fn restore(store: &Store, now: Timestamp) -> Result<Restored, StoreError> {
         conversations.insert(id, record.conversation);
     }
     let mut seen = SeenIndex::default();
-    for (event, turn) in &loaded.events {
-        seen.insert(event, *turn);
+    let mut checkpoint = Checkpoint::new(loaded.next_bucket, retention);
+    let mut bucketed: HashSet<u64> = HashSet::new();
+    for (number, bucket) in &loaded.buckets {
+        // Expired buckets are not remembered; the first checkpoint removes them.
+        if checkpoint.keep_bucket(*number, bucket.written_at, now) {
+            for (event, turn) in &bucket.events {
+                seen.insert(event, *turn);
+                bucketed.insert(*turn);
+            }
+        }
     }
-    let bucketed: HashSet<u64> = loaded.events.iter().map(|(_, turn)| *turn).collect();
     // What is replayed is not in the checkpoint (or not all of it): queue it again, so the
     // marker cannot move past it before it is.
-    let mut checkpoint = Checkpoint::new(loaded.next_bucket);
     let replayed = loaded.replay.len();
     for (seq, turn) in loaded.replay {
         let c = turn.conversation;
@@ -69,6 +76,8 @@ mod tests {
     use super::*;
     use crate::domain::Author;
     use crate::store::tests::{conversation, event, message};
+
+    const DAY: Duration = Duration::from_secs(86_400);
     use crate::store::{ConversationRecord, TurnRecord, WriteSet};
 
     #[test]
@@ -89,11 +98,17 @@ mod tests {
             conversation: conversation(1, 2),
             turns: vec![0, 1],
         });
-        set.events(0, &[(event("a"), 0)]);
+        set.events(
+            0,
+            &crate::store::EventBucket {
+                written_at: Timestamp(0),
+                events: vec![(event("a"), 0)],
+            },
+        );
         set.marker(1);
         store.write(set).unwrap();
 
-        let r = restore(&store, Timestamp(0)).unwrap();
+        let r = restore(&store, Timestamp(0), DAY).unwrap();
         assert_eq!(r.desk.conversation(ConversationId(1)).unwrap().revision, 3);
         assert_eq!(r.transcripts[&ConversationId(1)], [0, 1, 2]);
         assert_eq!(r.next_turn, 3);
@@ -115,7 +130,7 @@ mod tests {
             &mut set,
         );
         store.write(set).unwrap();
-        let again = restore(&store, Timestamp(0)).unwrap();
+        let again = restore(&store, Timestamp(0), DAY).unwrap();
         assert_eq!(again.replayed, 0);
         assert_eq!(again.transcripts[&ConversationId(1)], [0, 1, 2]);
         assert_eq!(
@@ -123,5 +138,48 @@ mod tests {
             3
         );
         assert!(again.seen.contains(&store, &event("c")).unwrap());
+    }
+
+    #[test]
+    fn event_ids_past_their_retention_are_forgotten_and_their_buckets_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), 1 << 20).unwrap();
+        let mut set = WriteSet::default();
+        set.turn(
+            0,
+            &TurnRecord {
+                event: Some(event("old")),
+                conversation: conversation(1, 1),
+                messages: vec![message(1, 0, Author::Customer)],
+            },
+        );
+        set.events(
+            0,
+            &crate::store::EventBucket {
+                written_at: Timestamp(0),
+                events: vec![(event("old"), 0)],
+            },
+        );
+        set.marker(1);
+        store.write(set).unwrap();
+
+        let week = Duration::from_secs(7 * 86_400);
+        let day_6 = Timestamp(6 * 86_400_000);
+        let r = restore(&store, day_6, week).unwrap();
+        assert!(
+            r.seen.contains(&store, &event("old")).unwrap(),
+            "within retention"
+        );
+
+        let day_8 = Timestamp(8 * 86_400_000);
+        let mut r = restore(&store, day_8, week).unwrap();
+        assert!(
+            !r.seen.contains(&store, &event("old")).unwrap(),
+            "past retention"
+        );
+        let mut set = WriteSet::default();
+        assert_eq!(r.checkpoint.expire(day_8, &mut set), [0]);
+        store.write(set).unwrap();
+        assert!(store.load().unwrap().buckets.is_empty());
     }
 }

@@ -21,6 +21,14 @@ impl SeenIndex {
         self.turns.insert(h, turn);
     }
 
+    /// Forgets an event (its retention ended), unless a later turn took in the same hash.
+    pub fn remove(&mut self, event: &EventRef, turn: u64) {
+        let h = self.hasher.hash_one(event);
+        if self.turns.get(&h) == Some(&turn) {
+            self.turns.remove(&h);
+        }
+    }
+
     /// Whether the event was taken in before (by a turn in the store).
     pub fn contains(&self, store: &Store, event: &EventRef) -> Result<bool, StoreError> {
         let Some(&turn) = self.turns.get(&self.hasher.hash_one(event)) else {

@@ -35,6 +35,13 @@ impl TurnRecord {
     }
 }
 
+/// Event ids taken in during one checkpoint interval, with the turns that took them in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventBucket {
+    pub written_at: crate::domain::Timestamp,
+    pub events: Vec<(EventRef, u64)>,
+}
+
 /// A checkpointed conversation: its snapshot and every turn it has, in order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConversationRecord {

@@ -69,7 +69,13 @@ fn load_returns_the_checkpoint_and_the_log_from_the_marker() {
         conversation: conversation(7, 2),
         turns: vec![0, 1],
     });
-    set.events(0, &[(event("e0"), 0), (event("e1"), 1)]);
+    set.events(
+        0,
+        &EventBucket {
+            written_at: Timestamp(5),
+            events: vec![(event("e0"), 0), (event("e1"), 1)],
+        },
+    );
     set.marker(2);
     set.watermark(Channel::Webhook, 3);
     store.write(set).unwrap();
@@ -77,7 +83,8 @@ fn load_returns_the_checkpoint_and_the_log_from_the_marker() {
     let loaded = store.load().unwrap();
     assert_eq!(loaded.conversations.len(), 1);
     assert_eq!(loaded.conversations[0].turns, [0, 1]);
-    assert_eq!(loaded.events.len(), 2);
+    assert_eq!(loaded.buckets.len(), 1);
+    assert_eq!(loaded.buckets[0].1.events.len(), 2);
     assert_eq!(loaded.next_bucket, 1);
     let replayed: Vec<u64> = loaded.replay.iter().map(|(s, _)| *s).collect();
     assert_eq!(replayed, [2, 3]);

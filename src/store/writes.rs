@@ -1,7 +1,9 @@
 //! A set of writes applied as one atomic sled batch.
 
 use super::keys;
-use super::records::{encode, AgentRecord, ConversationRecord, EventRef, FailedRecord, TurnRecord};
+use super::records::{
+    encode, AgentRecord, ConversationRecord, EventBucket, FailedRecord, TurnRecord,
+};
 use crate::domain::Channel;
 
 #[derive(Default)]
@@ -20,8 +22,13 @@ impl WriteSet {
         self.insert(key.to_vec(), encode(record));
     }
 
-    pub fn events(&mut self, bucket: u64, events: &[(EventRef, u64)]) {
-        self.insert(keys::events(bucket).to_vec(), encode(events));
+    pub fn events(&mut self, number: u64, bucket: &EventBucket) {
+        self.insert(keys::events(number).to_vec(), encode(bucket));
+    }
+
+    pub fn remove_events(&mut self, number: u64) {
+        self.batch.remove(&keys::events(number)[..]);
+        self.len += 1;
     }
 
     pub fn marker(&mut self, first_to_replay: u64) {
