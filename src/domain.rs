@@ -8,9 +8,11 @@ mod agent;
 mod conversation;
 mod desk;
 mod effect;
+mod handoff;
 mod ids;
 mod message;
 mod queue;
+mod routing;
 
 #[cfg(test)]
 mod tests;
@@ -18,7 +20,8 @@ mod tests;
 pub use agent::{check_profile_name, Agent, AgentId, NewAgent, Presence, MAX_PROFILE_NAME};
 pub use conversation::{Conversation, Customer, State, Ticket};
 pub use desk::{Account, Desk};
-pub use effect::{Effect, Input};
+pub use effect::{AgentEvent, Effect, Input};
 pub use ids::{AccountId, Channel, ConversationId, CustomerId, EventId, MessageId, Timestamp};
 pub use message::{Author, Message, Profile, QuickReply};
 pub use queue::Queue;
+pub use routing::Seat;

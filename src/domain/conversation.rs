@@ -1,5 +1,6 @@
 //! A conversation between one customer and one brand account, and the state it is in.
 
+use super::agent::AgentId;
 use super::ids::{AccountId, Channel, ConversationId, CustomerId, MessageId, Timestamp};
 use serde::{Deserialize, Serialize};
 
@@ -29,6 +30,15 @@ pub enum State {
     Bot,
     /// Waiting for a human; the bot says nothing but queue updates.
     Queued(Ticket),
+    /// Reserved for one agent until `expires_at`; keeps its ticket, so a decline or a timeout
+    /// puts it back at its place in line.
+    Offered {
+        ticket: Ticket,
+        agent: AgentId,
+        expires_at: Timestamp,
+    },
+    /// A person holds the conversation: messages go out with their profile; the bot is silent.
+    WithAgent { agent: AgentId, since: Timestamp },
     /// Done; the customer's next message opens a new episode with the bot.
     Closed,
 }
@@ -38,6 +48,8 @@ impl State {
         match self {
             State::Bot => "bot",
             State::Queued(_) => "queued",
+            State::Offered { .. } => "offered",
+            State::WithAgent { .. } => "with_agent",
             State::Closed => "closed",
         }
     }
@@ -60,6 +72,9 @@ pub struct Conversation {
     pub greeted: bool,
     /// Sequence number the next message of this conversation gets.
     pub next_seq: u64,
+    /// Agents who declined or let an offer of this conversation lapse, since it was queued.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub declined: Vec<AgentId>,
     pub opened_at: Timestamp,
     pub updated_at: Timestamp,
     /// Bumped by every saved change, so the newest of several stored snapshots is known.
@@ -78,6 +93,7 @@ impl Conversation {
             fallbacks: 0,
             greeted: false,
             next_seq: 0,
+            declined: Vec::new(),
             opened_at: now,
             updated_at: now,
             revision: 0,
@@ -103,7 +119,15 @@ impl Conversation {
 
     pub fn ticket(&self) -> Option<&Ticket> {
         match &self.state {
-            State::Queued(t) => Some(t),
+            State::Queued(t) | State::Offered { ticket: t, .. } => Some(t),
+            _ => None,
+        }
+    }
+
+    /// The agent holding the conversation, if a person does.
+    pub fn held_by(&self) -> Option<AgentId> {
+        match self.state {
+            State::WithAgent { agent, .. } => Some(agent),
             _ => None,
         }
     }

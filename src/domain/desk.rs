@@ -1,10 +1,12 @@
 //! The desk: every live conversation of the daemon and the queues, and the transitions.
 
+use super::agent::AgentId;
 use super::conversation::{Conversation, Customer, State, Ticket};
-use super::effect::{Effect, Input};
+use super::effect::{AgentEvent, Effect, Input};
 use super::ids::{AccountId, Channel, ConversationId, CustomerId, Timestamp};
 use super::message::{Author, Message, Profile, QuickReply};
 use super::queue::Queue;
+use super::routing::Seat;
 use crate::rules::{self, RuleBook, Template, Vars};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -23,9 +25,11 @@ type CustomerKey = (AccountId, Channel, CustomerId);
 
 #[derive(Debug, Default)]
 pub struct Desk {
-    conversations: HashMap<ConversationId, Conversation>,
+    pub(super) conversations: HashMap<ConversationId, Conversation>,
     by_customer: HashMap<CustomerKey, ConversationId>,
-    queues: HashMap<AccountId, Queue>,
+    pub(super) queues: HashMap<AccountId, Queue>,
+    /// Agents as routing sees them (in memory: after a restart nobody is connected).
+    pub(super) seats: HashMap<AgentId, Seat>,
     next_id: u64,
 }
 
@@ -77,6 +81,32 @@ impl Desk {
                 };
                 self.customer_message(customer, text, payload, now, account)
             }
+            Input::AgentSeen { agent, presence } => self.agent_seen(agent, presence, now, account),
+            Input::Accept {
+                agent,
+                conversation,
+            } => self.accept(agent, conversation, now, account),
+            Input::Decline {
+                agent,
+                conversation,
+            } => self.decline(agent, conversation, now, account),
+            Input::OfferExpired {
+                agent,
+                conversation,
+            } => self.offer_expired(agent, conversation, now, account),
+            Input::AgentSend {
+                agent,
+                conversation,
+                text,
+            } => self.agent_send(agent, conversation, text, now),
+            Input::Release {
+                agent,
+                conversation,
+            } => self.release(agent, conversation, now, account),
+            Input::Resolve {
+                agent,
+                conversation,
+            } => self.resolve(agent, conversation, now, account),
         }
     }
 
@@ -111,14 +141,29 @@ impl Desk {
             epoch: conv.epoch,
         };
         let (text, payload) = (inbound.text.clone(), inbound.payload.clone());
+        if let Some(agent) = conv.held_by() {
+            // A person holds it: the message goes to them, and the bot stays silent.
+            turn.effects.push(Effect::Notify {
+                agent,
+                event: AgentEvent::Message {
+                    conversation: conv.id,
+                    message: inbound.clone(),
+                },
+            });
+        }
         turn.effects.push(Effect::Record(inbound));
         if conv.state == State::Bot {
             self.bot_turn(&mut conv, &mut turn, &text, payload.as_deref());
         }
-        // Queued: the message is kept for the agent and the bot stays silent.
+        // Queued or offered: the message is kept for the agent and the bot stays silent.
         turn.effects.push(Effect::Save(conv.touch(now)));
+        let queued = conv.ticket().is_some() && matches!(conv.state, State::Queued(_));
         self.conversations.insert(conv.id, conv);
-        turn.effects
+        let mut effects = turn.effects;
+        if queued {
+            effects.extend(self.route(account, now));
+        }
+        effects
     }
 
     fn bot_turn(

@@ -1,7 +1,8 @@
 //! What goes into the core (`Input`: events) and what comes out (`Effect`: commands).
 
+use super::agent::{Agent, AgentId, Presence};
 use super::conversation::{Conversation, Customer};
-use super::ids::{AccountId, Channel, CustomerId};
+use super::ids::{AccountId, Channel, ConversationId, CustomerId, Timestamp};
 use super::message::Message;
 
 /// An event the desk reacts to. The account is passed beside it, already resolved.
@@ -14,6 +15,66 @@ pub enum Input {
         name: Option<String>,
         text: String,
         payload: Option<String>,
+    },
+    /// An agent connected, changed presence, or (`None`) has no connection left.
+    AgentSeen {
+        agent: Agent,
+        presence: Option<Presence>,
+    },
+    Accept {
+        agent: AgentId,
+        conversation: ConversationId,
+    },
+    Decline {
+        agent: AgentId,
+        conversation: ConversationId,
+    },
+    /// The offer's deadline passed (stale if the conversation moved on).
+    OfferExpired {
+        agent: AgentId,
+        conversation: ConversationId,
+    },
+    AgentSend {
+        agent: AgentId,
+        conversation: ConversationId,
+        text: String,
+    },
+    /// Hand the conversation back to the bot.
+    Release {
+        agent: AgentId,
+        conversation: ConversationId,
+    },
+    Resolve {
+        agent: AgentId,
+        conversation: ConversationId,
+    },
+}
+
+/// What an agent is told.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AgentEvent {
+    Offer {
+        conversation: ConversationId,
+        expires_at: Timestamp,
+    },
+    OfferWithdrawn {
+        conversation: ConversationId,
+        why: &'static str,
+    },
+    Assigned {
+        conversation: ConversationId,
+    },
+    Message {
+        conversation: ConversationId,
+        message: Message,
+    },
+    Closed {
+        conversation: ConversationId,
+        why: &'static str,
+    },
+    /// Set away by Baton (two offers in a row lapsed).
+    SetAway {
+        why: &'static str,
     },
 }
 
@@ -29,5 +90,20 @@ pub enum Effect {
         account: AccountId,
         to: Customer,
         message: Message,
+    },
+    /// Tell an agent (every connection it has).
+    Notify { agent: AgentId, event: AgentEvent },
+    /// Refuse an agent's action; nothing changed.
+    Refuse {
+        agent: AgentId,
+        conversation: ConversationId,
+        code: &'static str,
+        message: String,
+    },
+    /// Feed `Input::OfferExpired` back at `at`.
+    OfferTimer {
+        agent: AgentId,
+        conversation: ConversationId,
+        at: Timestamp,
     },
 }

@@ -1,0 +1,399 @@
+//! The human side of the desk: routing, offers, the handoff with its Custom Profile switch, and
+//! handing back. Every change of who holds a conversation bumps its epoch.
+
+use super::agent::{Agent, AgentId, Presence};
+use super::conversation::{State, Ticket};
+use super::desk::{Account, Desk};
+use super::effect::{AgentEvent, Effect};
+use super::ids::{ConversationId, Timestamp};
+use super::message::{Author, Message};
+use super::routing::{pick, Seat};
+
+/// Offers lapsing in a row before Baton sets the agent away.
+const LAPSES_BEFORE_AWAY: u32 = 2;
+
+impl Desk {
+    /// An agent connected, changed presence, or went offline (`None`).
+    pub(super) fn agent_seen(
+        &mut self,
+        agent: Agent,
+        presence: Option<Presence>,
+        now: Timestamp,
+        account: &Account,
+    ) -> Vec<Effect> {
+        let id = agent.id;
+        let seat = self
+            .seats
+            .entry(id)
+            .or_insert_with(|| Seat::new(agent.clone(), now));
+        seat.agent = agent;
+        seat.presence = presence;
+        let mut effects = Vec::new();
+        if presence.is_none() {
+            // Gone: offers return to the queue at their place. Held conversations stay with
+            // the agent (a grace period before re-queueing them comes with the timers).
+            let offered: Vec<ConversationId> = self
+                .conversations
+                .values()
+                .filter(|c| matches!(c.state, State::Offered { agent, .. } if agent == id))
+                .map(|c| c.id)
+                .collect();
+            for conv in offered {
+                effects.extend(self.withdraw(conv, id, "agent_gone", now));
+            }
+        }
+        effects.extend(self.route(account, now));
+        effects
+    }
+
+    /// Offers queued conversations, front of the line first, to fit agents.
+    pub(super) fn route(&mut self, account: &Account, now: Timestamp) -> Vec<Effect> {
+        let mut effects = Vec::new();
+        let Some(queue) = self.queues.get(&account.id) else {
+            return effects;
+        };
+        let waiting: Vec<ConversationId> = queue.iter().collect();
+        for id in waiting {
+            let Some(conv) = self.conversations.get(&id) else {
+                continue;
+            };
+            let Some(ticket) = conv.ticket().cloned() else {
+                continue;
+            };
+            let Some(agent) = pick(self.seats.values(), &account.id, &ticket, &conv.declined)
+            else {
+                continue;
+            };
+            effects.extend(self.offer(id, ticket, agent, account, now));
+        }
+        effects
+    }
+
+    fn offer(
+        &mut self,
+        id: ConversationId,
+        ticket: Ticket,
+        agent: AgentId,
+        account: &Account,
+        now: Timestamp,
+    ) -> Vec<Effect> {
+        let expires_at = Timestamp(now.0 + account.rules.timeouts.offer.as_millis() as u64);
+        if let Some(q) = self.queues.get_mut(&account.id) {
+            q.remove(id, &ticket);
+        }
+        if let Some(seat) = self.seats.get_mut(&agent) {
+            seat.load += 1;
+        }
+        let Some(conv) = self.conversations.get_mut(&id) else {
+            return Vec::new();
+        };
+        conv.state = State::Offered {
+            ticket,
+            agent,
+            expires_at,
+        };
+        vec![
+            Effect::Save(conv.touch(now)),
+            Effect::Notify {
+                agent,
+                event: AgentEvent::Offer {
+                    conversation: id,
+                    expires_at,
+                },
+            },
+            Effect::OfferTimer {
+                agent,
+                conversation: id,
+                at: expires_at,
+            },
+        ]
+    }
+
+    /// An offer ends without an accept: back to the queue at its place, the agent noted.
+    fn withdraw(
+        &mut self,
+        id: ConversationId,
+        agent: AgentId,
+        why: &'static str,
+        now: Timestamp,
+    ) -> Vec<Effect> {
+        let Some(conv) = self.conversations.get_mut(&id) else {
+            return Vec::new();
+        };
+        let State::Offered { ticket, .. } = &conv.state else {
+            return Vec::new();
+        };
+        let ticket = ticket.clone();
+        self.queues
+            .entry(conv.account.clone())
+            .or_default()
+            .insert(id, &ticket);
+        conv.state = State::Queued(ticket);
+        if !conv.declined.contains(&agent) {
+            conv.declined.push(agent);
+        }
+        let saved = conv.touch(now);
+        self.unload(agent, now);
+        vec![
+            Effect::Save(saved),
+            Effect::Notify {
+                agent,
+                event: AgentEvent::OfferWithdrawn {
+                    conversation: id,
+                    why,
+                },
+            },
+        ]
+    }
+
+    fn unload(&mut self, agent: AgentId, now: Timestamp) {
+        if let Some(seat) = self.seats.get_mut(&agent) {
+            seat.load = seat.load.saturating_sub(1);
+            if seat.load == 0 {
+                seat.idle_since = now;
+            }
+        }
+    }
+
+    /// Why `agent` may not act on the conversation, if it may not: it must hold an offer of
+    /// it (`offered`) or hold the conversation itself.
+    fn refusal(&self, agent: AgentId, id: ConversationId, offered: bool) -> Option<Effect> {
+        let mine = self.conversations.get(&id).is_some_and(|c| match c.state {
+            State::Offered { agent: a, .. } => offered && a == agent,
+            State::WithAgent { agent: a, .. } => !offered && a == agent,
+            _ => false,
+        });
+        if mine {
+            return None;
+        }
+        let (code, what) = if offered {
+            ("not_offered", "offered to")
+        } else {
+            ("not_assigned", "assigned to")
+        };
+        Some(Effect::Refuse {
+            agent,
+            conversation: id,
+            code,
+            message: format!("conversation {id} is not {what} you"),
+        })
+    }
+
+    pub(super) fn accept(
+        &mut self,
+        agent: AgentId,
+        id: ConversationId,
+        now: Timestamp,
+        account: &Account,
+    ) -> Vec<Effect> {
+        if let Some(refused) = self.refusal(agent, id, true) {
+            return vec![refused];
+        }
+        let Some(seat) = self.seats.get_mut(&agent) else {
+            return Vec::new();
+        };
+        seat.lapsed = 0;
+        let profile = seat.agent.profile.clone();
+        let Some(conv) = self.conversations.get_mut(&id) else {
+            return Vec::new();
+        };
+        conv.state = State::WithAgent { agent, since: now };
+        conv.epoch += 1;
+        conv.declined.clear();
+        // The customer learns at once that a person is writing now, and who: signed with the
+        // agent's own profile, under the new epoch. First name only (before any comma).
+        let first_name = profile
+            .name
+            .split(',')
+            .next()
+            .unwrap_or(&profile.name)
+            .trim();
+        let text = format!(
+            "Hi, I'm {first_name}, a person on the {} team. I've read our conversation so far.",
+            account.name
+        );
+        let announcement = Message {
+            id: conv.next_message_id(),
+            from: Author::Agent,
+            text,
+            payload: None,
+            quick_replies: Vec::new(),
+            profile: Some(profile),
+            at: now,
+            epoch: conv.epoch,
+        };
+        vec![
+            Effect::Send {
+                account: conv.account.clone(),
+                to: conv.customer.clone(),
+                message: announcement,
+            },
+            Effect::Save(conv.touch(now)),
+            Effect::Notify {
+                agent,
+                event: AgentEvent::Assigned { conversation: id },
+            },
+        ]
+    }
+
+    pub(super) fn decline(
+        &mut self,
+        agent: AgentId,
+        id: ConversationId,
+        now: Timestamp,
+        account: &Account,
+    ) -> Vec<Effect> {
+        if let Some(refused) = self.refusal(agent, id, true) {
+            return vec![refused];
+        }
+        let mut effects = self.withdraw(id, agent, "declined", now);
+        effects.extend(self.route(account, now));
+        effects
+    }
+
+    /// Stale (the conversation moved on) unless it is still offered to this agent.
+    pub(super) fn offer_expired(
+        &mut self,
+        agent: AgentId,
+        id: ConversationId,
+        now: Timestamp,
+        account: &Account,
+    ) -> Vec<Effect> {
+        if self.refusal(agent, id, true).is_some() {
+            return Vec::new();
+        }
+        let mut effects = self.withdraw(id, agent, "timeout", now);
+        if let Some(seat) = self.seats.get_mut(&agent) {
+            seat.lapsed += 1;
+            if seat.lapsed >= LAPSES_BEFORE_AWAY && seat.presence.is_some() {
+                seat.presence = Some(Presence::Away);
+                effects.push(Effect::Notify {
+                    agent,
+                    event: AgentEvent::SetAway {
+                        why: "offers lapsed twice in a row",
+                    },
+                });
+            }
+        }
+        effects.extend(self.route(account, now));
+        effects
+    }
+
+    pub(super) fn agent_send(
+        &mut self,
+        agent: AgentId,
+        id: ConversationId,
+        text: String,
+        now: Timestamp,
+    ) -> Vec<Effect> {
+        if let Some(refused) = self.refusal(agent, id, false) {
+            return vec![refused];
+        }
+        let profile = self.seats.get(&agent).map(|s| s.agent.profile.clone());
+        let Some(conv) = self.conversations.get_mut(&id) else {
+            return Vec::new();
+        };
+        let message = Message {
+            id: conv.next_message_id(),
+            from: Author::Agent,
+            text,
+            payload: None,
+            quick_replies: Vec::new(),
+            profile,
+            at: now,
+            epoch: conv.epoch,
+        };
+        vec![
+            Effect::Send {
+                account: conv.account.clone(),
+                to: conv.customer.clone(),
+                message,
+            },
+            Effect::Save(conv.touch(now)),
+        ]
+    }
+
+    /// Back to the bot: the profile switches back and the bot says so.
+    pub(super) fn release(
+        &mut self,
+        agent: AgentId,
+        id: ConversationId,
+        now: Timestamp,
+        account: &Account,
+    ) -> Vec<Effect> {
+        if let Some(refused) = self.refusal(agent, id, false) {
+            return vec![refused];
+        }
+        let Some(conv) = self.conversations.get_mut(&id) else {
+            return Vec::new();
+        };
+        conv.state = State::Bot;
+        conv.epoch += 1;
+        conv.fallbacks = 0;
+        let text = format!(
+            "You're back with {}, the automated assistant. Say \"agent\" any time to reach a person again.",
+            account.bot.name
+        );
+        let message = Message {
+            id: conv.next_message_id(),
+            from: Author::Bot,
+            text,
+            payload: None,
+            quick_replies: Vec::new(),
+            profile: Some(account.bot.clone()),
+            at: now,
+            epoch: conv.epoch,
+        };
+        let mut effects = vec![
+            Effect::Send {
+                account: conv.account.clone(),
+                to: conv.customer.clone(),
+                message,
+            },
+            Effect::Save(conv.touch(now)),
+            Effect::Notify {
+                agent,
+                event: AgentEvent::Closed {
+                    conversation: id,
+                    why: "released",
+                },
+            },
+        ];
+        self.unload(agent, now);
+        effects.extend(self.route(account, now));
+        effects
+    }
+
+    pub(super) fn resolve(
+        &mut self,
+        agent: AgentId,
+        id: ConversationId,
+        now: Timestamp,
+        account: &Account,
+    ) -> Vec<Effect> {
+        if let Some(refused) = self.refusal(agent, id, false) {
+            return vec![refused];
+        }
+        let Some(conv) = self.conversations.get_mut(&id) else {
+            return Vec::new();
+        };
+        conv.state = State::Closed;
+        conv.epoch += 1;
+        let mut effects = vec![
+            Effect::Save(conv.touch(now)),
+            Effect::Notify {
+                agent,
+                event: AgentEvent::Closed {
+                    conversation: id,
+                    why: "resolved",
+                },
+            },
+        ];
+        self.unload(agent, now);
+        effects.extend(self.route(account, now));
+        effects
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,431 @@
+//! The agent side of the desk, scenario by scenario: who is offered what, the profile each
+//! outgoing message carries, and that nothing changes when an agent acts out of turn.
+
+use crate::domain::*;
+use crate::rules;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+const RULES: &str = r#"
+[bot]
+profile = { id = "bot", name = "Acme Assistant (bot)", avatar = "https://example.com/bot.png" }
+greeting = "Hi!"
+fallback = "Sorry?"
+queued = "You are number {queue.position}."
+
+[[rule]]
+name = "human"
+keywords = ["agent"]
+escalate = { reason = "customer_request" }
+
+[[rule]]
+name = "vip"
+keywords = ["cancel"]
+escalate = { reason = "frustrated", priority = 5, skills = ["retention"] }
+
+[[rule]]
+name = "order"
+keywords = ["order"]
+reply = "Track it online."
+"#;
+
+struct World {
+    desk: Desk,
+    account: Account,
+    now: u64,
+}
+
+fn agent(n: u64, skills: &[&str], capacity: u32) -> Agent {
+    NewAgent {
+        account: AccountId::from("acme"),
+        name: format!("Agent {n}"),
+        profile_name: format!("Agent{n}, Acme"),
+        avatar: format!("https://example.com/{n}.png"),
+        skills: skills.iter().map(|s| s.to_string()).collect(),
+        capacity,
+    }
+    .into_agent(AgentId(n))
+}
+
+impl World {
+    fn new() -> World {
+        let book = rules::compile(&[(PathBuf::from("t.toml"), RULES.to_owned())])
+            .unwrap_or_else(|e| panic!("{e}"));
+        World {
+            desk: Desk::default(),
+            account: Account {
+                id: AccountId::from("acme"),
+                name: "Acme".into(),
+                bot: Profile {
+                    id: "bot".into(),
+                    name: "Acme Assistant (bot)".into(),
+                    avatar: "https://example.com/bot.png".into(),
+                },
+                rules: Arc::new(book),
+            },
+            now: 1_000,
+        }
+    }
+
+    fn input(&mut self, input: Input) -> Vec<Effect> {
+        self.now += 1;
+        self.desk.handle(input, Timestamp(self.now), &self.account)
+    }
+
+    fn customer(&mut self, who: &str, text: &str) -> Vec<Effect> {
+        self.input(Input::CustomerMessage {
+            channel: Channel::Webhook,
+            customer: CustomerId::from(who),
+            name: None,
+            text: text.into(),
+            payload: None,
+        })
+    }
+
+    fn seen(&mut self, a: &Agent, presence: Option<Presence>) -> Vec<Effect> {
+        self.input(Input::AgentSeen {
+            agent: a.clone(),
+            presence,
+        })
+    }
+
+    fn conv(&self, who: &str) -> &Conversation {
+        self.desk
+            .conversations()
+            .find(|c| c.customer.id.as_str() == who)
+            .unwrap_or_else(|| panic!("no conversation with {who}"))
+    }
+
+    fn id(&self, who: &str) -> ConversationId {
+        self.conv(who).id
+    }
+
+    fn state(&self, who: &str) -> &'static str {
+        self.conv(who).state.name()
+    }
+}
+
+/// Each message sent to the customer: who wrote it, the profile it is signed with, the text.
+fn sent(effects: &[Effect]) -> Vec<(Author, String, String)> {
+    effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Send { message, .. } => Some((
+                message.from,
+                message
+                    .profile
+                    .as_ref()
+                    .map(|p| p.id.clone())
+                    .unwrap_or_default(),
+                message.text.clone(),
+            )),
+            _ => None,
+        })
+        .collect()
+}
+
+fn offers(effects: &[Effect]) -> Vec<(u64, ConversationId)> {
+    effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Notify {
+                agent,
+                event: AgentEvent::Offer { conversation, .. },
+            } => Some((agent.0, *conversation)),
+            _ => None,
+        })
+        .collect()
+}
+
+fn refused(effects: &[Effect]) -> Vec<&'static str> {
+    effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Refuse { code, .. } => Some(*code),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn the_whole_handoff_and_back_with_the_profile_in_force_at_each_step() {
+    let mut w = World::new();
+    let a0 = agent(0, &[], 2);
+    w.customer("u", "agent please");
+    assert_eq!(w.state("u"), "queued");
+    let c = w.id("u");
+
+    // Connected but away: nothing offered. Available: offered at once, with a deadline.
+    assert!(offers(&w.seen(&a0, Some(Presence::Away))).is_empty());
+    let fx = w.seen(&a0, Some(Presence::Available));
+    assert_eq!(offers(&fx), [(0, c)]);
+    assert!(fx
+        .iter()
+        .any(|e| matches!(e, Effect::OfferTimer { at, .. } if at.0 == w.now + 30_000)));
+    assert_eq!(w.state("u"), "offered");
+
+    let fx = w.input(Input::Accept {
+        agent: a0.id,
+        conversation: c,
+    });
+    assert_eq!(w.state("u"), "with_agent");
+    assert_eq!(
+        sent(&fx),
+        [(
+            Author::Agent,
+            "acme-a0".into(),
+            "Hi, I'm Agent0, a person on the Acme team. I've read our conversation so far.".into()
+        )]
+    );
+    let epoch_with_agent = w.conv("u").epoch;
+    assert!(fx
+        .iter()
+        .any(|e| matches!(e, Effect::Send { message, .. } if message.epoch == epoch_with_agent)));
+
+    // The customer writes: the agent hears it, the bot says nothing.
+    let fx = w.customer("u", "order? agent?");
+    assert!(sent(&fx).is_empty());
+    assert!(fx.iter().any(|e| matches!(
+        e,
+        Effect::Notify {
+            event: AgentEvent::Message { .. },
+            ..
+        }
+    )));
+
+    let fx = w.input(Input::AgentSend {
+        agent: a0.id,
+        conversation: c,
+        text: "Let me look.".into(),
+    });
+    assert_eq!(
+        sent(&fx),
+        [(Author::Agent, "acme-a0".into(), "Let me look.".into())]
+    );
+
+    // Release: the bot is back, signed as the bot, under a newer epoch.
+    let fx = w.input(Input::Release {
+        agent: a0.id,
+        conversation: c,
+    });
+    assert_eq!(w.state("u"), "bot");
+    let back = sent(&fx);
+    assert_eq!((back[0].0, back[0].1.as_str()), (Author::Bot, "bot"));
+    assert!(w.conv("u").epoch > epoch_with_agent);
+    assert_eq!(
+        sent(&w.customer("u", "order")),
+        [(Author::Bot, "bot".into(), "Track it online.".into())]
+    );
+
+    // Again, and this time resolved: closed; the next message opens a new episode.
+    w.customer("u", "agent");
+    let fx = w.input(Input::Accept {
+        agent: a0.id,
+        conversation: c,
+    });
+    assert_eq!(sent(&fx)[0].1, "acme-a0");
+    w.input(Input::Resolve {
+        agent: a0.id,
+        conversation: c,
+    });
+    assert_eq!(w.state("u"), "closed");
+    assert_eq!(
+        sent(&w.customer("u", "hello"))[0],
+        (Author::Bot, "bot".into(), "Hi!".into())
+    );
+}
+
+#[test]
+fn a_decline_or_a_lapse_goes_to_the_next_fit_agent_and_keeps_the_place() {
+    let mut w = World::new();
+    let (a1, a2) = (agent(1, &[], 1), agent(2, &[], 1));
+    w.customer("first", "agent");
+    w.customer("second", "agent");
+    let (c1, c2) = (w.id("first"), w.id("second"));
+    // a1 gets the longest-waiting conversation.
+    assert_eq!(offers(&w.seen(&a1, Some(Presence::Available))), [(1, c1)]);
+    // a2 arrives and gets the next one.
+    assert_eq!(offers(&w.seen(&a2, Some(Presence::Available))), [(2, c2)]);
+    let fx = w.input(Input::Decline {
+        agent: a1.id,
+        conversation: c1,
+    });
+    // Withdrawn from a1, and (a2 being full, nobody else fit) offered to a1 again at once.
+    assert_eq!(w.state("first"), "offered");
+    assert!(fx.iter().any(|e| matches!(
+        e,
+        Effect::Notify {
+            event: AgentEvent::OfferWithdrawn {
+                why: "declined",
+                ..
+            },
+            ..
+        }
+    )));
+    // a2 is full (capacity 1); with nobody else fit, the decliner is asked again.
+    assert_eq!(offers(&fx), [(1, c1)]);
+    assert_eq!(
+        w.desk.queue(&AccountId::from("acme")).map(|q| q.len()),
+        Some(0)
+    );
+
+    // a2 lets c2 lapse twice in a row: c2 is re-offered, and a2 is set away.
+    let fx = w.input(Input::OfferExpired {
+        agent: a2.id,
+        conversation: c2,
+    });
+    assert_eq!(offers(&fx), [(2, c2)], "nobody else is free: a2 again");
+    let fx = w.input(Input::OfferExpired {
+        agent: a2.id,
+        conversation: c2,
+    });
+    assert!(fx.iter().any(|e| matches!(
+        e,
+        Effect::Notify {
+            event: AgentEvent::SetAway { .. },
+            ..
+        }
+    )));
+    assert!(offers(&fx).is_empty());
+    assert_eq!(w.state("second"), "queued");
+    // A deadline that fires after the conversation moved on changes nothing.
+    w.input(Input::Accept {
+        agent: a1.id,
+        conversation: c1,
+    });
+    assert!(w
+        .input(Input::OfferExpired {
+            agent: a1.id,
+            conversation: c1
+        })
+        .is_empty());
+    assert_eq!(w.state("first"), "with_agent");
+}
+
+#[test]
+fn skills_capacity_priority_load_and_idleness_decide_who_gets_what() {
+    let mut w = World::new();
+    let general = agent(1, &[], 2);
+    let retention = agent(2, &["retention"], 1);
+    w.customer("plain", "agent");
+    w.customer("angry", "I will cancel");
+    let (plain, angry) = (w.id("plain"), w.id("angry"));
+    // Priority first: the angry customer is ahead, but needs retention; general cannot take it.
+    assert_eq!(
+        offers(&w.seen(&general, Some(Presence::Available))),
+        [(1, plain)]
+    );
+    assert_eq!(
+        offers(&w.seen(&retention, Some(Presence::Available))),
+        [(2, angry)]
+    );
+
+    // Least loaded wins; at equal load, the longest idle.
+    let mut w = World::new();
+    let (a3, a4) = (agent(3, &[], 3), agent(4, &[], 3));
+    w.seen(&a3, Some(Presence::Available));
+    w.seen(&a4, Some(Presence::Available));
+    w.customer("x", "agent");
+    w.customer("y", "agent");
+    let held: Vec<u64> = ["x", "y"]
+        .iter()
+        .map(|who| match w.conv(who).state {
+            State::Offered { agent, .. } => agent.0,
+            _ => panic!("{who} not offered"),
+        })
+        .collect();
+    assert_eq!(
+        held,
+        [3, 4],
+        "a3 idle longest takes x; then a4 is less loaded"
+    );
+}
+
+#[test]
+fn an_agent_acts_only_on_its_own_conversations() {
+    let mut w = World::new();
+    let (a1, a2) = (agent(1, &[], 1), agent(2, &[], 1));
+    w.seen(&a1, Some(Presence::Available));
+    w.customer("u", "agent");
+    let c = w.id("u");
+    let before = w.conv("u").clone();
+    assert_eq!(
+        refused(&w.input(Input::Accept {
+            agent: a2.id,
+            conversation: c
+        })),
+        ["not_offered"]
+    );
+    assert_eq!(
+        refused(&w.input(Input::AgentSend {
+            agent: a1.id,
+            conversation: c,
+            text: "hi".into()
+        })),
+        ["not_assigned"]
+    );
+    assert_eq!(
+        refused(&w.input(Input::Release {
+            agent: a2.id,
+            conversation: c
+        })),
+        ["not_assigned"]
+    );
+    assert_eq!(
+        refused(&w.input(Input::Resolve {
+            agent: a1.id,
+            conversation: ConversationId(99)
+        })),
+        ["not_assigned"]
+    );
+    assert_eq!(w.conv("u"), &before, "nothing changed");
+    w.input(Input::Accept {
+        agent: a1.id,
+        conversation: c,
+    });
+    assert_eq!(
+        refused(&w.input(Input::Decline {
+            agent: a1.id,
+            conversation: c
+        })),
+        ["not_offered"]
+    );
+}
+
+#[test]
+fn an_agent_going_offline_gives_its_offers_back() {
+    let mut w = World::new();
+    let (a1, a2) = (agent(1, &[], 1), agent(2, &[], 1));
+    w.seen(&a1, Some(Presence::Available));
+    w.customer("u", "agent");
+    let c = w.id("u");
+    assert_eq!(w.state("u"), "offered");
+    w.seen(&a2, Some(Presence::Away));
+    let fx = w.seen(&a1, None);
+    assert_eq!(w.state("u"), "queued");
+    assert!(offers(&fx).is_empty(), "a2 is away");
+    assert_eq!(offers(&w.seen(&a2, Some(Presence::Available))), [(2, c)]);
+}
+
+#[test]
+fn whoever_declined_is_passed_over_while_another_fit_agent_is_free() {
+    let mut w = World::new();
+    let (a1, a2) = (agent(1, &[], 1), agent(2, &[], 1));
+    w.seen(&a1, Some(Presence::Available));
+    w.customer("u", "agent");
+    let c = w.id("u");
+    w.seen(&a2, Some(Presence::Away));
+    w.seen(&a2, Some(Presence::Available));
+    let fx = w.input(Input::Decline {
+        agent: a1.id,
+        conversation: c,
+    });
+    assert_eq!(offers(&fx), [(2, c)]);
+    assert_eq!(w.conv("u").declined, [a1.id]);
+    // Once accepted, the record of who declined is cleared.
+    w.input(Input::Accept {
+        agent: a2.id,
+        conversation: c,
+    });
+    assert!(w.conv("u").declined.is_empty());
+}
