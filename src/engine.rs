@@ -8,6 +8,8 @@
 mod agents;
 mod checkpoint;
 mod commit;
+mod notices;
+mod people;
 mod query;
 mod restore;
 mod seen;
@@ -15,20 +17,22 @@ mod turns;
 
 use crate::clock::Clock;
 use crate::domain::{
-    Account, AccountId, Agent, AgentId, Channel, ConversationId, CustomerId, Desk, EventId, Input,
-    NewAgent, Presence, Timestamp,
+    Account, AccountId, Agent, Channel, ConversationId, CustomerId, Desk, EventId, Input, NewAgent,
+    Timestamp,
 };
 use crate::outbox::feed::Feeds;
 use crate::store::{EventRef, Store, WriteSet};
 use agents::Agents;
 use checkpoint::Checkpoint;
 use commit::Pending;
+use people::Session;
 use seen::SeenIndex;
 use std::collections::{HashMap, HashSet};
 use tokio::sync::{mpsc, oneshot};
 
 pub use agents::AgentView;
 pub use commit::{Committer, Stopped};
+pub use people::{Action, Connected};
 pub use query::{ConversationView, ProfileView, QueueView};
 
 /// An inbound customer message as a channel decoded it.
@@ -69,13 +73,6 @@ enum Command {
     Query(query::Query),
 }
 
-/// What an agent's socket tells the engine.
-enum Session {
-    Connect(String, Reply<Option<(Agent, Presence)>>),
-    Presence(AgentId, Presence),
-    Disconnect(AgentId),
-}
-
 /// A cheap-to-clone handle for talking to the engine.
 #[derive(Clone)]
 pub struct EngineHandle {
@@ -86,30 +83,6 @@ impl EngineHandle {
     pub async fn inbound(&self, dm: Inbound) -> Result<Intake, EngineError> {
         let (reply, rx) = oneshot::channel();
         self.call(Command::Inbound(dm, reply), rx).await
-    }
-
-    /// A socket authenticated with a token whose SHA-256 is `token_sha256`.
-    pub async fn agent_connect(
-        &self,
-        token_sha256: String,
-    ) -> Result<Option<(Agent, Presence)>, EngineError> {
-        let (reply, rx) = oneshot::channel();
-        self.call(Command::Session(Session::Connect(token_sha256, reply)), rx)
-            .await
-    }
-
-    pub async fn agent_presence(&self, id: AgentId, presence: Presence) {
-        let _ = self
-            .tx
-            .send(Command::Session(Session::Presence(id, presence)))
-            .await;
-    }
-
-    pub async fn agent_disconnect(&self, id: AgentId) {
-        let _ = self
-            .tx
-            .send(Command::Session(Session::Disconnect(id)))
-            .await;
     }
 
     /// Adds a checked agent whose token hashes to `token_sha256`; answers once it is durable.
@@ -147,6 +120,7 @@ pub struct Engine {
     /// Every conversation's turns, in order: its transcript.
     transcripts: HashMap<ConversationId, Vec<u64>>,
     checkpoint: Checkpoint,
+    people: people::People,
     feeds: Feeds,
     next_turn: u64,
     clock: Clock,
@@ -171,6 +145,7 @@ impl Engine {
         );
         feeds.set_durable(state.next_turn);
         let (tx, rx) = mpsc::channel(4096);
+        let people = people::People::new(tx.downgrade(), clock);
         let engine = Engine {
             desk: state.desk,
             agents: Agents::restore(state.agents),
@@ -179,6 +154,7 @@ impl Engine {
             seen: state.seen,
             transcripts: state.transcripts,
             checkpoint: state.checkpoint,
+            people,
             feeds,
             next_turn: state.next_turn,
             clock,
@@ -247,13 +223,9 @@ impl Engine {
                             }
                         }
                     }
-                    Command::Session(Session::Connect(token_sha256, reply)) => {
-                        let _ = reply.send(Ok(self.agents.connect(&token_sha256)));
+                    Command::Session(session) => {
+                        self.session(session, now, &mut set, &mut pending.outgoing)
                     }
-                    Command::Session(Session::Presence(id, presence)) => {
-                        self.agents.set_presence(id, presence);
-                    }
-                    Command::Session(Session::Disconnect(id)) => self.agents.disconnect(id),
                     Command::AddAgent(new, token_sha256, reply) => {
                         let agent = self.agents.add(new, token_sha256, &mut set);
                         pending.waiters.push(commit::answer(reply, agent));
@@ -282,6 +254,8 @@ impl Engine {
                     return Err(Stopped);
                 }
             }
+            // Agents hear of it once it is written, so an offer's transcript is all there.
+            self.tell_agents();
             committer.commit(pending).await?;
             for q in queries {
                 query::answer(q, self.view(), &self.store);

@@ -1,6 +1,8 @@
 //! Agent WebSocket protocol 1: every frame, in and out, and how text becomes a frame.
 
-use crate::domain::{Agent, ConversationId, Presence, Profile};
+use crate::domain::{
+    Agent, ConversationId, Customer, Message, MessageId, Presence, Profile, Ticket, Timestamp,
+};
 use serde::{Deserialize, Serialize};
 
 /// Largest frame read; bigger ones get an `error` and the connection stays up.
@@ -90,6 +92,45 @@ pub enum ServerFrame {
         #[serde(rename = "ref", skip_serializing_if = "Option::is_none")]
         reference: Option<String>,
     },
+    Offer {
+        conversation: OfferedConversation,
+        expires_at: Timestamp,
+    },
+    OfferWithdrawn {
+        conversation_id: ConversationId,
+        why: &'static str,
+    },
+    Assigned {
+        conversation: OfferedConversation,
+    },
+    Message {
+        conversation_id: ConversationId,
+        message: Message,
+    },
+    Sent {
+        client_id: String,
+        message_id: MessageId,
+    },
+    Closed {
+        conversation_id: ConversationId,
+        why: &'static str,
+    },
+    /// Baton changed the agent's presence (e.g. after offers lapsed).
+    Presence {
+        status: Presence,
+        why: &'static str,
+    },
+}
+
+/// A conversation as an agent sees it in an offer: who, why, and everything said so far.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OfferedConversation {
+    pub id: ConversationId,
+    pub account: String,
+    pub customer: Customer,
+    #[serde(flatten)]
+    pub ticket: Option<Ticket>,
+    pub transcript: Vec<Message>,
 }
 
 impl ServerFrame {

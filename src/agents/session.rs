@@ -5,10 +5,11 @@
 //! flood of them (more than `FLOOD_LIMIT` in `FLOOD_WINDOW`) closes it with 1008.
 
 use super::protocol::{self, ClientFrame, ServerFrame};
-use crate::engine::EngineHandle;
+use crate::engine::{Action, Connected, EngineHandle};
 use crate::shutdown::Shutdown;
 use futures::{Sink, SinkExt, Stream, StreamExt};
 use std::time::Duration;
+use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 /// A frame from the client, as far as the session cares.
@@ -68,26 +69,44 @@ pub async fn run<I, O>(
         }
     };
     let token_sha256 = crate::http::hash_token(&token);
-    let Ok(Some((agent, presence))) = engine.agent_connect(token_sha256).await else {
+    let Ok(Some(connected)) = engine.agent_connect(token_sha256).await else {
         return refuse(
             &mut out,
             ServerFrame::error("unauthorized", "unknown or revoked token"),
         )
         .await;
     };
-    let id = agent.id;
-    tracing::info!(agent = %id, "agent connected");
+    let Connected {
+        agent,
+        presence,
+        session,
+        mut frames,
+        conversations,
+    } = connected;
+    let me = Me {
+        id: agent.id,
+        session,
+    };
+    tracing::info!(agent = %me.id, session, "agent connected");
     let welcome = ServerFrame::Welcome {
         profile: agent.profile.clone(),
         agent,
         presence,
-        conversations: Vec::new(),
+        conversations,
     };
     if out.send(Outgoing::Text(welcome.to_text())).await.is_ok() {
-        serve(&mut incoming, &mut out, &engine, id, &mut shutdown).await;
+        serve(
+            &mut incoming,
+            &mut out,
+            &mut frames,
+            &engine,
+            me,
+            &mut shutdown,
+        )
+        .await;
     }
-    engine.agent_disconnect(id).await;
-    tracing::info!(agent = %id, "agent disconnected");
+    engine.agent_disconnect(me.id, me.session).await;
+    tracing::info!(agent = %me.id, session, "agent disconnected");
 }
 
 fn close_unauthorized(why: &'static str) -> Outgoing {
@@ -99,11 +118,19 @@ async fn refuse<O: Sink<Outgoing> + Unpin>(out: &mut O, error: ServerFrame) {
     let _ = out.send(close_unauthorized("authentication failed")).await;
 }
 
+/// Who this socket is.
+#[derive(Debug, Clone, Copy)]
+struct Me {
+    id: crate::domain::AgentId,
+    session: u64,
+}
+
 async fn serve<I, O>(
     incoming: &mut I,
     out: &mut O,
+    frames: &mut mpsc::UnboundedReceiver<ServerFrame>,
     engine: &EngineHandle,
-    id: crate::domain::AgentId,
+    me: Me,
     shutdown: &mut Shutdown,
 ) where
     I: Stream<Item = Incoming> + Unpin,
@@ -113,6 +140,12 @@ async fn serve<I, O>(
     loop {
         let frame = tokio::select! {
             f = incoming.next() => f,
+            Some(event) = frames.recv() => {
+                if out.send(Outgoing::Text(event.to_text())).await.is_err() {
+                    return;
+                }
+                continue;
+            }
             _ = shutdown.wait() => {
                 let _ = out.send(Outgoing::Close(CLOSE_GOING_AWAY, "baton is stopping")).await;
                 return;
@@ -124,7 +157,7 @@ async fn serve<I, O>(
             Incoming::Binary => Err(ServerFrame::error("invalid_frame", "frames are JSON text")),
         };
         let reply = match parsed {
-            Ok(frame) => answer(frame, engine, id).await,
+            Ok(frame) => answer(frame, engine, me).await,
             Err(error) => {
                 let now = Instant::now();
                 bad.retain(|t| now.duration_since(*t) < FLOOD_WINDOW);
@@ -146,30 +179,46 @@ async fn serve<I, O>(
     }
 }
 
-/// What a well-formed frame leads to. Nothing is assigned to anyone yet (routing and offers
-/// come next), so every conversation frame is refused and changes nothing.
-async fn answer(
-    frame: ClientFrame,
-    engine: &EngineHandle,
-    id: crate::domain::AgentId,
-) -> Option<ServerFrame> {
-    if let Some(conversation) = frame.conversation() {
-        return Some(ServerFrame::Error {
-            code: "not_assigned",
-            message: format!("conversation {conversation} is not assigned to you"),
-            reference: Some(conversation.to_string()),
-        });
-    }
-    match frame {
-        ClientFrame::Auth { .. } => Some(ServerFrame::error(
-            "already_authenticated",
-            "this connection is already authenticated",
-        )),
+/// What a well-formed frame leads to. Conversation actions go to the engine, which answers
+/// on this socket's frame channel (an `error` when the agent may not, `sent` for a `send`).
+async fn answer(frame: ClientFrame, engine: &EngineHandle, me: Me) -> Option<ServerFrame> {
+    let action = match frame {
+        ClientFrame::Auth { .. } => {
+            return Some(ServerFrame::error(
+                "already_authenticated",
+                "this connection is already authenticated",
+            ))
+        }
         ClientFrame::Presence { status } => {
-            engine.agent_presence(id, status).await;
-            None
+            engine.agent_presence(me.id, status).await;
+            return None;
         }
         // No event carries a sequence number yet, so there is nothing to acknowledge.
-        _ => None,
-    }
+        ClientFrame::Ack { .. } => return None,
+        ClientFrame::Typing { .. } => return None,
+        ClientFrame::Transfer {
+            conversation_id, ..
+        } => {
+            return Some(ServerFrame::Error {
+                code: "not_supported",
+                message: "transfer is not supported yet; release or resolve instead".into(),
+                reference: Some(conversation_id.to_string()),
+            })
+        }
+        ClientFrame::Accept { conversation_id } => Action::Accept(conversation_id),
+        ClientFrame::Decline { conversation_id } => Action::Decline(conversation_id),
+        ClientFrame::Release { conversation_id } => Action::Release(conversation_id),
+        ClientFrame::Resolve { conversation_id } => Action::Resolve(conversation_id),
+        ClientFrame::Send {
+            conversation_id,
+            text,
+            client_id,
+        } => Action::Send {
+            conversation: conversation_id,
+            text,
+            client_id,
+        },
+    };
+    engine.agent_act(me.id, me.session, action).await;
+    None
 }

@@ -91,6 +91,11 @@ impl Agents {
         Some((agent, live.presence))
     }
 
+    /// `None` when no socket is connected.
+    pub fn presence(&self, id: AgentId) -> Option<Presence> {
+        self.live.get(&id).map(|l| l.presence)
+    }
+
     pub fn set_presence(&mut self, id: AgentId, presence: Presence) {
         if let Some(live) = self.live.get_mut(&id) {
             live.presence = presence;

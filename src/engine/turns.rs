@@ -29,12 +29,11 @@ impl Engine {
                 Effect::Save(c) => (c.id, Some(c), None),
                 Effect::Record(m) => (m.id.conversation, None, Some(m)),
                 Effect::Send { message, .. } => (message.id.conversation, None, Some(message)),
-                // Agents are not routed to yet (the engine sends the desk no agent inputs), so
-                // these cannot occur; if one does, it is said, not swallowed.
                 other @ (Effect::Notify { .. }
                 | Effect::Refuse { .. }
                 | Effect::OfferTimer { .. }) => {
-                    tracing::warn!(effect = ?other, "agent effect not carried out: agent routing is not wired yet");
+                    // For agents: carried out once the batch is written (see `people`).
+                    self.people.later(other);
                     continue;
                 }
             };

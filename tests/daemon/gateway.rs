@@ -10,17 +10,17 @@ use tokio_tungstenite::tungstenite::Message;
 type Ws =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-async fn connect(d: &Daemon) -> Ws {
+pub async fn connect(d: &Daemon) -> Ws {
     let url = format!("{}/v1/agents/ws", d.base.replace("http://", "ws://"));
     tokio_tungstenite::connect_async(url).await.unwrap().0
 }
 
-async fn send(ws: &mut Ws, v: Value) {
+pub async fn send(ws: &mut Ws, v: Value) {
     ws.send(Message::text(v.to_string())).await.unwrap();
 }
 
 /// The next frame, which must be JSON text.
-async fn next(ws: &mut Ws) -> Value {
+pub async fn next(ws: &mut Ws) -> Value {
     loop {
         let m = tokio::time::timeout(Duration::from_secs(10), ws.next())
             .await
@@ -50,7 +50,7 @@ async fn closed(ws: &mut Ws) -> u16 {
     }
 }
 
-async fn agent_with_token(d: &Daemon) -> String {
+pub async fn agent_with_token(d: &Daemon) -> String {
     let (status, v) = d
         .admin_post(
             "/v1/agents",
@@ -195,7 +195,7 @@ async fn bad_frames_get_error_frames_and_a_flood_closes_with_1008() {
     let e = next(&mut ws).await;
     assert_eq!(
         (e["code"].as_str(), e["ref"].as_str()),
-        (Some("not_assigned"), Some("c0"))
+        (Some("not_offered"), Some("c0"))
     );
     // Still connected after all that.
     send(&mut ws, json!({"type": "presence", "status": "available"})).await;

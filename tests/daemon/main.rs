@@ -9,5 +9,6 @@ mod bot;
 mod cli;
 mod crash;
 mod gateway;
+mod handoff;
 mod outbound;
 mod restart;

@@ -85,10 +85,18 @@ pub struct Daemon {
 pub const ADMIN: &str = "admin-test-token";
 
 pub fn config_text(data: &Path, sink_url: &str, extra: &str) -> String {
+    config_with_accounts(
+        data,
+        sink_url,
+        extra,
+        "[accounts.acme]\nname = \"Acme Mobile\"",
+    )
+}
+
+fn config_with_accounts(data: &Path, sink_url: &str, extra: &str, accounts: &str) -> String {
     format!(
         "listen = \"127.0.0.1:0\"\ndata_dir = \"{}\"\nrules_dir = \"{}\"\n{extra}\n\
-         [admin]\ntoken = \"{ADMIN}\"\n\
-         [accounts.acme]\nname = \"Acme Mobile\"\n\
+         [admin]\ntoken = \"{ADMIN}\"\n{accounts}\n\
          [channels.webhook.outbound]\nsink = \"http\"\nurl = \"{sink_url}\"\ntimeout = \"2s\"\n",
         data.display(),
         fixture_rules().display()
@@ -108,6 +116,18 @@ impl Daemon {
     ) -> Daemon {
         let text = config_text(data, sink_url, extra);
         let config = Config::parse(&text, Path::new("/nonexistent/baton.toml"), env).unwrap();
+        let running = App::build(config).await.unwrap().spawn();
+        Daemon {
+            base: format!("http://{}", running.addr),
+            client: reqwest::Client::new(),
+            running: Some(running),
+        }
+    }
+
+    /// A daemon whose `[accounts…]` tables are given whole.
+    pub async fn start_accounts(data: &Path, sink_url: &str, accounts: &str) -> Daemon {
+        let text = config_with_accounts(data, sink_url, "", accounts);
+        let config = Config::parse(&text, Path::new("/nonexistent/baton.toml"), |_| None).unwrap();
         let running = App::build(config).await.unwrap().spawn();
         Daemon {
             base: format!("http://{}", running.addr),

@@ -1,0 +1,117 @@
+//! Telling agents what happened: turns the desk's agent effects (and `sent` receipts) into
+//! frames for their sockets, once the batch that caused them is written.
+
+use super::people::Notice;
+use super::Engine;
+use crate::agents::protocol::{OfferedConversation, ServerFrame};
+use crate::domain::{AgentEvent, ConversationId, Effect, Presence};
+
+impl Engine {
+    /// Carries out agent notices; called once the batch that caused them is written.
+    pub(super) fn tell_agents(&mut self) {
+        for notice in std::mem::take(&mut self.people.notices) {
+            match notice {
+                Notice::Sent {
+                    agent,
+                    session,
+                    client_id,
+                    message_id,
+                } => {
+                    let frame = ServerFrame::Sent {
+                        client_id,
+                        message_id,
+                    };
+                    let sockets = self.people.sockets.get(&agent).into_iter().flatten();
+                    for (_, socket) in sockets.filter(|(s, _)| *s == session) {
+                        let _ = socket.send(frame.clone());
+                    }
+                }
+                Notice::Effect(effect) => self.carry_out_for_agents(*effect),
+            }
+        }
+    }
+
+    fn carry_out_for_agents(&mut self, effect: Effect) {
+        match effect {
+            Effect::Notify { agent, event } => {
+                if let Some(frame) = self.frame(event) {
+                    self.people.tell(agent, &frame);
+                }
+            }
+            Effect::Refuse {
+                agent,
+                conversation,
+                code,
+                message,
+            } => {
+                let frame = ServerFrame::Error {
+                    code,
+                    message,
+                    reference: Some(conversation.to_string()),
+                };
+                self.people.tell(agent, &frame);
+            }
+            Effect::OfferTimer {
+                agent,
+                conversation,
+                at,
+            } => self.people.timer(agent, conversation, at),
+            // Store effects never get here (`write_turns` keeps them).
+            Effect::Save(_) | Effect::Record(_) | Effect::Send { .. } => {}
+        }
+    }
+
+    fn frame(&self, event: AgentEvent) -> Option<ServerFrame> {
+        Some(match event {
+            AgentEvent::Offer {
+                conversation,
+                expires_at,
+            } => ServerFrame::Offer {
+                conversation: self.offered(conversation)?,
+                expires_at,
+            },
+            AgentEvent::Assigned { conversation } => ServerFrame::Assigned {
+                conversation: self.offered(conversation)?,
+            },
+            AgentEvent::OfferWithdrawn { conversation, why } => ServerFrame::OfferWithdrawn {
+                conversation_id: conversation,
+                why,
+            },
+            AgentEvent::Message {
+                conversation,
+                message,
+            } => ServerFrame::Message {
+                conversation_id: conversation,
+                message,
+            },
+            AgentEvent::Closed { conversation, why } => ServerFrame::Closed {
+                conversation_id: conversation,
+                why,
+            },
+            AgentEvent::SetAway { why } => ServerFrame::Presence {
+                status: Presence::Away,
+                why,
+            },
+        })
+    }
+
+    /// A conversation with its whole transcript, as an offer or assignment shows it.
+    fn offered(&self, id: ConversationId) -> Option<OfferedConversation> {
+        let c = self.desk.conversation(id)?;
+        let turns = self.transcripts.get(&id).map_or(&[][..], Vec::as_slice);
+        let transcript = match self.store.transcript(turns) {
+            Ok(t) => t,
+            Err(e) => {
+                tracing::warn!(error = %e, conversation = %id, "cannot read a transcript for an agent");
+                Vec::new()
+            }
+        };
+        Some(OfferedConversation {
+            id,
+            account: c.account.0.clone(),
+            customer: c.customer.clone(),
+            ticket: c.ticket().cloned(),
+            transcript,
+        })
+    }
+}

@@ -1,0 +1,148 @@
+//! The live handoff over real sockets: a DM escalates, an available agent is offered it with
+//! the transcript, accepts, and from then on the customer sees the agent's Custom Profile; the
+//! agent hands back and the bot's profile returns.
+
+use crate::gateway::{agent_with_token, connect, next, send};
+use crate::support::*;
+use serde_json::json;
+
+#[tokio::test]
+async fn escalate_offer_accept_talk_release_with_the_profile_switching_each_way() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut sink = FakeSink::start().await;
+    let d = Daemon::start(dir.path(), &sink.url).await;
+    let token = agent_with_token(&d).await;
+    let mut agent = connect(&d).await;
+    send(&mut agent, json!({"type": "auth", "token": token})).await;
+    assert_eq!(next(&mut agent).await["type"], "welcome");
+    send(
+        &mut agent,
+        json!({"type": "presence", "status": "available"}),
+    )
+    .await;
+
+    // The customer asks for a person: queued, and offered to the available agent.
+    d.dm("h1", "u1", "I want a real person").await;
+    for _ in 0..3 {
+        assert_eq!(sink.next().await["profile"]["id"], "bot-1");
+    }
+    let offer = next(&mut agent).await;
+    assert_eq!(offer["type"], "offer", "{offer}");
+    let conv = offer["conversation"]["id"].as_str().unwrap().to_owned();
+    assert_eq!(offer["conversation"]["reason"], "customer_request");
+    let transcript = offer["conversation"]["transcript"].as_array().unwrap();
+    assert_eq!(transcript[0]["text"], "I want a real person");
+    assert!(
+        transcript.len() >= 3,
+        "the agent sees what the bot said too: {offer}"
+    );
+
+    send(
+        &mut agent,
+        json!({"type": "accept", "conversation_id": conv}),
+    )
+    .await;
+    assert_eq!(next(&mut agent).await["type"], "assigned");
+    let hello = sink.next().await;
+    assert_eq!(
+        (hello["sender"].as_str(), hello["profile"]["id"].as_str()),
+        (Some("agent"), Some("acme-a0"))
+    );
+    assert_eq!(
+        hello["text"],
+        "Hi, I'm Alissa, a person on the Acme Mobile team. I've read our conversation so far."
+    );
+
+    // Live: the customer's words reach the agent; the bot stays silent.
+    d.dm("h2", "u1", "my bill is wrong, where is my order?")
+        .await;
+    let m = next(&mut agent).await;
+    assert_eq!(
+        (m["type"].as_str(), m["message"]["text"].as_str()),
+        (
+            Some("message"),
+            Some("my bill is wrong, where is my order?")
+        )
+    );
+    sink.assert_quiet().await;
+
+    send(&mut agent, json!({"type": "send", "conversation_id": conv, "text": "Checking now.", "client_id": "k1"})).await;
+    let sent = next(&mut agent).await;
+    assert_eq!(
+        (sent["type"].as_str(), sent["client_id"].as_str()),
+        (Some("sent"), Some("k1"))
+    );
+    let out = sink.next().await;
+    assert_eq!(
+        (out["text"].as_str(), out["profile"]["name"].as_str()),
+        (Some("Checking now."), Some("Alissa, Acme"))
+    );
+    assert_eq!(out["id"], sent["message_id"]);
+
+    // Hand back: the bot says so, signed as the bot, and answers again.
+    send(
+        &mut agent,
+        json!({"type": "release", "conversation_id": conv}),
+    )
+    .await;
+    let closed = next(&mut agent).await;
+    assert_eq!(
+        (closed["type"].as_str(), closed["why"].as_str()),
+        (Some("closed"), Some("released"))
+    );
+    let back = sink.next().await;
+    assert_eq!(
+        (back["sender"].as_str(), back["profile"]["id"].as_str()),
+        (Some("bot"), Some("bot-1"))
+    );
+    d.dm("h3", "u1", "where is my order").await;
+    assert_eq!(
+        sink.next_text().await,
+        "You can track any order at https://example.com/track."
+    );
+
+    // Acting on it now is refused.
+    send(
+        &mut agent,
+        json!({"type": "send", "conversation_id": conv, "text": "hello?", "client_id": "k2"}),
+    )
+    .await;
+    assert_eq!(next(&mut agent).await["code"], "not_assigned");
+    sink.assert_quiet().await;
+}
+
+#[tokio::test]
+async fn an_offer_not_taken_in_time_goes_back_and_the_agent_hears_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let sink = FakeSink::start().await;
+    let rules = dir.path().join("rules");
+    std::fs::create_dir(&rules).unwrap();
+    for f in ["00-bot.toml", "10-rules.toml"] {
+        let mut text = std::fs::read_to_string(fixture_rules().join(f)).unwrap();
+        text = text.replace("offer = \"30s\"", "offer = \"300ms\"");
+        std::fs::write(rules.join(f), text).unwrap();
+    }
+    let extra = format!(
+        "[accounts.acme]\nname = \"Acme Mobile\"\nrules_dir = \"{}\"",
+        rules.display()
+    );
+    let d = Daemon::start_accounts(dir.path(), &sink.url, &extra).await;
+    let token = agent_with_token(&d).await;
+    let mut agent = connect(&d).await;
+    send(&mut agent, json!({"type": "auth", "token": token})).await;
+    next(&mut agent).await;
+    send(
+        &mut agent,
+        json!({"type": "presence", "status": "available"}),
+    )
+    .await;
+    d.dm("t1", "u1", "agent").await;
+    assert_eq!(next(&mut agent).await["type"], "offer");
+    let withdrawn = next(&mut agent).await;
+    assert_eq!(
+        (withdrawn["type"].as_str(), withdrawn["why"].as_str()),
+        (Some("offer_withdrawn"), Some("timeout"))
+    );
+    // Nobody else is available, so it is offered again to the same agent.
+    assert_eq!(next(&mut agent).await["type"], "offer");
+}
