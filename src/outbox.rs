@@ -300,6 +300,13 @@ impl Outbox {
     async fn deliver_chain(&self, chain: Vec<Outbound>) -> Round {
         let mut round = Round::default();
         let mut blocked = false;
+        // A later turn under a newer epoch means someone else holds the conversation now: a
+        // bot message from before never reaches the customer after the handoff.
+        let newest = chain
+            .iter()
+            .flat_map(|t| t.pending.iter().map(|m| m.epoch))
+            .max()
+            .unwrap_or(0);
         for turn in chain {
             let Some(conv) = turn.conversation() else {
                 continue;
@@ -310,6 +317,17 @@ impl Outbox {
             }
             let mut sent = 0;
             for message in &turn.pending {
+                if message.epoch < newest && message.from == crate::domain::Author::Bot {
+                    tracing::info!(message = %message.id, "bot message overtaken by a handoff; not sent");
+                    round.failed.push(FailedRecord {
+                        account: turn.account.clone(),
+                        to: turn.to.clone(),
+                        message: message.clone(),
+                        error: "stale: the conversation changed hands before it was sent".into(),
+                    });
+                    sent += 1;
+                    continue;
+                }
                 match self.send_with_retry(&turn, message).await {
                     Delivery::Delivered => {}
                     Delivery::Failed(why) => {

@@ -228,3 +228,23 @@ async fn a_turn_not_yet_flushed_is_never_sent_from_the_log() {
     assert_eq!(h.sent(), ["c1-1", "c2-1", "c3-1"]);
     h.stop().await;
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_bot_message_overtaken_by_a_handoff_is_kept_aside_not_sent() {
+    let h = start(|_| {});
+    h.settle().await;
+    // The bot's reply (epoch 0) has not gone out when an agent takes over (epoch 1).
+    let bot = put_turn(&h.store, 0, 1, 0, 1);
+    let mut agent = put_turn(&h.store, 1, 1, 2, 1).unwrap();
+    for m in &mut agent.pending {
+        m.from = Author::Agent;
+        m.epoch = 1;
+    }
+    h.feeds
+        .offer(0..2, [bot, Some(agent)].into_iter().flatten().collect());
+    h.settle().await;
+    // Only the agent's message reaches the customer; the bot's is kept with the reason.
+    assert_eq!(h.sent(), ["c1-3"]);
+    let store = h.stop().await;
+    assert_eq!(store.watermark(Channel::Webhook).unwrap(), 2);
+}
