@@ -167,6 +167,7 @@ impl Engine {
     /// group commit.
     pub async fn run(mut self) -> Result<(), Stopped> {
         let committer = Committer::spawn(self.store.clone(), self.feeds.clone());
+        self.arm_grace_timers();
         let result = self.serve(&committer).await;
         committer.close().await;
         if result.is_ok() {

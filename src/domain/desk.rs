@@ -60,6 +60,15 @@ impl Desk {
         self.conversations.values()
     }
 
+    /// Agents holding conversations (after a restart, all of them are offline).
+    pub fn holders(&self) -> impl Iterator<Item = (AgentId, &AccountId)> {
+        let mut seen = std::collections::HashSet::new();
+        self.conversations
+            .values()
+            .filter_map(|c| Some((c.held_by()?, &c.account)))
+            .filter(move |(a, _)| seen.insert(*a))
+    }
+
     pub fn queue(&self, account: &AccountId) -> Option<&Queue> {
         self.queues.get(account)
     }
@@ -107,6 +116,7 @@ impl Desk {
                 agent,
                 conversation,
             } => self.resolve(agent, conversation, now, account),
+            Input::GraceExpired { agent } => self.grace_expired(agent, now, account),
         }
     }
 

@@ -48,6 +48,8 @@ pub enum Input {
         agent: AgentId,
         conversation: ConversationId,
     },
+    /// The agent's disconnect grace ended (stale if it came back).
+    GraceExpired { agent: AgentId },
 }
 
 /// What an agent is told.
@@ -106,4 +108,6 @@ pub enum Effect {
         conversation: ConversationId,
         at: Timestamp,
     },
+    /// Feed `Input::GraceExpired` back at `at`.
+    GraceTimer { agent: AgentId, at: Timestamp },
 }

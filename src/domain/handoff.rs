@@ -30,8 +30,15 @@ impl Desk {
         seat.presence = presence;
         let mut effects = Vec::new();
         if presence.is_none() {
-            // Gone: offers return to the queue at their place. Held conversations stay with
-            // the agent (a grace period before re-queueing them comes with the timers).
+            // Gone: offers return to the queue at their place; held conversations wait out the
+            // grace period, in case the agent is only reconnecting.
+            if self.conversations.values().any(|c| c.held_by() == Some(id)) {
+                let grace = account.rules.timeouts.agent_disconnect_grace;
+                effects.push(Effect::GraceTimer {
+                    agent: id,
+                    at: Timestamp(now.0 + grace.as_millis() as u64),
+                });
+            }
             let offered: Vec<ConversationId> = self
                 .conversations
                 .values()
@@ -43,6 +50,80 @@ impl Desk {
             }
         }
         effects.extend(self.route(account, now));
+        effects
+    }
+
+    /// The agent did not come back in time: its conversations return to the queue ahead of
+    /// newer ones (queued as of when the agent took them), and each customer is told.
+    pub(super) fn grace_expired(
+        &mut self,
+        agent: AgentId,
+        now: Timestamp,
+        account: &Account,
+    ) -> Vec<Effect> {
+        if self.seats.get(&agent).is_some_and(|s| s.presence.is_some()) {
+            return Vec::new();
+        }
+        let held: Vec<ConversationId> = self
+            .conversations
+            .values()
+            .filter(|c| c.held_by() == Some(agent))
+            .map(|c| c.id)
+            .collect();
+        let mut effects = Vec::new();
+        for id in held {
+            effects.extend(self.requeue_from(agent, id, now, account));
+        }
+        effects.extend(self.route(account, now));
+        effects
+    }
+
+    fn requeue_from(
+        &mut self,
+        agent: AgentId,
+        id: ConversationId,
+        now: Timestamp,
+        account: &Account,
+    ) -> Vec<Effect> {
+        let Some(conv) = self.conversations.get_mut(&id) else {
+            return Vec::new();
+        };
+        let State::WithAgent { since, .. } = conv.state else {
+            return Vec::new();
+        };
+        let ticket = Ticket {
+            reason: "agent_gone".into(),
+            priority: 1,
+            skills: Vec::new(),
+            queued_at: since,
+        };
+        let queue = self.queues.entry(conv.account.clone()).or_default();
+        queue.insert(id, &ticket);
+        let position = queue.position(id, &ticket).unwrap_or(1);
+        conv.state = State::Queued(ticket);
+        conv.epoch += 1;
+        let message = Message {
+            id: conv.next_message_id(),
+            from: Author::Bot,
+            text: format!(
+                "Sorry, the person helping you was disconnected. You are back in line for the next person on the {} team: number {position}.",
+                account.name
+            ),
+            payload: None,
+            quick_replies: Vec::new(),
+            profile: Some(account.bot.clone()),
+            at: now,
+            epoch: conv.epoch,
+        };
+        let effects = vec![
+            Effect::Send {
+                account: conv.account.clone(),
+                to: conv.customer.clone(),
+                message,
+            },
+            Effect::Save(conv.touch(now)),
+        ];
+        self.unload(agent, now);
         effects
     }
 

@@ -1,7 +1,7 @@
 //! Telling agents what happened: turns the desk's agent effects (and `sent` receipts) into
 //! frames for their sockets, once the batch that caused them is written.
 
-use super::people::Notice;
+use super::people::{Notice, Session};
 use super::Engine;
 use crate::agents::protocol::{OfferedConversation, ServerFrame};
 use crate::domain::{AgentEvent, ConversationId, Effect, Presence};
@@ -55,7 +55,10 @@ impl Engine {
                 agent,
                 conversation,
                 at,
-            } => self.people.timer(agent, conversation, at),
+            } => self
+                .people
+                .timer(at, Session::OfferExpired(agent, conversation)),
+            Effect::GraceTimer { agent, at } => self.people.timer(at, Session::GraceExpired(agent)),
             // Store effects never get here (`write_turns` keeps them).
             Effect::Save(_) | Effect::Record(_) | Effect::Send { .. } => {}
         }

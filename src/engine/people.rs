@@ -21,6 +21,8 @@ pub enum Session {
     Act(AgentId, u64, Action),
     /// From an offer's timer.
     OfferExpired(AgentId, ConversationId),
+    /// From a disconnected agent's grace timer.
+    GraceExpired(AgentId),
 }
 
 /// What an agent asks to do with a conversation.
@@ -89,14 +91,14 @@ impl People {
         }
     }
 
-    pub(super) fn timer(&self, agent: AgentId, conversation: ConversationId, at: Timestamp) {
+    /// Sends `then` back to the engine at `at` (in memory: see issue 4 for durable timers).
+    pub(super) fn timer(&self, at: Timestamp, then: Session) {
         let wait = Duration::from_millis(at.0.saturating_sub(self.clock.now().0));
         let engine = self.engine.clone();
         tokio::spawn(async move {
             tokio::time::sleep(wait).await;
             if let Some(tx) = engine.upgrade() {
-                let expired = Session::OfferExpired(agent, conversation);
-                let _ = tx.send(Command::Session(expired)).await;
+                let _ = tx.send(Command::Session(then)).await;
             }
         });
     }
@@ -136,6 +138,23 @@ impl EngineHandle {
 }
 
 impl Engine {
+    /// After a restart nobody is connected: every agent still holding conversations gets the
+    /// same grace as one whose connection just dropped.
+    pub(super) fn arm_grace_timers(&self) {
+        let now = self.clock.now();
+        for (agent, account) in self.desk.holders() {
+            let Some(grace) = self
+                .accounts
+                .get(account)
+                .map(|a| a.rules.timeouts.agent_disconnect_grace)
+            else {
+                continue;
+            };
+            let at = Timestamp(now.0 + grace.as_millis() as u64);
+            self.people.timer(at, Session::GraceExpired(agent));
+        }
+    }
+
     pub(super) fn session(
         &mut self,
         s: Session,
@@ -197,6 +216,13 @@ impl Engine {
             }
             Session::Act(agent, session, action) => {
                 self.act(agent, session, action, now, set, outgoing);
+            }
+            Session::GraceExpired(agent) => {
+                let account = self.agents.all().find(|a| a.id == agent);
+                if let Some(account) = account.map(|a| a.account.clone()) {
+                    let input = Input::GraceExpired { agent };
+                    self.feed_desk(input, &account, now, set, outgoing);
+                }
             }
         }
     }

@@ -31,7 +31,8 @@ impl Engine {
                 Effect::Send { message, .. } => (message.id.conversation, None, Some(message)),
                 other @ (Effect::Notify { .. }
                 | Effect::Refuse { .. }
-                | Effect::OfferTimer { .. }) => {
+                | Effect::OfferTimer { .. }
+                | Effect::GraceTimer { .. }) => {
                     // For agents: carried out once the batch is written (see `people`).
                     self.people.later(other);
                     continue;

@@ -115,18 +115,8 @@ async fn escalate_offer_accept_talk_release_with_the_profile_switching_each_way(
 async fn an_offer_not_taken_in_time_goes_back_and_the_agent_hears_why() {
     let dir = tempfile::tempdir().unwrap();
     let sink = FakeSink::start().await;
-    let rules = dir.path().join("rules");
-    std::fs::create_dir(&rules).unwrap();
-    for f in ["00-bot.toml", "10-rules.toml"] {
-        let mut text = std::fs::read_to_string(fixture_rules().join(f)).unwrap();
-        text = text.replace("offer = \"30s\"", "offer = \"300ms\"");
-        std::fs::write(rules.join(f), text).unwrap();
-    }
-    let extra = format!(
-        "[accounts.acme]\nname = \"Acme Mobile\"\nrules_dir = \"{}\"",
-        rules.display()
-    );
-    let d = Daemon::start_accounts(dir.path(), &sink.url, &extra).await;
+    let accounts = with_timeouts(dir.path(), "offer = \"300ms\"");
+    let d = Daemon::start_accounts(dir.path(), &sink.url, &accounts).await;
     let token = agent_with_token(&d).await;
     let mut agent = connect(&d).await;
     send(&mut agent, json!({"type": "auth", "token": token})).await;
@@ -145,4 +135,101 @@ async fn an_offer_not_taken_in_time_goes_back_and_the_agent_hears_why() {
     );
     // Nobody else is available, so it is offered again to the same agent.
     assert_eq!(next(&mut agent).await["type"], "offer");
+}
+
+/// Accounts config whose rules have a 300 ms disconnect grace.
+fn short_grace(dir: &std::path::Path) -> String {
+    with_timeouts(dir, "offer = \"30s\"\nagent_disconnect_grace = \"300ms\"")
+}
+
+/// Accounts config over a copy of the fixture rules with `timeouts` as their `[timeouts]`.
+fn with_timeouts(dir: &std::path::Path, timeouts: &str) -> String {
+    let rules = dir.join("rules");
+    std::fs::create_dir_all(&rules).unwrap();
+    for f in ["00-bot.toml", "10-rules.toml"] {
+        let text = std::fs::read_to_string(fixture_rules().join(f)).unwrap();
+        std::fs::write(rules.join(f), text.replace("offer = \"30s\"", timeouts)).unwrap();
+    }
+    format!(
+        "[accounts.acme]\nname = \"Acme Mobile\"\nrules_dir = \"{}\"",
+        rules.display()
+    )
+}
+
+#[tokio::test]
+async fn when_an_agent_vanishes_its_customer_is_told_and_offered_to_the_next_agent() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut sink = FakeSink::start().await;
+    let d = Daemon::start_accounts(dir.path(), &sink.url, &short_grace(dir.path())).await;
+    let first = agent_with_token(&d).await;
+    let second = agent_with_token(&d).await;
+
+    let mut a = connect(&d).await;
+    send(&mut a, json!({"type": "auth", "token": first})).await;
+    next(&mut a).await;
+    send(&mut a, json!({"type": "presence", "status": "available"})).await;
+    d.dm("g1", "u1", "agent").await;
+    let conv = next(&mut a).await["conversation"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    send(&mut a, json!({"type": "accept", "conversation_id": conv})).await;
+    next(&mut a).await;
+    for _ in 0..4 {
+        sink.next().await; // greeting, reply, queued, the agent's hello
+    }
+    drop(a); // the agent's connection dies
+
+    let mut b = connect(&d).await;
+    send(&mut b, json!({"type": "auth", "token": second})).await;
+    next(&mut b).await;
+    send(&mut b, json!({"type": "presence", "status": "available"})).await;
+    let told = sink.next().await;
+    assert_eq!(
+        (told["sender"].as_str(), told["profile"]["id"].as_str()),
+        (Some("bot"), Some("bot-1"))
+    );
+    assert!(
+        told["text"].as_str().unwrap().contains("disconnected"),
+        "{told}"
+    );
+    let offer = next(&mut b).await;
+    assert_eq!(
+        (offer["type"].as_str(), offer["conversation"]["id"].as_str()),
+        (Some("offer"), Some(conv.as_str()))
+    );
+    assert_eq!(offer["conversation"]["reason"], "agent_gone");
+}
+
+#[tokio::test]
+async fn after_a_restart_a_held_conversation_is_not_left_with_an_absent_agent() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut sink = FakeSink::start().await;
+    let accounts = short_grace(dir.path());
+    let mut d = Daemon::start_accounts(dir.path(), &sink.url, &accounts).await;
+    let token = agent_with_token(&d).await;
+    let mut a = connect(&d).await;
+    send(&mut a, json!({"type": "auth", "token": token})).await;
+    next(&mut a).await;
+    send(&mut a, json!({"type": "presence", "status": "available"})).await;
+    d.dm("r1", "u1", "agent").await;
+    let conv = next(&mut a).await["conversation"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    send(&mut a, json!({"type": "accept", "conversation_id": conv})).await;
+    next(&mut a).await;
+    for _ in 0..4 {
+        sink.next().await;
+    }
+    d.stop().await;
+
+    let d = Daemon::start_accounts(dir.path(), &sink.url, &accounts).await;
+    let told = sink.next().await;
+    assert!(
+        told["text"].as_str().unwrap().contains("disconnected"),
+        "{told}"
+    );
+    let q = d.queue().await;
+    assert_eq!(q, [("u1".to_owned(), "agent_gone".to_owned())]);
 }

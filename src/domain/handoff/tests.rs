@@ -429,3 +429,39 @@ fn whoever_declined_is_passed_over_while_another_fit_agent_is_free() {
     });
     assert!(w.conv("u").declined.is_empty());
 }
+
+#[test]
+fn a_disconnected_agent_keeps_its_conversations_for_the_grace_then_they_go_back() {
+    let mut w = World::new();
+    let (a1, a2) = (agent(1, &[], 1), agent(2, &[], 1));
+    w.seen(&a1, Some(Presence::Available));
+    w.customer("u", "agent");
+    let c = w.id("u");
+    w.input(Input::Accept {
+        agent: a1.id,
+        conversation: c,
+    });
+    // Gone: a grace timer, and the conversation stays with a1 meanwhile.
+    let fx = w.seen(&a1, None);
+    assert!(fx
+        .iter()
+        .any(|e| matches!(e, Effect::GraceTimer { agent, at } if *agent == a1.id && at.0 == w.now + 60_000)));
+    assert_eq!(w.state("u"), "with_agent");
+    // Back in time: the timer finds it present and changes nothing.
+    w.seen(&a1, Some(Presence::Available));
+    assert!(w.input(Input::GraceExpired { agent: a1.id }).is_empty());
+    // Gone for good: back to the queue, the customer told by the bot, offered to a2.
+    w.seen(&a1, None);
+    w.seen(&a2, Some(Presence::Available));
+    let epoch = w.conv("u").epoch;
+    let fx = w.input(Input::GraceExpired { agent: a1.id });
+    let told = sent(&fx);
+    assert_eq!((told[0].0, told[0].1.as_str()), (Author::Bot, "bot"));
+    assert!(told[0].2.contains("number 1"), "{told:?}");
+    assert_eq!(offers(&fx), [(2, c)]);
+    assert_eq!(
+        w.conv("u").ticket().map(|t| t.reason.as_str()),
+        Some("agent_gone")
+    );
+    assert!(w.conv("u").epoch > epoch);
+}
