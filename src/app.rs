@@ -13,6 +13,7 @@ use crate::rules::{self, RuleBook};
 use crate::shutdown::{self, Trigger};
 use crate::store::Store;
 use anyhow::Context;
+use axum::serve::ListenerExt;
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -138,7 +139,14 @@ impl App {
         let router = http::router(self.state);
         let mut stop = shutdown.clone();
         let server = tokio::spawn(async move {
-            let serve = axum::serve(self.listener, router)
+            // Agent frames and webhook answers are small: without TCP_NODELAY, Nagle's
+            // algorithm meeting delayed ACKs holds them back ~40 ms.
+            let listener = self.listener.tap_io(|tcp| {
+                if let Err(e) = tcp.set_nodelay(true) {
+                    tracing::warn!(error = %e, "cannot set TCP_NODELAY");
+                }
+            });
+            let serve = axum::serve(listener, router)
                 .with_graceful_shutdown(async move { stop.wait().await });
             if let Err(e) = serve.await {
                 tracing::error!(error = %e, "http server failed");
