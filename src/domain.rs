@@ -20,7 +20,7 @@ mod tests;
 pub use agent::{check_profile_name, Agent, AgentId, NewAgent, Presence, MAX_PROFILE_NAME};
 pub use conversation::{Conversation, Customer, State, Ticket};
 pub use desk::{Account, Desk};
-pub use effect::{AgentEvent, Effect, Input};
+pub use effect::{AgentEvent, Effect, Input, TransferTo};
 pub use ids::{AccountId, Channel, ConversationId, CustomerId, EventId, MessageId, Timestamp};
 pub use message::{Author, Message, Profile, QuickReply};
 pub use queue::Queue;

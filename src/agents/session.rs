@@ -5,6 +5,7 @@
 //! flood of them (more than `FLOOD_LIMIT` in `FLOOD_WINDOW`) closes it with 1008.
 
 use super::protocol::{self, ClientFrame, ServerFrame};
+use crate::domain::TransferTo;
 use crate::engine::{Action, Connected, EngineHandle};
 use crate::shutdown::Shutdown;
 use futures::{Sink, SinkExt, Stream, StreamExt};
@@ -197,13 +198,34 @@ async fn answer(frame: ClientFrame, engine: &EngineHandle, me: Me) -> Option<Ser
         ClientFrame::Ack { .. } => return None,
         ClientFrame::Typing { .. } => return None,
         ClientFrame::Transfer {
-            conversation_id, ..
+            conversation_id,
+            agent_id,
+            skills,
+            note,
         } => {
-            return Some(ServerFrame::Error {
-                code: "not_supported",
-                message: "transfer is not supported yet; release or resolve instead".into(),
-                reference: Some(conversation_id.to_string()),
-            })
+            let to = match (agent_id, skills) {
+                (Some(a), None) => match a.parse() {
+                    Ok(id) => TransferTo::Agent(id),
+                    Err(e) => {
+                        return Some(ServerFrame::error(
+                            "invalid_frame",
+                            format!("transfer: {e}"),
+                        ))
+                    }
+                },
+                (None, Some(skills)) if !skills.is_empty() => TransferTo::Skills(skills),
+                _ => {
+                    return Some(ServerFrame::error(
+                        "invalid_frame",
+                        "transfer: give exactly one of agent_id or (non-empty) skills",
+                    ))
+                }
+            };
+            Action::Transfer {
+                conversation: conversation_id,
+                to,
+                note: note.filter(|n| !n.trim().is_empty()),
+            }
         }
         ClientFrame::Accept { conversation_id } => Action::Accept(conversation_id),
         ClientFrame::Decline { conversation_id } => Action::Decline(conversation_id),

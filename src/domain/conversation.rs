@@ -21,6 +21,9 @@ pub struct Ticket {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub skills: Vec<String>,
     pub queued_at: Timestamp,
+    /// Left by the agent who transferred the conversation, for the next one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

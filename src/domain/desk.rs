@@ -117,6 +117,12 @@ impl Desk {
                 conversation,
             } => self.resolve(agent, conversation, now, account),
             Input::GraceExpired { agent } => self.grace_expired(agent, now, account),
+            Input::Transfer {
+                agent,
+                conversation,
+                to,
+                note,
+            } => self.transfer(agent, conversation, to, note, now, account),
         }
     }
 
@@ -198,6 +204,7 @@ impl Desk {
                         priority: esc.priority,
                         skills: esc.skills.clone(),
                         queued_at: turn.now,
+                        note: None,
                     };
                     let place = self.enqueue(conv, ticket);
                     if let Some(reply) = &rule.reply {
@@ -224,6 +231,7 @@ impl Desk {
                         priority: 0,
                         skills: Vec::new(),
                         queued_at: turn.now,
+                        note: None,
                     };
                     let place = self.enqueue(conv, ticket);
                     turn.say(conv, &bot.queued, place, &[]);

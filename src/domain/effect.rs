@@ -50,6 +50,19 @@ pub enum Input {
     },
     /// The agent's disconnect grace ended (stale if it came back).
     GraceExpired { agent: AgentId },
+    /// Pass a held conversation to another agent, or back to the queue for a skill.
+    Transfer {
+        agent: AgentId,
+        conversation: ConversationId,
+        to: TransferTo,
+        note: Option<String>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TransferTo {
+    Agent(AgentId),
+    Skills(Vec<String>),
 }
 
 /// What an agent is told.

@@ -4,7 +4,7 @@
 use super::agent::{Agent, AgentId, Presence};
 use super::conversation::{State, Ticket};
 use super::desk::{Account, Desk};
-use super::effect::{AgentEvent, Effect};
+use super::effect::{AgentEvent, Effect, TransferTo};
 use super::ids::{ConversationId, Timestamp};
 use super::message::{Author, Message};
 use super::routing::{pick, Seat};
@@ -96,6 +96,7 @@ impl Desk {
             priority: 1,
             skills: Vec::new(),
             queued_at: since,
+            note: None,
         };
         let queue = self.queues.entry(conv.account.clone()).or_default();
         queue.insert(id, &ticket);
@@ -392,6 +393,108 @@ impl Desk {
             },
             Effect::Save(conv.touch(now)),
         ]
+    }
+
+    /// To a named agent (offered to them alone; the customer hears from them once they accept)
+    /// or back to the queue for skills (ahead of newer ones, the customer told by the bot). The
+    /// agent who transferred is released from it; the note travels with the ticket.
+    pub(super) fn transfer(
+        &mut self,
+        agent: AgentId,
+        id: ConversationId,
+        to: TransferTo,
+        note: Option<String>,
+        now: Timestamp,
+        account: &Account,
+    ) -> Vec<Effect> {
+        if let Some(refused) = self.refusal(agent, id, false) {
+            return vec![refused];
+        }
+        let refuse = |code, message: String| {
+            vec![Effect::Refuse {
+                agent,
+                conversation: id,
+                code,
+                message,
+            }]
+        };
+        if let TransferTo::Agent(target) = &to {
+            let fit = self.seats.get(target).is_some_and(|s| {
+                s.presence == Some(Presence::Available)
+                    && s.agent.account == account.id
+                    && s.load < s.agent.capacity
+                    && *target != agent
+            });
+            if !fit {
+                return refuse(
+                    "agent_unavailable",
+                    format!("agent {target} is not available to take it"),
+                );
+            }
+        }
+        let Some(conv) = self.conversations.get_mut(&id) else {
+            return Vec::new();
+        };
+        let State::WithAgent { since, .. } = conv.state else {
+            return Vec::new();
+        };
+        let skills = match &to {
+            TransferTo::Skills(s) => s.clone(),
+            TransferTo::Agent(_) => Vec::new(),
+        };
+        let ticket = Ticket {
+            reason: "transfer".into(),
+            priority: 1,
+            skills,
+            queued_at: since,
+            note,
+        };
+        conv.epoch += 1;
+        conv.declined.clear();
+        let mut effects = vec![Effect::Notify {
+            agent,
+            event: AgentEvent::Closed {
+                conversation: id,
+                why: "transferred",
+            },
+        }];
+        match to {
+            TransferTo::Agent(target) => {
+                // Offered straight to the named agent (who may still decline).
+                let queue = self.queues.entry(conv.account.clone()).or_default();
+                queue.insert(id, &ticket);
+                conv.state = State::Queued(ticket.clone());
+                self.unload(agent, now);
+                effects.extend(self.offer(id, ticket, target, account, now));
+            }
+            TransferTo::Skills(_) => {
+                let queue = self.queues.entry(conv.account.clone()).or_default();
+                queue.insert(id, &ticket);
+                let position = queue.position(id, &ticket).unwrap_or(1);
+                conv.state = State::Queued(ticket);
+                let message = Message {
+                    id: conv.next_message_id(),
+                    from: Author::Bot,
+                    text: format!(
+                        "I'm passing you to a colleague who can help with this. You are number {position} in line."
+                    ),
+                    payload: None,
+                    quick_replies: Vec::new(),
+                    profile: Some(account.bot.clone()),
+                    at: now,
+                    epoch: conv.epoch,
+                };
+                effects.push(Effect::Send {
+                    account: conv.account.clone(),
+                    to: conv.customer.clone(),
+                    message,
+                });
+                effects.push(Effect::Save(conv.touch(now)));
+                self.unload(agent, now);
+                effects.extend(self.route(account, now));
+            }
+        }
+        effects
     }
 
     /// Back to the bot: the profile switches back and the bot says so.

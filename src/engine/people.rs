@@ -6,7 +6,7 @@ use super::{Command, Engine, EngineError, EngineHandle, Reply};
 use crate::agents::protocol::ServerFrame;
 use crate::clock::Clock;
 use crate::domain::{
-    Agent, AgentId, ConversationId, Effect, Input, MessageId, Presence, Timestamp,
+    Agent, AgentId, ConversationId, Effect, Input, MessageId, Presence, Timestamp, TransferTo,
 };
 use crate::store::{Outbound, WriteSet};
 use std::collections::HashMap;
@@ -37,6 +37,11 @@ pub enum Action {
     },
     Release(ConversationId),
     Resolve(ConversationId),
+    Transfer {
+        conversation: ConversationId,
+        to: TransferTo,
+        note: Option<String>,
+    },
 }
 
 /// An authenticated socket's place in the engine.
@@ -283,6 +288,20 @@ impl Engine {
                 Input::Resolve {
                     agent,
                     conversation: c,
+                },
+                None,
+            ),
+            Action::Transfer {
+                conversation,
+                to,
+                note,
+            } => (
+                conversation,
+                Input::Transfer {
+                    agent,
+                    conversation,
+                    to,
+                    note,
                 },
                 None,
             ),

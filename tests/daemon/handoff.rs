@@ -233,3 +233,56 @@ async fn after_a_restart_a_held_conversation_is_not_left_with_an_absent_agent() 
     let q = d.queue().await;
     assert_eq!(q, [("u1".to_owned(), "agent_gone".to_owned())]);
 }
+
+#[tokio::test]
+async fn an_agent_transfers_to_a_colleague_who_takes_over_with_their_own_profile() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut sink = FakeSink::start().await;
+    let d = Daemon::start(dir.path(), &sink.url).await;
+    let (first, second) = (agent_with_token(&d).await, agent_with_token(&d).await);
+    let mut a = connect(&d).await;
+    send(&mut a, json!({"type": "auth", "token": first})).await;
+    next(&mut a).await;
+    send(&mut a, json!({"type": "presence", "status": "available"})).await;
+    d.dm("x1", "u1", "agent").await;
+    let conv = next(&mut a).await["conversation"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    send(&mut a, json!({"type": "accept", "conversation_id": conv})).await;
+    next(&mut a).await;
+    let mut b = connect(&d).await;
+    send(&mut b, json!({"type": "auth", "token": second})).await;
+    let b_id = next(&mut b).await["agent"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    send(&mut b, json!({"type": "presence", "status": "available"})).await;
+
+    send(&mut a, json!({"type": "transfer", "conversation_id": conv})).await;
+    assert_eq!(next(&mut a).await["code"], "invalid_frame");
+    send(&mut a, json!({"type": "transfer", "conversation_id": conv, "agent_id": b_id, "note": "wants a refund"})).await;
+    let gone = next(&mut a).await;
+    assert_eq!(
+        (gone["type"].as_str(), gone["why"].as_str()),
+        (Some("closed"), Some("transferred"))
+    );
+    let offer = next(&mut b).await;
+    assert_eq!(
+        (
+            offer["type"].as_str(),
+            offer["conversation"]["note"].as_str()
+        ),
+        (Some("offer"), Some("wants a refund"))
+    );
+    send(&mut b, json!({"type": "accept", "conversation_id": conv})).await;
+    next(&mut b).await;
+    for _ in 0..4 {
+        sink.next().await; // greeting, reply, queued, the first agent's hello
+    }
+    let hello = sink.next().await;
+    assert_eq!(
+        hello["profile"]["id"].as_str(),
+        Some(format!("acme-{b_id}").as_str())
+    );
+}

@@ -465,3 +465,73 @@ fn a_disconnected_agent_keeps_its_conversations_for_the_grace_then_they_go_back(
     );
     assert!(w.conv("u").epoch > epoch);
 }
+
+#[test]
+fn transfer_to_an_agent_or_to_a_skill_and_the_profile_follows() {
+    let mut w = World::new();
+    let (a1, a2) = (agent(1, &[], 2), agent(2, &["billing"], 2));
+    w.seen(&a1, Some(Presence::Available));
+    w.customer("u", "agent");
+    let c = w.id("u");
+    w.input(Input::Accept {
+        agent: a1.id,
+        conversation: c,
+    });
+
+    // To someone not connected: refused, nothing changes.
+    let fx = w.input(Input::Transfer {
+        agent: a1.id,
+        conversation: c,
+        to: TransferTo::Agent(a2.id),
+        note: None,
+    });
+    assert_eq!(refused(&fx), ["agent_unavailable"]);
+    assert_eq!(w.conv("u").held_by(), Some(a1.id));
+
+    // To a2 by name: offered to a2 alone, with the note; a1 is told it is gone.
+    w.seen(&a2, Some(Presence::Available));
+    let fx = w.input(Input::Transfer {
+        agent: a1.id,
+        conversation: c,
+        to: TransferTo::Agent(a2.id),
+        note: Some("billing dispute, order AM-1".into()),
+    });
+    assert_eq!(offers(&fx), [(2, c)]);
+    assert!(fx.iter().any(|e| matches!(e, Effect::Notify { agent, event: AgentEvent::Closed { why: "transferred", .. } } if *agent == a1.id)));
+    assert_eq!(
+        w.conv("u").ticket().and_then(|t| t.note.as_deref()),
+        Some("billing dispute, order AM-1")
+    );
+    assert!(
+        sent(&fx).is_empty(),
+        "the customer hears from a2 once a2 accepts"
+    );
+    let fx = w.input(Input::Accept {
+        agent: a2.id,
+        conversation: c,
+    });
+    assert_eq!(sent(&fx)[0].1, "acme-a2");
+
+    // To a skill: back in line ahead of newer ones, the bot says so, a skilled agent is offered.
+    w.customer("newer", "agent");
+    let fx = w.input(Input::Transfer {
+        agent: a2.id,
+        conversation: c,
+        to: TransferTo::Skills(vec!["billing".into()]),
+        note: None,
+    });
+    let told = sent(&fx);
+    assert_eq!((told[0].0, told[0].1.as_str()), (Author::Bot, "bot"));
+    assert!(told[0].2.contains("number 1"), "{told:?}");
+    assert_eq!(offers(&fx), [(2, c)], "only a2 has billing");
+    // Someone who does not hold it cannot move it.
+    assert_eq!(
+        refused(&w.input(Input::Transfer {
+            agent: a1.id,
+            conversation: c,
+            to: TransferTo::Skills(vec!["x".into()]),
+            note: None
+        })),
+        ["not_assigned"]
+    );
+}
