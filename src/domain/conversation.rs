@@ -1,6 +1,10 @@
 //! A conversation between one customer and one brand account, and the state it is in.
 
 use super::agent::AgentId;
+use super::routing::RoutingNote;
+
+/// How many routing decisions a conversation keeps.
+pub const ROUTING_NOTES: usize = 10;
 use super::ids::{AccountId, Channel, ConversationId, CustomerId, MessageId, Timestamp};
 use serde::{Deserialize, Serialize};
 
@@ -78,6 +82,9 @@ pub struct Conversation {
     /// Agents who declined or let an offer of this conversation lapse, since it was queued.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub declined: Vec<AgentId>,
+    /// The latest routing decisions, newest last (at most `ROUTING_NOTES`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub routing: Vec<RoutingNote>,
     pub opened_at: Timestamp,
     pub updated_at: Timestamp,
     /// Bumped by every saved change, so the newest of several stored snapshots is known.
@@ -97,6 +104,7 @@ impl Conversation {
             greeted: false,
             next_seq: 0,
             declined: Vec::new(),
+            routing: Vec::new(),
             opened_at: now,
             updated_at: now,
             revision: 0,

@@ -2,12 +2,12 @@
 //! handing back. Every change of who holds a conversation bumps its epoch.
 
 use super::agent::{Agent, AgentId, Presence};
-use super::conversation::{State, Ticket};
+use super::conversation::{State, Ticket, ROUTING_NOTES};
 use super::desk::{Account, Desk};
 use super::effect::{AgentEvent, Effect, TransferTo};
 use super::ids::{ConversationId, Timestamp};
 use super::message::{Author, Message};
-use super::routing::{pick, Seat};
+use super::routing::{explain, pick, RoutingNote, Seat};
 
 /// Offers lapsing in a row before Baton sets the agent away.
 const LAPSES_BEFORE_AWAY: u32 = 2;
@@ -146,6 +146,19 @@ impl Desk {
             else {
                 continue;
             };
+            let note = explain(
+                self.seats.values(),
+                &account.id,
+                &ticket,
+                &conv.declined,
+                agent,
+                now,
+            );
+            if let Some(conv) = self.conversations.get_mut(&id) {
+                conv.routing.push(note);
+                let excess = conv.routing.len().saturating_sub(ROUTING_NOTES);
+                conv.routing.drain(..excess);
+            }
             effects.extend(self.offer(id, ticket, agent, account, now));
         }
         effects
@@ -464,6 +477,14 @@ impl Desk {
                 let queue = self.queues.entry(conv.account.clone()).or_default();
                 queue.insert(id, &ticket);
                 conv.state = State::Queued(ticket.clone());
+                conv.routing.push(RoutingNote {
+                    at: now,
+                    offered_to: target,
+                    named_by: Some(agent),
+                    passed_over: Vec::new(),
+                });
+                let excess = conv.routing.len().saturating_sub(ROUTING_NOTES);
+                conv.routing.drain(..excess);
                 self.unload(agent, now);
                 effects.extend(self.offer(id, ticket, target, account, now));
             }

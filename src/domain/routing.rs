@@ -7,6 +7,7 @@
 use super::agent::{Agent, AgentId, Presence};
 use super::conversation::Ticket;
 use super::ids::{AccountId, Timestamp};
+use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Seat {
@@ -33,10 +34,67 @@ impl Seat {
     }
 
     fn fits(&self, account: &AccountId, ticket: &Ticket) -> bool {
-        self.presence == Some(Presence::Available)
-            && &self.agent.account == account
-            && self.load < self.agent.capacity
-            && ticket.skills.iter().all(|s| self.agent.skills.contains(s))
+        self.unfit(account, ticket).is_none()
+    }
+
+    /// Why this agent cannot take the ticket, if it cannot.
+    fn unfit(&self, account: &AccountId, ticket: &Ticket) -> Option<&'static str> {
+        if &self.agent.account != account {
+            return Some("other account");
+        }
+        match self.presence {
+            None => return Some("offline"),
+            Some(Presence::Away) => return Some("away"),
+            Some(Presence::Available) => {}
+        }
+        if !ticket.skills.iter().all(|s| self.agent.skills.contains(s)) {
+            return Some("missing skill");
+        }
+        if self.load >= self.agent.capacity {
+            return Some("at capacity");
+        }
+        None
+    }
+}
+
+/// One routing decision, kept with the conversation: who was offered it, and why each other
+/// agent of the account was passed over.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoutingNote {
+    pub at: Timestamp,
+    pub offered_to: AgentId,
+    /// Set when the agent was named rather than chosen (a transfer).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub named_by: Option<AgentId>,
+    pub passed_over: Vec<(AgentId, String)>,
+}
+
+/// Explains a decision `pick` made for `chosen`.
+pub fn explain<'a>(
+    seats: impl Iterator<Item = &'a Seat>,
+    account: &AccountId,
+    ticket: &Ticket,
+    declined: &[AgentId],
+    chosen: AgentId,
+    now: Timestamp,
+) -> RoutingNote {
+    let mut passed_over: Vec<(AgentId, String)> = seats
+        .filter(|s| s.agent.id != chosen && &s.agent.account == account)
+        .map(|s| {
+            let why = match s.unfit(account, ticket) {
+                Some(why) => why,
+                None if declined.contains(&s.agent.id) => "declined before",
+                None => "busier or idle for less time",
+            };
+            (s.agent.id, why.to_owned())
+        })
+        .collect();
+    passed_over.sort();
+    RoutingNote {
+        at: now,
+        offered_to: chosen,
+        named_by: None,
+        passed_over,
     }
 }
 

@@ -69,10 +69,25 @@ impl Engine {
             AgentEvent::Offer {
                 conversation,
                 expires_at,
-            } => ServerFrame::Offer {
-                conversation: self.offered(conversation)?,
-                expires_at,
-            },
+            } => {
+                if let Some(note) = self
+                    .desk
+                    .conversation(conversation)
+                    .and_then(|c| c.routing.last())
+                {
+                    tracing::info!(
+                        %conversation,
+                        agent = %note.offered_to,
+                        named_by = ?note.named_by,
+                        passed_over = ?note.passed_over,
+                        "offered"
+                    );
+                }
+                ServerFrame::Offer {
+                    conversation: self.offered(conversation)?,
+                    expires_at,
+                }
+            }
             AgentEvent::Assigned { conversation } => ServerFrame::Assigned {
                 conversation: self.offered(conversation)?,
             },

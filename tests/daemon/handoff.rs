@@ -37,6 +37,12 @@ async fn escalate_offer_accept_talk_release_with_the_profile_switching_each_way(
         "the agent sees what the bot said too: {offer}"
     );
 
+    // The decision is kept with the conversation, for the admin API.
+    let (_, view) = d.admin(&format!("/v1/conversations/{conv}")).await;
+    assert_eq!(
+        view["conversation"]["routing"][0]["offered_to"], "a0",
+        "{view}"
+    );
     send(
         &mut agent,
         json!({"type": "accept", "conversation_id": conv}),

@@ -535,3 +535,42 @@ fn transfer_to_an_agent_or_to_a_skill_and_the_profile_follows() {
         ["not_assigned"]
     );
 }
+
+#[test]
+fn every_routing_decision_says_why_the_others_were_passed_over() {
+    let mut w = World::new();
+    let chosen = agent(1, &["retention"], 1);
+    let away = agent(2, &["retention"], 1);
+    let unskilled = agent(3, &[], 1);
+    let full = agent(4, &["retention"], 1);
+    let offline = agent(5, &["retention"], 1);
+    // `full` is alone when the first conversation arrives, so it takes it and is at capacity.
+    w.seen(&full, Some(Presence::Available));
+    w.customer("first", "agent");
+    assert_eq!(
+        w.conv("first").routing.last().map(|n| n.offered_to),
+        Some(full.id)
+    );
+    w.seen(&offline, Some(Presence::Available));
+    w.seen(&offline, None);
+    w.seen(&away, Some(Presence::Away));
+    w.seen(&unskilled, Some(Presence::Available));
+    w.seen(&chosen, Some(Presence::Available));
+    w.customer("angry", "I will cancel");
+    let note = w.conv("angry").routing.last().unwrap().clone();
+    assert_eq!(note.offered_to, chosen.id);
+    let why: Vec<(u64, &str)> = note
+        .passed_over
+        .iter()
+        .map(|(a, r)| (a.0, r.as_str()))
+        .collect();
+    assert_eq!(
+        why,
+        [
+            (2, "away"),
+            (3, "missing skill"),
+            (4, "at capacity"),
+            (5, "offline")
+        ]
+    );
+}
