@@ -162,6 +162,32 @@ impl Store {
             .transpose()
     }
 
+    /// Events kept for an agent (sent, not yet acknowledged) numbered above `after`, in order.
+    pub fn agent_events(
+        &self,
+        agent: crate::domain::AgentId,
+        after: u64,
+    ) -> Result<Vec<(u64, String)>, StoreError> {
+        let from = keys::agent_event(agent, after.saturating_add(1));
+        let to = keys::agent_event(agent, u64::MAX);
+        self.tree
+            .range(from..to)
+            .map(|kv| {
+                let (k, v) = kv?;
+                let seq = k
+                    .get(9..17)
+                    .and_then(|b| b.try_into().ok())
+                    .map_or(0, u64::from_be_bytes);
+                Ok((seq, String::from_utf8_lossy(&v).into_owned()))
+            })
+            .collect()
+    }
+
+    /// The next event number for an agent (1 for one never sent anything).
+    pub fn agent_next_seq(&self, agent: crate::domain::AgentId) -> Result<u64, StoreError> {
+        Ok(self.read_u64(&keys::agent_seq(agent))?.unwrap_or(1))
+    }
+
     /// Every turn below this is delivered on the channel.
     pub fn watermark(&self, channel: Channel) -> Result<u64, StoreError> {
         Ok(self.read_u64(&keys::watermark(channel))?.unwrap_or(0))

@@ -146,6 +146,30 @@ impl ServerFrame {
         // Serialising these plain types cannot fail.
         serde_json::to_string(self).unwrap_or_default()
     }
+
+    /// Whether the frame reports something the agent must not miss: such frames carry a `seq`,
+    /// are kept until acknowledged, and are replayed after a reconnect.
+    pub fn must_not_be_lost(&self) -> bool {
+        matches!(
+            self,
+            ServerFrame::Offer { .. }
+                | ServerFrame::OfferWithdrawn { .. }
+                | ServerFrame::Assigned { .. }
+                | ServerFrame::Message { .. }
+                | ServerFrame::Closed { .. }
+                | ServerFrame::Presence { .. }
+        )
+    }
+
+    /// The frame's text with `"seq":N` right after its `type`.
+    pub fn to_text_with_seq(&self, seq: u64) -> String {
+        let text = self.to_text();
+        // Every frame serialises as {"type":"…",…}: the first comma ends the type.
+        match text.find(',') {
+            Some(i) => format!("{},\"seq\":{seq}{}", &text[..i], &text[i..]),
+            None => text,
+        }
+    }
 }
 
 /// Why a frame was refused; becomes an `error` frame.
@@ -232,5 +256,20 @@ mod tests {
         }
         let big = format!(r#"{{"type":"auth","token":"{}"}}"#, "x".repeat(MAX_FRAME));
         assert_eq!(parse(&big).unwrap_err().code, "too_large");
+    }
+
+    #[test]
+    fn sequenced_frames_keep_type_first() {
+        let f = ServerFrame::Closed {
+            conversation_id: ConversationId(3),
+            why: "resolved",
+        };
+        assert!(f.must_not_be_lost());
+        let text = f.to_text_with_seq(17);
+        assert_eq!(
+            text,
+            r#"{"type":"closed","seq":17,"conversation_id":"c3","why":"resolved"}"#
+        );
+        assert!(!ServerFrame::error("x", "y").must_not_be_lost());
     }
 }

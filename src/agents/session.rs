@@ -51,7 +51,10 @@ pub async fn run<I, O>(
         }
         Ok(None) => return,
         Ok(Some(Incoming::Text(text))) => match protocol::parse(&text) {
-            Ok(ClientFrame::Auth { token, .. }) => token,
+            Ok(ClientFrame::Auth {
+                token,
+                resume_after,
+            }) => (token, resume_after),
             Ok(_) => {
                 return refuse(
                     &mut out,
@@ -69,8 +72,9 @@ pub async fn run<I, O>(
             .await
         }
     };
+    let (token, resume_after) = token;
     let token_sha256 = crate::http::hash_token(&token);
-    let Ok(Some(connected)) = engine.agent_connect(token_sha256).await else {
+    let Ok(Some(connected)) = engine.agent_connect(token_sha256, resume_after).await else {
         return refuse(
             &mut out,
             ServerFrame::error("unauthorized", "unknown or revoked token"),
@@ -83,6 +87,7 @@ pub async fn run<I, O>(
         session,
         mut frames,
         conversations,
+        replay,
     } = connected;
     let me = Me {
         id: agent.id,
@@ -95,7 +100,11 @@ pub async fn run<I, O>(
         presence,
         conversations,
     };
-    if out.send(Outgoing::Text(welcome.to_text())).await.is_ok() {
+    let mut greeted = out.send(Outgoing::Text(welcome.to_text())).await.is_ok();
+    for text in replay {
+        greeted = greeted && out.send(Outgoing::Text(text)).await.is_ok();
+    }
+    if greeted {
         serve(
             &mut incoming,
             &mut out,
@@ -129,7 +138,7 @@ struct Me {
 async fn serve<I, O>(
     incoming: &mut I,
     out: &mut O,
-    frames: &mut mpsc::UnboundedReceiver<ServerFrame>,
+    frames: &mut mpsc::UnboundedReceiver<String>,
     engine: &EngineHandle,
     me: Me,
     shutdown: &mut Shutdown,
@@ -142,7 +151,7 @@ async fn serve<I, O>(
         let frame = tokio::select! {
             f = incoming.next() => f,
             Some(event) = frames.recv() => {
-                if out.send(Outgoing::Text(event.to_text())).await.is_err() {
+                if out.send(Outgoing::Text(event)).await.is_err() {
                     return;
                 }
                 continue;
@@ -194,8 +203,10 @@ async fn answer(frame: ClientFrame, engine: &EngineHandle, me: Me) -> Option<Ser
             engine.agent_presence(me.id, status).await;
             return None;
         }
-        // No event carries a sequence number yet, so there is nothing to acknowledge.
-        ClientFrame::Ack { .. } => return None,
+        ClientFrame::Ack { seq } => {
+            engine.agent_ack(me.id, seq).await;
+            return None;
+        }
         ClientFrame::Typing { .. } => return None,
         ClientFrame::Transfer {
             conversation_id,

@@ -5,10 +5,12 @@ use super::people::{Notice, Session};
 use super::Engine;
 use crate::agents::protocol::{OfferedConversation, ServerFrame};
 use crate::domain::{AgentEvent, ConversationId, Effect, Presence};
+use crate::store::WriteSet;
 
 impl Engine {
     /// Carries out agent notices; called once the batch that caused them is written.
     pub(super) fn tell_agents(&mut self) {
+        let mut kept = WriteSet::default();
         for notice in std::mem::take(&mut self.people.notices) {
             match notice {
                 Notice::Sent {
@@ -20,22 +22,30 @@ impl Engine {
                     let frame = ServerFrame::Sent {
                         client_id,
                         message_id,
-                    };
+                    }
+                    .to_text();
                     let sockets = self.people.sockets.get(&agent).into_iter().flatten();
                     for (_, socket) in sockets.filter(|(s, _)| *s == session) {
                         let _ = socket.send(frame.clone());
                     }
                 }
-                Notice::Effect(effect) => self.carry_out_for_agents(*effect),
+                Notice::Effect(effect) => self.carry_out_for_agents(*effect, &mut kept),
+            }
+        }
+        // Written before the group flush that follows, so kept events are as durable as the
+        // turns that caused them.
+        if !kept.is_empty() {
+            if let Err(e) = self.store.write(kept) {
+                tracing::error!(error = %e, "cannot keep agent events for replay");
             }
         }
     }
 
-    fn carry_out_for_agents(&mut self, effect: Effect) {
+    fn carry_out_for_agents(&mut self, effect: Effect, kept: &mut WriteSet) {
         match effect {
             Effect::Notify { agent, event } => {
                 if let Some(frame) = self.frame(event) {
-                    self.people.tell(agent, &frame);
+                    self.people.tell(agent, &frame, &self.store, kept);
                 }
             }
             Effect::Refuse {
@@ -49,7 +59,7 @@ impl Engine {
                     message,
                     reference: Some(conversation.to_string()),
                 };
-                self.people.tell(agent, &frame);
+                self.people.tell(agent, &frame, &self.store, kept);
             }
             Effect::OfferTimer {
                 agent,

@@ -8,14 +8,16 @@ use crate::clock::Clock;
 use crate::domain::{
     Agent, AgentId, ConversationId, Effect, Input, MessageId, Presence, Timestamp, TransferTo,
 };
-use crate::store::{Outbound, WriteSet};
+use crate::store::{Outbound, Store, WriteSet};
 use std::collections::HashMap;
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 
 /// What an agent's socket tells the engine.
 pub enum Session {
-    Connect(String, Reply<Option<Connected>>),
+    /// A token's hash, and the last event the client saw (`resume_after`).
+    Connect(String, Option<u64>, Reply<Option<Connected>>),
+    Ack(AgentId, u64),
     Presence(AgentId, Presence),
     Disconnect(AgentId, u64),
     Act(AgentId, u64, Action),
@@ -49,10 +51,12 @@ pub struct Connected {
     pub agent: Agent,
     pub presence: Presence,
     pub session: u64,
-    /// Everything the engine has to tell this socket.
-    pub frames: mpsc::UnboundedReceiver<ServerFrame>,
+    /// Everything the engine has to tell this socket, as frame text.
+    pub frames: mpsc::UnboundedReceiver<String>,
     /// Conversations the agent holds now.
     pub conversations: Vec<ConversationId>,
+    /// Events kept since `resume_after`, to send right after the welcome.
+    pub replay: Vec<String>,
 }
 
 pub(super) enum Notice {
@@ -66,7 +70,9 @@ pub(super) enum Notice {
 }
 
 pub struct People {
-    pub(super) sockets: HashMap<AgentId, Vec<(u64, mpsc::UnboundedSender<ServerFrame>)>>,
+    pub(super) sockets: HashMap<AgentId, Vec<(u64, mpsc::UnboundedSender<String>)>>,
+    /// Next event number per agent, read from the store on first use.
+    next_seq: HashMap<AgentId, u64>,
     next_session: u64,
     pub(super) notices: Vec<Notice>,
     /// For offer timers; weak, so pending timers never keep the engine alive.
@@ -78,6 +84,7 @@ impl People {
     pub fn new(engine: mpsc::WeakSender<Command>, clock: Clock) -> People {
         People {
             sockets: HashMap::new(),
+            next_seq: HashMap::new(),
             next_session: 0,
             notices: Vec::new(),
             engine,
@@ -90,9 +97,29 @@ impl People {
         self.notices.push(Notice::Effect(Box::new(effect)));
     }
 
-    pub(super) fn tell(&self, agent: AgentId, frame: &ServerFrame) {
+    /// Sends a frame to every socket of the agent. One that must not be lost is numbered and
+    /// kept (in `set`) until the agent acknowledges it.
+    pub(super) fn tell(
+        &mut self,
+        agent: AgentId,
+        frame: &ServerFrame,
+        store: &Store,
+        set: &mut WriteSet,
+    ) {
+        let text = if frame.must_not_be_lost() {
+            let seq = match self.next_seq.get(&agent) {
+                Some(n) => *n,
+                None => store.agent_next_seq(agent).unwrap_or(1),
+            };
+            self.next_seq.insert(agent, seq + 1);
+            let text = frame.to_text_with_seq(seq);
+            set.agent_event(agent, seq, &text);
+            text
+        } else {
+            frame.to_text()
+        };
         for (_, socket) in self.sockets.get(&agent).into_iter().flatten() {
-            let _ = socket.send(frame.clone());
+            let _ = socket.send(text.clone());
         }
     }
 
@@ -114,10 +141,16 @@ impl EngineHandle {
     pub async fn agent_connect(
         &self,
         token_sha256: String,
+        resume_after: Option<u64>,
     ) -> Result<Option<Connected>, EngineError> {
         let (reply, rx) = oneshot::channel();
-        self.call(Command::Session(Session::Connect(token_sha256, reply)), rx)
-            .await
+        let connect = Session::Connect(token_sha256, resume_after, reply);
+        self.call(Command::Session(connect), rx).await
+    }
+
+    /// The agent has every event up to `seq`.
+    pub async fn agent_ack(&self, id: AgentId, seq: u64) {
+        let _ = self.tx.send(Command::Session(Session::Ack(id, seq))).await;
     }
 
     pub async fn agent_presence(&self, id: AgentId, presence: Presence) {
@@ -168,7 +201,8 @@ impl Engine {
         outgoing: &mut Vec<Outbound>,
     ) {
         match s {
-            Session::Connect(token_sha256, reply) => {
+            Session::Ack(agent, seq) => self.forget_events(agent, seq, set),
+            Session::Connect(token_sha256, resume_after, reply) => {
                 let connected = self.agents.connect(&token_sha256).map(|(agent, presence)| {
                     let (tx, frames) = mpsc::unbounded_channel();
                     let session = self.people.next_session;
@@ -190,8 +224,19 @@ impl Engine {
                         session,
                         frames,
                         conversations,
+                        replay: Vec::new(),
                     }
                 });
+                let mut connected = connected;
+                if let (Some(c), Some(after)) = (connected.as_mut(), resume_after) {
+                    self.forget_events(c.agent.id, after, set);
+                    match self.store.agent_events(c.agent.id, after) {
+                        Ok(events) => c.replay = events.into_iter().map(|(_, t)| t).collect(),
+                        Err(e) => {
+                            tracing::warn!(error = %e, agent = %c.agent.id, "cannot read events to replay")
+                        }
+                    }
+                }
                 if let Some(c) = &connected {
                     let input = Input::AgentSeen {
                         agent: c.agent.clone(),
@@ -229,6 +274,18 @@ impl Engine {
                     self.feed_desk(input, &account, now, set, outgoing);
                 }
             }
+        }
+    }
+
+    /// Drops the kept events up to `seq`: the agent has them.
+    fn forget_events(&mut self, agent: AgentId, seq: u64, set: &mut WriteSet) {
+        match self.store.agent_events(agent, 0) {
+            Ok(events) => {
+                for (n, _) in events.into_iter().take_while(|(n, _)| *n <= seq) {
+                    set.remove_agent_event(agent, n);
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, %agent, "cannot read events to acknowledge"),
         }
     }
 

@@ -16,6 +16,10 @@ pub const WATERMARK: u8 = b'w';
 pub const FAILED: u8 = b'x';
 /// Agents, with the hash of their token.
 pub const AGENT: u8 = b'a';
+/// Per agent: events sent and not yet acknowledged, by sequence number.
+pub const AGENT_EVENT: u8 = b'v';
+/// Per agent: the next event sequence number.
+pub const AGENT_SEQ: u8 = b'q';
 
 fn numbered(space: u8, n: u64) -> [u8; 9] {
     let mut k = [0u8; 9];
@@ -38,6 +42,17 @@ pub fn conversation(id: ConversationId) -> [u8; 9] {
 
 pub fn agent(id: crate::domain::AgentId) -> [u8; 9] {
     numbered(AGENT, id.0)
+}
+
+pub fn agent_event(agent: crate::domain::AgentId, seq: u64) -> [u8; 17] {
+    let mut k = [0u8; 17];
+    k[..9].copy_from_slice(&numbered(AGENT_EVENT, agent.0));
+    k[9..].copy_from_slice(&seq.to_be_bytes());
+    k
+}
+
+pub fn agent_seq(agent: crate::domain::AgentId) -> [u8; 9] {
+    numbered(AGENT_SEQ, agent.0)
 }
 
 pub fn events(bucket: u64) -> [u8; 9] {

@@ -4,7 +4,7 @@ use super::keys;
 use super::records::{
     encode, AgentRecord, ConversationRecord, EventBucket, FailedRecord, TurnRecord,
 };
-use crate::domain::Channel;
+use crate::domain::{AgentId, Channel};
 
 #[derive(Default)]
 pub struct WriteSet {
@@ -47,6 +47,23 @@ impl WriteSet {
 
     pub fn agent(&mut self, record: &AgentRecord) {
         self.insert(keys::agent(record.agent.id).to_vec(), encode(record));
+    }
+
+    /// An event sent to an agent, kept until acknowledged; `next` is the agent's next number.
+    pub fn agent_event(&mut self, agent: AgentId, seq: u64, frame: &str) {
+        self.insert(
+            keys::agent_event(agent, seq).to_vec(),
+            frame.as_bytes().to_vec(),
+        );
+        self.insert(
+            keys::agent_seq(agent).to_vec(),
+            (seq + 1).to_be_bytes().to_vec(),
+        );
+    }
+
+    pub fn remove_agent_event(&mut self, agent: AgentId, seq: u64) {
+        self.batch.remove(&keys::agent_event(agent, seq)[..]);
+        self.len += 1;
     }
 
     pub fn failed(&mut self, record: &FailedRecord) {

@@ -292,3 +292,71 @@ async fn an_agent_transfers_to_a_colleague_who_takes_over_with_their_own_profile
         Some(format!("acme-{b_id}").as_str())
     );
 }
+
+/// Nothing more arrives on the socket for a moment.
+async fn quiet(ws: &mut crate::gateway::Ws) {
+    if let Ok(Some(Ok(m))) = tokio::time::timeout(
+        std::time::Duration::from_millis(300),
+        futures::StreamExt::next(ws),
+    )
+    .await
+    {
+        panic!("unexpected frame: {m:?}");
+    }
+}
+
+#[tokio::test]
+async fn events_missed_while_disconnected_are_replayed_once_and_survive_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let sink = FakeSink::start().await;
+    let mut d = Daemon::start(dir.path(), &sink.url).await;
+    let token = agent_with_token(&d).await;
+    let mut a = connect(&d).await;
+    send(&mut a, json!({"type": "auth", "token": token})).await;
+    next(&mut a).await;
+    send(&mut a, json!({"type": "presence", "status": "available"})).await;
+    d.dm("s1", "u1", "agent").await;
+    let offer = next(&mut a).await;
+    assert_eq!(
+        (offer["type"].as_str(), offer["seq"].as_u64()),
+        (Some("offer"), Some(1))
+    );
+    // Gone without acknowledging: the offer is withdrawn (event 2, sent to nobody).
+    drop(a);
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    d.stop().await;
+
+    let d = Daemon::start(dir.path(), &sink.url).await;
+    let mut a = connect(&d).await;
+    send(
+        &mut a,
+        json!({"type": "auth", "token": token, "resume_after": 0}),
+    )
+    .await;
+    assert_eq!(next(&mut a).await["type"], "welcome");
+    let replayed = [next(&mut a).await, next(&mut a).await];
+    let got: Vec<(&str, u64)> = replayed
+        .iter()
+        .map(|f| (f["type"].as_str().unwrap(), f["seq"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(got, [("offer", 1), ("offer_withdrawn", 2)]);
+    quiet(&mut a).await;
+    send(&mut a, json!({"type": "ack", "seq": 2})).await;
+    drop(a);
+
+    // Acknowledged: a reconnect replays nothing; new events go on from 3.
+    let mut a = connect(&d).await;
+    send(
+        &mut a,
+        json!({"type": "auth", "token": token, "resume_after": 1}),
+    )
+    .await;
+    assert_eq!(next(&mut a).await["type"], "welcome");
+    quiet(&mut a).await;
+    send(&mut a, json!({"type": "presence", "status": "available"})).await;
+    let again = next(&mut a).await;
+    assert_eq!(
+        (again["type"].as_str(), again["seq"].as_u64()),
+        (Some("offer"), Some(3))
+    );
+}
