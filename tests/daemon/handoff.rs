@@ -360,3 +360,109 @@ async fn events_missed_while_disconnected_are_replayed_once_and_survive_a_restar
         (Some("offer"), Some(3))
     );
 }
+
+/// Adds an agent with these skills and capacity, connects it, makes it available.
+async fn online(d: &Daemon, name: &str, skills: &[&str], capacity: u32) -> crate::gateway::Ws {
+    let (status, v) = d
+        .admin_post(
+            "/v1/agents",
+            json!({"account": "acme", "name": name, "profile_name": format!("{name}, Acme"),
+                   "avatar": "https://example.com/a.png", "skills": skills, "capacity": capacity}),
+        )
+        .await;
+    assert_eq!(status, 201, "{v}");
+    let mut ws = connect(d).await;
+    send(&mut ws, json!({"type": "auth", "token": v["token"]})).await;
+    next(&mut ws).await;
+    send(&mut ws, json!({"type": "presence", "status": "available"})).await;
+    ws
+}
+
+#[tokio::test]
+async fn skills_and_capacity_route_between_several_agents_and_nobody_acts_on_anothers() {
+    let dir = tempfile::tempdir().unwrap();
+    let sink = FakeSink::start().await;
+    let d = Daemon::start(dir.path(), &sink.url).await;
+    let mut general = online(&d, "Gen", &[], 1).await;
+    let mut retention = online(&d, "Ret", &["retention"], 1).await;
+
+    // "unacceptable" needs retention: only Ret is offered it, whoever is idler.
+    d.dm("k1", "angry", "this is unacceptable").await;
+    let offer = next(&mut retention).await;
+    assert_eq!(
+        (
+            offer["type"].as_str(),
+            offer["conversation"]["skills"][0].as_str()
+        ),
+        (Some("offer"), Some("retention"))
+    );
+    let angry = offer["conversation"]["id"].as_str().unwrap().to_owned();
+    // Gen may not touch it.
+    send(
+        &mut general,
+        json!({"type": "accept", "conversation_id": angry}),
+    )
+    .await;
+    assert_eq!(next(&mut general).await["code"], "not_offered");
+    send(
+        &mut retention,
+        json!({"type": "accept", "conversation_id": angry}),
+    )
+    .await;
+    assert_eq!(next(&mut retention).await["type"], "assigned");
+    send(
+        &mut general,
+        json!({"type": "send", "conversation_id": angry, "text": "hi", "client_id": "x"}),
+    )
+    .await;
+    assert_eq!(next(&mut general).await["code"], "not_assigned");
+
+    // Capacity 1 each: the first plain request goes to Gen, the second waits in line.
+    d.dm("k2", "p1", "agent").await;
+    let first = next(&mut general).await;
+    assert_eq!(first["type"], "offer");
+    d.dm("k3", "p2", "agent").await;
+    let (_, q) = d.admin("/v1/queue/acme").await;
+    assert_eq!(q["entries"].as_array().unwrap().len(), 1, "{q}");
+    // Gen declines; with Ret full, Gen is asked again (the only fit agent).
+    let c1 = first["conversation"]["id"].as_str().unwrap().to_owned();
+    send(
+        &mut general,
+        json!({"type": "decline", "conversation_id": c1}),
+    )
+    .await;
+    assert_eq!(next(&mut general).await["type"], "offer_withdrawn");
+    assert_eq!(next(&mut general).await["type"], "offer");
+    // Ret resolves its conversation: capacity frees, and the waiting one is offered to Ret.
+    send(
+        &mut retention,
+        json!({"type": "resolve", "conversation_id": angry}),
+    )
+    .await;
+    assert_eq!(next(&mut retention).await["type"], "closed");
+    let next_offer = next(&mut retention).await;
+    assert_eq!(next_offer["type"], "offer", "{next_offer}");
+}
+
+#[tokio::test]
+async fn a_lapsed_offer_goes_to_the_next_fit_agent() {
+    let dir = tempfile::tempdir().unwrap();
+    let sink = FakeSink::start().await;
+    let accounts = with_timeouts(dir.path(), "offer = \"300ms\"");
+    let d = Daemon::start_accounts(dir.path(), &sink.url, &accounts).await;
+    let mut slow = online(&d, "Slow", &[], 1).await;
+    d.dm("l1", "u1", "agent").await;
+    let offer = next(&mut slow).await;
+    let conv = offer["conversation"]["id"].clone();
+    let mut quick = online(&d, "Quick", &[], 1).await;
+    let withdrawn = next(&mut slow).await;
+    assert_eq!(
+        (withdrawn["type"].as_str(), withdrawn["why"].as_str()),
+        (Some("offer_withdrawn"), Some("timeout"))
+    );
+    let moved = next(&mut quick).await;
+    assert_eq!(
+        (moved["type"].as_str(), &moved["conversation"]["id"]),
+        (Some("offer"), &conv)
+    );
+}
