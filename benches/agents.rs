@@ -1,8 +1,9 @@
-//! Memory of idle agent connections: the `baton` binary runs as its own process, this process
-//! adds N agents and connects each over the WebSocket (auth, presence available), then reads the
-//! daemon's resident memory from /proc before and after.
+//! Agents at scale: the `baton` binary runs as its own process; this process adds N agents and
+//! connects each over the WebSocket (auth, presence available), reading the daemon's resident
+//! memory from /proc before and after; then M customers escalate and every conversation moves
+//! through the queue (offered, accepted, resolved, events acknowledged by the agents).
 //!
-//! `cargo bench --bench agents` — env: BENCH_AGENTS (default 5000).
+//! `cargo bench --bench agents` — env: BENCH_AGENTS (default 5000), BENCH_CONVERSATIONS (50000).
 
 use futures::{SinkExt, StreamExt};
 use serde_json::{json, Value};
@@ -84,6 +85,7 @@ async fn main() {
 
     let started = Instant::now();
     let mut sockets = Vec::with_capacity(n);
+    // Only every socket's first frames are read here; `respond` takes over after.
     let mut auth_ms = Vec::with_capacity(n);
     for token in &tokens {
         let t = Instant::now();
@@ -128,7 +130,85 @@ async fn main() {
         pct(0.99),
         connect_secs
     );
-    drop(sockets);
+
+    let m: usize = std::env::var("BENCH_CONVERSATIONS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(50_000);
+    let resolved = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    for ws in sockets {
+        tokio::spawn(respond(ws, resolved.clone()));
+    }
+    let started = Instant::now();
+    futures::stream::iter(0..m)
+        .for_each_concurrent(64, |i| {
+            let (http, addr) = (http.clone(), addr.clone());
+            async move {
+                let dm = json!({"id": format!("m{i}"), "account": "acme",
+                    "customer": {"id": format!("cust{i}")}, "text": "I want to talk to a human"});
+                let res = http
+                    .post(format!("http://{addr}/v1/channels/webhook/messages"))
+                    .json(&dm)
+                    .send()
+                    .await
+                    .expect("dm");
+                assert!(res.status().is_success());
+            }
+        })
+        .await;
+    let posted = started.elapsed().as_secs_f64();
+    while resolved.load(std::sync::atomic::Ordering::Relaxed) < m {
+        assert!(
+            started.elapsed() < Duration::from_secs(600),
+            "conversations stopped moving"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let all = started.elapsed().as_secs_f64();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let at_end = rss_kib(pid);
+    println!("  {m} conversations escalated in {posted:.1} s; all offered, accepted and resolved in {all:.1} s ({:.0}/s)", m as f64 / all);
+    println!(
+        "  daemon RSS after: {} KiB; memory per conversation (state, transcript index, event ids): {:.2} KiB",
+        at_end,
+        at_end.saturating_sub(after) as f64 / m as f64
+    );
     let _ = daemon.kill();
     let _ = daemon.wait();
+}
+
+/// An agent's client: accepts every offer, resolves what it is assigned, acknowledges events.
+async fn respond(
+    ws: tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >,
+    resolved: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+) {
+    let (mut tx, mut rx) = ws.split();
+    while let Some(Ok(m)) = rx.next().await {
+        let Ok(text) = m.to_text() else { continue };
+        let Ok(f) = serde_json::from_str::<Value>(text) else {
+            continue;
+        };
+        let conv = f["conversation"]["id"].clone();
+        let reply = match f["type"].as_str() {
+            Some("offer") => Some(json!({"type": "accept", "conversation_id": conv})),
+            Some("assigned") => Some(json!({"type": "resolve", "conversation_id": conv})),
+            Some("closed") => {
+                resolved.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                None
+            }
+            _ => None,
+        };
+        if let Some(r) = reply {
+            let _ = tx.send(Message::text(r.to_string())).await;
+        }
+        if let Some(seq) = f["seq"].as_u64() {
+            let _ = tx
+                .send(Message::text(
+                    json!({"type": "ack", "seq": seq}).to_string(),
+                ))
+                .await;
+        }
+    }
 }

@@ -24,4 +24,4 @@ pub use effect::{AgentEvent, Effect, Input, TransferTo};
 pub use ids::{AccountId, Channel, ConversationId, CustomerId, EventId, MessageId, Timestamp};
 pub use message::{Author, Message, Profile, QuickReply};
 pub use queue::Queue;
-pub use routing::{RoutingNote, Seat};
+pub use routing::{PassedOver, RoutingNote, Seat};

@@ -136,6 +136,11 @@ impl Desk {
         };
         let waiting: Vec<ConversationId> = queue.iter().collect();
         for id in waiting {
+            // With nobody free, the rest of the line cannot move: stop, rather than try every
+            // waiting conversation against every agent.
+            if !self.seats.values().any(|s| s.has_room(&account.id)) {
+                break;
+            }
             let Some(conv) = self.conversations.get(&id) else {
                 continue;
             };

@@ -33,6 +33,13 @@ impl Seat {
         }
     }
 
+    /// Available, of this account, with spare capacity: could take something.
+    pub fn has_room(&self, account: &AccountId) -> bool {
+        self.presence == Some(Presence::Available)
+            && &self.agent.account == account
+            && self.load < self.agent.capacity
+    }
+
     fn fits(&self, account: &AccountId, ticket: &Ticket) -> bool {
         self.unfit(account, ticket).is_none()
     }
@@ -57,8 +64,9 @@ impl Seat {
     }
 }
 
-/// One routing decision, kept with the conversation: who was offered it, and why each other
-/// agent of the account was passed over.
+/// One routing decision, kept with the conversation: who was offered it, and why the other
+/// agents of the account were passed over. Per reason: how many, and the first few of them, so
+/// a note stays small however large the team.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RoutingNote {
     pub at: Timestamp,
@@ -66,8 +74,20 @@ pub struct RoutingNote {
     /// Set when the agent was named rather than chosen (a transfer).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub named_by: Option<AgentId>,
-    pub passed_over: Vec<(AgentId, String)>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub passed_over: Vec<PassedOver>,
 }
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PassedOver {
+    pub why: String,
+    pub count: usize,
+    /// The lowest-numbered of them, at most `EXAMPLES`.
+    pub agents: Vec<AgentId>,
+}
+
+/// Agents named per reason in a routing note.
+const EXAMPLES: usize = 5;
 
 /// Explains a decision `pick` made for `chosen`.
 pub fn explain<'a>(
@@ -78,18 +98,30 @@ pub fn explain<'a>(
     chosen: AgentId,
     now: Timestamp,
 ) -> RoutingNote {
-    let mut passed_over: Vec<(AgentId, String)> = seats
-        .filter(|s| s.agent.id != chosen && &s.agent.account == account)
-        .map(|s| {
-            let why = match s.unfit(account, ticket) {
-                Some(why) => why,
-                None if declined.contains(&s.agent.id) => "declined before",
-                None => "busier or idle for less time",
-            };
-            (s.agent.id, why.to_owned())
+    let mut by_reason: std::collections::BTreeMap<&'static str, (usize, Vec<AgentId>)> =
+        std::collections::BTreeMap::new();
+    for s in seats.filter(|s| s.agent.id != chosen && &s.agent.account == account) {
+        let why = match s.unfit(account, ticket) {
+            Some(why) => why,
+            None if declined.contains(&s.agent.id) => "declined before",
+            None => "busier or idle for less time",
+        };
+        let entry = by_reason.entry(why).or_default();
+        entry.0 += 1;
+        entry.1.push(s.agent.id);
+    }
+    let passed_over = by_reason
+        .into_iter()
+        .map(|(why, (count, mut agents))| {
+            agents.sort();
+            agents.truncate(EXAMPLES);
+            PassedOver {
+                why: why.to_owned(),
+                count,
+                agents,
+            }
         })
         .collect();
-    passed_over.sort();
     RoutingNote {
         at: now,
         offered_to: chosen,

@@ -559,18 +559,24 @@ fn every_routing_decision_says_why_the_others_were_passed_over() {
     w.customer("angry", "I will cancel");
     let note = w.conv("angry").routing.last().unwrap().clone();
     assert_eq!(note.offered_to, chosen.id);
-    let why: Vec<(u64, &str)> = note
+    let why: Vec<(&str, usize, Vec<u64>)> = note
         .passed_over
         .iter()
-        .map(|(a, r)| (a.0, r.as_str()))
+        .map(|p| {
+            (
+                p.why.as_str(),
+                p.count,
+                p.agents.iter().map(|a| a.0).collect(),
+            )
+        })
         .collect();
     assert_eq!(
         why,
         [
-            (2, "away"),
-            (3, "missing skill"),
-            (4, "at capacity"),
-            (5, "offline")
+            ("at capacity", 1, vec![4]),
+            ("away", 1, vec![2]),
+            ("missing skill", 1, vec![3]),
+            ("offline", 1, vec![5])
         ]
     );
 }
