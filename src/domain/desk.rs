@@ -37,7 +37,11 @@ impl Desk {
     /// Rebuilds the desk from persisted conversations, queues included.
     pub fn restore(conversations: impl IntoIterator<Item = Conversation>) -> Desk {
         let mut desk = Desk::default();
-        for c in conversations {
+        for mut c in conversations {
+            // Nobody is connected after a restart: an open offer goes back to its place.
+            if let State::Offered { ticket, .. } = &c.state {
+                c.state = State::Queued(ticket.clone());
+            }
             desk.next_id = desk.next_id.max(c.id.0 + 1);
             let key = (c.account.clone(), c.customer.channel, c.customer.id.clone());
             desk.by_customer.insert(key, c.id);

@@ -580,3 +580,20 @@ fn every_routing_decision_says_why_the_others_were_passed_over() {
         ]
     );
 }
+
+#[test]
+fn after_a_restart_open_offers_are_back_in_line() {
+    let mut w = World::new();
+    let a1 = agent(1, &[], 1);
+    w.seen(&a1, Some(Presence::Available));
+    w.customer("u", "agent");
+    assert_eq!(w.state("u"), "offered");
+    let saved: Vec<Conversation> = w.desk.conversations().cloned().collect();
+    let restored = Desk::restore(saved);
+    let c = restored.conversations().next().unwrap();
+    assert_eq!(c.state.name(), "queued");
+    assert_eq!(
+        restored.queue(&AccountId::from("acme")).map(|q| q.len()),
+        Some(1)
+    );
+}
