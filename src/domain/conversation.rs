@@ -1,6 +1,8 @@
 //! A conversation between one customer and one brand account, and the state it is in.
 
 use super::agent::AgentId;
+use super::effect::Effect;
+use super::message::{Author, Message, Profile, QuickReply};
 use super::routing::RoutingNote;
 
 /// How many routing decisions a conversation keeps.
@@ -119,6 +121,32 @@ impl Conversation {
         };
         self.next_seq += 1;
         id
+    }
+
+    /// A message to the customer, signed with `profile`, under the current epoch.
+    pub fn say(
+        &mut self,
+        from: Author,
+        profile: &Profile,
+        text: String,
+        quick_replies: Vec<QuickReply>,
+        now: Timestamp,
+    ) -> Effect {
+        let message = Message {
+            id: self.next_message_id(),
+            from,
+            text,
+            payload: None,
+            quick_replies,
+            profile: Some(profile.clone()),
+            at: now,
+            epoch: self.epoch,
+        };
+        Effect::Send {
+            account: self.account.clone(),
+            to: self.customer.clone(),
+            message,
+        }
     }
 
     /// Marks a change at `now` and returns the snapshot to persist.

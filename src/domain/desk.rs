@@ -307,7 +307,6 @@ impl Turn<'_> {
         place: Option<Place>,
         quick: &[rules::QuickReply],
     ) {
-        let id = conv.next_message_id();
         let vars = Vars {
             customer_name: conv.customer.name.as_deref(),
             customer_id: conv.customer.id.as_str(),
@@ -316,26 +315,15 @@ impl Turn<'_> {
             queue_position: place.map(|p| p.position),
             queue_size: place.map(|p| p.size),
         };
-        let message = Message {
-            id,
-            from: Author::Bot,
-            text: template.render(&vars),
-            payload: None,
-            quick_replies: quick
-                .iter()
-                .map(|q| QuickReply {
-                    label: q.label.clone(),
-                    payload: q.payload.clone(),
-                })
-                .collect(),
-            profile: Some(self.account.bot.clone()),
-            at: self.now,
-            epoch: conv.epoch,
-        };
-        self.effects.push(Effect::Send {
-            account: conv.account.clone(),
-            to: conv.customer.clone(),
-            message,
-        });
+        let text = template.render(&vars);
+        let quick = quick
+            .iter()
+            .map(|q| QuickReply {
+                label: q.label.clone(),
+                payload: q.payload.clone(),
+            })
+            .collect();
+        let said = conv.say(Author::Bot, &self.account.bot, text, quick, self.now);
+        self.effects.push(said);
     }
 }

@@ -6,7 +6,7 @@ use super::conversation::{State, Ticket, ROUTING_NOTES};
 use super::desk::{Account, Desk};
 use super::effect::{AgentEvent, Effect, TransferTo};
 use super::ids::{ConversationId, Timestamp};
-use super::message::{Author, Message};
+use super::message::Author;
 use super::routing::{explain, pick, RoutingNote, Seat};
 
 /// Offers lapsing in a row before Baton sets the agent away.
@@ -103,25 +103,12 @@ impl Desk {
         let position = queue.position(id, &ticket).unwrap_or(1);
         conv.state = State::Queued(ticket);
         conv.epoch += 1;
-        let message = Message {
-            id: conv.next_message_id(),
-            from: Author::Bot,
-            text: format!(
-                "Sorry, the person helping you was disconnected. You are back in line for the next person on the {} team: number {position}.",
-                account.name
-            ),
-            payload: None,
-            quick_replies: Vec::new(),
-            profile: Some(account.bot.clone()),
-            at: now,
-            epoch: conv.epoch,
-        };
+        let text = format!(
+            "Sorry, the person helping you was disconnected. You are back in line for the next person on the {} team: number {position}.",
+            account.name
+        );
         let effects = vec![
-            Effect::Send {
-                account: conv.account.clone(),
-                to: conv.customer.clone(),
-                message,
-            },
+            conv.say(Author::Bot, &account.bot, text, Vec::new(), now),
             Effect::Save(conv.touch(now)),
         ];
         self.unload(agent, now);
@@ -312,22 +299,8 @@ impl Desk {
             "Hi, I'm {first_name}, a person on the {} team. I've read our conversation so far.",
             account.name
         );
-        let announcement = Message {
-            id: conv.next_message_id(),
-            from: Author::Agent,
-            text,
-            payload: None,
-            quick_replies: Vec::new(),
-            profile: Some(profile),
-            at: now,
-            epoch: conv.epoch,
-        };
         vec![
-            Effect::Send {
-                account: conv.account.clone(),
-                to: conv.customer.clone(),
-                message: announcement,
-            },
+            conv.say(Author::Agent, &profile, text, Vec::new(), now),
             Effect::Save(conv.touch(now)),
             Effect::Notify {
                 agent,
@@ -389,26 +362,20 @@ impl Desk {
         if let Some(refused) = self.refusal(agent, id, false) {
             return vec![refused];
         }
-        let profile = self.seats.get(&agent).map(|s| s.agent.profile.clone());
+        // Only a connected agent sends, and connecting gives it a seat with its profile.
+        let Some(profile) = self.seats.get(&agent).map(|s| s.agent.profile.clone()) else {
+            return vec![Effect::Refuse {
+                agent,
+                conversation: id,
+                code: "not_connected",
+                message: "connect before sending".into(),
+            }];
+        };
         let Some(conv) = self.conversations.get_mut(&id) else {
             return Vec::new();
         };
-        let message = Message {
-            id: conv.next_message_id(),
-            from: Author::Agent,
-            text,
-            payload: None,
-            quick_replies: Vec::new(),
-            profile,
-            at: now,
-            epoch: conv.epoch,
-        };
         vec![
-            Effect::Send {
-                account: conv.account.clone(),
-                to: conv.customer.clone(),
-                message,
-            },
+            conv.say(Author::Agent, &profile, text, Vec::new(), now),
             Effect::Save(conv.touch(now)),
         ]
     }
@@ -498,23 +465,10 @@ impl Desk {
                 queue.insert(id, &ticket);
                 let position = queue.position(id, &ticket).unwrap_or(1);
                 conv.state = State::Queued(ticket);
-                let message = Message {
-                    id: conv.next_message_id(),
-                    from: Author::Bot,
-                    text: format!(
-                        "I'm passing you to a colleague who can help with this. You are number {position} in line."
-                    ),
-                    payload: None,
-                    quick_replies: Vec::new(),
-                    profile: Some(account.bot.clone()),
-                    at: now,
-                    epoch: conv.epoch,
-                };
-                effects.push(Effect::Send {
-                    account: conv.account.clone(),
-                    to: conv.customer.clone(),
-                    message,
-                });
+                let text = format!(
+                    "I'm passing you to a colleague who can help with this. You are number {position} in line."
+                );
+                effects.push(conv.say(Author::Bot, &account.bot, text, Vec::new(), now));
                 effects.push(Effect::Save(conv.touch(now)));
                 self.unload(agent, now);
                 effects.extend(self.route(account, now));
@@ -544,22 +498,8 @@ impl Desk {
             "You're back with {}, the automated assistant. Say \"agent\" any time to reach a person again.",
             account.bot.name
         );
-        let message = Message {
-            id: conv.next_message_id(),
-            from: Author::Bot,
-            text,
-            payload: None,
-            quick_replies: Vec::new(),
-            profile: Some(account.bot.clone()),
-            at: now,
-            epoch: conv.epoch,
-        };
         let mut effects = vec![
-            Effect::Send {
-                account: conv.account.clone(),
-                to: conv.customer.clone(),
-                message,
-            },
+            conv.say(Author::Bot, &account.bot, text, Vec::new(), now),
             Effect::Save(conv.touch(now)),
             Effect::Notify {
                 agent,
