@@ -11,6 +11,7 @@ mod effect;
 mod handoff;
 mod ids;
 mod message;
+mod offers;
 mod queue;
 mod routing;
 
