@@ -257,33 +257,7 @@ impl Desk {
         now: Timestamp,
         account: &Account,
     ) -> Vec<Effect> {
-        if let Some(refused) = self.refusal(agent, id, false) {
-            return vec![refused];
-        }
-        let Some(conv) = self.conversations.get_mut(&id) else {
-            return Vec::new();
-        };
-        conv.state = State::Bot;
-        conv.epoch += 1;
-        conv.fallbacks = 0;
-        let text = format!(
-            "You're back with {}, the automated assistant. Say \"agent\" any time to reach a person again.",
-            account.bot.name
-        );
-        let mut effects = vec![
-            conv.say(Author::Bot, &account.bot, text, Vec::new(), now),
-            Effect::Save(conv.touch(now)),
-            Effect::Notify {
-                agent,
-                event: AgentEvent::Closed {
-                    conversation: id,
-                    why: "released",
-                },
-            },
-        ];
-        self.unload(agent, now);
-        effects.extend(self.route(account, now));
-        effects
+        self.let_go(agent, id, now, account, "released")
     }
 
     pub(super) fn resolve(
@@ -293,24 +267,46 @@ impl Desk {
         now: Timestamp,
         account: &Account,
     ) -> Vec<Effect> {
+        self.let_go(agent, id, now, account, "resolved")
+    }
+
+    /// The agent lets go of a conversation it holds: `released` to the bot (which says so,
+    /// under the new epoch and its own profile) or `resolved` (closed).
+    fn let_go(
+        &mut self,
+        agent: AgentId,
+        id: ConversationId,
+        now: Timestamp,
+        account: &Account,
+        why: &'static str,
+    ) -> Vec<Effect> {
         if let Some(refused) = self.refusal(agent, id, false) {
             return vec![refused];
         }
         let Some(conv) = self.conversations.get_mut(&id) else {
             return Vec::new();
         };
-        conv.state = State::Closed;
         conv.epoch += 1;
-        let mut effects = vec![
-            Effect::Save(conv.touch(now)),
-            Effect::Notify {
-                agent,
-                event: AgentEvent::Closed {
-                    conversation: id,
-                    why: "resolved",
-                },
+        let mut effects = Vec::new();
+        if why == "released" {
+            conv.state = State::Bot;
+            conv.fallbacks = 0;
+            let text = format!(
+                "You're back with {}, the automated assistant. Say \"agent\" any time to reach a person again.",
+                account.bot.name
+            );
+            effects.push(conv.say(Author::Bot, &account.bot, text, Vec::new(), now));
+        } else {
+            conv.state = State::Closed;
+        }
+        effects.push(Effect::Save(conv.touch(now)));
+        effects.push(Effect::Notify {
+            agent,
+            event: AgentEvent::Closed {
+                conversation: id,
+                why,
             },
-        ];
+        });
         self.unload(agent, now);
         effects.extend(self.route(account, now));
         effects
