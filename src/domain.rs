@@ -16,6 +16,8 @@ mod queue;
 mod routing;
 
 #[cfg(test)]
+mod testkit;
+#[cfg(test)]
 mod tests;
 
 pub use agent::{check_profile_name, Agent, AgentId, NewAgent, Presence, MAX_PROFILE_NAME};

@@ -239,3 +239,6 @@ impl Desk {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
