@@ -6,20 +6,34 @@ use crate::gateway::{agent_with_token, connect, next, send};
 use crate::support::*;
 use serde_json::json;
 
+/// Connects an agent by its token, checks the welcome, and makes it available.
+async fn sign_in(d: &Daemon, token: &str) -> crate::gateway::Ws {
+    let mut ws = connect(d).await;
+    send(&mut ws, json!({"type": "auth", "token": token})).await;
+    assert_eq!(next(&mut ws).await["type"], "welcome");
+    send(&mut ws, json!({"type": "presence", "status": "available"})).await;
+    ws
+}
+
+/// A customer asks for a person; the agent is offered the conversation, accepts it, and is
+/// assigned it. Returns the conversation's id.
+async fn take(d: &Daemon, ws: &mut crate::gateway::Ws, event: &str, customer: &str) -> String {
+    d.dm(event, customer, "agent").await;
+    let offer = next(ws).await;
+    assert_eq!(offer["type"], "offer", "{offer}");
+    let conv = offer["conversation"]["id"].as_str().unwrap().to_owned();
+    send(ws, json!({"type": "accept", "conversation_id": conv})).await;
+    assert_eq!(next(ws).await["type"], "assigned");
+    conv
+}
+
 #[tokio::test]
 async fn escalate_offer_accept_talk_release_with_the_profile_switching_each_way() {
     let dir = tempfile::tempdir().unwrap();
     let mut sink = FakeSink::start().await;
     let d = Daemon::start(dir.path(), &sink.url).await;
     let token = agent_with_token(&d).await;
-    let mut agent = connect(&d).await;
-    send(&mut agent, json!({"type": "auth", "token": token})).await;
-    assert_eq!(next(&mut agent).await["type"], "welcome");
-    send(
-        &mut agent,
-        json!({"type": "presence", "status": "available"}),
-    )
-    .await;
+    let mut agent = sign_in(&d, &token).await;
 
     // The customer asks for a person: queued, and offered to the available agent.
     d.dm("h1", "u1", "I want a real person").await;
@@ -124,14 +138,7 @@ async fn an_offer_not_taken_in_time_goes_back_and_the_agent_hears_why() {
     let accounts = with_timeouts(dir.path(), "offer = \"300ms\"");
     let d = Daemon::start_accounts(dir.path(), &sink.url, &accounts).await;
     let token = agent_with_token(&d).await;
-    let mut agent = connect(&d).await;
-    send(&mut agent, json!({"type": "auth", "token": token})).await;
-    next(&mut agent).await;
-    send(
-        &mut agent,
-        json!({"type": "presence", "status": "available"}),
-    )
-    .await;
+    let mut agent = sign_in(&d, &token).await;
     d.dm("t1", "u1", "agent").await;
     assert_eq!(next(&mut agent).await["type"], "offer");
     let withdrawn = next(&mut agent).await;
@@ -170,26 +177,14 @@ async fn when_an_agent_vanishes_its_customer_is_told_and_offered_to_the_next_age
     let first = agent_with_token(&d).await;
     let second = agent_with_token(&d).await;
 
-    let mut a = connect(&d).await;
-    send(&mut a, json!({"type": "auth", "token": first})).await;
-    next(&mut a).await;
-    send(&mut a, json!({"type": "presence", "status": "available"})).await;
-    d.dm("g1", "u1", "agent").await;
-    let conv = next(&mut a).await["conversation"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    send(&mut a, json!({"type": "accept", "conversation_id": conv})).await;
-    next(&mut a).await;
+    let mut a = sign_in(&d, &first).await;
+    let conv = take(&d, &mut a, "g1", "u1").await;
     for _ in 0..4 {
         sink.next().await; // greeting, reply, queued, the agent's hello
     }
     drop(a); // the agent's connection dies
 
-    let mut b = connect(&d).await;
-    send(&mut b, json!({"type": "auth", "token": second})).await;
-    next(&mut b).await;
-    send(&mut b, json!({"type": "presence", "status": "available"})).await;
+    let mut b = sign_in(&d, &second).await;
     let told = sink.next().await;
     assert_eq!(
         (told["sender"].as_str(), told["profile"]["id"].as_str()),
@@ -214,17 +209,8 @@ async fn after_a_restart_a_held_conversation_is_not_left_with_an_absent_agent() 
     let accounts = short_grace(dir.path());
     let mut d = Daemon::start_accounts(dir.path(), &sink.url, &accounts).await;
     let token = agent_with_token(&d).await;
-    let mut a = connect(&d).await;
-    send(&mut a, json!({"type": "auth", "token": token})).await;
-    next(&mut a).await;
-    send(&mut a, json!({"type": "presence", "status": "available"})).await;
-    d.dm("r1", "u1", "agent").await;
-    let conv = next(&mut a).await["conversation"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    send(&mut a, json!({"type": "accept", "conversation_id": conv})).await;
-    next(&mut a).await;
+    let mut a = sign_in(&d, &token).await;
+    take(&d, &mut a, "r1", "u1").await;
     for _ in 0..4 {
         sink.next().await;
     }
@@ -246,17 +232,8 @@ async fn an_agent_transfers_to_a_colleague_who_takes_over_with_their_own_profile
     let mut sink = FakeSink::start().await;
     let d = Daemon::start(dir.path(), &sink.url).await;
     let (first, second) = (agent_with_token(&d).await, agent_with_token(&d).await);
-    let mut a = connect(&d).await;
-    send(&mut a, json!({"type": "auth", "token": first})).await;
-    next(&mut a).await;
-    send(&mut a, json!({"type": "presence", "status": "available"})).await;
-    d.dm("x1", "u1", "agent").await;
-    let conv = next(&mut a).await["conversation"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    send(&mut a, json!({"type": "accept", "conversation_id": conv})).await;
-    next(&mut a).await;
+    let mut a = sign_in(&d, &first).await;
+    let conv = take(&d, &mut a, "x1", "u1").await;
     let mut b = connect(&d).await;
     send(&mut b, json!({"type": "auth", "token": second})).await;
     let b_id = next(&mut b).await["agent"]["id"]
@@ -311,10 +288,7 @@ async fn events_missed_while_disconnected_are_replayed_once_and_survive_a_restar
     let sink = FakeSink::start().await;
     let mut d = Daemon::start(dir.path(), &sink.url).await;
     let token = agent_with_token(&d).await;
-    let mut a = connect(&d).await;
-    send(&mut a, json!({"type": "auth", "token": token})).await;
-    next(&mut a).await;
-    send(&mut a, json!({"type": "presence", "status": "available"})).await;
+    let mut a = sign_in(&d, &token).await;
     d.dm("s1", "u1", "agent").await;
     let offer = next(&mut a).await;
     assert_eq!(
@@ -371,11 +345,7 @@ async fn online(d: &Daemon, name: &str, skills: &[&str], capacity: u32) -> crate
         )
         .await;
     assert_eq!(status, 201, "{v}");
-    let mut ws = connect(d).await;
-    send(&mut ws, json!({"type": "auth", "token": v["token"]})).await;
-    next(&mut ws).await;
-    send(&mut ws, json!({"type": "presence", "status": "available"})).await;
-    ws
+    sign_in(d, v["token"].as_str().unwrap()).await
 }
 
 #[tokio::test]
