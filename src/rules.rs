@@ -76,6 +76,40 @@ pub struct Timeouts {
     pub customer_idle: Duration,
     /// An agent gone this long has their conversations re-queued.
     pub agent_disconnect_grace: Duration,
+    /// Each this long in the queue counts as one more priority level, so nobody starves.
+    pub ageing: Duration,
+}
+
+/// Some timeouts replaced, the rest inherited: per rule (`timeouts = { … }`) or per account
+/// (`[accounts.<id>.timeouts]` in the config).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TimeoutOverrides {
+    pub bot_unresolved: Option<Duration>,
+    pub queue_update: Option<Duration>,
+    pub queue_max_wait: Option<Duration>,
+    pub offer: Option<Duration>,
+    pub agent_first_reply: Option<Duration>,
+    pub customer_idle: Option<Duration>,
+    pub agent_disconnect_grace: Option<Duration>,
+    pub ageing: Option<Duration>,
+}
+
+impl Timeouts {
+    /// These timeouts with every override that is set put in place.
+    pub fn with(&self, o: &TimeoutOverrides) -> Timeouts {
+        Timeouts {
+            bot_unresolved: o.bot_unresolved.unwrap_or(self.bot_unresolved),
+            queue_update: o.queue_update.unwrap_or(self.queue_update),
+            queue_max_wait: o.queue_max_wait.unwrap_or(self.queue_max_wait),
+            offer: o.offer.unwrap_or(self.offer),
+            agent_first_reply: o.agent_first_reply.unwrap_or(self.agent_first_reply),
+            customer_idle: o.customer_idle.unwrap_or(self.customer_idle),
+            agent_disconnect_grace: o
+                .agent_disconnect_grace
+                .unwrap_or(self.agent_disconnect_grace),
+            ageing: o.ageing.unwrap_or(self.ageing),
+        }
+    }
 }
 
 impl Default for Timeouts {
@@ -88,6 +122,7 @@ impl Default for Timeouts {
             agent_first_reply: Duration::from_secs(3 * 60),
             customer_idle: Duration::from_secs(20 * 60),
             agent_disconnect_grace: Duration::from_secs(60),
+            ageing: Duration::from_secs(5 * 60),
         }
     }
 }
