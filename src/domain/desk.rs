@@ -314,6 +314,7 @@ impl Turn<'_> {
             bot_name: &self.account.bot.name,
             queue_position: place.map(|p| p.position),
             queue_size: place.map(|p| p.size),
+            ..Vars::default()
         };
         let text = template.render(&vars);
         let quick = quick

@@ -11,6 +11,12 @@ pub struct Vars<'a> {
     pub bot_name: &'a str,
     pub queue_position: Option<usize>,
     pub queue_size: Option<usize>,
+    /// How long the wait should be, as a phrase ("a few minutes"); empty when unknown.
+    pub queue_wait: Option<&'a str>,
+    /// When people are at work, e.g. "Mon–Fri 09:00–17:30 (Europe/London)".
+    pub hours: Option<&'a str>,
+    /// The first name of the agent the customer was with.
+    pub agent_name: Option<&'a str>,
 }
 
 /// The variables a template may name, as written between braces.
@@ -22,16 +28,22 @@ enum Var {
     BotName,
     QueuePosition,
     QueueSize,
+    QueueWait,
+    Hours,
+    AgentName,
 }
 
 impl Var {
-    const ALL: [(&'static str, Var); 6] = [
+    const ALL: [(&'static str, Var); 9] = [
         ("customer.name", Var::CustomerName),
         ("customer.id", Var::CustomerId),
         ("account.name", Var::AccountName),
         ("bot.name", Var::BotName),
         ("queue.position", Var::QueuePosition),
         ("queue.size", Var::QueueSize),
+        ("queue.wait", Var::QueueWait),
+        ("hours", Var::Hours),
+        ("agent.name", Var::AgentName),
     ];
 
     fn from_name(name: &str) -> Option<Var> {
@@ -125,7 +137,8 @@ impl Template {
         })
     }
 
-    /// Fills in the variables; a missing customer name reads "there" ("Hi there!").
+    /// Fills in the variables; a missing customer name reads "there" ("Hi there!"), any other
+    /// missing value reads as nothing.
     pub fn render(&self, vars: &Vars<'_>) -> String {
         let mut out = String::with_capacity(self.source.len() + 16);
         for part in &self.parts {
@@ -137,6 +150,9 @@ impl Template {
                 Part::Var(Var::BotName) => out.push_str(vars.bot_name),
                 Part::Var(Var::QueuePosition) => push_count(&mut out, vars.queue_position),
                 Part::Var(Var::QueueSize) => push_count(&mut out, vars.queue_size),
+                Part::Var(Var::QueueWait) => out.push_str(vars.queue_wait.unwrap_or_default()),
+                Part::Var(Var::Hours) => out.push_str(vars.hours.unwrap_or_default()),
+                Part::Var(Var::AgentName) => out.push_str(vars.agent_name.unwrap_or_default()),
             }
         }
         out

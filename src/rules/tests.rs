@@ -168,6 +168,9 @@ fn templates() {
         bot_name: "Acme Assistant (bot)",
         queue_position: Some(3),
         queue_size: Some(7),
+        queue_wait: Some("a few minutes"),
+        hours: Some("Mon–Fri 09:00–17:30 (Europe/London)"),
+        agent_name: Some("Sam"),
     };
     let anon = Vars {
         customer_id: "u2",
@@ -183,6 +186,11 @@ fn templates() {
             ),
             (("#{queue.position} of {queue.size}", jo), "#3 of 7"),
             (("#{queue.position} of {queue.size}", anon), "# of "),
+            (
+                ("{agent.name}: {queue.wait}, {hours}.", jo),
+                "Sam: a few minutes, Mon–Fri 09:00–17:30 (Europe/London).",
+            ),
+            (("{agent.name}: {queue.wait}, {hours}.", anon), ": , ."),
             (
                 ("{{literal}} }} {{{customer.name}}}", jo),
                 "{literal} } {Jo}",

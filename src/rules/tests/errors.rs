@@ -25,7 +25,8 @@ fn with_bot(rules: Vec<&str>) -> Files<'_> {
 }
 
 const KNOWN: &str =
-    "known: customer.name, customer.id, account.name, bot.name, queue.position, queue.size";
+    "known: customer.name, customer.id, account.name, bot.name, queue.position, queue.size, \
+     queue.wait, hours, agent.name";
 
 #[test]
 fn bad_toml() {
