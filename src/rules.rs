@@ -13,6 +13,7 @@ mod template;
 #[cfg(test)]
 mod tests;
 
+use std::collections::HashMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -29,6 +30,8 @@ pub struct RuleBook {
     pub bot: Bot,
     pub timeouts: Timeouts,
     rules: Vec<Rule>,
+    /// Each rule's index in `rules`, by name.
+    by_name: HashMap<String, usize>,
     matcher: Matcher,
 }
 
@@ -136,6 +139,9 @@ pub struct Rule {
     pub escalate: Option<Escalate>,
     /// Ends the episode after the reply.
     pub close: bool,
+    /// What this rule changes of `[timeouts]` (see [`RuleBook::timeouts_for`]); never
+    /// `agent_disconnect_grace`, which belongs to an agent.
+    pub timeouts: TimeoutOverrides,
 }
 
 /// A button under a reply; tapping it sends `payload` back.
@@ -169,6 +175,15 @@ impl RuleBook {
     /// Every rule in file order (files by name, then position).
     pub fn rules(&self) -> &[Rule] {
         &self.rules
+    }
+
+    /// The timeouts for a conversation that the rule named `rule` decided (the one that
+    /// escalated it, say): `[timeouts]` with that rule's overrides. Just `[timeouts]` for no
+    /// rule, or for a name no rule has any more (the rules may have been reloaded since).
+    pub fn timeouts_for(&self, rule: Option<&str>) -> Timeouts {
+        rule.and_then(|name| self.by_name.get(name))
+            .and_then(|&i| self.rules.get(i))
+            .map_or(self.timeouts, |r| self.timeouts.with(&r.timeouts))
     }
 }
 

@@ -12,7 +12,7 @@ use super::error::{Diagnostics, RulesError, RulesErrors, Source};
 use super::matcher::{BuildError, MatcherBuilder};
 use super::model::{BotToml, FileToml, TimeoutsToml};
 use super::template::Template;
-use super::{Bot, ProfileSpec, Rule, RuleBook, Timeouts};
+use super::{Bot, ProfileSpec, Rule, RuleBook, TimeoutOverrides, Timeouts};
 
 /// Twitter's limits on a Custom Profile and on quick-reply options.
 const PROFILE_NAME_MAX: usize = 48;
@@ -67,10 +67,17 @@ pub(crate) fn compile(sources: &[(PathBuf, String)]) -> Result<RuleBook, RulesEr
         };
         RulesErrors::from(RulesError::at_path(&path, message))
     })?;
+    // Names are unique (a duplicate is an error above), so each maps to its one rule.
+    let by_name = rules
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.name.clone(), i))
+        .collect();
     Ok(RuleBook {
         bot,
         timeouts: timeouts.map_or_else(Timeouts::default, |(t, _)| t),
         rules,
+        by_name,
         matcher,
     })
 }
@@ -107,7 +114,8 @@ impl<'a> Compiler<'a> {
                 let msg = format!("duplicate [timeouts] table; the first is at {first}");
                 self.diag.push(src, timeouts.span().start, msg);
             } else {
-                let compiled = self.timeouts(src, timeouts.get_ref());
+                let set = self.timeouts(src, None, timeouts.get_ref());
+                let compiled = Timeouts::default().with(&set);
                 self.timeouts = Some((compiled, Diagnostics::locate(src, timeouts.span().start)));
             }
         }
@@ -191,8 +199,14 @@ impl<'a> Compiler<'a> {
         })
     }
 
-    fn timeouts(&mut self, src: &Source<'_>, t: &TimeoutsToml) -> Timeouts {
-        let mut out = Timeouts::default();
+    /// The durations set in `[timeouts]`, or in the `timeouts` of the rule named `rule`.
+    fn timeouts(
+        &mut self,
+        src: &Source<'_>,
+        rule: Option<&str>,
+        t: &TimeoutsToml,
+    ) -> TimeoutOverrides {
+        let mut out = TimeoutOverrides::default();
         let fields = [
             ("bot_unresolved", &t.bot_unresolved, &mut out.bot_unresolved),
             ("queue_update", &t.queue_update, &mut out.queue_update),
@@ -209,31 +223,43 @@ impl<'a> Compiler<'a> {
                 &t.agent_disconnect_grace,
                 &mut out.agent_disconnect_grace,
             ),
+            ("ageing", &t.ageing, &mut out.ageing),
         ];
         for (key, value, slot) in fields {
-            if let Some(d) = value.as_ref().and_then(|v| self.duration(src, key, v)) {
-                *slot = d;
+            let Some(value) = value else { continue };
+            match rule {
+                // The grace belongs to an agent, who may hold conversations from many rules.
+                Some(_) if key == "agent_disconnect_grace" => {
+                    let at = src.key_before(value.span().start, key);
+                    let msg = "agent_disconnect_grace cannot be set per rule; set it in [timeouts]";
+                    self.diag.push(src, at, msg);
+                }
+                Some(name) => {
+                    *slot = self.duration(src, &format!("rule {name:?} timeouts.{key}"), value);
+                }
+                None => *slot = self.duration(src, &format!("timeouts.{key}"), value),
             }
         }
         out
     }
 
+    /// A positive humantime duration; `what` names the key in messages.
     fn duration(
         &mut self,
         src: &Source<'_>,
-        key: &str,
+        what: &str,
         value: &Spanned<String>,
     ) -> Option<Duration> {
         let (at, text) = (value.span().start, value.get_ref());
         match humantime::parse_duration(text) {
             Ok(d) if d.is_zero() => {
-                let msg = format!("timeouts.{key} must be longer than zero");
+                let msg = format!("{what} must be longer than zero");
                 self.diag.push(src, at, msg);
                 None
             }
             Ok(d) => Some(d),
             Err(e) => {
-                let msg = format!("timeouts.{key}: invalid duration {text:?}: {e}");
+                let msg = format!("{what}: invalid duration {text:?}: {e}");
                 self.diag.push(src, at, msg);
                 None
             }

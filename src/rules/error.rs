@@ -92,6 +92,18 @@ impl Source<'_> {
             _ => span.start,
         }
     }
+
+    /// Byte offset of `key` as written before the value at `value_at`, for errors about the key
+    /// itself; the value's offset if the key cannot be found.
+    ///
+    /// Only `=` and spaces stand between a key and its value, so the last occurrence before the
+    /// value is the key (serde gives no spans for struct keys).
+    pub fn key_before(&self, value_at: usize, key: &str) -> usize {
+        self.text
+            .get(..value_at)
+            .and_then(|before| before.rfind(key))
+            .unwrap_or(value_at)
+    }
 }
 
 /// Collects errors from all files, then hands them back sorted by file order and position.

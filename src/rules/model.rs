@@ -39,7 +39,8 @@ pub(crate) struct ProfileToml {
     pub avatar: Spanned<String>,
 }
 
-/// `[timeouts]`: humantime strings, parsed by compile so a bad one points at itself.
+/// `[timeouts]`, or a rule's `timeouts`: humantime strings, parsed by compile so a bad one
+/// points at itself.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct TimeoutsToml {
@@ -50,6 +51,7 @@ pub(crate) struct TimeoutsToml {
     pub agent_first_reply: Option<Spanned<String>>,
     pub customer_idle: Option<Spanned<String>>,
     pub agent_disconnect_grace: Option<Spanned<String>>,
+    pub ageing: Option<Spanned<String>>,
 }
 
 /// One `[[rule]]`: matchers (keywords, patterns, payload) and actions.
@@ -67,6 +69,8 @@ pub(crate) struct RuleToml {
     pub escalate: Option<Spanned<EscalateToml>>,
     #[serde(default)]
     pub close: bool,
+    /// Overrides some of `[timeouts]` for conversations this rule decides.
+    pub timeouts: Option<Spanned<TimeoutsToml>>,
 }
 
 /// One `{ label, payload }` button under a reply.

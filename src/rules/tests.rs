@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use super::{compile, load_dir, RuleBook, Template, Timeouts, Vars};
 
 mod errors;
+mod timeouts;
 
 /// Runs `f` on every input and reports every mismatch at once.
 fn check<I: Debug, W: Debug, O: Debug + PartialEq<W>>(cases: &[(I, W)], f: impl Fn(&I) -> O) {
@@ -215,6 +216,11 @@ fn shipped_rules() {
     assert_eq!(book.bot.profile.name, "Acme Assistant (bot)");
     assert_eq!(book.bot.max_fallbacks, 2);
     assert_eq!(book.timeouts, Timeouts::default());
+    let frustrated = Timeouts {
+        queue_max_wait: std::time::Duration::from_secs(15 * 60),
+        ..Timeouts::default()
+    };
+    assert_eq!(book.timeouts_for(Some("frustrated")), frustrated);
     let vars = Vars {
         queue_position: Some(3),
         ..Vars::default()

@@ -53,12 +53,18 @@ impl<'a> Compiler<'a> {
             None => Vec::new(),
         };
         let escalate = r.escalate.as_ref().map(|e| self.escalate(src, e.get_ref()));
+        let timeouts = r
+            .timeouts
+            .as_ref()
+            .map(|t| self.timeouts(src, Some(&name), t.get_ref()))
+            .unwrap_or_default();
         self.rules.push(Rule {
             name,
             reply,
             quick_replies,
             escalate,
             close: r.close,
+            timeouts,
         });
     }
 

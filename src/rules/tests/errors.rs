@@ -4,10 +4,10 @@ use super::{check, sources, BOT};
 use crate::rules::compile;
 
 /// Files as (name, lines): line N of a file is `lines[N - 1]`, so positions read off the table.
-type Files<'a> = Vec<(&'a str, Vec<&'a str>)>;
+pub(super) type Files<'a> = Vec<(&'a str, Vec<&'a str>)>;
 
 /// Each error as `file:line:col: message`; empty when the files load.
-fn errors(files: &Files<'_>) -> Vec<String> {
+pub(super) fn errors(files: &Files<'_>) -> Vec<String> {
     let texts: Vec<(&str, String)> = files
         .iter()
         .map(|(name, lines)| (*name, lines.join("\n") + "\n"))
@@ -20,7 +20,7 @@ fn errors(files: &Files<'_>) -> Vec<String> {
 }
 
 /// A rule file `r.toml` beside a valid `[bot]`.
-fn with_bot(rules: Vec<&str>) -> Files<'_> {
+pub(super) fn with_bot(rules: Vec<&str>) -> Files<'_> {
     vec![("00-bot.toml", vec![BOT]), ("r.toml", rules)]
 }
 
@@ -31,7 +31,7 @@ const KNOWN: &str =
 #[test]
 fn bad_toml() {
     let fields = "`name`, `keywords`, `patterns`, `payload`, `reply`, `quick_replies`, \
-                  `escalate`, `close`";
+                  `escalate`, `close`, `timeouts`";
     check(
         &[
             (
