@@ -29,6 +29,7 @@ use matcher::Matcher;
 pub struct RuleBook {
     pub bot: Bot,
     pub timeouts: Timeouts,
+    pub waiting: Waiting,
     rules: Vec<Rule>,
     /// Each rule's index in `rules`, by name.
     by_name: HashMap<String, usize>,
@@ -50,6 +51,37 @@ pub struct Bot {
     pub queued: Template,
     /// Sent instead of the fallback on the miss that escalates.
     pub stuck: Template,
+}
+
+/// What the bot says to a customer waiting for a person (`[waiting]`); every message has a
+/// default. Each is a template; the variables each can fill are the engine's to give.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Waiting {
+    /// Every `queue_update` while queued, when a wait can be estimated (`{queue.wait}`).
+    pub update: Template,
+    /// Instead of `update` while no wait can be estimated yet.
+    pub unknown_wait: Template,
+    /// Once `queue_max_wait` has passed in business hours, with the two choices below as quick
+    /// replies.
+    pub apology: Template,
+    /// At once when queued outside business hours (`{hours}`), with the same two choices.
+    pub after_hours: Template,
+    /// The label of the "keep waiting" quick reply: 1 to 36 characters.
+    pub keep_waiting_label: String,
+    /// The reply when the customer chooses to keep waiting.
+    pub keep_waiting: Template,
+    /// The label of the "leave a message" quick reply: 1 to 36 characters.
+    pub leave_message_label: String,
+    /// The reply when the customer chooses to leave a message: asks them to write it.
+    pub leave_message: Template,
+    /// After the customer's message has been taken.
+    pub message_taken: Template,
+    /// When a customer silent for `customer_idle` with an agent (`{agent.name}`) goes back to
+    /// the bot.
+    pub handed_back: Template,
+    /// When an agent (`{agent.name}`) missed `agent_first_reply` and the customer is queued
+    /// again, ahead of others.
+    pub requeued: Template,
 }
 
 /// A Custom Profile as written in the rules; `id` is set once the platform has created it.

@@ -1,6 +1,7 @@
 //! Turns rule files into a `RuleBook`: checks every value, reports every problem, builds matchers.
 
 mod rule;
+mod waiting;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -10,9 +11,9 @@ use toml::Spanned;
 
 use super::error::{Diagnostics, RulesError, RulesErrors, Source};
 use super::matcher::{BuildError, MatcherBuilder};
-use super::model::{BotToml, FileToml, TimeoutsToml};
+use super::model::{BotToml, FileToml, TimeoutsToml, WaitingToml};
 use super::template::Template;
-use super::{Bot, ProfileSpec, Rule, RuleBook, TimeoutOverrides, Timeouts};
+use super::{Bot, ProfileSpec, Rule, RuleBook, TimeoutOverrides, Timeouts, Waiting};
 
 /// Twitter's limits on a Custom Profile and on quick-reply options.
 const PROFILE_NAME_MAX: usize = 48;
@@ -43,6 +44,10 @@ pub(crate) fn compile(sources: &[(PathBuf, String)]) -> Result<RuleBook, RulesEr
     for (source, file) in &parsed {
         c.file(source, file);
     }
+    if let (None, Some((source, _))) = (&c.waiting_at, parsed.first()) {
+        // No file has [waiting]: every message is its default.
+        c.waiting = c.waiting(source, &WaitingToml::default());
+    }
     // Checks that look across files would only add noise about a file that did not parse.
     if parsed.len() == sources.len() {
         c.cross_file_checks(parsed.first().map(|(s, _)| s));
@@ -53,10 +58,11 @@ pub(crate) fn compile(sources: &[(PathBuf, String)]) -> Result<RuleBook, RulesEr
         rules,
         bot,
         timeouts,
+        waiting,
         ..
     } = c;
-    let bot = match bot {
-        Some(bot) if diag.is_empty() => bot,
+    let (bot, waiting) = match (bot, waiting) {
+        (Some(bot), Some(waiting)) if diag.is_empty() => (bot, waiting),
         _ => return Err(diag.finish()),
     };
     let matcher = builder.build().map_err(|e| {
@@ -76,6 +82,7 @@ pub(crate) fn compile(sources: &[(PathBuf, String)]) -> Result<RuleBook, RulesEr
     Ok(RuleBook {
         bot,
         timeouts: timeouts.map_or_else(Timeouts::default, |(t, _)| t),
+        waiting,
         rules,
         by_name,
         matcher,
@@ -94,6 +101,9 @@ struct Compiler<'a> {
     bot_at: Option<String>,
     bot: Option<Bot>,
     timeouts: Option<(Timeouts, String)>,
+    /// Like `bot_at`, for `[waiting]`.
+    waiting_at: Option<String>,
+    waiting: Option<Waiting>,
     /// Quick-reply payloads, checked once every rule's `payload` is known.
     offered: Vec<(Source<'a>, usize, String)>,
 }
@@ -118,6 +128,9 @@ impl<'a> Compiler<'a> {
                 let compiled = Timeouts::default().with(&set);
                 self.timeouts = Some((compiled, Diagnostics::locate(src, timeouts.span().start)));
             }
+        }
+        if let Some(waiting) = &file.waiting {
+            self.waiting_table(src, waiting);
         }
         for rule in &file.rule {
             self.rule(src, rule);

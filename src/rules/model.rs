@@ -13,6 +13,7 @@ use toml::Spanned;
 pub(crate) struct FileToml {
     pub bot: Option<Spanned<BotToml>>,
     pub timeouts: Option<Spanned<TimeoutsToml>>,
+    pub waiting: Option<Spanned<WaitingToml>>,
     #[serde(default)]
     pub rule: Vec<Spanned<RuleToml>>,
 }
@@ -52,6 +53,23 @@ pub(crate) struct TimeoutsToml {
     pub customer_idle: Option<Spanned<String>>,
     pub agent_disconnect_grace: Option<Spanned<String>>,
     pub ageing: Option<Spanned<String>>,
+}
+
+/// `[waiting]`: what the bot says to customers waiting for a person; each key has a default.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct WaitingToml {
+    pub update: Option<Spanned<String>>,
+    pub unknown_wait: Option<Spanned<String>>,
+    pub apology: Option<Spanned<String>>,
+    pub after_hours: Option<Spanned<String>>,
+    pub keep_waiting_label: Option<Spanned<String>>,
+    pub keep_waiting: Option<Spanned<String>>,
+    pub leave_message_label: Option<Spanned<String>>,
+    pub leave_message: Option<Spanned<String>>,
+    pub message_taken: Option<Spanned<String>>,
+    pub handed_back: Option<Spanned<String>>,
+    pub requeued: Option<Spanned<String>>,
 }
 
 /// One `[[rule]]`: matchers (keywords, patterns, payload) and actions.

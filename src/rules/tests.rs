@@ -7,6 +7,7 @@ use super::{compile, load_dir, RuleBook, Template, Timeouts, Vars};
 
 mod errors;
 mod timeouts;
+mod waiting;
 
 /// Runs `f` on every input and reports every mismatch at once.
 fn check<I: Debug, W: Debug, O: Debug + PartialEq<W>>(cases: &[(I, W)], f: impl Fn(&I) -> O) {
@@ -227,6 +228,15 @@ fn shipped_rules() {
     };
     assert!(book.bot.greeting.render(&vars).starts_with("Hi there! "));
     assert!(book.bot.queued.render(&vars).ends_with("number 3 in line."));
+    let with_sam = Vars {
+        agent_name: Some("Sam"),
+        ..vars
+    };
+    assert!(book
+        .waiting
+        .requeued
+        .render(&with_sam)
+        .starts_with("Sorry, Sam couldn't "));
     check(
         &[
             (
@@ -267,7 +277,8 @@ fn shipped_rules() {
         |(text, payload)| book.evaluate(text, *payload).map(|r| r.name.as_str()),
     );
     let debug = format!("{book:?}");
-    assert!(debug.len() < 10_000 && debug.contains("Matcher { keywords: "));
+    // The rules' and [waiting]'s own texts, about 11 KB, but none of the automata's insides.
+    assert!(debug.len() < 16_000 && debug.contains("Matcher { keywords: "));
     let every_payload_handled = book
         .rules()
         .iter()

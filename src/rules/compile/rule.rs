@@ -127,15 +127,7 @@ impl<'a> Compiler<'a> {
         let mut out = Vec::new();
         for qr in replies.get_ref() {
             let (label, payload) = (qr.label.get_ref(), qr.payload.get_ref());
-            let length = label.chars().count();
-            if label.trim().is_empty() {
-                self.diag
-                    .push(src, qr.label.span().start, "quick reply label is empty");
-            } else if length > LABEL_MAX {
-                let msg =
-                    format!("quick reply label is {length} characters; the limit is {LABEL_MAX}");
-                self.diag.push(src, qr.label.span().start, msg);
-            }
+            self.label(src, &qr.label);
             if payload.is_empty() {
                 self.diag
                     .push(src, qr.payload.span().start, "quick reply payload is empty");
@@ -149,6 +141,18 @@ impl<'a> Compiler<'a> {
             });
         }
         out
+    }
+
+    /// Checks a quick reply's label against the platform's limits.
+    pub(super) fn label(&mut self, src: &Source<'_>, label: &Spanned<String>) {
+        let (at, text) = (label.span().start, label.get_ref());
+        let length = text.chars().count();
+        if text.trim().is_empty() {
+            self.diag.push(src, at, "quick reply label is empty");
+        } else if length > LABEL_MAX {
+            let msg = format!("quick reply label is {length} characters; the limit is {LABEL_MAX}");
+            self.diag.push(src, at, msg);
+        }
     }
 
     fn escalate(&mut self, src: &Source<'_>, e: &EscalateToml) -> Escalate {

@@ -24,7 +24,7 @@ pub(super) fn with_bot(rules: Vec<&str>) -> Files<'_> {
     vec![("00-bot.toml", vec![BOT]), ("r.toml", rules)]
 }
 
-const KNOWN: &str =
+pub(super) const KNOWN: &str =
     "known: customer.name, customer.id, account.name, bot.name, queue.position, queue.size, \
      queue.wait, hours, agent.name";
 
