@@ -62,6 +62,8 @@ pub fn load_accounts(config: &Config) -> Result<Vec<domain::Account>, rules::Rul
             id: AccountId(acc.id.clone()),
             name: acc.name.clone(),
             bot,
+            timeouts: book.timeouts,
+            hours: None,
             rules: book,
         });
     }
@@ -70,10 +72,15 @@ pub fn load_accounts(config: &Config) -> Result<Vec<domain::Account>, rules::Rul
 
 impl App {
     pub async fn build(config: Config) -> anyhow::Result<App> {
+        App::build_with_clock(config, Clock::system()).await
+    }
+
+    /// As `build`, on a given clock: tests pass the same one to a daemon they restart, so
+    /// time advanced while it was stopped is seen by the next one.
+    pub async fn build_with_clock(config: Config, clock: Clock) -> anyhow::Result<App> {
         let cfg = config.clone();
         let mut feeds = Feeds::default();
         let webhook_feed = feeds.add(Channel::Webhook);
-        let clock = Clock::system();
         let (trigger, shutdown) = shutdown::channel();
         // Compiling a large RegexSet takes ~100 ms, and opening sled and replaying the turn log
         // read the disk: none of it belongs on a runtime thread.

@@ -25,4 +25,10 @@ impl Clock {
     pub fn now(&self) -> Timestamp {
         Timestamp(self.epoch_ms + self.base.elapsed().as_millis() as u64)
     }
+
+    /// The tokio instant at which `now()` reaches `at` (now, if it has).
+    pub fn instant(&self, at: Timestamp) -> Instant {
+        let from_base = at.0.saturating_sub(self.epoch_ms);
+        self.base + std::time::Duration::from_millis(from_base)
+    }
 }

@@ -8,12 +8,16 @@ mod agent;
 mod conversation;
 mod desk;
 mod effect;
+mod estimate;
 mod handoff;
+mod hours;
 mod ids;
 mod message;
 mod offers;
 mod queue;
 mod routing;
+mod timers;
+mod waiting;
 
 #[cfg(test)]
 mod testkit;
@@ -21,10 +25,12 @@ mod testkit;
 mod tests;
 
 pub use agent::{check_profile_name, Agent, AgentId, NewAgent, Presence, MAX_PROFILE_NAME};
-pub use conversation::{Conversation, Customer, State, Ticket};
+pub use conversation::{Conversation, Customer, FollowUp, State, Ticket};
 pub use desk::{Account, Desk};
-pub use effect::{AgentEvent, Effect, Input, TransferTo};
+pub use effect::{AgentEvent, Effect, Input, Timer, TransferTo};
+pub use hours::Hours;
 pub use ids::{AccountId, Channel, ConversationId, CustomerId, EventId, MessageId, Timestamp};
 pub use message::{Author, Message, Profile, QuickReply};
 pub use queue::Queue;
 pub use routing::{PassedOver, RoutingNote, Seat};
+pub use timers::{due, Due};

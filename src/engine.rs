@@ -12,13 +12,14 @@ mod notices;
 mod people;
 mod query;
 mod restore;
+mod schedule;
 mod seen;
 mod turns;
 
 use crate::clock::Clock;
 use crate::domain::{
     Account, AccountId, Agent, Channel, ConversationId, CustomerId, Desk, EventId, Input, NewAgent,
-    Timestamp,
+    Timer, Timestamp,
 };
 use crate::outbox::feed::Feeds;
 use crate::store::{EventRef, Store, WriteSet};
@@ -26,6 +27,7 @@ use agents::Agents;
 use checkpoint::Checkpoint;
 use commit::Pending;
 use people::Session;
+use schedule::Schedule;
 use seen::SeenIndex;
 use std::collections::{HashMap, HashSet};
 use tokio::sync::{mpsc, oneshot};
@@ -33,7 +35,8 @@ use tokio::sync::{mpsc, oneshot};
 pub use agents::AgentView;
 pub use commit::{Committer, Stopped};
 pub use people::{Action, Connected};
-pub use query::{ConversationView, ProfileView, QueueView};
+pub use query::{ConversationView, ProfileView, QueueView, StatsView};
+pub use schedule::ScheduleStats;
 
 /// An inbound customer message as a channel decoded it.
 #[derive(Debug, Clone)]
@@ -121,6 +124,7 @@ pub struct Engine {
     transcripts: HashMap<ConversationId, Vec<u64>>,
     checkpoint: Checkpoint,
     people: people::People,
+    schedule: Schedule,
     feeds: Feeds,
     next_turn: u64,
     clock: Clock,
@@ -136,16 +140,16 @@ impl Engine {
         clock: Clock,
         event_retention: std::time::Duration,
     ) -> Result<(Engine, EngineHandle), crate::store::StoreError> {
-        let state = restore::restore(&store, clock.now(), event_retention)?;
+        let state = restore::restore(&store, &accounts, clock.now(), event_retention)?;
         tracing::info!(
             conversations = state.desk.conversations().count(),
             events = state.seen.len(),
             replayed = state.replayed,
+            deadlines = state.deadlines.len(),
             "state loaded"
         );
         feeds.set_durable(state.next_turn);
         let (tx, rx) = mpsc::channel(4096);
-        let people = people::People::new(tx.downgrade(), clock);
         let engine = Engine {
             desk: state.desk,
             agents: Agents::restore(state.agents),
@@ -154,7 +158,8 @@ impl Engine {
             seen: state.seen,
             transcripts: state.transcripts,
             checkpoint: state.checkpoint,
-            people,
+            people: people::People::new(),
+            schedule: Schedule::new(state.deadlines),
             feeds,
             next_turn: state.next_turn,
             clock,
@@ -167,7 +172,7 @@ impl Engine {
     /// group commit.
     pub async fn run(mut self) -> Result<(), Stopped> {
         let committer = Committer::spawn(self.store.clone(), self.feeds.clone());
-        self.arm_grace_timers();
+        self.grace_after_restart();
         let result = self.serve(&committer).await;
         committer.close().await;
         if result.is_ok() {
@@ -205,7 +210,19 @@ impl Engine {
 
     async fn serve(&mut self, committer: &Committer) -> Result<(), Stopped> {
         let mut commands = Vec::with_capacity(BATCH);
-        while self.rx.recv_many(&mut commands, BATCH).await > 0 {
+        loop {
+            // Commands, or the earliest deadline, whichever comes first.
+            let wake = self.schedule.next().map(|at| self.clock.instant(at));
+            let received = match wake {
+                Some(at) => tokio::select! {
+                    n = self.rx.recv_many(&mut commands, BATCH) => Some(n),
+                    () = tokio::time::sleep_until(at) => None,
+                },
+                None => Some(self.rx.recv_many(&mut commands, BATCH).await),
+            };
+            if received == Some(0) {
+                break;
+            }
             let now = self.clock.now();
             let mut set = WriteSet::default();
             let mut pending = Pending {
@@ -214,6 +231,8 @@ impl Engine {
             };
             let mut queries = Vec::new();
             let mut fresh = HashSet::new();
+            // Every turn of the loop, so a stream of commands never holds deadlines back.
+            self.fire_due(now, &mut set, &mut pending.outgoing);
             for cmd in commands.drain(..) {
                 match cmd {
                     Command::Inbound(dm, reply) => {
@@ -306,6 +325,56 @@ impl Engine {
 }
 
 impl Engine {
+    /// Hands the deadlines due at `now` to the desk, oldest first.
+    fn fire_due(
+        &mut self,
+        now: Timestamp,
+        set: &mut WriteSet,
+        outgoing: &mut Vec<crate::store::Outbound>,
+    ) {
+        for (at, timer) in self.schedule.take_due(now, BATCH, set) {
+            let account = match timer {
+                Timer::Conversation(id) => self.desk.conversation(id).map(|c| c.account.clone()),
+                Timer::Agent(id) => self
+                    .agents
+                    .all()
+                    .find(|a| a.id == id)
+                    .map(|a| a.account.clone()),
+            };
+            if let Some(account) = account {
+                self.feed_desk(Input::Deadline { timer, at }, &account, now, set, outgoing);
+            }
+        }
+    }
+
+    /// After a restart nobody is connected: an agent holding conversations with no grace
+    /// running gets the same grace as one whose connection just dropped (written at once).
+    fn grace_after_restart(&mut self) {
+        let now = self.clock.now();
+        let running = self.schedule.agents();
+        let mut set = WriteSet::default();
+        let holders: Vec<(crate::domain::AgentId, AccountId)> = self
+            .desk
+            .holders()
+            .filter(|(agent, _)| !running.contains(agent))
+            .map(|(agent, account)| (agent, account.clone()))
+            .collect();
+        for (agent, account) in holders {
+            let Some(account) = self.accounts.get(&account) else {
+                continue;
+            };
+            let grace = account.timeouts.agent_disconnect_grace;
+            let at = Timestamp(now.0.saturating_add(grace.as_millis() as u64));
+            self.schedule
+                .apply(Timer::Agent(agent), None, Some(at), &mut set);
+        }
+        if !set.is_empty() {
+            if let Err(e) = self.store.write(set) {
+                tracing::warn!(error = %e, "cannot write grace deadlines; they are kept in memory");
+            }
+        }
+    }
+
     /// What read-only questions may look at.
     fn view(&self) -> query::View<'_> {
         query::View {
@@ -313,6 +382,7 @@ impl Engine {
             agents: &self.agents,
             accounts: &self.accounts,
             transcripts: &self.transcripts,
+            schedule: &self.schedule,
         }
     }
 }

@@ -38,6 +38,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/channels/webhook/messages", post(webhook::inbound))
         .route("/v1/queue/{account}", get(admin::queue))
         .route("/v1/conversations/{id}", get(admin::conversation))
+        .route("/v1/stats", get(admin::stats))
         .route("/v1/agents", post(agents::add).get(agents::list))
         .route("/v1/profiles", get(agents::profiles))
         .route("/v1/agents/ws", get(crate::agents::gateway::upgrade))

@@ -213,9 +213,13 @@ impl RuleBook {
     /// escalated it, say): `[timeouts]` with that rule's overrides. Just `[timeouts]` for no
     /// rule, or for a name no rule has any more (the rules may have been reloaded since).
     pub fn timeouts_for(&self, rule: Option<&str>) -> Timeouts {
-        rule.and_then(|name| self.by_name.get(name))
-            .and_then(|&i| self.rules.get(i))
+        rule.and_then(|name| self.rule_named(name))
             .map_or(self.timeouts, |r| self.timeouts.with(&r.timeouts))
+    }
+
+    /// The rule called `name`, if there is one.
+    pub fn rule_named(&self, name: &str) -> Option<&Rule> {
+        self.by_name.get(name).and_then(|&i| self.rules.get(i))
     }
 }
 

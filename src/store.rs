@@ -15,7 +15,7 @@ mod keys;
 mod records;
 mod writes;
 
-use crate::domain::{Channel, Message};
+use crate::domain::{Channel, Message, Timer, Timestamp};
 use std::path::Path;
 
 pub use records::{
@@ -49,6 +49,8 @@ pub struct Loaded {
     /// Turns from the marker on, in order: not (all) reflected in the checkpoint.
     pub replay: Vec<(u64, TurnRecord)>,
     pub next_turn: u64,
+    /// The scheduler's index, in deadline order.
+    pub deadlines: Vec<(Timestamp, Timer)>,
 }
 
 impl Store {
@@ -107,7 +109,23 @@ impl Store {
             next_bucket,
             replay,
             next_turn,
+            deadlines: self.deadlines()?,
         })
+    }
+
+    /// The scheduler's index, in deadline order (the keys sort by time).
+    pub fn deadlines(&self) -> Result<Vec<(Timestamp, Timer)>, StoreError> {
+        self.tree
+            .scan_prefix([keys::DEADLINE])
+            .keys()
+            .map(|k| {
+                let k = k?;
+                keys::parse_deadline(&k).ok_or_else(|| StoreError::Corrupt {
+                    key: format!("{k:?}"),
+                    message: "not a deadline key".into(),
+                })
+            })
+            .collect()
     }
 
     fn read_u64(&self, key: &[u8]) -> Result<Option<u64>, StoreError> {

@@ -120,6 +120,12 @@ pub enum ServerFrame {
         status: Presence,
         why: &'static str,
     },
+    /// The agent accepted the conversation and has not written yet; at `requeue_at` it goes
+    /// back in line.
+    Reminder {
+        conversation_id: ConversationId,
+        requeue_at: Timestamp,
+    },
 }
 
 /// A conversation as an agent sees it in an offer: who, why, and everything said so far.
@@ -158,6 +164,7 @@ impl ServerFrame {
                 | ServerFrame::Message { .. }
                 | ServerFrame::Closed { .. }
                 | ServerFrame::Presence { .. }
+                | ServerFrame::Reminder { .. }
         )
     }
 

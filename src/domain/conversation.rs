@@ -2,13 +2,13 @@
 
 use super::agent::AgentId;
 use super::effect::Effect;
+use super::ids::{AccountId, Channel, ConversationId, CustomerId, MessageId, Timestamp};
 use super::message::{Author, Message, Profile, QuickReply};
 use super::routing::RoutingNote;
+use serde::{Deserialize, Serialize};
 
 /// How many routing decisions a conversation keeps.
 pub const ROUTING_NOTES: usize = 10;
-use super::ids::{AccountId, Channel, ConversationId, CustomerId, MessageId, Timestamp};
-use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Customer {
@@ -30,6 +30,45 @@ pub struct Ticket {
     /// Left by the agent who transferred the conversation, for the next one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// When the customer was last told their place in line (`queue_update` counts from here).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub told_at: Option<Timestamp>,
+    /// Since when the customer has waited without being apologised to: `queue_max_wait`
+    /// counts from here (the wait began, or the customer last chose to keep waiting).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub patience_from: Option<Timestamp>,
+    /// How often the customer was offered to keep waiting or leave a message.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub apologies: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+impl Ticket {
+    /// A ticket queued at `queued_at`, the customer told of it `now`.
+    pub fn new(reason: &str, priority: u8, queued_at: Timestamp, now: Timestamp) -> Ticket {
+        Ticket {
+            reason: reason.to_owned(),
+            priority,
+            skills: Vec::new(),
+            queued_at,
+            note: None,
+            told_at: Some(now),
+            patience_from: Some(now),
+            apologies: 0,
+        }
+    }
+}
+
+/// A conversation parked for a person to follow up: the customer chose to leave a message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FollowUp {
+    pub since: Timestamp,
+    /// The message the customer left, once written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<MessageId>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -47,7 +86,22 @@ pub enum State {
         expires_at: Timestamp,
     },
     /// A person holds the conversation: messages go out with their profile; the bot is silent.
-    WithAgent { agent: AgentId, since: Timestamp },
+    WithAgent {
+        agent: AgentId,
+        since: Timestamp,
+        /// The ticket's priority when taken, raised if it has to go back in line.
+        #[serde(default)]
+        priority: u8,
+        /// Whether the agent has written to the customer yet (`agent_first_reply`).
+        #[serde(default)]
+        replied: bool,
+        /// Whether the agent was reminded to write.
+        #[serde(default)]
+        nudged: bool,
+        /// The customer's last message, or `since` (`customer_idle` counts from here).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        heard_at: Option<Timestamp>,
+    },
     /// Done; the customer's next message opens a new episode with the bot.
     Closed,
 }
@@ -87,6 +141,19 @@ pub struct Conversation {
     /// The latest routing decisions, newest last (at most `ROUTING_NOTES`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub routing: Vec<RoutingNote>,
+    /// The rule that last matched in this episode: its `timeouts` apply.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
+    /// When the customer started waiting on the bot (their first message since the bot took
+    /// over); `bot_unresolved` counts from here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bot_since: Option<Timestamp>,
+    /// Set when the customer chose to leave a message; cleared when a person takes it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub follow_up: Option<FollowUp>,
+    /// The one deadline the scheduler holds for this conversation (see `timers`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deadline: Option<Timestamp>,
     pub opened_at: Timestamp,
     pub updated_at: Timestamp,
     /// Bumped by every saved change, so the newest of several stored snapshots is known.
@@ -107,6 +174,10 @@ impl Conversation {
             next_seq: 0,
             declined: Vec::new(),
             routing: Vec::new(),
+            rule: None,
+            bot_since: None,
+            follow_up: None,
+            deadline: None,
             opened_at: now,
             updated_at: now,
             revision: 0,

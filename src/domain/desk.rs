@@ -2,12 +2,14 @@
 
 use super::agent::AgentId;
 use super::conversation::{Conversation, Customer, State, Ticket};
-use super::effect::{AgentEvent, Effect, Input};
+use super::effect::{AgentEvent, Effect, Input, Timer};
+use super::estimate::Handling;
+use super::hours::Hours;
 use super::ids::{AccountId, Channel, ConversationId, CustomerId, Timestamp};
 use super::message::{Author, Message, Profile, QuickReply};
 use super::queue::Queue;
 use super::routing::Seat;
-use crate::rules::{self, RuleBook, Template, Vars};
+use crate::rules::{self, RuleBook, Template, Timeouts, Vars};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -19,6 +21,25 @@ pub struct Account {
     pub name: String,
     pub bot: Profile,
     pub rules: Arc<RuleBook>,
+    /// The rules' `[timeouts]` with the account's overrides from the config.
+    pub timeouts: Timeouts,
+    /// When the account's people work; `None`: always.
+    pub hours: Option<Hours>,
+}
+
+impl Account {
+    /// The timeouts in force for a conversation whose last matched rule is `rule`: the rule's
+    /// own, else the account's, else the rules' `[timeouts]`.
+    pub fn timeouts_for(&self, rule: Option<&str>) -> Timeouts {
+        match rule.and_then(|name| self.rules.rule_named(name)) {
+            Some(rule) => self.timeouts.with(&rule.timeouts),
+            None => self.timeouts,
+        }
+    }
+
+    pub fn is_open(&self, at: Timestamp) -> bool {
+        self.hours.as_ref().is_none_or(|h| h.is_open(at))
+    }
 }
 
 type CustomerKey = (AccountId, Channel, CustomerId);
@@ -30,13 +51,23 @@ pub struct Desk {
     pub(super) queues: HashMap<AccountId, Queue>,
     /// Agents as routing sees them (in memory: after a restart nobody is connected).
     pub(super) seats: HashMap<AgentId, Seat>,
+    /// Recent handling times per account, for queue estimates (in memory).
+    pub(super) handling: HashMap<AccountId, Handling>,
     next_id: u64,
 }
 
 impl Desk {
-    /// Rebuilds the desk from persisted conversations, queues included.
-    pub fn restore(conversations: impl IntoIterator<Item = Conversation>) -> Desk {
+    /// Rebuilds the desk from persisted conversations, queues included (ordered with each
+    /// account's `ageing`).
+    pub fn restore<'a>(
+        conversations: impl IntoIterator<Item = Conversation>,
+        accounts: impl IntoIterator<Item = &'a Account>,
+    ) -> Desk {
         let mut desk = Desk::default();
+        for account in accounts {
+            desk.queues
+                .insert(account.id.clone(), Queue::new(account.timeouts.ageing));
+        }
         for mut c in conversations {
             // Nobody is connected after a restart: an open offer goes back to its place.
             if let State::Offered { ticket, .. } = &c.state {
@@ -48,7 +79,7 @@ impl Desk {
             if let State::Queued(t) = &c.state {
                 desk.queues
                     .entry(c.account.clone())
-                    .or_default()
+                    .or_insert_with(|| Queue::new(Timeouts::default().ageing))
                     .insert(c.id, t);
             }
             desk.conversations.insert(c.id, c);
@@ -77,8 +108,15 @@ impl Desk {
         self.queues.get(account)
     }
 
-    /// Applies one input and returns what must happen because of it.
+    /// Applies one input and returns what must happen because of it, including moving the
+    /// deadline of every conversation it changed (`Effect::Schedule`).
     pub fn handle(&mut self, input: Input, now: Timestamp, account: &Account) -> Vec<Effect> {
+        let mut effects = self.apply(input, now, account);
+        self.arm(&mut effects, now, account);
+        effects
+    }
+
+    fn apply(&mut self, input: Input, now: Timestamp, account: &Account) -> Vec<Effect> {
         match input {
             Input::CustomerMessage {
                 channel,
@@ -103,10 +141,6 @@ impl Desk {
                 agent,
                 conversation,
             } => self.decline(agent, conversation, now, account),
-            Input::OfferExpired {
-                agent,
-                conversation,
-            } => self.offer_expired(agent, conversation, now, account),
             Input::AgentSend {
                 agent,
                 conversation,
@@ -120,7 +154,14 @@ impl Desk {
                 agent,
                 conversation,
             } => self.resolve(agent, conversation, now, account),
-            Input::GraceExpired { agent } => self.grace_expired(agent, now, account),
+            Input::Deadline {
+                timer: Timer::Agent(agent),
+                ..
+            } => self.grace_expired(agent, now, account),
+            Input::Deadline {
+                timer: Timer::Conversation(id),
+                at,
+            } => self.conversation_due(id, at, now, account),
             Input::Transfer {
                 agent,
                 conversation,
@@ -139,16 +180,15 @@ impl Desk {
         account: &Account,
     ) -> Vec<Effect> {
         let mut conv = self.take_or_open(customer, now, account);
-        let mut turn = Turn {
-            effects: Vec::new(),
-            account,
-            now,
-        };
-        if conv.state == State::Closed {
+        let mut turn = Turn::new(account, now);
+        let parked = conv.state == State::Closed
+            && conv.follow_up.as_ref().is_some_and(|f| f.message.is_none());
+        if conv.state == State::Closed && !parked {
             conv.state = State::Bot;
             conv.episode += 1;
             conv.fallbacks = 0;
             conv.greeted = false;
+            conv.rule = None;
         }
         let inbound = Message {
             id: conv.next_message_id(),
@@ -161,6 +201,10 @@ impl Desk {
             epoch: conv.epoch,
         };
         let (text, payload) = (inbound.text.clone(), inbound.payload.clone());
+        let id = inbound.id;
+        if let State::WithAgent { heard_at, .. } = &mut conv.state {
+            *heard_at = Some(now);
+        }
         if let Some(agent) = conv.held_by() {
             // A person holds it: the message goes to them, and the bot stays silent.
             turn.effects.push(Effect::Notify {
@@ -172,10 +216,16 @@ impl Desk {
             });
         }
         turn.effects.push(Effect::Record(inbound));
-        if conv.state == State::Bot {
-            self.bot_turn(&mut conv, &mut turn, &text, payload.as_deref());
+        match &conv.state {
+            State::Bot => {
+                conv.bot_since.get_or_insert(now);
+                self.bot_turn(&mut conv, &mut turn, &text, payload.as_deref());
+            }
+            State::Queued(_) => self.waiting_choice(&mut conv, &mut turn, payload.as_deref()),
+            State::Closed if parked => self.message_left(&mut conv, &mut turn, id),
+            // Offered or held: kept for the agent, and the bot stays silent.
+            _ => {}
         }
-        // Queued or offered: the message is kept for the agent and the bot stays silent.
         turn.effects.push(Effect::Save(conv.touch(now)));
         let queued = conv.ticket().is_some() && matches!(conv.state, State::Queued(_));
         self.conversations.insert(conv.id, conv);
@@ -202,25 +252,22 @@ impl Desk {
         match turn.account.rules.evaluate(text, payload) {
             Some(rule) => {
                 conv.fallbacks = 0;
+                conv.rule = Some(rule.name.clone());
                 if let Some(esc) = &rule.escalate {
-                    let ticket = Ticket {
-                        reason: esc.reason.clone(),
-                        priority: esc.priority,
-                        skills: esc.skills.clone(),
-                        queued_at: turn.now,
-                        note: None,
-                    };
-                    let place = self.enqueue(conv, ticket);
+                    let mut ticket = Ticket::new(&esc.reason, esc.priority, turn.now, turn.now);
+                    ticket.skills = esc.skills.clone();
+                    let place = self.line_up(conv, ticket, turn.account);
                     if let Some(reply) = &rule.reply {
-                        turn.say(conv, reply, place, &rule.quick_replies);
+                        turn.say(conv, reply, Some(place), &rule.quick_replies);
                     }
-                    turn.say(conv, &bot.queued, place, &[]);
+                    self.queued(conv, turn, place);
                 } else {
                     if let Some(reply) = &rule.reply {
                         turn.say(conv, reply, None, &rule.quick_replies);
                     }
                     if rule.close {
                         conv.state = State::Closed;
+                        conv.bot_since = None;
                     }
                 }
             }
@@ -230,15 +277,7 @@ impl Desk {
                 conv.fallbacks += 1;
                 if conv.fallbacks >= bot.max_fallbacks {
                     turn.say(conv, &bot.stuck, None, &[]);
-                    let ticket = Ticket {
-                        reason: "bot_stuck".to_owned(),
-                        priority: 0,
-                        skills: Vec::new(),
-                        queued_at: turn.now,
-                        note: None,
-                    };
-                    let place = self.enqueue(conv, ticket);
-                    turn.say(conv, &bot.queued, place, &[]);
+                    self.escalate(conv, turn, "bot_stuck");
                 } else {
                     turn.say(conv, &bot.fallback, None, &[]);
                 }
@@ -246,17 +285,52 @@ impl Desk {
         }
     }
 
-    /// Moves the conversation to its account's queue; returns its place in line.
-    fn enqueue(&mut self, conv: &mut Conversation, ticket: Ticket) -> Option<Place> {
-        let queue = self.queues.entry(conv.account.clone()).or_default();
+    /// The bot hands the conversation to the queue with no rule's say (it is stuck).
+    fn escalate(&mut self, conv: &mut Conversation, turn: &mut Turn<'_>, why: &str) {
+        let ticket = Ticket::new(why, 0, turn.now, turn.now);
+        let place = self.line_up(conv, ticket, turn.account);
+        self.queued(conv, turn, place);
+    }
+
+    /// Tells a customer just put in line where they stand; outside business hours, also that
+    /// nobody is there and what they can do.
+    pub(super) fn queued(&self, conv: &mut Conversation, turn: &mut Turn<'_>, place: Place) {
+        turn.say(conv, &turn.account.rules.bot.queued, Some(place), &[]);
+        if !turn.account.is_open(turn.now) {
+            self.apologise(conv, turn);
+        }
+    }
+
+    /// Puts the conversation in its account's line with `ticket` (its state becomes
+    /// `Queued`); returns its place.
+    pub(super) fn line_up(
+        &mut self,
+        conv: &mut Conversation,
+        ticket: Ticket,
+        account: &Account,
+    ) -> Place {
+        let queue = self
+            .queues
+            .entry(conv.account.clone())
+            .or_insert_with(|| Queue::new(account.timeouts.ageing));
         queue.insert(conv.id, &ticket);
-        let place = queue.position(conv.id, &ticket).map(|position| Place {
-            position,
+        let place = Place {
+            position: queue.position(conv.id).unwrap_or(queue.len()),
             size: queue.len(),
-        });
+        };
         conv.fallbacks = 0;
+        conv.bot_since = None;
         conv.state = State::Queued(ticket);
         place
+    }
+
+    /// Where a queued conversation stands.
+    pub(super) fn place(&self, conv: &Conversation) -> Option<Place> {
+        let queue = self.queues.get(&conv.account)?;
+        Some(Place {
+            position: queue.position(conv.id)?,
+            size: queue.len(),
+        })
     }
 
     fn take_or_open(
@@ -286,26 +360,53 @@ impl Desk {
 
 /// Where a queued conversation stands, for `{queue.position}` and `{queue.size}`.
 #[derive(Debug, Clone, Copy)]
-struct Place {
-    position: usize,
-    size: usize,
+pub(super) struct Place {
+    pub position: usize,
+    pub size: usize,
+}
+
+/// What else a bot message may name, beyond the conversation and its place in line.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct Extra<'a> {
+    pub wait: Option<&'a str>,
+    pub hours: Option<&'a str>,
+    pub agent: Option<&'a str>,
 }
 
 /// The effects of one input being built, with what every outgoing message needs.
-struct Turn<'a> {
-    effects: Vec<Effect>,
-    account: &'a Account,
-    now: Timestamp,
+pub(super) struct Turn<'a> {
+    pub effects: Vec<Effect>,
+    pub account: &'a Account,
+    pub now: Timestamp,
 }
 
-impl Turn<'_> {
+impl<'a> Turn<'a> {
+    pub fn new(account: &'a Account, now: Timestamp) -> Turn<'a> {
+        Turn {
+            effects: Vec::new(),
+            account,
+            now,
+        }
+    }
+
     /// The bot says something: signed with the bot profile, under the current epoch.
-    fn say(
+    pub fn say(
         &mut self,
         conv: &mut Conversation,
         template: &Template,
         place: Option<Place>,
         quick: &[rules::QuickReply],
+    ) {
+        self.say_with(conv, template, place, quick, Extra::default());
+    }
+
+    pub fn say_with(
+        &mut self,
+        conv: &mut Conversation,
+        template: &Template,
+        place: Option<Place>,
+        quick: &[rules::QuickReply],
+        extra: Extra<'_>,
     ) {
         let vars = Vars {
             customer_name: conv.customer.name.as_deref(),
@@ -314,7 +415,9 @@ impl Turn<'_> {
             bot_name: &self.account.bot.name,
             queue_position: place.map(|p| p.position),
             queue_size: place.map(|p| p.size),
-            ..Vars::default()
+            queue_wait: extra.wait,
+            hours: extra.hours,
+            agent_name: extra.agent,
         };
         let text = template.render(&vars);
         let quick = quick

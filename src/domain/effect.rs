@@ -29,11 +29,6 @@ pub enum Input {
         agent: AgentId,
         conversation: ConversationId,
     },
-    /// The offer's deadline passed (stale if the conversation moved on).
-    OfferExpired {
-        agent: AgentId,
-        conversation: ConversationId,
-    },
     AgentSend {
         agent: AgentId,
         conversation: ConversationId,
@@ -48,8 +43,9 @@ pub enum Input {
         agent: AgentId,
         conversation: ConversationId,
     },
-    /// The agent's disconnect grace ended (stale if it came back).
-    GraceExpired { agent: AgentId },
+    /// A deadline the scheduler held came due. What it means is decided from the state at that
+    /// moment: a deadline the conversation (or agent) has moved past does nothing.
+    Deadline { timer: Timer, at: Timestamp },
     /// Pass a held conversation to another agent, or back to the queue for a skill.
     Transfer {
         agent: AgentId,
@@ -91,6 +87,12 @@ pub enum AgentEvent {
     SetAway {
         why: &'static str,
     },
+    /// The agent accepted a conversation and has not written to the customer yet.
+    Nudge {
+        conversation: ConversationId,
+        /// When the conversation goes back in line if the agent still has not written.
+        requeue_at: Timestamp,
+    },
 }
 
 /// A command for the engine. All effects of one input are written in one atomic batch.
@@ -115,12 +117,20 @@ pub enum Effect {
         code: &'static str,
         message: String,
     },
-    /// Feed `Input::OfferExpired` back at `at`.
-    OfferTimer {
-        agent: AgentId,
-        conversation: ConversationId,
-        at: Timestamp,
+    /// Move `timer`'s deadline in the scheduler's index from `from` to `to` (`None`: not
+    /// there), written in the same batch as the rest of the input's effects.
+    Schedule {
+        timer: Timer,
+        from: Option<Timestamp>,
+        to: Option<Timestamp>,
     },
-    /// Feed `Input::GraceExpired` back at `at`.
-    GraceTimer { agent: AgentId, at: Timestamp },
+}
+
+/// What a deadline in the scheduler's index belongs to. Each holds at most one deadline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Timer {
+    /// The conversation's next timeout, whichever its state makes next (see `timers::due`).
+    Conversation(ConversationId),
+    /// The agent's disconnect grace.
+    Agent(AgentId),
 }

@@ -4,7 +4,7 @@
 
 use super::agent::{AgentId, Presence};
 use super::conversation::{State, Ticket, ROUTING_NOTES};
-use super::desk::{Account, Desk};
+use super::desk::{Account, Desk, Extra, Turn};
 use super::effect::{AgentEvent, Effect, TransferTo};
 use super::ids::{ConversationId, Timestamp};
 use super::message::Author;
@@ -56,17 +56,22 @@ impl Desk {
         let Some(conv) = self.conversations.get_mut(&id) else {
             return Vec::new();
         };
-        conv.state = State::WithAgent { agent, since: now };
+        let priority = conv.ticket().map_or(0, |t| t.priority);
+        conv.state = State::WithAgent {
+            agent,
+            since: now,
+            priority,
+            replied: false,
+            nudged: false,
+            heard_at: None,
+        };
         conv.epoch += 1;
         conv.declined.clear();
+        // A person has it now: whatever they were owed is being dealt with.
+        conv.follow_up = None;
         // The customer learns at once that a person is writing now, and who: signed with the
         // agent's own profile, under the new epoch. First name only (before any comma).
-        let first_name = profile
-            .name
-            .split(',')
-            .next()
-            .unwrap_or(&profile.name)
-            .trim();
+        let first_name = first_name(&profile.name);
         let text = format!(
             "Hi, I'm {first_name}, a person on the {} team. I've read our conversation so far.",
             account.name
@@ -91,7 +96,7 @@ impl Desk {
         if let Some(refused) = self.refusal(agent, id, true) {
             return vec![refused];
         }
-        let mut effects = self.withdraw(id, agent, "declined", now);
+        let mut effects = self.withdraw(id, agent, "declined", now, account);
         effects.extend(self.route(account, now));
         effects
     }
@@ -107,7 +112,7 @@ impl Desk {
         if self.refusal(agent, id, true).is_some() {
             return Vec::new();
         }
-        let mut effects = self.withdraw(id, agent, "timeout", now);
+        let mut effects = self.withdraw(id, agent, "timeout", now, account);
         if let Some(seat) = self.seats.get_mut(&agent) {
             seat.lapsed += 1;
             if seat.lapsed >= LAPSES_BEFORE_AWAY && seat.presence.is_some() {
@@ -146,10 +151,22 @@ impl Desk {
         let Some(conv) = self.conversations.get_mut(&id) else {
             return Vec::new();
         };
+        if let State::WithAgent { replied, .. } = &mut conv.state {
+            *replied = true;
+        }
         vec![
             conv.say(Author::Agent, &profile, text, Vec::new(), now),
             Effect::Save(conv.touch(now)),
         ]
+    }
+
+    /// The agent's first name as customers see it, from its profile; after a restart, before
+    /// the agent reconnects, the desk does not know it.
+    pub(super) fn first_name(&self, agent: AgentId) -> String {
+        self.seats.get(&agent).map_or_else(
+            || "the person helping you".to_owned(),
+            |s| first_name(&s.agent.profile.name).to_owned(),
+        )
     }
 
     /// To a named agent (offered to them alone; the customer hears from them once they accept)
@@ -199,13 +216,9 @@ impl Desk {
             TransferTo::Skills(s) => s.clone(),
             TransferTo::Agent(_) => Vec::new(),
         };
-        let ticket = Ticket {
-            reason: "transfer".into(),
-            priority: 1,
-            skills,
-            queued_at: since,
-            note,
-        };
+        let mut ticket = Ticket::new("transfer", 1, since, now);
+        ticket.skills = skills;
+        ticket.note = note;
         conv.epoch += 1;
         conv.declined.clear();
         let mut effects = vec![Effect::Notify {
@@ -218,9 +231,10 @@ impl Desk {
         match to {
             TransferTo::Agent(target) => {
                 // Offered straight to the named agent (who may still decline).
-                let queue = self.queues.entry(conv.account.clone()).or_default();
-                queue.insert(id, &ticket);
-                conv.state = State::Queued(ticket.clone());
+                let Some(mut conv) = self.conversations.remove(&id) else {
+                    return effects;
+                };
+                self.line_up(&mut conv, ticket.clone(), account);
                 conv.routing.push(RoutingNote {
                     at: now,
                     offered_to: target,
@@ -229,19 +243,21 @@ impl Desk {
                 });
                 let excess = conv.routing.len().saturating_sub(ROUTING_NOTES);
                 conv.routing.drain(..excess);
+                self.conversations.insert(id, conv);
                 self.unload(agent, now);
                 effects.extend(self.offer(id, ticket, target, account, now));
             }
             TransferTo::Skills(_) => {
-                let queue = self.queues.entry(conv.account.clone()).or_default();
-                queue.insert(id, &ticket);
-                let position = queue.position(id, &ticket).unwrap_or(1);
-                conv.state = State::Queued(ticket);
+                let Some(mut conv) = self.conversations.remove(&id) else {
+                    return effects;
+                };
+                let position = self.line_up(&mut conv, ticket, account).position;
                 let text = format!(
                     "I'm passing you to a colleague who can help with this. You are number {position} in line."
                 );
                 effects.push(conv.say(Author::Bot, &account.bot, text, Vec::new(), now));
                 effects.push(Effect::Save(conv.touch(now)));
+                self.conversations.insert(id, conv);
                 self.unload(agent, now);
                 effects.extend(self.route(account, now));
             }
@@ -270,9 +286,10 @@ impl Desk {
         self.let_go(agent, id, now, account, "resolved")
     }
 
-    /// The agent lets go of a conversation it holds: `released` to the bot (which says so,
-    /// under the new epoch and its own profile) or `resolved` (closed).
-    fn let_go(
+    /// The agent lets go of a conversation it holds, or the customer went quiet: `released`
+    /// or `customer_idle` to the bot (which says so, under the new epoch and its own profile),
+    /// or `resolved` (closed). The hold's length goes into the account's handling times.
+    pub(super) fn let_go(
         &mut self,
         agent: AgentId,
         id: ConversationId,
@@ -283,23 +300,42 @@ impl Desk {
         if let Some(refused) = self.refusal(agent, id, false) {
             return vec![refused];
         }
-        let Some(conv) = self.conversations.get_mut(&id) else {
+        let name = self.first_name(agent);
+        let Some(mut conv) = self.conversations.remove(&id) else {
             return Vec::new();
         };
-        conv.epoch += 1;
-        let mut effects = Vec::new();
-        if why == "released" {
-            conv.state = State::Bot;
-            conv.fallbacks = 0;
-            let text = format!(
-                "You're back with {}, the automated assistant. Say \"agent\" any time to reach a person again.",
-                account.bot.name
-            );
-            effects.push(conv.say(Author::Bot, &account.bot, text, Vec::new(), now));
-        } else {
-            conv.state = State::Closed;
+        if let State::WithAgent { since, .. } = conv.state {
+            let handling = self.handling.entry(account.id.clone()).or_default();
+            handling.record(now.0.saturating_sub(since.0));
         }
+        conv.epoch += 1;
+        let mut turn = Turn::new(account, now);
+        match why {
+            "released" => {
+                conv.state = State::Bot;
+                conv.fallbacks = 0;
+                let text = format!(
+                    "You're back with {}, the automated assistant. Say \"agent\" any time to reach a person again.",
+                    account.bot.name
+                );
+                turn.effects
+                    .push(conv.say(Author::Bot, &account.bot, text, Vec::new(), now));
+            }
+            "customer_idle" => {
+                conv.state = State::Bot;
+                conv.fallbacks = 0;
+                let extra = Extra {
+                    agent: Some(&name),
+                    ..Extra::default()
+                };
+                let handed_back = &account.rules.waiting.handed_back;
+                turn.say_with(&mut conv, handed_back, None, &[], extra);
+            }
+            _ => conv.state = State::Closed,
+        }
+        let mut effects = turn.effects;
         effects.push(Effect::Save(conv.touch(now)));
+        self.conversations.insert(id, conv);
         effects.push(Effect::Notify {
             agent,
             event: AgentEvent::Closed {
@@ -311,6 +347,15 @@ impl Desk {
         effects.extend(self.route(account, now));
         effects
     }
+}
+
+/// First name only (before any comma), as agents may prefer for privacy.
+fn first_name(profile_name: &str) -> &str {
+    profile_name
+        .split(',')
+        .next()
+        .unwrap_or(profile_name)
+        .trim()
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 use super::agent::{Agent, AgentId, Presence};
 use super::conversation::{State, Ticket, ROUTING_NOTES};
 use super::desk::{Account, Desk};
-use super::effect::{AgentEvent, Effect};
+use super::effect::{AgentEvent, Effect, Timer};
 use super::ids::{ConversationId, Timestamp};
 use super::message::Author;
 use super::routing::{explain, pick, Seat};
@@ -26,14 +26,26 @@ impl Desk {
         seat.agent = agent;
         seat.presence = presence;
         let mut effects = Vec::new();
-        if presence.is_none() {
+        if presence.is_some() {
+            if let Some(at) = seat.grace.take() {
+                effects.push(Effect::Schedule {
+                    timer: Timer::Agent(id),
+                    from: Some(at),
+                    to: None,
+                });
+            }
+        } else {
             // Gone: offers return to the queue at their place; held conversations wait out the
             // grace period, in case the agent is only reconnecting.
-            if self.conversations.values().any(|c| c.held_by() == Some(id)) {
-                let grace = account.rules.timeouts.agent_disconnect_grace;
-                effects.push(Effect::GraceTimer {
-                    agent: id,
-                    at: Timestamp(now.0 + grace.as_millis() as u64),
+            if seat.grace.is_none() && self.conversations.values().any(|c| c.held_by() == Some(id))
+            {
+                let grace = account.timeouts.agent_disconnect_grace;
+                let at = Timestamp(now.0.saturating_add(grace.as_millis() as u64));
+                seat.grace = Some(at);
+                effects.push(Effect::Schedule {
+                    timer: Timer::Agent(id),
+                    from: None,
+                    to: Some(at),
                 });
             }
             let offered: Vec<ConversationId> = self
@@ -43,7 +55,7 @@ impl Desk {
                 .map(|c| c.id)
                 .collect();
             for conv in offered {
-                effects.extend(self.withdraw(conv, id, "agent_gone", now));
+                effects.extend(self.withdraw(conv, id, "agent_gone", now, account));
             }
         }
         effects.extend(self.route(account, now));
@@ -58,8 +70,11 @@ impl Desk {
         now: Timestamp,
         account: &Account,
     ) -> Vec<Effect> {
-        if self.seats.get(&agent).is_some_and(|s| s.presence.is_some()) {
-            return Vec::new();
+        if let Some(seat) = self.seats.get_mut(&agent) {
+            seat.grace = None;
+            if seat.presence.is_some() {
+                return Vec::new();
+            }
         }
         let held: Vec<ConversationId> = self
             .conversations
@@ -82,23 +97,15 @@ impl Desk {
         now: Timestamp,
         account: &Account,
     ) -> Vec<Effect> {
-        let Some(conv) = self.conversations.get_mut(&id) else {
+        let Some(mut conv) = self.conversations.remove(&id) else {
             return Vec::new();
         };
         let State::WithAgent { since, .. } = conv.state else {
+            self.conversations.insert(id, conv);
             return Vec::new();
         };
-        let ticket = Ticket {
-            reason: "agent_gone".into(),
-            priority: 1,
-            skills: Vec::new(),
-            queued_at: since,
-            note: None,
-        };
-        let queue = self.queues.entry(conv.account.clone()).or_default();
-        queue.insert(id, &ticket);
-        let position = queue.position(id, &ticket).unwrap_or(1);
-        conv.state = State::Queued(ticket);
+        let ticket = Ticket::new("agent_gone", 1, since, now);
+        let position = self.line_up(&mut conv, ticket, account).position;
         conv.epoch += 1;
         let text = format!(
             "Sorry, the person helping you was disconnected. You are back in line for the next person on the {} team: number {position}.",
@@ -108,6 +115,7 @@ impl Desk {
             conv.say(Author::Bot, &account.bot, text, Vec::new(), now),
             Effect::Save(conv.touch(now)),
         ];
+        self.conversations.insert(id, conv);
         self.unload(agent, now);
         effects
     }
@@ -161,9 +169,11 @@ impl Desk {
         account: &Account,
         now: Timestamp,
     ) -> Vec<Effect> {
-        let expires_at = Timestamp(now.0 + account.rules.timeouts.offer.as_millis() as u64);
+        let rule = self.conversations.get(&id).and_then(|c| c.rule.as_deref());
+        let offer = account.timeouts_for(rule).offer;
+        let expires_at = Timestamp(now.0.saturating_add(offer.as_millis() as u64));
         if let Some(q) = self.queues.get_mut(&account.id) {
-            q.remove(id, &ticket);
+            q.remove(id);
         }
         if let Some(seat) = self.seats.get_mut(&agent) {
             seat.load += 1;
@@ -185,11 +195,6 @@ impl Desk {
                     expires_at,
                 },
             },
-            Effect::OfferTimer {
-                agent,
-                conversation: id,
-                at: expires_at,
-            },
         ]
     }
 
@@ -200,23 +205,22 @@ impl Desk {
         agent: AgentId,
         why: &'static str,
         now: Timestamp,
+        account: &Account,
     ) -> Vec<Effect> {
-        let Some(conv) = self.conversations.get_mut(&id) else {
+        let Some(mut conv) = self.conversations.remove(&id) else {
             return Vec::new();
         };
         let State::Offered { ticket, .. } = &conv.state else {
+            self.conversations.insert(id, conv);
             return Vec::new();
         };
         let ticket = ticket.clone();
-        self.queues
-            .entry(conv.account.clone())
-            .or_default()
-            .insert(id, &ticket);
-        conv.state = State::Queued(ticket);
+        self.line_up(&mut conv, ticket, account);
         if !conv.declined.contains(&agent) {
             conv.declined.push(agent);
         }
         let saved = conv.touch(now);
+        self.conversations.insert(id, conv);
         self.unload(agent, now);
         vec![
             Effect::Save(saved),

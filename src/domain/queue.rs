@@ -1,40 +1,61 @@
 //! The queue of conversations waiting for a human, one per account.
 //!
-//! Ordered by priority (higher first), then by the time queued (older first), then by id so
-//! that the order is total and survives a restart exactly.
+//! Ordered by rank, then by id so the order is total and survives a restart exactly. The rank
+//! is the time queued, moved earlier by `ageing` for each priority level: a conversation's
+//! priority in effect is its priority plus the number of `ageing` periods it has waited, so a
+//! wait of long enough outranks any priority and nobody starves. Comparing two such priorities
+//! does not depend on the time of the comparison, so the order is fixed at insertion and the
+//! queue needs no re-sorting as time passes.
 
 use super::conversation::Ticket;
-use super::ids::{ConversationId, Timestamp};
-use std::cmp::Reverse;
-use std::collections::BTreeSet;
+use super::ids::ConversationId;
+use std::collections::{BTreeSet, HashMap};
+use std::time::Duration;
 
-type Key = (Reverse<u8>, Timestamp, ConversationId);
+type Key = (i64, ConversationId);
 
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Clone)]
 pub struct Queue {
     order: BTreeSet<Key>,
-}
-
-fn key(id: ConversationId, ticket: &Ticket) -> Key {
-    (Reverse(ticket.priority), ticket.queued_at, id)
+    keys: HashMap<ConversationId, Key>,
+    ageing_ms: i64,
 }
 
 impl Queue {
-    pub fn insert(&mut self, id: ConversationId, ticket: &Ticket) {
-        self.order.insert(key(id, ticket));
+    /// A queue in which each `ageing` of waiting is worth one priority level.
+    pub fn new(ageing: Duration) -> Queue {
+        Queue {
+            order: BTreeSet::new(),
+            keys: HashMap::new(),
+            ageing_ms: i64::try_from(ageing.as_millis()).unwrap_or(i64::MAX),
+        }
     }
 
-    pub fn remove(&mut self, id: ConversationId, ticket: &Ticket) -> bool {
-        self.order.remove(&key(id, ticket))
+    fn key(&self, id: ConversationId, ticket: &Ticket) -> Key {
+        let queued = i64::try_from(ticket.queued_at.0).unwrap_or(i64::MAX);
+        let head_start = self.ageing_ms.saturating_mul(i64::from(ticket.priority));
+        (queued.saturating_sub(head_start), id)
+    }
+
+    /// Puts the conversation in line (again, if it was: the ticket decides its place).
+    pub fn insert(&mut self, id: ConversationId, ticket: &Ticket) {
+        self.remove(id);
+        let key = self.key(id, ticket);
+        self.order.insert(key);
+        self.keys.insert(id, key);
+    }
+
+    pub fn remove(&mut self, id: ConversationId) -> bool {
+        match self.keys.remove(&id) {
+            Some(key) => self.order.remove(&key),
+            None => false,
+        }
     }
 
     /// 1-based place in line, as the customer is told it.
-    pub fn position(&self, id: ConversationId, ticket: &Ticket) -> Option<usize> {
-        let k = key(id, ticket);
-        if !self.order.contains(&k) {
-            return None;
-        }
-        Some(self.order.range(..k).count() + 1)
+    pub fn position(&self, id: ConversationId) -> Option<usize> {
+        let key = self.keys.get(&id)?;
+        Some(self.order.range(..key).count() + 1)
     }
 
     pub fn len(&self) -> usize {
@@ -47,6 +68,6 @@ impl Queue {
 
     /// Conversation ids from the front of the line.
     pub fn iter(&self) -> impl Iterator<Item = ConversationId> + '_ {
-        self.order.iter().map(|(_, _, id)| *id)
+        self.order.iter().map(|(_, id)| *id)
     }
 }

@@ -20,6 +20,8 @@ pub struct Seat {
     pub idle_since: Timestamp,
     /// Offers in a row that lapsed.
     pub lapsed: u32,
+    /// When the agent's disconnect grace ends, while one is running.
+    pub grace: Option<Timestamp>,
 }
 
 impl Seat {
@@ -30,6 +32,7 @@ impl Seat {
             load: 0,
             idle_since: now,
             lapsed: 0,
+            grace: None,
         }
     }
 

@@ -3,6 +3,7 @@
 
 use crate::domain::*;
 use crate::rules;
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -33,6 +34,8 @@ pub(crate) struct World {
     pub desk: Desk,
     pub account: Account,
     pub now: u64,
+    /// The scheduler's index, as the desk's `Schedule` effects move it.
+    pub deadlines: BTreeSet<(Timestamp, Timer)>,
 }
 
 pub(crate) fn agent(n: u64, skills: &[&str], capacity: u32) -> Agent {
@@ -49,8 +52,14 @@ pub(crate) fn agent(n: u64, skills: &[&str], capacity: u32) -> Agent {
 
 impl World {
     pub fn new() -> World {
-        let book = rules::compile(&[(PathBuf::from("t.toml"), RULES.to_owned())])
-            .unwrap_or_else(|e| panic!("{e}"));
+        World::with_rules("")
+    }
+
+    /// The world's rules with `extra` TOML appended (e.g. a `[timeouts]` table).
+    pub fn with_rules(extra: &str) -> World {
+        let text = format!("{RULES}\n{extra}");
+        let book =
+            rules::compile(&[(PathBuf::from("t.toml"), text)]).unwrap_or_else(|e| panic!("{e}"));
         World {
             desk: Desk::default(),
             account: Account {
@@ -61,15 +70,95 @@ impl World {
                     name: "Acme Assistant (bot)".into(),
                     avatar: "https://example.com/bot.png".into(),
                 },
+                timeouts: book.timeouts,
+                hours: None,
                 rules: Arc::new(book),
             },
             now: 1_000,
+            deadlines: BTreeSet::new(),
         }
     }
 
     pub fn input(&mut self, input: Input) -> Vec<Effect> {
         self.now += 1;
-        self.desk.handle(input, Timestamp(self.now), &self.account)
+        let effects = self.desk.handle(input, Timestamp(self.now), &self.account);
+        self.schedule(&effects);
+        effects
+    }
+
+    fn schedule(&mut self, effects: &[Effect]) {
+        for e in effects {
+            if let Effect::Schedule { timer, from, to } = e {
+                if let Some(at) = from {
+                    assert!(
+                        self.deadlines.remove(&(*at, *timer)),
+                        "{timer:?} not at {at}"
+                    );
+                }
+                if let Some(at) = to {
+                    self.deadlines.insert((*at, *timer));
+                }
+            }
+        }
+    }
+
+    /// Moves time on by `ms`, firing every deadline that comes due on the way, in order, as
+    /// the engine's scheduler would; returns all their effects.
+    pub fn advance(&mut self, ms: u64) -> Vec<Effect> {
+        let until = self.now + ms;
+        let mut effects = Vec::new();
+        while let Some(&(at, timer)) = self.deadlines.first() {
+            if at.0 > until {
+                break;
+            }
+            self.deadlines.pop_first();
+            self.now = self.now.max(at.0);
+            let fx = self.desk.handle(
+                Input::Deadline { timer, at },
+                Timestamp(self.now),
+                &self.account,
+            );
+            self.schedule(&fx);
+            effects.extend(fx);
+        }
+        self.now = until;
+        effects
+    }
+
+    /// Fires the deadline `timer` holds now (at its time, if that is later), like the
+    /// scheduler reaching it; panics if it holds none.
+    pub fn fire(&mut self, timer: Timer) -> Vec<Effect> {
+        let &(at, _) = self
+            .deadlines
+            .iter()
+            .find(|(_, t)| *t == timer)
+            .unwrap_or_else(|| panic!("no deadline for {timer:?}"));
+        self.deadlines.remove(&(at, timer));
+        self.now = self.now.max(at.0);
+        let fx = self.desk.handle(
+            Input::Deadline { timer, at },
+            Timestamp(self.now),
+            &self.account,
+        );
+        self.schedule(&fx);
+        fx
+    }
+
+    /// The deadline the scheduler holds for `who`'s conversation.
+    pub fn deadline(&self, who: &str) -> Option<u64> {
+        let id = self.id(who);
+        let held: Vec<u64> = self
+            .deadlines
+            .iter()
+            .filter(|(_, t)| *t == Timer::Conversation(id))
+            .map(|(at, _)| at.0)
+            .collect();
+        assert!(
+            held.len() <= 1,
+            "more than one deadline for {who}: {held:?}"
+        );
+        assert_eq!(held.first().copied(), self.conv(who).deadline.map(|d| d.0));
+        held.first().copied()
     }
 
     pub fn customer(&mut self, who: &str, text: &str) -> Vec<Effect> {

@@ -150,7 +150,7 @@ mod tests {
     fn changes_wait_their_age_are_coalesced_and_move_the_marker() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path(), 1 << 20).unwrap();
-        let desk = Desk::restore([conversation(1, 3)]);
+        let desk = Desk::restore([conversation(1, 3)], []);
         let transcripts = HashMap::from([(ConversationId(1), vec![0, 1, 2])]);
         let mut cp = Checkpoint::new(0, std::time::Duration::from_secs(3600));
         for turn in 0..3 {

@@ -1,7 +1,7 @@
 //! Telling agents what happened: turns the desk's agent effects (and `sent` receipts) into
 //! frames for their sockets, once the batch that caused them is written.
 
-use super::people::{Notice, Session};
+use super::people::Notice;
 use super::Engine;
 use crate::agents::protocol::{OfferedConversation, ServerFrame};
 use crate::domain::{AgentEvent, ConversationId, Effect, Presence};
@@ -61,16 +61,9 @@ impl Engine {
                 };
                 self.people.tell(agent, &frame, &self.store, kept);
             }
-            Effect::OfferTimer {
-                agent,
-                conversation,
-                at,
-            } => self
-                .people
-                .timer(at, Session::OfferExpired(agent, conversation)),
-            Effect::GraceTimer { agent, at } => self.people.timer(at, Session::GraceExpired(agent)),
             // Store effects never get here (`write_turns` keeps them).
-            Effect::Save(_) | Effect::Record(_) | Effect::Send { .. } => {}
+            Effect::Save(_) | Effect::Record(_) | Effect::Send { .. } | Effect::Schedule { .. } => {
+            }
         }
     }
 
@@ -119,6 +112,13 @@ impl Engine {
             AgentEvent::SetAway { why } => ServerFrame::Presence {
                 status: Presence::Away,
                 why,
+            },
+            AgentEvent::Nudge {
+                conversation,
+                requeue_at,
+            } => ServerFrame::Reminder {
+                conversation_id: conversation,
+                requeue_at,
             },
         })
     }

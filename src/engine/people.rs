@@ -4,13 +4,11 @@
 
 use super::{Command, Engine, EngineError, EngineHandle, Reply};
 use crate::agents::protocol::ServerFrame;
-use crate::clock::Clock;
 use crate::domain::{
     Agent, AgentId, ConversationId, Effect, Input, MessageId, Presence, Timestamp, TransferTo,
 };
 use crate::store::{Outbound, Store, WriteSet};
 use std::collections::HashMap;
-use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 
 /// What an agent's socket tells the engine.
@@ -21,10 +19,6 @@ pub enum Session {
     Presence(AgentId, Presence),
     Disconnect(AgentId, u64),
     Act(AgentId, u64, Action),
-    /// From an offer's timer.
-    OfferExpired(AgentId, ConversationId),
-    /// From a disconnected agent's grace timer.
-    GraceExpired(AgentId),
 }
 
 /// What an agent asks to do with a conversation.
@@ -75,20 +69,15 @@ pub struct People {
     next_seq: HashMap<AgentId, u64>,
     next_session: u64,
     pub(super) notices: Vec<Notice>,
-    /// For offer timers; weak, so pending timers never keep the engine alive.
-    engine: mpsc::WeakSender<Command>,
-    clock: Clock,
 }
 
 impl People {
-    pub fn new(engine: mpsc::WeakSender<Command>, clock: Clock) -> People {
+    pub fn new() -> People {
         People {
             sockets: HashMap::new(),
             next_seq: HashMap::new(),
             next_session: 0,
             notices: Vec::new(),
-            engine,
-            clock,
         }
     }
 
@@ -121,18 +110,6 @@ impl People {
         for (_, socket) in self.sockets.get(&agent).into_iter().flatten() {
             let _ = socket.send(text.clone());
         }
-    }
-
-    /// Sends `then` back to the engine at `at` (in memory: see issue 4 for durable timers).
-    pub(super) fn timer(&self, at: Timestamp, then: Session) {
-        let wait = Duration::from_millis(at.0.saturating_sub(self.clock.now().0));
-        let engine = self.engine.clone();
-        tokio::spawn(async move {
-            tokio::time::sleep(wait).await;
-            if let Some(tx) = engine.upgrade() {
-                let _ = tx.send(Command::Session(then)).await;
-            }
-        });
     }
 }
 
@@ -176,23 +153,6 @@ impl EngineHandle {
 }
 
 impl Engine {
-    /// After a restart nobody is connected: every agent still holding conversations gets the
-    /// same grace as one whose connection just dropped.
-    pub(super) fn arm_grace_timers(&self) {
-        let now = self.clock.now();
-        for (agent, account) in self.desk.holders() {
-            let Some(grace) = self
-                .accounts
-                .get(account)
-                .map(|a| a.rules.timeouts.agent_disconnect_grace)
-            else {
-                continue;
-            };
-            let at = Timestamp(now.0 + grace.as_millis() as u64);
-            self.people.timer(at, Session::GraceExpired(agent));
-        }
-    }
-
     pub(super) fn session(
         &mut self,
         s: Session,
@@ -257,22 +217,8 @@ impl Engine {
                 self.agents.disconnect(id);
                 self.seen_again(id, now, set, outgoing);
             }
-            Session::OfferExpired(agent, conversation) => {
-                let input = Input::OfferExpired {
-                    agent,
-                    conversation,
-                };
-                self.act_on(agent, conversation, input, now, set, outgoing);
-            }
             Session::Act(agent, session, action) => {
                 self.act(agent, session, action, now, set, outgoing);
-            }
-            Session::GraceExpired(agent) => {
-                let account = self.agents.all().find(|a| a.id == agent);
-                if let Some(account) = account.map(|a| a.account.clone()) {
-                    let input = Input::GraceExpired { agent };
-                    self.feed_desk(input, &account, now, set, outgoing);
-                }
             }
         }
     }
@@ -406,7 +352,7 @@ impl Engine {
         self.feed_desk(input, &account, now, set, outgoing)
     }
 
-    fn feed_desk(
+    pub(super) fn feed_desk(
         &mut self,
         input: Input,
         account: &crate::domain::AccountId,

@@ -1,9 +1,11 @@
 //! Read-only questions for the admin API, answered from the engine's own state.
 
 use super::agents::{AgentView, Agents};
+use super::schedule::{Schedule, ScheduleStats};
 use super::{EngineError, EngineHandle, Reply};
 use crate::domain::{
-    Account, AccountId, AgentId, Conversation, ConversationId, Desk, Message, Profile, Ticket,
+    Account, AccountId, AgentId, Conversation, ConversationId, Desk, Message, MessageId, Profile,
+    Ticket, Timestamp,
 };
 use crate::store::Store;
 use serde::Serialize;
@@ -15,6 +17,7 @@ pub enum Query {
     Conversation(ConversationId, Reply<ConversationView>),
     Agents(Reply<Vec<AgentView>>),
     Profiles(Reply<Vec<ProfileView>>),
+    Stats(Reply<StatsView>),
 }
 
 /// The engine state questions may read.
@@ -23,6 +26,14 @@ pub struct View<'a> {
     pub agents: &'a Agents,
     pub accounts: &'a HashMap<AccountId, Account>,
     pub transcripts: &'a HashMap<ConversationId, Vec<u64>>,
+    pub schedule: &'a Schedule,
+}
+
+/// How the daemon is doing (`GET /v1/stats`).
+#[derive(Debug, Clone, Serialize)]
+pub struct StatsView {
+    pub conversations: usize,
+    pub scheduler: ScheduleStats,
 }
 
 /// A Custom Profile and who signs with it: an account's bot, or an agent.
@@ -40,6 +51,18 @@ pub struct ProfileView {
 pub struct QueueView {
     pub account: AccountId,
     pub entries: Vec<QueueEntry>,
+    /// Customers who chose to leave a message, oldest first: a person owes them an answer.
+    pub follow_ups: Vec<FollowUpEntry>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FollowUpEntry {
+    pub conversation: ConversationId,
+    pub customer: String,
+    pub since: Timestamp,
+    /// The message they left, once written.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<MessageId>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -81,6 +104,12 @@ impl EngineHandle {
         self.call(super::Command::Query(Query::Profiles(reply)), rx)
             .await
     }
+
+    pub async fn stats(&self) -> Result<StatsView, EngineError> {
+        let (reply, rx) = oneshot::channel();
+        self.call(super::Command::Query(Query::Stats(reply)), rx)
+            .await
+    }
 }
 
 pub(super) fn answer(q: Query, view: View<'_>, store: &Store) {
@@ -89,8 +118,15 @@ pub(super) fn answer(q: Query, view: View<'_>, store: &Store) {
         agents,
         accounts,
         transcripts,
+        schedule,
     } = view;
     match q {
+        Query::Stats(reply) => {
+            let _ = reply.send(Ok(StatsView {
+                conversations: desk.conversations().count(),
+                scheduler: schedule.stats(),
+            }));
+        }
         Query::Agents(reply) => {
             let _ = reply.send(Ok(agents.views()));
         }
@@ -127,7 +163,25 @@ pub(super) fn answer(q: Query, view: View<'_>, store: &Store) {
                     })
                 })
                 .collect();
-            let _ = reply.send(Ok(QueueView { account, entries }));
+            let mut follow_ups: Vec<FollowUpEntry> = desk
+                .conversations()
+                .filter(|c| c.account == account)
+                .filter_map(|c| {
+                    let f = c.follow_up.as_ref()?;
+                    Some(FollowUpEntry {
+                        conversation: c.id,
+                        customer: c.customer.id.0.clone(),
+                        since: f.since,
+                        message: f.message,
+                    })
+                })
+                .collect();
+            follow_ups.sort_by_key(|f| (f.since, f.conversation));
+            let _ = reply.send(Ok(QueueView {
+                account,
+                entries,
+                follow_ups,
+            }));
         }
         Query::Conversation(id, reply) => {
             let view = match desk.conversation(id) {

@@ -2,7 +2,7 @@
 
 use super::checkpoint::Checkpoint;
 use super::seen::SeenIndex;
-use crate::domain::{Conversation, ConversationId, Desk, Timestamp};
+use crate::domain::{Account, Conversation, ConversationId, Desk, Timer, Timestamp};
 use crate::store::{Store, StoreError};
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
@@ -15,9 +15,15 @@ pub struct Restored {
     pub checkpoint: Checkpoint,
     pub next_turn: u64,
     pub replayed: usize,
+    pub deadlines: Vec<(Timestamp, Timer)>,
 }
 
-pub fn restore(store: &Store, now: Timestamp, retention: Duration) -> Result<Restored, StoreError> {
+pub fn restore(
+    store: &Store,
+    accounts: &[Account],
+    now: Timestamp,
+    retention: Duration,
+) -> Result<Restored, StoreError> {
     let loaded = store.load()?;
     let mut conversations: HashMap<ConversationId, Conversation> = HashMap::new();
     let mut transcripts = HashMap::new();
@@ -62,12 +68,13 @@ pub fn restore(store: &Store, now: Timestamp, retention: Duration) -> Result<Res
     }
     Ok(Restored {
         agents: loaded.agents,
-        desk: Desk::restore(conversations.into_values()),
+        desk: Desk::restore(conversations.into_values(), accounts),
         seen,
         transcripts,
         checkpoint,
         next_turn: loaded.next_turn,
         replayed,
+        deadlines: loaded.deadlines,
     })
 }
 
@@ -108,7 +115,7 @@ mod tests {
         set.marker(1);
         store.write(set).unwrap();
 
-        let r = restore(&store, Timestamp(0), DAY).unwrap();
+        let r = restore(&store, &[], Timestamp(0), DAY).unwrap();
         assert_eq!(r.desk.conversation(ConversationId(1)).unwrap().revision, 3);
         assert_eq!(r.transcripts[&ConversationId(1)], [0, 1, 2]);
         assert_eq!(r.next_turn, 3);
@@ -130,7 +137,7 @@ mod tests {
             &mut set,
         );
         store.write(set).unwrap();
-        let again = restore(&store, Timestamp(0), DAY).unwrap();
+        let again = restore(&store, &[], Timestamp(0), DAY).unwrap();
         assert_eq!(again.replayed, 0);
         assert_eq!(again.transcripts[&ConversationId(1)], [0, 1, 2]);
         assert_eq!(
@@ -165,14 +172,14 @@ mod tests {
 
         let week = Duration::from_secs(7 * 86_400);
         let day_6 = Timestamp(6 * 86_400_000);
-        let r = restore(&store, day_6, week).unwrap();
+        let r = restore(&store, &[], day_6, week).unwrap();
         assert!(
             r.seen.contains(&store, &event("old")).unwrap(),
             "within retention"
         );
 
         let day_8 = Timestamp(8 * 86_400_000);
-        let mut r = restore(&store, day_8, week).unwrap();
+        let mut r = restore(&store, &[], day_8, week).unwrap();
         assert!(
             !r.seen.contains(&store, &event("old")).unwrap(),
             "past retention"

@@ -29,10 +29,11 @@ impl Engine {
                 Effect::Save(c) => (c.id, Some(c), None),
                 Effect::Record(m) => (m.id.conversation, None, Some(m)),
                 Effect::Send { message, .. } => (message.id.conversation, None, Some(message)),
-                other @ (Effect::Notify { .. }
-                | Effect::Refuse { .. }
-                | Effect::OfferTimer { .. }
-                | Effect::GraceTimer { .. }) => {
+                Effect::Schedule { timer, from, to } => {
+                    self.schedule.apply(timer, from, to, set);
+                    continue;
+                }
+                other @ (Effect::Notify { .. } | Effect::Refuse { .. }) => {
                     // For agents: carried out once the batch is written (see `people`).
                     self.people.later(other);
                     continue;

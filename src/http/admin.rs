@@ -1,8 +1,9 @@
-//! Read-only admin API (bearer admin token): the queue and a conversation with its transcript.
+//! Read-only admin API (bearer admin token): the queue (and follow-ups owed), a conversation
+//! with its transcript, and the daemon's stats.
 
 use super::{ApiError, AppState};
 use crate::domain::{AccountId, ConversationId};
-use crate::engine::{ConversationView, QueueView};
+use crate::engine::{ConversationView, QueueView, StatsView};
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap};
 use axum::Json;
@@ -46,4 +47,12 @@ pub async fn conversation(
     authorize(&s, &headers)?;
     let id: ConversationId = id.parse().map_err(ApiError::BadRequest)?;
     Ok(Json(s.engine.conversation(id).await?))
+}
+
+pub async fn stats(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<StatsView>, ApiError> {
+    authorize(&s, &headers)?;
+    Ok(Json(s.engine.stats().await?))
 }

@@ -1,6 +1,6 @@
 //! Key layout of the one tree: a keyspace byte, then big-endian numbers so order is numeric.
 
-use crate::domain::{Channel, ConversationId};
+use crate::domain::{AgentId, Channel, ConversationId, Timer, Timestamp};
 
 /// The turn log: every input's effects on one conversation, append-only.
 pub const TURN: u8 = b't';
@@ -20,6 +20,8 @@ pub const AGENT: u8 = b'a';
 pub const AGENT_EVENT: u8 = b'v';
 /// Per agent: the next event sequence number.
 pub const AGENT_SEQ: u8 = b'q';
+/// The scheduler's index: deadline, then what it belongs to; no value.
+pub const DEADLINE: u8 = b'd';
 
 fn numbered(space: u8, n: u64) -> [u8; 9] {
     let mut k = [0u8; 9];
@@ -53,6 +55,30 @@ pub fn agent_event(agent: crate::domain::AgentId, seq: u64) -> [u8; 17] {
 
 pub fn agent_seq(agent: crate::domain::AgentId) -> [u8; 9] {
     numbered(AGENT_SEQ, agent.0)
+}
+
+/// `d`, the deadline (ms, big-endian so keys sort by time), `c` or `a`, the id.
+pub fn deadline(at: Timestamp, timer: Timer) -> [u8; 18] {
+    let (kind, id) = match timer {
+        Timer::Conversation(c) => (b'c', c.0),
+        Timer::Agent(a) => (b'a', a.0),
+    };
+    let mut k = [0u8; 18];
+    k[..9].copy_from_slice(&numbered(DEADLINE, at.0));
+    k[9] = kind;
+    k[10..].copy_from_slice(&id.to_be_bytes());
+    k
+}
+
+pub fn parse_deadline(k: &[u8]) -> Option<(Timestamp, Timer)> {
+    let at = u64::from_be_bytes(k.get(1..9)?.try_into().ok()?);
+    let id = u64::from_be_bytes(k.get(10..18)?.try_into().ok()?);
+    let timer = match k.get(9)? {
+        b'c' => Timer::Conversation(ConversationId(id)),
+        b'a' => Timer::Agent(AgentId(id)),
+        _ => return None,
+    };
+    Some((Timestamp(at), timer))
 }
 
 pub fn events(bucket: u64) -> [u8; 9] {

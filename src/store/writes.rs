@@ -4,7 +4,7 @@ use super::keys;
 use super::records::{
     encode, AgentRecord, ConversationRecord, EventBucket, FailedRecord, TurnRecord,
 };
-use crate::domain::{AgentId, Channel};
+use crate::domain::{AgentId, Channel, Timer, Timestamp};
 
 #[derive(Default)]
 pub struct WriteSet {
@@ -63,6 +63,16 @@ impl WriteSet {
 
     pub fn remove_agent_event(&mut self, agent: AgentId, seq: u64) {
         self.batch.remove(&keys::agent_event(agent, seq)[..]);
+        self.len += 1;
+    }
+
+    /// Puts `timer`'s deadline in the scheduler's index.
+    pub fn deadline(&mut self, at: Timestamp, timer: Timer) {
+        self.insert(keys::deadline(at, timer).to_vec(), Vec::new());
+    }
+
+    pub fn remove_deadline(&mut self, at: Timestamp, timer: Timer) {
+        self.batch.remove(&keys::deadline(at, timer)[..]);
         self.len += 1;
     }
 

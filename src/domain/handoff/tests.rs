@@ -16,9 +16,7 @@ fn the_whole_handoff_and_back_with_the_profile_in_force_at_each_step() {
     assert!(offers(&w.seen(&a0, Some(Presence::Away))).is_empty());
     let fx = w.seen(&a0, Some(Presence::Available));
     assert_eq!(offers(&fx), [(0, c)]);
-    assert!(fx
-        .iter()
-        .any(|e| matches!(e, Effect::OfferTimer { at, .. } if at.0 == w.now + 30_000)));
+    assert_eq!(w.deadline("u"), Some(w.now + 30_000));
     assert_eq!(w.state("u"), "offered");
 
     let fx = w.input(Input::Accept {

@@ -39,15 +39,9 @@ fn a_decline_or_a_lapse_goes_to_the_next_fit_agent_and_keeps_the_place() {
     );
 
     // a2 lets c2 lapse twice in a row: c2 is re-offered, and a2 is set away.
-    let fx = w.input(Input::OfferExpired {
-        agent: a2.id,
-        conversation: c2,
-    });
+    let fx = w.fire(Timer::Conversation(c2));
     assert_eq!(offers(&fx), [(2, c2)], "nobody else is free: a2 again");
-    let fx = w.input(Input::OfferExpired {
-        agent: a2.id,
-        conversation: c2,
-    });
+    let fx = w.fire(Timer::Conversation(c2));
     assert!(fx.iter().any(|e| matches!(
         e,
         Effect::Notify {
@@ -62,12 +56,14 @@ fn a_decline_or_a_lapse_goes_to_the_next_fit_agent_and_keeps_the_place() {
         agent: a1.id,
         conversation: c1,
     });
-    assert!(w
-        .input(Input::OfferExpired {
-            agent: a1.id,
-            conversation: c1
-        })
-        .is_empty());
+    let stale = w.input(Input::Deadline {
+        timer: Timer::Conversation(c1),
+        at: Timestamp(w.now),
+    });
+    assert!(
+        stale.iter().all(|e| matches!(e, Effect::Save(_))),
+        "{stale:?}"
+    );
     assert_eq!(w.state("first"), "with_agent");
 }
 
@@ -161,18 +157,19 @@ fn a_disconnected_agent_keeps_its_conversations_for_the_grace_then_they_go_back(
     });
     // Gone: a grace timer, and the conversation stays with a1 meanwhile.
     let fx = w.seen(&a1, None);
-    assert!(fx
-        .iter()
-        .any(|e| matches!(e, Effect::GraceTimer { agent, at } if *agent == a1.id && at.0 == w.now + 60_000)));
+    let grace = Timer::Agent(a1.id);
+    assert!(fx.iter().any(|e| matches!(e, Effect::Schedule { timer, from: None, to: Some(at) } if *timer == grace && at.0 == w.now + 60_000)));
     assert_eq!(w.state("u"), "with_agent");
-    // Back in time: the timer finds it present and changes nothing.
+    // Back in time: the deadline leaves the index; had it fired, it would change nothing.
     w.seen(&a1, Some(Presence::Available));
-    assert!(w.input(Input::GraceExpired { agent: a1.id }).is_empty());
+    assert!(!w.deadlines.iter().any(|(_, t)| *t == grace));
+    let at = Timestamp(w.now);
+    assert!(w.input(Input::Deadline { timer: grace, at }).is_empty());
     // Gone for good: back to the queue, the customer told by the bot, offered to a2.
     w.seen(&a1, None);
     w.seen(&a2, Some(Presence::Available));
     let epoch = w.conv("u").epoch;
-    let fx = w.input(Input::GraceExpired { agent: a1.id });
+    let fx = w.fire(grace);
     let told = sent(&fx);
     assert_eq!((told[0].0, told[0].1.as_str()), (Author::Bot, "bot"));
     assert!(told[0].2.contains("number 1"), "{told:?}");
@@ -237,7 +234,7 @@ fn after_a_restart_open_offers_are_back_in_line() {
     w.customer("u", "agent");
     assert_eq!(w.state("u"), "offered");
     let saved: Vec<Conversation> = w.desk.conversations().cloned().collect();
-    let restored = Desk::restore(saved);
+    let restored = Desk::restore(saved, [&w.account]);
     let c = restored.conversations().next().unwrap();
     assert_eq!(c.state.name(), "queued");
     assert_eq!(

@@ -1,0 +1,304 @@
+//! Timeouts: the one deadline a conversation's state makes next, and what happens when it
+//! comes due.
+//!
+//! Every conversation holds at most one deadline in the scheduler's index: the earliest its
+//! state makes ([`due`]). After every input the desk re-computes it for each conversation the
+//! input changed and says how the index must move (`Effect::Schedule`, written in the same
+//! batch as the change). When a deadline fires, the desk decides from the state at that moment
+//! what it means: one the conversation has moved past does nothing but re-arm the right one.
+
+use super::conversation::{Conversation, State, Ticket};
+use super::desk::{Account, Desk, Extra, Turn};
+use super::effect::{AgentEvent, Effect, Timer};
+use super::hours::Hours;
+use super::ids::{ConversationId, Timestamp};
+use crate::rules::Timeouts;
+use std::time::Duration;
+
+/// What comes due at a conversation's deadline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Due {
+    /// The bot has had the customer this long unresolved: escalate (`bot_timeout`).
+    BotUnresolved,
+    /// Tell the queued customer their place again.
+    QueueUpdate,
+    /// Apologise and offer to keep waiting or leave a message (also: business hours ended).
+    QueueMaxWait,
+    /// The offer lapses; the next fit agent gets it.
+    Offer,
+    /// The agent who accepted has not written: remind them.
+    FirstReply,
+    /// Still nothing after twice the time: back in line with a higher priority.
+    FirstReplyRequeue,
+    /// The customer has been silent with the agent: hand back to the bot.
+    CustomerIdle,
+}
+
+fn after(at: Timestamp, d: Duration) -> Timestamp {
+    Timestamp(at.0.saturating_add(d.as_millis() as u64))
+}
+
+/// The next deadline `conv`'s state makes at `now`, and what it is for. May be `now` or
+/// earlier (overdue). Outside business hours queue updates wait for the team to be back, and
+/// the first apology is due at once.
+pub fn due(
+    conv: &Conversation,
+    t: &Timeouts,
+    hours: Option<&Hours>,
+    now: Timestamp,
+) -> Option<(Timestamp, Due)> {
+    Some(match &conv.state {
+        State::Bot => (after(conv.bot_since?, t.bot_unresolved), Due::BotUnresolved),
+        State::Queued(ticket) => queued(ticket, t, hours, now),
+        State::Offered { expires_at, .. } => (*expires_at, Due::Offer),
+        State::WithAgent {
+            since,
+            replied,
+            nudged,
+            heard_at,
+            ..
+        } => match (replied, nudged) {
+            (false, false) => (after(*since, t.agent_first_reply), Due::FirstReply),
+            (false, true) => (
+                after(*since, t.agent_first_reply.saturating_mul(2)),
+                Due::FirstReplyRequeue,
+            ),
+            (true, _) => (
+                after(heard_at.unwrap_or(*since), t.customer_idle),
+                Due::CustomerIdle,
+            ),
+        },
+        State::Closed => return None,
+    })
+}
+
+fn queued(
+    ticket: &Ticket,
+    t: &Timeouts,
+    hours: Option<&Hours>,
+    now: Timestamp,
+) -> (Timestamp, Due) {
+    let told = ticket.told_at.unwrap_or(ticket.queued_at);
+    let patience = ticket.patience_from.unwrap_or(ticket.queued_at);
+    let (update, max_wait) = match hours {
+        Some(h) if !h.is_open(now) => {
+            let opens = h.opens_at(now);
+            // Nobody is there: say so once at once, then again once they have been back a
+            // while; no updates overnight.
+            let max_wait = if ticket.apologies == 0 {
+                now
+            } else {
+                after(opens, t.queue_max_wait).max(after(patience, t.queue_max_wait))
+            };
+            (opens.max(after(told, t.queue_update)), max_wait)
+        }
+        open => {
+            let mut max_wait = after(patience, t.queue_max_wait);
+            if let Some(closes) = open.and_then(|h| h.closes_at(now)) {
+                max_wait = max_wait.min(closes);
+            }
+            (after(told, t.queue_update), max_wait)
+        }
+    };
+    if max_wait <= update {
+        (max_wait, Due::QueueMaxWait)
+    } else {
+        (update, Due::QueueUpdate)
+    }
+}
+
+impl Desk {
+    /// Re-computes the deadline of every conversation `effects` save, and adds the moves of the
+    /// scheduler's index to them (the saved snapshots carry the new deadline).
+    pub(super) fn arm(&mut self, effects: &mut Vec<Effect>, now: Timestamp, account: &Account) {
+        let mut saved: Vec<ConversationId> = Vec::new();
+        for e in effects.iter() {
+            if let Effect::Save(c) = e {
+                if !saved.contains(&c.id) {
+                    saved.push(c.id);
+                }
+            }
+        }
+        for id in saved {
+            let Some(conv) = self.conversations.get_mut(&id) else {
+                continue;
+            };
+            let timeouts = account.timeouts_for(conv.rule.as_deref());
+            let next = due(conv, &timeouts, account.hours.as_ref(), now).map(|(at, _)| at);
+            if next == conv.deadline {
+                continue;
+            }
+            effects.push(Effect::Schedule {
+                timer: Timer::Conversation(id),
+                from: conv.deadline,
+                to: next,
+            });
+            conv.deadline = next;
+            for e in effects.iter_mut() {
+                if let Effect::Save(c) = e {
+                    if c.id == id {
+                        c.deadline = next;
+                    }
+                }
+            }
+        }
+    }
+
+    /// The conversation's deadline `at` fired (the scheduler has already dropped it).
+    pub(super) fn conversation_due(
+        &mut self,
+        id: ConversationId,
+        at: Timestamp,
+        now: Timestamp,
+        account: &Account,
+    ) -> Vec<Effect> {
+        let Some(conv) = self.conversations.get_mut(&id) else {
+            return Vec::new();
+        };
+        if conv.deadline == Some(at) {
+            conv.deadline = None;
+        }
+        let timeouts = account.timeouts_for(conv.rule.as_deref());
+        let what = due(conv, &timeouts, account.hours.as_ref(), now)
+            .filter(|(at, _)| *at <= now)
+            .map(|(_, what)| what);
+        let held = conv.held_by();
+        let offered_to = match conv.state {
+            State::Offered { agent, .. } => Some(agent),
+            _ => None,
+        };
+        match (what, held, offered_to) {
+            (Some(Due::Offer), _, Some(agent)) => self.offer_expired(agent, id, now, account),
+            (Some(Due::FirstReply), Some(agent), _) => self.nudge(agent, id, &timeouts, now),
+            (Some(Due::FirstReplyRequeue), Some(agent), _) => {
+                self.no_first_reply(agent, id, now, account)
+            }
+            (Some(Due::CustomerIdle), Some(agent), _) => {
+                self.let_go(agent, id, now, account, "customer_idle")
+            }
+            (Some(what @ (Due::BotUnresolved | Due::QueueUpdate | Due::QueueMaxWait)), _, _) => {
+                self.bot_due(id, what, at, now, account)
+            }
+            // Stale: the state moved on. Saved so that the right deadline is armed.
+            _ => vec![Effect::Save(conv.touch(now))],
+        }
+    }
+
+    /// A deadline the bot answers: escalate, or tell a queued customer where they stand. An
+    /// escalation is queued as of the deadline `at`, so after a restart conversations whose
+    /// deadlines passed meanwhile stand in line in the order they should have joined it.
+    fn bot_due(
+        &mut self,
+        id: ConversationId,
+        what: Due,
+        at: Timestamp,
+        now: Timestamp,
+        account: &Account,
+    ) -> Vec<Effect> {
+        let Some(mut conv) = self.conversations.remove(&id) else {
+            return Vec::new();
+        };
+        let mut turn = Turn::new(account, now);
+        match what {
+            Due::BotUnresolved => {
+                let ticket = Ticket::new("bot_timeout", 0, at.min(now), now);
+                let place = self.line_up(&mut conv, ticket, account);
+                self.queued(&mut conv, &mut turn, place);
+            }
+            Due::QueueMaxWait => self.apologise(&mut conv, &mut turn),
+            _ => self.queue_update(&mut conv, &mut turn),
+        }
+        turn.effects.push(Effect::Save(conv.touch(now)));
+        let queued = matches!(conv.state, State::Queued(_)) && what == Due::BotUnresolved;
+        self.conversations.insert(id, conv);
+        let mut effects = turn.effects;
+        if queued {
+            effects.extend(self.route(account, now));
+        }
+        effects
+    }
+
+    /// `agent_first_reply`: the agent is reminded, and told when the conversation goes back in
+    /// line if it still has not written.
+    fn nudge(
+        &mut self,
+        agent: super::agent::AgentId,
+        id: ConversationId,
+        timeouts: &Timeouts,
+        now: Timestamp,
+    ) -> Vec<Effect> {
+        let Some(conv) = self.conversations.get_mut(&id) else {
+            return Vec::new();
+        };
+        let State::WithAgent { since, nudged, .. } = &mut conv.state else {
+            return Vec::new();
+        };
+        *nudged = true;
+        let requeue_at = after(*since, timeouts.agent_first_reply.saturating_mul(2));
+        vec![
+            Effect::Save(conv.touch(now)),
+            Effect::Notify {
+                agent,
+                event: AgentEvent::Nudge {
+                    conversation: id,
+                    requeue_at,
+                },
+            },
+        ]
+    }
+
+    /// Twice `agent_first_reply` and the agent still has not written: the conversation goes
+    /// back in line, one priority level higher, ahead of newer ones; the agent is not offered
+    /// it again first; the bot tells the customer.
+    fn no_first_reply(
+        &mut self,
+        agent: super::agent::AgentId,
+        id: ConversationId,
+        now: Timestamp,
+        account: &Account,
+    ) -> Vec<Effect> {
+        let Some(mut conv) = self.conversations.remove(&id) else {
+            return Vec::new();
+        };
+        let State::WithAgent {
+            since, priority, ..
+        } = conv.state
+        else {
+            self.conversations.insert(id, conv);
+            return Vec::new();
+        };
+        let name = self.first_name(agent);
+        let ticket = Ticket::new(
+            "no_first_reply",
+            priority.saturating_add(1).min(9),
+            since,
+            now,
+        );
+        conv.epoch += 1;
+        conv.declined = vec![agent];
+        let mut turn = Turn::new(account, now);
+        let place = self.line_up(&mut conv, ticket, account);
+        let extra = Extra {
+            agent: Some(&name),
+            ..Extra::default()
+        };
+        let requeued = &account.rules.waiting.requeued;
+        turn.say_with(&mut conv, requeued, Some(place), &[], extra);
+        turn.effects.push(Effect::Save(conv.touch(now)));
+        turn.effects.push(Effect::Notify {
+            agent,
+            event: AgentEvent::Closed {
+                conversation: id,
+                why: "no_first_reply",
+            },
+        });
+        self.conversations.insert(id, conv);
+        self.unload(agent, now);
+        let mut effects = turn.effects;
+        effects.extend(self.route(account, now));
+        effects
+    }
+}
+
+#[cfg(test)]
+mod tests;

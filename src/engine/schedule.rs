@@ -1,0 +1,220 @@
+//! The scheduler: one ordered index of every pending deadline, `(deadline, timer)`, and one
+//! sleep until the earliest, inside the engine task. No task or timer per conversation.
+//!
+//! The desk says how the index moves (`Effect::Schedule`); the same move goes into the batch
+//! that writes the change that caused it (keyspace `d`), so the index on disk is always the one
+//! in memory as of the last write. Start-up reads it back in order; overdue deadlines fire on
+//! the engine's first turn, oldest first. A deadline that fires is dropped from the index and
+//! from the store in the batch that handles it.
+
+use crate::domain::{Timer, Timestamp};
+use crate::store::WriteSet;
+use std::collections::BTreeSet;
+
+/// Lateness is counted per millisecond up to this; later ones share the last bucket.
+const LATE_BUCKETS: usize = 1024;
+
+#[derive(Debug)]
+pub struct Schedule {
+    index: BTreeSet<(Timestamp, Timer)>,
+    lateness: Lateness,
+}
+
+impl Schedule {
+    /// The index as read back from the store.
+    pub fn new(deadlines: Vec<(Timestamp, Timer)>) -> Schedule {
+        Schedule {
+            index: deadlines.into_iter().collect(),
+            lateness: Lateness::default(),
+        }
+    }
+
+    /// Moves `timer` from `from` to `to`, in memory and in `set`.
+    pub fn apply(
+        &mut self,
+        timer: Timer,
+        from: Option<Timestamp>,
+        to: Option<Timestamp>,
+        set: &mut WriteSet,
+    ) {
+        if let Some(at) = from {
+            if self.index.remove(&(at, timer)) {
+                set.remove_deadline(at, timer);
+            }
+        }
+        if let Some(at) = to {
+            if self.index.insert((at, timer)) {
+                set.deadline(at, timer);
+            }
+        }
+    }
+
+    /// The earliest deadline.
+    pub fn next(&self) -> Option<Timestamp> {
+        self.index.first().map(|(at, _)| *at)
+    }
+
+    /// Takes up to `limit` deadlines due at `now`, oldest first, out of the index (and out of
+    /// the store, in `set`), counting how late each is.
+    pub fn take_due(
+        &mut self,
+        now: Timestamp,
+        limit: usize,
+        set: &mut WriteSet,
+    ) -> Vec<(Timestamp, Timer)> {
+        let mut due = Vec::new();
+        while due.len() < limit {
+            match self.index.first() {
+                Some(&(at, timer)) if at <= now => {
+                    self.index.pop_first();
+                    set.remove_deadline(at, timer);
+                    self.lateness.record(now.0 - at.0);
+                    due.push((at, timer));
+                }
+                _ => break,
+            }
+        }
+        due
+    }
+
+    /// Whether the agent's grace deadline is pending.
+    pub fn agents(&self) -> std::collections::HashSet<crate::domain::AgentId> {
+        self.index
+            .iter()
+            .filter_map(|(_, t)| match t {
+                Timer::Agent(a) => Some(*a),
+                Timer::Conversation(_) => None,
+            })
+            .collect()
+    }
+
+    pub fn stats(&self) -> ScheduleStats {
+        ScheduleStats {
+            pending: self.index.len(),
+            fired: self.lateness.count,
+            late_p50_ms: self.lateness.quantile(0.50),
+            late_p99_ms: self.lateness.quantile(0.99),
+            late_max_ms: self.lateness.max,
+        }
+    }
+}
+
+/// What the scheduler reports (`GET /v1/stats`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct ScheduleStats {
+    pub pending: usize,
+    pub fired: u64,
+    /// How late deadlines were handled, since start-up (overdue ones at start-up included).
+    pub late_p50_ms: u64,
+    pub late_p99_ms: u64,
+    pub late_max_ms: u64,
+}
+
+/// A histogram of lateness in whole milliseconds.
+#[derive(Debug)]
+struct Lateness {
+    buckets: Box<[u64; LATE_BUCKETS]>,
+    count: u64,
+    max: u64,
+}
+
+impl Default for Lateness {
+    fn default() -> Self {
+        Lateness {
+            buckets: Box::new([0; LATE_BUCKETS]),
+            count: 0,
+            max: 0,
+        }
+    }
+}
+
+impl Lateness {
+    fn record(&mut self, ms: u64) {
+        let i = usize::try_from(ms).map_or(LATE_BUCKETS - 1, |i| i.min(LATE_BUCKETS - 1));
+        self.buckets[i] += 1;
+        self.count += 1;
+        self.max = self.max.max(ms);
+    }
+
+    /// The smallest lateness at least `q` of the deadlines were within (the last bucket
+    /// reports the maximum).
+    fn quantile(&self, q: f64) -> u64 {
+        if self.count == 0 {
+            return 0;
+        }
+        let want = ((self.count as f64) * q).ceil().max(1.0) as u64;
+        let mut seen = 0;
+        for (ms, n) in self.buckets.iter().enumerate() {
+            seen += n;
+            if seen >= want {
+                return if ms == LATE_BUCKETS - 1 {
+                    self.max
+                } else {
+                    ms as u64
+                };
+            }
+        }
+        self.max
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{AgentId, ConversationId};
+
+    fn c(n: u64) -> Timer {
+        Timer::Conversation(ConversationId(n))
+    }
+
+    #[test]
+    fn deadlines_come_due_in_order_and_once() {
+        let mut s = Schedule::new(vec![(Timestamp(30), c(3)), (Timestamp(10), c(1))]);
+        let mut set = WriteSet::default();
+        s.apply(
+            Timer::Agent(AgentId(7)),
+            None,
+            Some(Timestamp(20)),
+            &mut set,
+        );
+        s.apply(c(3), Some(Timestamp(30)), Some(Timestamp(5)), &mut set);
+        assert_eq!(s.next(), Some(Timestamp(5)));
+        let due = s.take_due(Timestamp(20), 10, &mut set);
+        assert_eq!(
+            due,
+            [
+                (Timestamp(5), c(3)),
+                (Timestamp(10), c(1)),
+                (Timestamp(20), Timer::Agent(AgentId(7)))
+            ]
+        );
+        assert!(s.take_due(Timestamp(1_000), 10, &mut set).is_empty());
+        assert_eq!(s.next(), None);
+        let stats = s.stats();
+        assert_eq!(
+            (stats.fired, stats.late_max_ms, stats.late_p50_ms),
+            (3, 15, 10)
+        );
+    }
+
+    #[test]
+    fn take_due_stops_at_the_limit_and_at_now() {
+        let mut s = Schedule::new((1..=5).map(|n| (Timestamp(n), c(n))).collect());
+        let mut set = WriteSet::default();
+        assert_eq!(s.take_due(Timestamp(4), 2, &mut set).len(), 2);
+        assert_eq!(s.take_due(Timestamp(4), 9, &mut set).len(), 2);
+        assert_eq!(s.next(), Some(Timestamp(5)));
+    }
+
+    #[test]
+    fn lateness_quantiles() {
+        let mut l = Lateness::default();
+        for ms in 1..=100 {
+            l.record(ms);
+        }
+        l.record(5_000);
+        assert_eq!(l.quantile(0.5), 51);
+        assert_eq!(l.quantile(0.99), 100);
+        assert_eq!(l.quantile(1.0), 5_000);
+    }
+}
