@@ -9,6 +9,7 @@ mod conversation;
 mod desk;
 mod effect;
 mod handoff;
+mod hours;
 mod ids;
 mod message;
 mod offers;
@@ -24,6 +25,7 @@ pub use agent::{check_profile_name, Agent, AgentId, NewAgent, Presence, MAX_PROF
 pub use conversation::{Conversation, Customer, State, Ticket};
 pub use desk::{Account, Desk};
 pub use effect::{AgentEvent, Effect, Input, TransferTo};
+pub use hours::{Hours, HoursError};
 pub use ids::{AccountId, Channel, ConversationId, CustomerId, EventId, MessageId, Timestamp};
 pub use message::{Author, Message, Profile, QuickReply};
 pub use queue::Queue;
