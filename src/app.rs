@@ -62,8 +62,8 @@ pub fn load_accounts(config: &Config) -> Result<Vec<domain::Account>, rules::Rul
             id: AccountId(acc.id.clone()),
             name: acc.name.clone(),
             bot,
-            timeouts: book.timeouts,
-            hours: None,
+            timeouts: book.timeouts.with(&acc.timeouts),
+            hours: acc.hours.clone(),
             rules: book,
         });
     }

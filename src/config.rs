@@ -4,6 +4,11 @@
 //! environment instead of the file: `BATON_ADMIN_TOKEN`, `BATON_WEBHOOK_SECRET`; `BATON_LISTEN`
 //! and `BATON_DATA_DIR` override the address and the data directory.
 
+mod account;
+
+pub use account::AccountConfig;
+
+use account::RawAccount;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -25,13 +30,6 @@ pub struct Config {
     pub webhook: WebhookConfig,
     /// How long a new agent socket has to authenticate.
     pub agent_auth_timeout: Duration,
-}
-
-#[derive(Debug, Clone)]
-pub struct AccountConfig {
-    pub id: String,
-    pub name: String,
-    pub rules_dir: PathBuf,
 }
 
 #[derive(Debug, Clone)]
@@ -101,13 +99,6 @@ struct RawStore {
 #[serde(deny_unknown_fields)]
 struct RawAdmin {
     token: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawAccount {
-    name: Spanned<String>,
-    rules_dir: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -206,17 +197,8 @@ impl Config {
                 ));
             }
             let acc = acc.get_ref();
-            if acc.name.get_ref().trim().is_empty() {
-                return Err(at(
-                    Some(acc.name.span()),
-                    "account name must not be empty".into(),
-                ));
-            }
-            accounts.push(AccountConfig {
-                id: id.clone(),
-                name: acc.name.get_ref().clone(),
-                rules_dir: resolve(acc.rules_dir.as_deref().unwrap_or(rules_dir)),
-            });
+            let own_rules = resolve(acc.rules_dir().unwrap_or(rules_dir));
+            accounts.push(acc.check(id, own_rules, &at)?);
         }
         if accounts.is_empty() {
             let span = text.find("[accounts").map(|s| s..s + 1);

@@ -28,7 +28,7 @@ pub use agent::{check_profile_name, Agent, AgentId, NewAgent, Presence, MAX_PROF
 pub use conversation::{Conversation, Customer, FollowUp, State, Ticket};
 pub use desk::{Account, Desk};
 pub use effect::{AgentEvent, Effect, Input, Timer, TransferTo};
-pub use hours::Hours;
+pub use hours::{Hours, HoursError};
 pub use ids::{AccountId, Channel, ConversationId, CustomerId, EventId, MessageId, Timestamp};
 pub use message::{Author, Message, Profile, QuickReply};
 pub use queue::Queue;

@@ -1,6 +1,7 @@
 //! Config parsing: defaults, overrides and every kind of bad file with its position.
 
 use super::*;
+use crate::rules::TimeoutOverrides;
 
 fn parse(text: &str, env: &[(&str, &str)]) -> Result<Config, String> {
     let env: Vec<(String, String)> = env
@@ -65,6 +66,74 @@ fn http_sink() {
     );
 }
 
+const ACME: &str = r#"[accounts.acme]
+name = "Acme Mobile"
+
+[accounts.acme.hours]
+zone = "Europe/London"
+days = ["mon-fri"]
+open = "09:00"
+close = "17:30"
+
+[accounts.acme.timeouts]
+bot_unresolved = "5m"
+queue_update = "1m"
+queue_max_wait = "45m"
+offer = "20s"
+agent_first_reply = "2m"
+customer_idle = "15m"
+agent_disconnect_grace = "90s"
+ageing = "10m"
+"#;
+
+#[test]
+fn account_hours_and_timeout_overrides() {
+    let c = parse(ACME, &[]).unwrap();
+    let acme = &c.accounts[0];
+    let hours = acme.hours.as_ref().map(|h| h.describe());
+    assert_eq!(
+        hours.as_deref(),
+        Some("Mon–Fri 09:00–17:30 (Europe/London)")
+    );
+    let minutes = |m: u64| Some(Duration::from_secs(m * 60));
+    let want = TimeoutOverrides {
+        bot_unresolved: minutes(5),
+        queue_update: minutes(1),
+        queue_max_wait: minutes(45),
+        offer: Some(Duration::from_secs(20)),
+        agent_first_reply: minutes(2),
+        customer_idle: minutes(15),
+        agent_disconnect_grace: Some(Duration::from_secs(90)),
+        ageing: minutes(10),
+    };
+    assert_eq!(acme.timeouts, want);
+
+    let text =
+        format!("{MINIMAL}[accounts.acme.timeouts]\nqueue_max_wait = \"45m\"\noffer = \"20s\"\n");
+    let acme = &parse(&text, &[]).unwrap().accounts[0];
+    let want = TimeoutOverrides {
+        queue_max_wait: minutes(45),
+        offer: Some(Duration::from_secs(20)),
+        ..TimeoutOverrides::default()
+    };
+    assert_eq!(acme.timeouts, want);
+    assert!(acme.hours.is_none());
+    let acme = &parse(MINIMAL, &[]).unwrap().accounts[0];
+    assert_eq!(acme.timeouts, TimeoutOverrides::default());
+}
+
+/// Parses each text and checks its error starts with the wanted `file:line:col: message`.
+fn check_errors(cases: &[(impl AsRef<str>, &str)]) {
+    for (text, want) in cases {
+        let text = text.as_ref();
+        let got = parse(text, &[]).expect_err(text);
+        assert!(
+            got.starts_with(&format!("/etc/baton/{want}")),
+            "{text:?}\n got: {got}\nwant: {want}"
+        );
+    }
+}
+
 #[test]
 fn bad_files_point_at_the_problem() {
     let cases: &[(&str, &str)] = &[
@@ -81,13 +150,90 @@ fn bad_files_point_at_the_problem() {
         ("[accounts.a]\nname = \"A\"\n[channels.webhook.outbound]\nsink = \"http\"\nurl = \"http://x\"\ntimeout = \"soon\"\n", "baton.toml:3:1:"),
         ("[accounts.a\n", "baton.toml:1:12:"),
     ];
-    for (text, want) in cases {
-        let got = parse(text, &[]).expect_err(text);
-        assert!(
-            got.starts_with(&format!("/etc/baton/{want}")),
-            "{text:?}\n got: {got}\nwant: {want}"
-        );
-    }
+    check_errors(cases);
+}
+
+#[test]
+fn bad_hours_point_at_the_value() {
+    // Lines 4 to 7 are zone, days, open and close.
+    let hours = |zone: &str, days: &str, open: &str, close: &str| {
+        format!(
+            "[accounts.a]\nname = \"A\"\n[accounts.a.hours]\nzone = \"{zone}\"\ndays = {days}\n\
+             open = \"{open}\"\nclose = \"{close}\"\n"
+        )
+    };
+    let weekdays = r#"["mon-fri"]"#;
+    let cases = [
+        (
+            hours("Europe/Londn", weekdays, "09:00", "17:30"),
+            "baton.toml:4:8: hours.zone: unknown time zone 'Europe/Londn'",
+        ),
+        (
+            hours("UTC", weekdays, "25:00", "26:00"),
+            "baton.toml:6:8: hours.open: '25:00' is not a 24-hour time",
+        ),
+        (
+            hours("UTC", weekdays, "09:00", "17.30"),
+            "baton.toml:7:9: hours.close: '17.30' is not a 24-hour time",
+        ),
+        (
+            hours("UTC", weekdays, "17:30", "09:00"),
+            "baton.toml:7:9: hours.close: close 09:00 must be after open 17:30",
+        ),
+        (
+            hours("UTC", r#"["mon", "fun"]"#, "09:00", "17:30"),
+            "baton.toml:5:16: hours.days: 'fun' is not a day",
+        ),
+        (
+            hours("UTC", "[]", "09:00", "17:30"),
+            "baton.toml:5:8: hours.days: name at least one day",
+        ),
+        (
+            hours("UTC", r#""mon-fri""#, "09:00", "17:30"),
+            "baton.toml:5:8: invalid type: string",
+        ),
+        (
+            format!(
+                "{}lunch = \"12:00\"\n",
+                hours("UTC", weekdays, "09:00", "17:30")
+            ),
+            "baton.toml:8:1: unknown field `lunch`",
+        ),
+        (
+            "[accounts.a]\nname = \"A\"\n[accounts.a.hours]\nzone = \"UTC\"\n".into(),
+            "baton.toml:3:1: missing field `days`",
+        ),
+    ];
+    check_errors(&cases);
+}
+
+#[test]
+fn bad_timeouts_point_at_the_value() {
+    let timeouts =
+        |line: &str| format!("[accounts.a]\nname = \"A\"\n[accounts.a.timeouts]\n{line}\n");
+    let cases = [
+        (
+            timeouts("offer = \"0s\""),
+            "baton.toml:4:9: timeouts.offer must be longer than zero",
+        ),
+        (
+            timeouts("ageing = \"0ms\""),
+            "baton.toml:4:10: timeouts.ageing must be longer than zero",
+        ),
+        (
+            timeouts("queue_max_wait = \"soon\""),
+            "baton.toml:4:18: timeouts.queue_max_wait: invalid duration \"soon\"",
+        ),
+        (
+            timeouts("offer = 20"),
+            "baton.toml:4:9: invalid type: integer `20`, expected a string",
+        ),
+        (
+            timeouts("offer_timeout = \"5s\""),
+            "baton.toml:4:1: unknown field `offer_timeout`",
+        ),
+    ];
+    check_errors(&cases);
 }
 
 #[test]
