@@ -7,7 +7,7 @@ use crate::support::*;
 use serde_json::json;
 
 /// Connects an agent by its token, checks the welcome, and makes it available.
-async fn sign_in(d: &Daemon, token: &str) -> crate::gateway::Ws {
+pub(crate) async fn sign_in(d: &Daemon, token: &str) -> crate::gateway::Ws {
     let mut ws = connect(d).await;
     send(&mut ws, json!({"type": "auth", "token": token})).await;
     assert_eq!(next(&mut ws).await["type"], "welcome");
@@ -17,7 +17,12 @@ async fn sign_in(d: &Daemon, token: &str) -> crate::gateway::Ws {
 
 /// A customer asks for a person; the agent is offered the conversation, accepts it, and is
 /// assigned it. Returns the conversation's id.
-async fn take(d: &Daemon, ws: &mut crate::gateway::Ws, event: &str, customer: &str) -> String {
+pub(crate) async fn take(
+    d: &Daemon,
+    ws: &mut crate::gateway::Ws,
+    event: &str,
+    customer: &str,
+) -> String {
     d.dm(event, customer, "agent").await;
     let offer = next(ws).await;
     assert_eq!(offer["type"], "offer", "{offer}");
@@ -156,7 +161,7 @@ fn short_grace(dir: &std::path::Path) -> String {
 }
 
 /// Accounts config over a copy of the fixture rules with `timeouts` as their `[timeouts]`.
-fn with_timeouts(dir: &std::path::Path, timeouts: &str) -> String {
+pub(crate) fn with_timeouts(dir: &std::path::Path, timeouts: &str) -> String {
     let rules = dir.join("rules");
     std::fs::create_dir_all(&rules).unwrap();
     for f in ["00-bot.toml", "10-rules.toml"] {
@@ -336,7 +341,12 @@ async fn events_missed_while_disconnected_are_replayed_once_and_survive_a_restar
 }
 
 /// Adds an agent with these skills and capacity, connects it, makes it available.
-async fn online(d: &Daemon, name: &str, skills: &[&str], capacity: u32) -> crate::gateway::Ws {
+pub(crate) async fn online(
+    d: &Daemon,
+    name: &str,
+    skills: &[&str],
+    capacity: u32,
+) -> crate::gateway::Ws {
     let (status, v) = d
         .admin_post(
             "/v1/agents",

@@ -12,3 +12,4 @@ mod gateway;
 mod handoff;
 mod outbound;
 mod restart;
+mod timeouts;

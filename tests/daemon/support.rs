@@ -136,6 +136,24 @@ impl Daemon {
         }
     }
 
+    /// A daemon on a given clock with its `[accounts…]` tables given whole: a test that
+    /// restarts it passes the same clock, so the time it let pass meanwhile is seen.
+    pub async fn start_clocked(
+        data: &Path,
+        sink_url: &str,
+        accounts: &str,
+        clock: baton::clock::Clock,
+    ) -> Daemon {
+        let text = config_with_accounts(data, sink_url, "", accounts);
+        let config = Config::parse(&text, Path::new("/nonexistent/baton.toml"), |_| None).unwrap();
+        let running = App::build_with_clock(config, clock).await.unwrap().spawn();
+        Daemon {
+            base: format!("http://{}", running.addr),
+            client: reqwest::Client::new(),
+            running: Some(running),
+        }
+    }
+
     pub async fn stop(&mut self) {
         if let Some(r) = self.running.take() {
             r.stop().await.expect("a clean stop");
