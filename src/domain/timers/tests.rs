@@ -348,6 +348,9 @@ fn a_stale_deadline_changes_nothing_in_any_state() {
     }
 }
 
+/// A `due` case: name, conversation, business hours, now, the deadline expected.
+type Case<'a> = (&'a str, Conversation, Option<&'a Hours>, u64, Option<(u64, Due)>);
+
 fn weekdays() -> Hours {
     let days = ["mon-fri".to_owned()];
     Hours::new("UTC", &days, "09:00", "17:00").unwrap_or_else(|e| panic!("{e}"))
@@ -383,7 +386,7 @@ fn the_next_deadline_of_each_state() {
         nudged,
         heard_at: heard.map(Timestamp),
     };
-    let table: Vec<(&str, Conversation, Option<&Hours>, u64, Option<(u64, Due)>)> = vec![
+    let table: Vec<Case<'_>> = vec![
         (
             "bot, customer not waiting",
             with(State::Bot, None),
