@@ -27,7 +27,6 @@ use agents::Agents;
 use checkpoint::Checkpoint;
 use commit::Pending;
 use people::Session;
-use schedule::Schedule;
 use seen::SeenIndex;
 use std::collections::{HashMap, HashSet};
 use tokio::sync::{mpsc, oneshot};
@@ -36,7 +35,7 @@ pub use agents::AgentView;
 pub use commit::{Committer, Stopped};
 pub use people::{Action, Connected};
 pub use query::{ConversationView, ProfileView, QueueView, StatsView};
-pub use schedule::ScheduleStats;
+pub use schedule::{Schedule, ScheduleStats};
 
 /// An inbound customer message as a channel decoded it.
 #[derive(Debug, Clone)]

@@ -49,7 +49,7 @@ pub struct Loaded {
     /// Turns from the marker on, in order: not (all) reflected in the checkpoint.
     pub replay: Vec<(u64, TurnRecord)>,
     pub next_turn: u64,
-    /// The scheduler's index, in deadline order.
+    /// The deadlines kept as keys of their own (agents' grace), in deadline order.
     pub deadlines: Vec<(Timestamp, Timer)>,
 }
 
@@ -113,7 +113,7 @@ impl Store {
         })
     }
 
-    /// The scheduler's index, in deadline order (the keys sort by time).
+    /// The deadlines kept as keys of their own, in deadline order (the keys sort by time).
     pub fn deadlines(&self) -> Result<Vec<(Timestamp, Timer)>, StoreError> {
         self.tree
             .scan_prefix([keys::DEADLINE])

@@ -66,6 +66,13 @@ pub fn restore(
             checkpoint.event(event, seq, now);
         }
     }
+    // The scheduler's index: every conversation's deadline, and the agents' grace deadlines.
+    let mut deadlines = loaded.deadlines;
+    deadlines.extend(
+        conversations
+            .values()
+            .filter_map(|c| Some((c.deadline?, Timer::Conversation(c.id)))),
+    );
     Ok(Restored {
         agents: loaded.agents,
         desk: Desk::restore(conversations.into_values(), accounts),
@@ -74,7 +81,7 @@ pub fn restore(
         checkpoint,
         next_turn: loaded.next_turn,
         replayed,
-        deadlines: loaded.deadlines,
+        deadlines,
     })
 }
 
@@ -86,6 +93,42 @@ mod tests {
 
     const DAY: Duration = Duration::from_secs(86_400);
     use crate::store::{ConversationRecord, TurnRecord, WriteSet};
+
+    #[test]
+    fn the_schedulers_index_comes_from_the_final_conversations_and_the_agents_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), 1 << 20).unwrap();
+        let mut set = WriteSet::default();
+        let at = |deadline: u64, rev: u64| {
+            let mut c = conversation(1, rev);
+            c.deadline = Some(Timestamp(deadline));
+            c
+        };
+        // Checkpointed with one deadline; a later turn (replayed) moved it.
+        set.conversation(&ConversationRecord {
+            conversation: at(500, 1),
+            turns: vec![],
+        });
+        set.turn(
+            0,
+            &TurnRecord {
+                event: None,
+                conversation: at(900, 2),
+                messages: vec![],
+            },
+        );
+        set.conversation(&ConversationRecord {
+            conversation: conversation(2, 1),
+            turns: vec![],
+        });
+        let agent = Timer::Agent(crate::domain::AgentId(3));
+        set.deadline(Timestamp(700), agent);
+        store.write(set).unwrap();
+        let mut d = restore(&store, &[], Timestamp(0), DAY).unwrap().deadlines;
+        d.sort();
+        let c1 = Timer::Conversation(ConversationId(1));
+        assert_eq!(d, [(Timestamp(700), agent), (Timestamp(900), c1)]);
+    }
 
     #[test]
     fn the_newest_snapshot_wins_and_replayed_turns_extend_transcripts() {

@@ -1,11 +1,18 @@
 //! The scheduler: one ordered index of every pending deadline, `(deadline, timer)`, and one
 //! sleep until the earliest, inside the engine task. No task or timer per conversation.
 //!
-//! The desk says how the index moves (`Effect::Schedule`); the same move goes into the batch
-//! that writes the change that caused it (keyspace `d`), so the index on disk is always the one
-//! in memory as of the last write. Start-up reads it back in order; overdue deadlines fire on
-//! the engine's first turn, oldest first. A deadline that fires is dropped from the index and
-//! from the store in the batch that handles it.
+//! The desk says how the index moves (`Effect::Schedule`), and the move is persisted in the
+//! batch that writes the change that caused it: a conversation's deadline is a field of the
+//! conversation, so it is in the very turn record (and later the checkpoint) of the change; an
+//! agent's grace deadline is a key of its own (keyspace `d`, ordered by time). Start-up rebuilds
+//! the index from the conversations it loads and the `d` keys; overdue deadlines fire on the
+//! engine's first turn, oldest first. A deadline that fires leaves the index; the input that
+//! handles it writes the conversation without it (or removes the agent's key).
+//!
+//! Why not one `d` key per conversation too: with a million deadlines, reading such a keyspace
+//! back took 8 s on a cold start (sled's pages fragmented by constant small writes), against a
+//! 3 s target, and it cost two more keys per change on the hot path; the conversations are
+//! loaded at start-up anyway, and indexing their deadlines takes a fraction of a second.
 
 use crate::domain::{Timer, Timestamp};
 use crate::store::WriteSet;
@@ -21,8 +28,8 @@ pub struct Schedule {
 }
 
 impl Schedule {
-    /// The index as read back from the store.
-    pub fn new(deadlines: Vec<(Timestamp, Timer)>) -> Schedule {
+    /// The index from every pending deadline, in any order.
+    pub fn new(deadlines: impl IntoIterator<Item = (Timestamp, Timer)>) -> Schedule {
         Schedule {
             index: deadlines.into_iter().collect(),
             lateness: Lateness::default(),
@@ -37,13 +44,15 @@ impl Schedule {
         to: Option<Timestamp>,
         set: &mut WriteSet,
     ) {
+        // A conversation's deadline is written with the conversation itself.
+        let keyed = matches!(timer, Timer::Agent(_));
         if let Some(at) = from {
-            if self.index.remove(&(at, timer)) {
+            if self.index.remove(&(at, timer)) && keyed {
                 set.remove_deadline(at, timer);
             }
         }
         if let Some(at) = to {
-            if self.index.insert((at, timer)) {
+            if self.index.insert((at, timer)) && keyed {
                 set.deadline(at, timer);
             }
         }
@@ -67,7 +76,9 @@ impl Schedule {
             match self.index.first() {
                 Some(&(at, timer)) if at <= now => {
                     self.index.pop_first();
-                    set.remove_deadline(at, timer);
+                    if let Timer::Agent(_) = timer {
+                        set.remove_deadline(at, timer);
+                    }
                     self.lateness.record(now.0 - at.0);
                     due.push((at, timer));
                 }
@@ -199,7 +210,7 @@ mod tests {
 
     #[test]
     fn take_due_stops_at_the_limit_and_at_now() {
-        let mut s = Schedule::new((1..=5).map(|n| (Timestamp(n), c(n))).collect());
+        let mut s = Schedule::new((1..=5).map(|n| (Timestamp(n), c(n))));
         let mut set = WriteSet::default();
         assert_eq!(s.take_due(Timestamp(4), 2, &mut set).len(), 2);
         assert_eq!(s.take_due(Timestamp(4), 9, &mut set).len(), 2);

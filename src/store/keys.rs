@@ -20,7 +20,8 @@ pub const AGENT: u8 = b'a';
 pub const AGENT_EVENT: u8 = b'v';
 /// Per agent: the next event sequence number.
 pub const AGENT_SEQ: u8 = b'q';
-/// The scheduler's index: deadline, then what it belongs to; no value.
+/// Agents' grace deadlines: deadline, then the agent; no value. (A conversation's deadline is
+/// a field of the conversation.)
 pub const DEADLINE: u8 = b'd';
 
 fn numbered(space: u8, n: u64) -> [u8; 9] {

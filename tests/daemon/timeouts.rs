@@ -306,3 +306,36 @@ async fn deadlines_that_pass_while_stopped_fire_once_at_start_up_in_deadline_ord
     let (_, stats) = d.admin("/v1/stats").await;
     assert_eq!(stats["scheduler"]["fired"], 0, "{stats}");
 }
+
+#[tokio::test(start_paused = true)]
+async fn an_agents_grace_survives_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut sink = FakeSink::start().await;
+    let clock = baton::clock::Clock::system();
+    let accounts = with_timeouts(dir.path(), TIMEOUTS);
+    let mut d = Daemon::start_clocked(dir.path(), &sink.url, &accounts, clock).await;
+    let mut sam = online(&d, "Sam", &[], 1).await;
+    let conv = take(&d, &mut sam, "s1", "u1").await;
+    send(
+        &mut sam,
+        json!({"type": "send", "conversation_id": conv, "text": "Hi!", "client_id": "m1"}),
+    )
+    .await;
+    skip(&mut sink, 5).await;
+    drop(sam);
+    pass(Duration::from_secs(10)).await; // the grace is running
+    d.stop().await;
+    pass(2 * MIN).await;
+    // Restarted well after the grace ended: it fires at once, not a whole grace later.
+    let d = Daemon::start_clocked(dir.path(), &sink.url, &accounts, clock).await;
+    assert!(sink.next_text().await.contains("disconnected"));
+    assert_eq!(
+        d.queue().await,
+        [("u1".to_owned(), "agent_gone".to_owned())]
+    );
+    let (_, stats) = d.admin("/v1/stats").await;
+    assert!(
+        stats["scheduler"]["late_max_ms"].as_u64() > Some(60_000),
+        "{stats}"
+    );
+}

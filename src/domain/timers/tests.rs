@@ -349,7 +349,13 @@ fn a_stale_deadline_changes_nothing_in_any_state() {
 }
 
 /// A `due` case: name, conversation, business hours, now, the deadline expected.
-type Case<'a> = (&'a str, Conversation, Option<&'a Hours>, u64, Option<(u64, Due)>);
+type Case<'a> = (
+    &'a str,
+    Conversation,
+    Option<&'a Hours>,
+    u64,
+    Option<(u64, Due)>,
+);
 
 fn weekdays() -> Hours {
     let days = ["mon-fri".to_owned()];
