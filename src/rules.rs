@@ -23,6 +23,9 @@ pub use template::{Template, Vars};
 
 use matcher::Matcher;
 
+/// Quick-reply payloads Baton answers itself start with this; rules may not use it.
+pub const RESERVED_PAYLOAD_PREFIX: &str = "baton:";
+
 /// A loaded, validated rule set: immutable, cheap to share behind an `Arc`, replaced whole on
 /// reload.
 #[derive(Debug, Clone)]

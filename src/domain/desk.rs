@@ -216,18 +216,21 @@ impl Desk {
             });
         }
         turn.effects.push(Effect::Record(inbound));
+        let mut freed = false;
         match &conv.state {
             State::Bot => {
                 conv.bot_since.get_or_insert(now);
                 self.bot_turn(&mut conv, &mut turn, &text, payload.as_deref());
             }
-            State::Queued(_) => self.waiting_choice(&mut conv, &mut turn, payload.as_deref()),
+            State::Queued(_) | State::Offered { .. } => {
+                freed = self.waiting_choice(&mut conv, &mut turn, payload.as_deref());
+            }
             State::Closed if parked => self.message_left(&mut conv, &mut turn, id),
-            // Offered or held: kept for the agent, and the bot stays silent.
+            // Held: kept for the agent, and the bot stays silent.
             _ => {}
         }
         turn.effects.push(Effect::Save(conv.touch(now)));
-        let queued = conv.ticket().is_some() && matches!(conv.state, State::Queued(_));
+        let queued = freed || matches!(conv.state, State::Queued(_));
         self.conversations.insert(conv.id, conv);
         let mut effects = turn.effects;
         if queued {

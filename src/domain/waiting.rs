@@ -3,7 +3,8 @@
 
 use super::agent::Presence;
 use super::conversation::{Conversation, FollowUp, State};
-use super::desk::{Desk, Extra, Turn};
+use super::desk::{Desk, Extra, Place, Turn};
+use super::effect::{AgentEvent, Effect};
 use super::estimate::phrase;
 use super::ids::{AccountId, MessageId};
 use crate::rules;
@@ -79,18 +80,28 @@ impl Desk {
         }
     }
 
-    /// A queued customer's message: tapping "keep waiting" or "leave a message" is answered;
-    /// anything else is kept for the agent.
+    /// A waiting customer's message: tapping "keep waiting" or "leave a message" is answered;
+    /// anything else is kept for the agent. Leaving a message while an agent is being offered
+    /// the conversation withdraws the offer; returns whether that freed the agent.
     pub(super) fn waiting_choice(
         &mut self,
         conv: &mut Conversation,
         turn: &mut Turn<'_>,
         payload: Option<&str>,
-    ) {
+    ) -> bool {
         let waiting = &turn.account.rules.waiting;
+        let offered_to = match conv.state {
+            State::Offered { agent, .. } => Some(agent),
+            _ => None,
+        };
         match payload {
             Some(KEEP_WAITING) => {
-                let place = self.place(conv);
+                // Being offered to someone: the front of the line.
+                let front = Place {
+                    position: 1,
+                    size: self.queues.get(&conv.account).map_or(0, |q| q.len()) + 1,
+                };
+                let place = self.place(conv).or(offered_to.map(|_| front));
                 turn.say(conv, &waiting.keep_waiting, place, &[]);
                 if let State::Queued(t) = &mut conv.state {
                     t.patience_from = Some(turn.now);
@@ -107,9 +118,21 @@ impl Desk {
                     message: None,
                 });
                 turn.say(conv, &waiting.leave_message, None, &[]);
+                if let Some(agent) = offered_to {
+                    turn.effects.push(Effect::Notify {
+                        agent,
+                        event: AgentEvent::OfferWithdrawn {
+                            conversation: conv.id,
+                            why: "customer_left",
+                        },
+                    });
+                    self.unload(agent, turn.now);
+                    return true;
+                }
             }
             _ => {}
         }
+        false
     }
 
     /// The message a customer left for follow-up: kept, and acknowledged once. The next one

@@ -507,3 +507,24 @@ fn queued_outside_business_hours_the_customer_hears_the_hours_and_the_choice_at_
     // Nothing more overnight: the next word is an update at 09:00.
     assert_eq!(w.deadline("u"), Some(9 * 60 * MIN));
 }
+
+#[test]
+fn leaving_a_message_while_being_offered_withdraws_the_offer() {
+    let mut w = world();
+    let a1 = agent(1, &[], 1);
+    w.seen(&a1, Some(Presence::Available));
+    w.customer("u", "agent");
+    let c = w.id("u");
+    assert_eq!(w.state("u"), "offered");
+    assert_eq!(texts(&tap(&mut w, "u", KEEP)), ["kept #1"]);
+    let fx = tap(&mut w, "u", LEAVE);
+    assert_eq!(texts(&fx), ["write it"]);
+    assert!(told(&fx, 1).contains(&AgentEvent::OfferWithdrawn {
+        conversation: c,
+        why: "customer_left"
+    }));
+    assert_eq!((w.state("u"), w.deadline("u")), ("closed", None));
+    // The agent's room is back: the next customer is offered to it at once.
+    w.customer("v", "agent");
+    assert_eq!(w.state("v"), "offered");
+}

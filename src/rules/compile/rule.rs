@@ -101,6 +101,8 @@ impl<'a> Compiler<'a> {
         let at = payload.span().start;
         if payload.get_ref().is_empty() {
             self.diag.push(src, at, "payload is empty");
+        } else if let Some(msg) = reserved(payload.get_ref()) {
+            self.diag.push(src, at, msg);
         } else if let Some(first) = self.builder.payload(payload.get_ref().clone(), rule) {
             let owner = self.rules.get(first).map_or("", |r| r.name.as_str());
             let owner_at = self.rule_at.get(first).map_or("", String::as_str);
@@ -131,6 +133,8 @@ impl<'a> Compiler<'a> {
             if payload.is_empty() {
                 self.diag
                     .push(src, qr.payload.span().start, "quick reply payload is empty");
+            } else if let Some(msg) = reserved(payload) {
+                self.diag.push(src, qr.payload.span().start, msg);
             } else {
                 self.offered
                     .push((*src, qr.payload.span().start, payload.clone()));
@@ -186,4 +190,14 @@ impl<'a> Compiler<'a> {
             skills,
         }
     }
+}
+
+/// Payloads starting `baton:` are Baton's own (the keep-waiting / leave-a-message buttons).
+fn reserved(payload: &str) -> Option<String> {
+    payload.starts_with(crate::rules::RESERVED_PAYLOAD_PREFIX).then(|| {
+        format!(
+            "payload {payload:?}: payloads starting \"{}\" are reserved for Baton's own quick replies",
+            crate::rules::RESERVED_PAYLOAD_PREFIX
+        )
+    })
 }

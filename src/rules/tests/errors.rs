@@ -253,6 +253,19 @@ fn bad_rules() {
                 with_bot(vec![
                     "[[rule]]",
                     "name = 'a'",
+                    "payload = 'baton:leave-message'",
+                    "reply = 'hi'",
+                    "quick_replies = [{ label = 'Wait', payload = 'baton:keep-waiting' }]",
+                ]),
+                vec![
+                    r#"r.toml:3:11: payload "baton:leave-message": payloads starting "baton:" are reserved for Baton's own quick replies"#,
+                    r#"r.toml:5:46: payload "baton:keep-waiting": payloads starting "baton:" are reserved for Baton's own quick replies"#,
+                ],
+            ),
+            (
+                with_bot(vec![
+                    "[[rule]]",
+                    "name = 'a'",
                     r#"keywords = ["ok", "", " \u0301\t"]"#,
                     "close = true",
                 ]),
