@@ -197,8 +197,12 @@ fn check(path: &Path) -> ExitCode {
     match app::load_accounts(&config) {
         Ok(accounts) => {
             for a in &accounts {
+                let hours = a
+                    .hours
+                    .as_ref()
+                    .map_or("always".to_owned(), |h| h.describe());
                 println!(
-                    "{}: {} rules, bot profile \"{}\"",
+                    "{}: {} rules, bot profile \"{}\", open {hours}",
                     a.id,
                     a.rules.rules().len(),
                     a.bot.name
