@@ -58,6 +58,16 @@ async fn skip(sink: &mut FakeSink, n: usize) -> Value {
     last
 }
 
+/// Sam has accepted u1's request (event `event`) and said hello; the sink has read it all.
+async fn talking(d: &Daemon, sink: &mut FakeSink, event: &str) -> (Ws, String) {
+    let mut sam = online(d, "Sam", &[], 1).await;
+    let conv = take(d, &mut sam, event, "u1").await;
+    let hello = json!({"type": "send", "conversation_id": conv, "text": "Hi!", "client_id": "m1"});
+    send(&mut sam, hello).await;
+    skip(sink, 5).await; // greeting, reply, queued, the announcement, "Hi!"
+    (sam, conv)
+}
+
 /// The next agent frame, acknowledged so it is not replayed.
 async fn frame(ws: &mut Ws) -> Value {
     let f = next(ws).await;
@@ -210,14 +220,7 @@ async fn a_silent_customer_goes_back_to_the_bot_and_the_agent_is_told() {
     let dir = tempfile::tempdir().unwrap();
     let mut sink = FakeSink::start().await;
     let d = daemon(dir.path(), &sink).await;
-    let mut sam = online(&d, "Sam", &[], 1).await;
-    let conv = take(&d, &mut sam, "i1", "u1").await;
-    send(
-        &mut sam,
-        json!({"type": "send", "conversation_id": conv, "text": "Hi!", "client_id": "m1"}),
-    )
-    .await;
-    skip(&mut sink, 5).await; // greeting, reply, queued, announcement, "Hi!"
+    let (mut sam, _) = talking(&d, &mut sink, "i1").await;
     pass(20 * MIN).await;
     let m = sink.next().await;
     assert_eq!(
@@ -238,14 +241,7 @@ async fn a_vanished_agents_customer_goes_back_in_line_after_the_grace() {
     let dir = tempfile::tempdir().unwrap();
     let mut sink = FakeSink::start().await;
     let d = daemon(dir.path(), &sink).await;
-    let mut sam = online(&d, "Sam", &[], 1).await;
-    let conv = take(&d, &mut sam, "g1", "u1").await;
-    send(
-        &mut sam,
-        json!({"type": "send", "conversation_id": conv, "text": "Hi!", "client_id": "m1"}),
-    )
-    .await;
-    skip(&mut sink, 5).await;
+    let (sam, _) = talking(&d, &mut sink, "g1").await;
     drop(sam);
     pass(MIN - Duration::from_secs(1)).await;
     sink.assert_quiet().await;
@@ -314,14 +310,7 @@ async fn an_agents_grace_survives_a_restart() {
     let clock = baton::clock::Clock::system();
     let accounts = with_timeouts(dir.path(), TIMEOUTS);
     let mut d = Daemon::start_clocked(dir.path(), &sink.url, &accounts, clock).await;
-    let mut sam = online(&d, "Sam", &[], 1).await;
-    let conv = take(&d, &mut sam, "s1", "u1").await;
-    send(
-        &mut sam,
-        json!({"type": "send", "conversation_id": conv, "text": "Hi!", "client_id": "m1"}),
-    )
-    .await;
-    skip(&mut sink, 5).await;
+    let (sam, _) = talking(&d, &mut sink, "s1").await;
     drop(sam);
     pass(Duration::from_secs(10)).await; // the grace is running
     d.stop().await;
