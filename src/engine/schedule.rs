@@ -88,7 +88,7 @@ impl Schedule {
         due
     }
 
-    /// Whether the agent's grace deadline is pending.
+    /// The agents whose grace deadline is pending.
     pub fn agents(&self) -> std::collections::HashSet<crate::domain::AgentId> {
         self.index
             .iter()
