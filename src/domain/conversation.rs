@@ -101,6 +101,10 @@ pub enum State {
         /// The customer's last message, or `since` (`customer_idle` counts from here).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         heard_at: Option<Timestamp>,
+        /// The name the customer was introduced to, for what the bot says about the agent
+        /// later (kept here: after a restart the agent may not have reconnected).
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        name: String,
     },
     /// Done; the customer's next message opens a new episode with the bot.
     Closed,

@@ -57,6 +57,8 @@ impl Desk {
             return Vec::new();
         };
         let priority = conv.ticket().map_or(0, |t| t.priority);
+        // First name only (before any comma).
+        let first_name = first_name(&profile.name).to_owned();
         conv.state = State::WithAgent {
             agent,
             since: now,
@@ -64,14 +66,14 @@ impl Desk {
             replied: false,
             nudged: false,
             heard_at: None,
+            name: first_name.clone(),
         };
         conv.epoch += 1;
         conv.declined.clear();
         // A person has it now: whatever they were owed is being dealt with.
         conv.follow_up = None;
         // The customer learns at once that a person is writing now, and who: signed with the
-        // agent's own profile, under the new epoch. First name only (before any comma).
-        let first_name = first_name(&profile.name);
+        // agent's own profile, under the new epoch.
         let text = format!(
             "Hi, I'm {first_name}, a person on the {} team. I've read our conversation so far.",
             account.name
@@ -160,13 +162,20 @@ impl Desk {
         ]
     }
 
-    /// The agent's first name as customers see it, from its profile; after a restart, before
-    /// the agent reconnects, the desk does not know it.
-    pub(super) fn first_name(&self, agent: AgentId) -> String {
-        self.seats.get(&agent).map_or_else(
-            || "the person helping you".to_owned(),
-            |s| first_name(&s.agent.profile.name).to_owned(),
-        )
+    /// The name the customer was introduced to for the person holding `id` (records from
+    /// before it was kept: from the agent's profile, if it is connected).
+    pub(super) fn introduced(&self, id: ConversationId) -> String {
+        let Some(conv) = self.conversations.get(&id) else {
+            return String::new();
+        };
+        match &conv.state {
+            State::WithAgent { name, .. } if !name.is_empty() => name.clone(),
+            State::WithAgent { agent, .. } => self.seats.get(agent).map_or_else(
+                || "the person helping you".to_owned(),
+                |s| first_name(&s.agent.profile.name).to_owned(),
+            ),
+            _ => String::new(),
+        }
     }
 
     /// To a named agent (offered to them alone; the customer hears from them once they accept)
@@ -300,7 +309,7 @@ impl Desk {
         if let Some(refused) = self.refusal(agent, id, false) {
             return vec![refused];
         }
-        let name = self.first_name(agent);
+        let name = self.introduced(id);
         let Some(mut conv) = self.conversations.remove(&id) else {
             return Vec::new();
         };

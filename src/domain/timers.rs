@@ -257,6 +257,7 @@ impl Desk {
         now: Timestamp,
         account: &Account,
     ) -> Vec<Effect> {
+        let name = self.introduced(id);
         let Some(mut conv) = self.conversations.remove(&id) else {
             return Vec::new();
         };
@@ -267,7 +268,6 @@ impl Desk {
             self.conversations.insert(id, conv);
             return Vec::new();
         };
-        let name = self.first_name(agent);
         let ticket = Ticket::new(
             "no_first_reply",
             priority.saturating_add(1).min(9),

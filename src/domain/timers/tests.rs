@@ -394,3 +394,18 @@ fn leaving_a_message_while_being_offered_withdraws_the_offer() {
     w.customer("v", "agent");
     assert_eq!(w.state("v"), "offered");
 }
+
+#[test]
+fn after_a_restart_the_customer_still_hears_the_agents_name() {
+    let mut w = world();
+    let (a1, c) = held(&mut w, "u", 1);
+    w.input(Input::AgentSend {
+        agent: a1.id,
+        conversation: c,
+        text: "Hi!".into(),
+    });
+    // Restarted: the desk is rebuilt from its conversations, and nobody is connected.
+    let saved: Vec<Conversation> = w.desk.conversations().cloned().collect();
+    w.desk = Desk::restore(saved, [&w.account]);
+    assert_eq!(texts(&w.advance(20 * MIN)), ["idle, Agent1 gone"]);
+}

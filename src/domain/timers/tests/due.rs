@@ -42,6 +42,7 @@ fn the_next_deadline_of_each_state() {
         replied,
         nudged,
         heard_at: heard.map(Timestamp),
+        name: "Sam".into(),
     };
     let table: Vec<Case<'_>> = vec![
         (
