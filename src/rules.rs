@@ -56,8 +56,9 @@ pub struct Bot {
     pub stuck: Template,
 }
 
-/// What the bot says to a customer waiting for a person (`[waiting]`); every message has a
-/// default. Each is a template; the variables each can fill are the engine's to give.
+/// What customers are told around a handoff (`[waiting]`): while they wait for a person, when
+/// one takes over, and when the bot is back. Every message has a default. Each is a template;
+/// the variables each can fill are the engine's to give.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Waiting {
     /// Every `queue_update` while queued, when a wait can be estimated (`{queue.wait}`).
@@ -85,6 +86,15 @@ pub struct Waiting {
     /// When an agent (`{agent.name}`) missed `agent_first_reply` and the customer is queued
     /// again, ahead of others.
     pub requeued: Template,
+    /// The agent's first words when it takes over, signed with its own profile
+    /// (`{agent.name}`: its first name).
+    pub announcement: Template,
+    /// The bot, when the agent hands the conversation back to it.
+    pub released: Template,
+    /// When the agent's connection was lost past its grace and the customer is back in line.
+    pub agent_gone: Template,
+    /// When the agent transferred the conversation to colleagues with a skill.
+    pub transferred: Template,
 }
 
 /// A Custom Profile as written in the rules; `id` is set once the platform has created it.

@@ -411,6 +411,26 @@ impl<'a> Turn<'a> {
         quick: &[rules::QuickReply],
         extra: Extra<'_>,
     ) {
+        let text = self.render(conv, template, place, extra);
+        let quick = quick
+            .iter()
+            .map(|q| QuickReply {
+                label: q.label.clone(),
+                payload: q.payload.clone(),
+            })
+            .collect();
+        let said = conv.say(Author::Bot, &self.account.bot, text, quick, self.now);
+        self.effects.push(said);
+    }
+
+    /// A template's text for this conversation, whoever signs it.
+    pub fn render(
+        &self,
+        conv: &Conversation,
+        template: &Template,
+        place: Option<Place>,
+        extra: Extra<'_>,
+    ) -> String {
         let vars = Vars {
             customer_name: conv.customer.name.as_deref(),
             customer_id: conv.customer.id.as_str(),
@@ -422,15 +442,6 @@ impl<'a> Turn<'a> {
             hours: extra.hours,
             agent_name: extra.agent,
         };
-        let text = template.render(&vars);
-        let quick = quick
-            .iter()
-            .map(|q| QuickReply {
-                label: q.label.clone(),
-                payload: q.payload.clone(),
-            })
-            .collect();
-        let said = conv.say(Author::Bot, &self.account.bot, text, quick, self.now);
-        self.effects.push(said);
+        template.render(&vars)
     }
 }

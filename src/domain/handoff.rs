@@ -74,10 +74,12 @@ impl Desk {
         conv.follow_up = None;
         // The customer learns at once that a person is writing now, and who: signed with the
         // agent's own profile, under the new epoch.
-        let text = format!(
-            "Hi, I'm {first_name}, a person on the {} team. I've read our conversation so far.",
-            account.name
-        );
+        let extra = Extra {
+            agent: Some(&first_name),
+            ..Extra::default()
+        };
+        let announcement = &account.rules.waiting.announcement;
+        let text = Turn::new(account, now).render(conv, announcement, None, extra);
         vec![
             conv.say(Author::Agent, &profile, text, Vec::new(), now),
             Effect::Save(conv.touch(now)),
@@ -260,11 +262,15 @@ impl Desk {
                 let Some(mut conv) = self.conversations.remove(&id) else {
                     return effects;
                 };
-                let position = self.line_up(&mut conv, ticket, account).position;
-                let text = format!(
-                    "I'm passing you to a colleague who can help with this. You are number {position} in line."
+                let place = self.line_up(&mut conv, ticket, account);
+                let mut turn = Turn::new(account, now);
+                turn.say(
+                    &mut conv,
+                    &account.rules.waiting.transferred,
+                    Some(place),
+                    &[],
                 );
-                effects.push(conv.say(Author::Bot, &account.bot, text, Vec::new(), now));
+                effects.extend(turn.effects);
                 effects.push(Effect::Save(conv.touch(now)));
                 self.conversations.insert(id, conv);
                 self.unload(agent, now);
@@ -323,12 +329,7 @@ impl Desk {
             "released" => {
                 conv.state = State::Bot;
                 conv.fallbacks = 0;
-                let text = format!(
-                    "You're back with {}, the automated assistant. Say \"agent\" any time to reach a person again.",
-                    account.bot.name
-                );
-                turn.effects
-                    .push(conv.say(Author::Bot, &account.bot, text, Vec::new(), now));
+                turn.say(&mut conv, &account.rules.waiting.released, None, &[]);
             }
             "customer_idle" => {
                 conv.state = State::Bot;

@@ -3,10 +3,9 @@
 
 use super::agent::{Agent, AgentId, Presence};
 use super::conversation::{State, Ticket, ROUTING_NOTES};
-use super::desk::{Account, Desk};
+use super::desk::{Account, Desk, Turn};
 use super::effect::{AgentEvent, Effect, Timer};
 use super::ids::{ConversationId, Timestamp};
-use super::message::Author;
 use super::routing::{explain, pick, Seat};
 
 impl Desk {
@@ -105,16 +104,17 @@ impl Desk {
             return Vec::new();
         };
         let ticket = Ticket::new("agent_gone", 1, since, now);
-        let position = self.line_up(&mut conv, ticket, account).position;
+        let place = self.line_up(&mut conv, ticket, account);
         conv.epoch += 1;
-        let text = format!(
-            "Sorry, the person helping you was disconnected. You are back in line for the next person on the {} team: number {position}.",
-            account.name
+        let mut turn = Turn::new(account, now);
+        turn.say(
+            &mut conv,
+            &account.rules.waiting.agent_gone,
+            Some(place),
+            &[],
         );
-        let effects = vec![
-            conv.say(Author::Bot, &account.bot, text, Vec::new(), now),
-            Effect::Save(conv.touch(now)),
-        ];
+        let mut effects = turn.effects;
+        effects.push(Effect::Save(conv.touch(now)));
         self.conversations.insert(id, conv);
         self.unload(agent, now);
         effects

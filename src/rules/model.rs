@@ -55,7 +55,8 @@ pub(crate) struct TimeoutsToml {
     pub ageing: Option<Spanned<String>>,
 }
 
-/// `[waiting]`: what the bot says to customers waiting for a person; each key has a default.
+/// `[waiting]`: what customers are told around a handoff (waiting for a person, the switch to
+/// one and back); each key has a default.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct WaitingToml {
@@ -70,6 +71,10 @@ pub(crate) struct WaitingToml {
     pub message_taken: Option<Spanned<String>>,
     pub handed_back: Option<Spanned<String>>,
     pub requeued: Option<Spanned<String>>,
+    pub announcement: Option<Spanned<String>>,
+    pub released: Option<Spanned<String>>,
+    pub agent_gone: Option<Spanned<String>>,
+    pub transferred: Option<Spanned<String>>,
 }
 
 /// One `[[rule]]`: matchers (keywords, patterns, payload) and actions.

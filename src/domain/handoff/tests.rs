@@ -210,3 +210,42 @@ fn transfer_to_an_agent_or_to_a_skill_and_the_profile_follows() {
         ["not_assigned"]
     );
 }
+
+#[test]
+fn what_the_customer_is_told_at_each_switch_is_the_brands_to_word() {
+    let mut w = World::with_rules(
+        "[waiting]\nannouncement = \"{agent.name} here, from {account.name}.\"\n\
+         released = \"{bot.name} again.\"\ntransferred = \"Over to a colleague (#{queue.position}).\"",
+    );
+    let a1 = agent(1, &[], 2);
+    w.seen(&a1, Some(Presence::Available));
+    w.customer("u", "agent");
+    let c = w.id("u");
+    let fx = w.input(Input::Accept {
+        agent: a1.id,
+        conversation: c,
+    });
+    let told = sent(&fx);
+    assert_eq!(
+        (told[0].0, told[0].2.as_str()),
+        (Author::Agent, "Agent1 here, from Acme.")
+    );
+    let fx = w.input(Input::Release {
+        agent: a1.id,
+        conversation: c,
+    });
+    assert_eq!(sent(&fx)[0].2, "Acme Assistant (bot) again.");
+    w.customer("v", "agent");
+    let v = w.id("v");
+    w.input(Input::Accept {
+        agent: a1.id,
+        conversation: v,
+    });
+    let fx = w.input(Input::Transfer {
+        agent: a1.id,
+        conversation: v,
+        to: TransferTo::Skills(vec!["retention".into()]),
+        note: None,
+    });
+    assert_eq!(sent(&fx)[0].2, "Over to a colleague (#1).");
+}

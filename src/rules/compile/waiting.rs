@@ -1,4 +1,4 @@
-//! Checks `[waiting]`, what the bot says to customers waiting for a person, filling defaults.
+//! Checks `[waiting]`, what customers are told around a handoff, filling defaults.
 
 use toml::Spanned;
 
@@ -31,6 +31,16 @@ const DEFAULT_HANDED_BACK: &str = "It looks like you've stepped away, so I've cl
 const DEFAULT_REQUEUED: &str = "Sorry, {agent.name} couldn't get to your message. I'm finding \
                                 you another person; you're number {queue.position} in line.";
 
+const DEFAULT_ANNOUNCEMENT: &str = "Hi, I'm {agent.name}, a person on the {account.name} team. \
+                                    I've read our conversation so far.";
+const DEFAULT_RELEASED: &str = "You're back with {bot.name}, the automated assistant. Say \
+                                \"agent\" any time to reach a person again.";
+const DEFAULT_AGENT_GONE: &str = "Sorry, the person helping you was disconnected. You are back \
+                                  in line for the next person on the {account.name} team: \
+                                  number {queue.position}.";
+const DEFAULT_TRANSFERRED: &str = "I'm passing you to a colleague who can help with this. You \
+                                   are number {queue.position} in line.";
+
 impl Compiler<'_> {
     /// One `[waiting]` table: compiled if it is the first, else reported as a duplicate.
     pub(super) fn waiting_table(&mut self, src: &Source<'_>, table: &Spanned<WaitingToml>) {
@@ -58,6 +68,10 @@ impl Compiler<'_> {
         let message_taken = t(&w.message_taken, DEFAULT_MESSAGE_TAKEN);
         let handed_back = t(&w.handed_back, DEFAULT_HANDED_BACK);
         let requeued = t(&w.requeued, DEFAULT_REQUEUED);
+        let announcement = t(&w.announcement, DEFAULT_ANNOUNCEMENT);
+        let released = t(&w.released, DEFAULT_RELEASED);
+        let agent_gone = t(&w.agent_gone, DEFAULT_AGENT_GONE);
+        let transferred = t(&w.transferred, DEFAULT_TRANSFERRED);
         let keep_waiting_label =
             self.label_or(src, &w.keep_waiting_label, DEFAULT_KEEP_WAITING_LABEL);
         let leave_message_label =
@@ -74,6 +88,10 @@ impl Compiler<'_> {
             message_taken: message_taken?,
             handed_back: handed_back?,
             requeued: requeued?,
+            announcement: announcement?,
+            released: released?,
+            agent_gone: agent_gone?,
+            transferred: transferred?,
         })
     }
 

@@ -26,13 +26,17 @@ fn said(w: &Waiting) -> Vec<String> {
         &w.message_taken,
         &w.handed_back,
         &w.requeued,
+        &w.announcement,
+        &w.released,
+        &w.agent_gone,
+        &w.transferred,
     ];
     let mut out: Vec<String> = templates.iter().map(|t| t.render(&vars)).collect();
     out.extend([w.keep_waiting_label.clone(), w.leave_message_label.clone()]);
     out
 }
 
-const DEFAULTS: [&str; 11] = [
+const DEFAULTS: [&str; 15] = [
     "You're number 3 in line. The wait should be about 5 minutes.",
     "You're number 3 in line. A person will be with you as soon as one is free.",
     "Sorry, this is taking longer than we'd like. You can keep waiting, or leave a message and \
@@ -47,6 +51,12 @@ const DEFAULTS: [&str; 11] = [
      person again.",
     "Sorry, Sam couldn't get to your message. I'm finding you another person; you're number 3 \
      in line.",
+    "Hi, I'm Sam, a person on the Acme team. I've read our conversation so far.",
+    "You're back with Acme Assistant (bot), the automated assistant. Say \"agent\" any time to \
+     reach a person again.",
+    "Sorry, the person helping you was disconnected. You are back in line for the next person \
+     on the Acme team: number 3.",
+    "I'm passing you to a colleague who can help with this. You are number 3 in line.",
     "Keep waiting",
     "Leave a message",
 ];
@@ -62,6 +72,10 @@ leave_message = "6"
 message_taken = "7 {account.name}"
 handed_back = "8 {agent.name} {bot.name}"
 requeued = "9 {agent.name}"
+announcement = "10 {agent.name}"
+released = "11 {bot.name}"
+agent_gone = "12 {queue.position}"
+transferred = "13 {queue.position}"
 keep_waiting_label = "Wait 🙂"
 leave_message_label = "123456789012345678901234567890123456"
 "#;
@@ -78,6 +92,10 @@ fn messages() {
         "7 Acme",
         "8 Sam Acme Assistant (bot)",
         "9 Sam",
+        "10 Sam",
+        "11 Acme Assistant (bot)",
+        "12 3",
+        "13 3",
         "Wait 🙂",
         "123456789012345678901234567890123456",
     ];
@@ -142,7 +160,8 @@ fn refused() {
                     "r.toml:2:1: unknown field `apologies`, expected one of `update`, \
                       `unknown_wait`, `apology`, `after_hours`, `keep_waiting_label`, \
                       `keep_waiting`, `leave_message_label`, `leave_message`, `message_taken`, \
-                      `handed_back`, `requeued`"
+                      `handed_back`, `requeued`, `announcement`, `released`, `agent_gone`, \
+                      `transferred`"
                         .to_owned(),
                 ],
             ),
