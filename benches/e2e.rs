@@ -5,22 +5,15 @@
 //! BENCH_CUSTOMERS (10000). The load generator runs in this process on its own runtime and
 //! thread, so it competes with the daemon for the same 2 cores, as a same-machine load would.
 
+mod support;
+
 use baton::app::App;
 use baton::config::Config;
-use http_body_util::{BodyExt, Full};
-use hyper::body::Bytes;
-use hyper_util::rt::TokioIo;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-fn env(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
+use support::{env, pct_ms, Webhook};
 
 const TEXTS: &[&str] = &[
     "where is my order?",
@@ -60,7 +53,7 @@ fn main() {
     let (lat, total, elapsed) = load_rt.block_on(load(url, secs, conns, customers));
     let mut lat = lat;
     lat.sort_unstable();
-    let pct = |p: f64| lat[((lat.len() as f64 * p) as usize).min(lat.len() - 1)] as f64 / 1000.0;
+    let pct = |p: f64| pct_ms(&lat, p);
     let rate = total as f64 / elapsed.as_secs_f64();
     println!("e2e webhook: {conns} connections, {customers} customers, {secs} s measured");
     println!("  throughput: {rate:.0} DMs/s ({total} acknowledged)");
@@ -92,14 +85,7 @@ async fn load(url: String, secs: u64, conns: u64, customers: u64) -> (Vec<u32>, 
         let (addr, next, measuring, stop) =
             (addr.clone(), next.clone(), measuring.clone(), stop.clone());
         tasks.push(tokio::spawn(async move {
-            // hyper's bare HTTP/1 connection: one keep-alive socket per task, no pool, so the
-            // load generator costs little of the 2 cores the daemon also needs.
-            let stream = tokio::net::TcpStream::connect(&addr).await.expect("connect");
-            stream.set_nodelay(true).expect("nodelay");
-            let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-                .await
-                .expect("handshake");
-            tokio::spawn(conn);
+            let mut webhook = Webhook::connect(&addr).await;
             let mut lat = Vec::with_capacity(200_000);
             while !stop.load(Ordering::Relaxed) {
                 let n = next.fetch_add(1, Ordering::Relaxed);
@@ -108,18 +94,9 @@ async fn load(url: String, secs: u64, conns: u64, customers: u64) -> (Vec<u32>, 
                     n % customers,
                     TEXTS[(n % TEXTS.len() as u64) as usize]
                 );
-                let req = hyper::Request::post("/v1/channels/webhook/messages")
-                    .header("host", &addr)
-                    .header("content-type", "application/json")
-                    .body(Full::new(Bytes::from(body)))
-                    .expect("request");
-                let t = Instant::now();
-                let res = sender.send_request(req).await.expect("request failed");
-                let status = res.status();
-                let _ = res.into_body().collect().await.expect("response body");
-                assert!(status.is_success(), "request failed: {status}");
+                let took = webhook.post(body).await;
                 if measuring.load(Ordering::Relaxed) {
-                    lat.push(t.elapsed().as_micros() as u32);
+                    lat.push(took);
                 }
             }
             lat

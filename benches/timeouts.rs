@@ -10,20 +10,20 @@
 //! come due all through the run; the daemon reports how late it handled each (`/v1/stats`).
 //! The load generator shares the machine's 2 cores with the daemon.
 
+mod support;
+
 use baton::app::App;
 use baton::config::Config;
 use baton::domain::{AccountId, Channel, Conversation, ConversationId, Customer, CustomerId};
 use baton::domain::{Timer, Timestamp};
 use baton::engine::Schedule;
 use baton::store::{ConversationRecord, Store, WriteSet};
-use http_body_util::{BodyExt, Full};
-use hyper::body::Bytes;
-use hyper_util::rt::TokioIo;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use support::{env, pct_ms, Webhook};
 
 /// Counts heap bytes in use, so the scheduler's own memory can be measured.
 struct Counting;
@@ -43,13 +43,6 @@ unsafe impl GlobalAlloc for Counting {
 
 #[global_allocator]
 static GLOBAL: Counting = Counting;
-
-fn env(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 fn mib(bytes: usize) -> f64 {
     bytes as f64 / (1024.0 * 1024.0)
@@ -192,7 +185,7 @@ fn main() {
     std::thread::sleep(Duration::from_secs(6));
     let stats = load_rt.block_on(stats(&base));
     lat.sort_unstable();
-    let pct = |p: f64| lat[((lat.len() as f64 * p) as usize).min(lat.len() - 1)] as f64 / 1000.0;
+    let pct = |p: f64| pct_ms(&lat, p);
     println!(
         "  load: {:.0} DMs/s for {:.0} s ({sent} acknowledged), ack p50 {:.2} ms, p99 {:.2} ms",
         sent as f64 / elapsed.as_secs_f64(),
@@ -263,12 +256,7 @@ async fn load(base: &str, n: u64, rate: u64, secs: u64, conns: u64) -> (Vec<u32>
         let (addr, next, measuring, stop) =
             (addr.clone(), next.clone(), measuring.clone(), stop.clone());
         tasks.push(tokio::spawn(async move {
-            let stream = tokio::net::TcpStream::connect(&addr).await.expect("connect");
-            stream.set_nodelay(true).expect("nodelay");
-            let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-                .await
-                .expect("handshake");
-            tokio::spawn(conn);
+            let mut webhook = Webhook::connect(&addr).await;
             let mut tick = tokio::time::interval(period);
             let mut lat = Vec::new();
             while !stop.load(Ordering::Relaxed) {
@@ -283,18 +271,9 @@ async fn load(base: &str, n: u64, rate: u64, secs: u64, conns: u64) -> (Vec<u32>
                 let body = format!(
                     r#"{{"id":"evt-{k}","account":"acme","customer":{{"id":"{customer}"}},"text":"{text}"}}"#
                 );
-                let req = hyper::Request::post("/v1/channels/webhook/messages")
-                    .header("host", &addr)
-                    .header("content-type", "application/json")
-                    .body(Full::new(Bytes::from(body)))
-                    .expect("request");
-                let t = Instant::now();
-                let res = sender.send_request(req).await.expect("request failed");
-                let status = res.status();
-                let _ = res.into_body().collect().await.expect("response body");
-                assert!(status.is_success(), "request failed: {status}");
+                let took = webhook.post(body).await;
                 if measuring.load(Ordering::Relaxed) {
-                    lat.push(t.elapsed().as_micros() as u32);
+                    lat.push(took);
                 }
             }
             lat

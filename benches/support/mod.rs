@@ -1,0 +1,60 @@
+//! What the load-generating benches share: settings from the environment, one bare HTTP/1
+//! connection that posts DMs to the generic webhook, and percentiles.
+
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use hyper::client::conn::http1::SendRequest;
+use hyper_util::rt::TokioIo;
+use std::time::Instant;
+
+/// A number from the environment, or `default`.
+pub fn env(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// The value at fraction `p` of sorted `v`, in milliseconds from microseconds.
+pub fn pct_ms(v: &[u32], p: f64) -> f64 {
+    v[((v.len() as f64 * p) as usize).min(v.len() - 1)] as f64 / 1000.0
+}
+
+/// hyper's bare HTTP/1 connection: one keep-alive socket, no pool, so the load generator costs
+/// little of the 2 cores the daemon also needs.
+pub struct Webhook {
+    addr: String,
+    sender: SendRequest<Full<Bytes>>,
+}
+
+impl Webhook {
+    /// Connects to `addr` (`host:port`).
+    pub async fn connect(addr: &str) -> Webhook {
+        let stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+        stream.set_nodelay(true).expect("nodelay");
+        let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+            .await
+            .expect("handshake");
+        tokio::spawn(conn);
+        Webhook {
+            addr: addr.to_owned(),
+            sender,
+        }
+    }
+
+    /// Posts one DM (a generic webhook body); fails the bench unless it is acknowledged.
+    /// Returns the time to the acknowledgement, in microseconds.
+    pub async fn post(&mut self, body: String) -> u32 {
+        let req = hyper::Request::post("/v1/channels/webhook/messages")
+            .header("host", &self.addr)
+            .header("content-type", "application/json")
+            .body(Full::new(Bytes::from(body)))
+            .expect("request");
+        let t = Instant::now();
+        let res = self.sender.send_request(req).await.expect("request failed");
+        let status = res.status();
+        let _ = res.into_body().collect().await.expect("response body");
+        assert!(status.is_success(), "request failed: {status}");
+        t.elapsed().as_micros() as u32
+    }
+}
