@@ -5,3 +5,4 @@
 pub mod gateway;
 pub mod protocol;
 pub mod session;
+pub mod token;

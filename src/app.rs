@@ -6,7 +6,7 @@ use crate::clock::Clock;
 use crate::config::{Config, SinkConfig};
 use crate::domain::{self, AccountId, Channel, Profile};
 use crate::engine::Engine;
-use crate::http::{self, AppState};
+use crate::http;
 use crate::outbox::feed::Feeds;
 use crate::outbox::{Outbox, Sink};
 use crate::rules::{self, RuleBook};
@@ -22,12 +22,16 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
+mod shared;
+
+pub use shared::Shared;
+
 /// Everything start-up prepared, not yet running.
 pub struct App {
     trigger: Trigger,
     listener: TcpListener,
     engine: Engine,
-    state: AppState,
+    state: Shared,
     outbox: Outbox,
 }
 
@@ -114,7 +118,7 @@ impl App {
             trigger,
             listener,
             engine,
-            state: AppState {
+            state: Shared {
                 engine: handle,
                 accounts: Arc::new(account_ids),
                 webhook_secret: config.webhook.secret.as_deref().map(Arc::from),

@@ -2,7 +2,7 @@
 
 use super::protocol::MAX_FRAME;
 use super::session::{self, Incoming, Outgoing};
-use crate::http::AppState;
+use crate::app::Shared;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
 use axum::response::Response;
@@ -12,7 +12,7 @@ use futures::{SinkExt, StreamExt};
 /// (about 138 KiB each).
 const BUFFER: usize = 4 * 1024;
 
-pub async fn upgrade(State(s): State<AppState>, ws: WebSocketUpgrade) -> Response {
+pub async fn upgrade(State(s): State<Shared>, ws: WebSocketUpgrade) -> Response {
     ws.read_buffer_size(BUFFER)
         .write_buffer_size(BUFFER)
         .max_write_buffer_size(1 << 20)
@@ -23,7 +23,7 @@ pub async fn upgrade(State(s): State<AppState>, ws: WebSocketUpgrade) -> Respons
         .on_upgrade(move |socket| run(socket, s))
 }
 
-async fn run(socket: WebSocket, s: AppState) {
+async fn run(socket: WebSocket, s: Shared) {
     let (sink, stream) = socket.split();
     let incoming = stream
         .take_while(|m| std::future::ready(matches!(m, Ok(m) if !matches!(m, Message::Close(_)))))

@@ -73,7 +73,7 @@ pub async fn run<I, O>(
         }
     };
     let (token, resume_after) = token;
-    let token_sha256 = crate::http::hash_token(&token);
+    let token_sha256 = super::token::sha256(&token);
     let Ok(Some(connected)) = engine.agent_connect(token_sha256, resume_after).await else {
         return refuse(
             &mut out,

@@ -1,7 +1,8 @@
 //! Read-only admin API (bearer admin token): the queue (and follow-ups owed), a conversation
 //! with its transcript, and the daemon's stats.
 
-use super::{ApiError, AppState};
+use super::ApiError;
+use crate::app::Shared;
 use crate::domain::{AccountId, ConversationId};
 use crate::engine::{ConversationView, QueueView, StatsView};
 use axum::extract::{Path, State};
@@ -9,7 +10,7 @@ use axum::http::{header, HeaderMap};
 use axum::Json;
 use subtle::ConstantTimeEq;
 
-pub(super) fn authorize(s: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
+pub(super) fn authorize(s: &Shared, headers: &HeaderMap) -> Result<(), ApiError> {
     let Some(token) = &s.admin_token else {
         return Err(ApiError::Unauthorized(
             "the admin API is disabled: set [admin] token or BATON_ADMIN_TOKEN".into(),
@@ -28,7 +29,7 @@ pub(super) fn authorize(s: &AppState, headers: &HeaderMap) -> Result<(), ApiErro
 }
 
 pub async fn queue(
-    State(s): State<AppState>,
+    State(s): State<Shared>,
     headers: HeaderMap,
     Path(account): Path<String>,
 ) -> Result<Json<QueueView>, ApiError> {
@@ -40,7 +41,7 @@ pub async fn queue(
 }
 
 pub async fn conversation(
-    State(s): State<AppState>,
+    State(s): State<Shared>,
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Json<ConversationView>, ApiError> {
@@ -50,7 +51,7 @@ pub async fn conversation(
 }
 
 pub async fn stats(
-    State(s): State<AppState>,
+    State(s): State<Shared>,
     headers: HeaderMap,
 ) -> Result<Json<StatsView>, ApiError> {
     authorize(&s, &headers)?;

@@ -4,17 +4,17 @@
 
 use super::admin::authorize;
 use super::webhook::read_body;
-use super::{ApiError, AppState};
+use super::ApiError;
+use crate::agents::token;
+use crate::app::Shared;
 use crate::domain::{AccountId, NewAgent};
 use crate::engine::ProfileView;
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
-use base64::Engine as _;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -33,23 +33,8 @@ fn one() -> u32 {
     1
 }
 
-/// A new agent token: 256 bits from the operating system's generator.
-fn new_token() -> Result<String, ApiError> {
-    let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes)
-        .map_err(|e| ApiError::Unavailable(format!("no randomness for a token: {e}")))?;
-    Ok(format!(
-        "bt_{}",
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-    ))
-}
-
-pub fn token_sha256(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
-}
-
 pub async fn add(
-    State(s): State<AppState>,
+    State(s): State<Shared>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
@@ -69,8 +54,9 @@ pub async fn add(
         capacity: req.capacity,
     };
     new.check().map_err(ApiError::Invalid)?;
-    let token = new_token()?;
-    let agent = s.engine.add_agent(new, token_sha256(&token)).await?;
+    let token = token::new_token()
+        .map_err(|e| ApiError::Unavailable(format!("no randomness for a token: {e}")))?;
+    let agent = s.engine.add_agent(new, token::sha256(&token)).await?;
     tracing::info!(agent = %agent.id, account = %agent.account, "agent added");
     Ok((
         StatusCode::CREATED,
@@ -78,14 +64,14 @@ pub async fn add(
     ))
 }
 
-pub async fn list(State(s): State<AppState>, headers: HeaderMap) -> Result<Json<Value>, ApiError> {
+pub async fn list(State(s): State<Shared>, headers: HeaderMap) -> Result<Json<Value>, ApiError> {
     authorize(&s, &headers)?;
     let agents = s.engine.agents().await?;
     Ok(Json(json!({ "agents": agents })))
 }
 
 pub async fn profiles(
-    State(s): State<AppState>,
+    State(s): State<Shared>,
     headers: HeaderMap,
 ) -> Result<Json<Value>, ApiError> {
     authorize(&s, &headers)?;

@@ -1,6 +1,6 @@
 //! Liveness and readiness probes.
 
-use super::AppState;
+use crate::app::Shared;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
@@ -12,7 +12,7 @@ pub async fn healthz() -> Json<Value> {
 }
 
 /// Ready once start-up finished (store open, rules loaded, tasks running).
-pub async fn readyz(State(s): State<AppState>) -> (StatusCode, Json<Value>) {
+pub async fn readyz(State(s): State<Shared>) -> (StatusCode, Json<Value>) {
     if s.ready.load(Ordering::Acquire) {
         (StatusCode::OK, Json(json!({ "status": "ready" })))
     } else {

@@ -1,6 +1,7 @@
 //! `POST /v1/channels/webhook/messages`: acknowledged only once the message is durable.
 
-use super::{ApiError, AppState, MAX_BODY};
+use super::{ApiError, MAX_BODY};
+use crate::app::Shared;
 use crate::channels::webhook::{self, SIGNATURE_HEADER};
 use crate::engine::Intake;
 use axum::body::{to_bytes, Body, Bytes};
@@ -10,7 +11,7 @@ use axum::Json;
 use serde_json::{json, Value};
 
 pub async fn inbound(
-    State(s): State<AppState>,
+    State(s): State<Shared>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Json<Value>, ApiError> {
