@@ -13,6 +13,8 @@ pub mod clock;
 pub mod config;
 pub mod domain;
 pub mod engine;
+#[cfg(test)]
+mod golden;
 pub mod http;
 pub mod outbox;
 pub mod rules;

@@ -224,6 +224,9 @@ pub fn parse(text: &str) -> Result<ClientFrame, ProtocolError> {
 }
 
 #[cfg(test)]
+mod golden;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

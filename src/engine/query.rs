@@ -198,3 +198,6 @@ pub(super) fn answer(q: Query, view: View<'_>, store: &Store) {
         }
     }
 }
+
+#[cfg(test)]
+mod golden;

@@ -1,0 +1,286 @@
+//! Every frame of protocol 1, pinned to its bytes: a change to the domain must not change
+//! what agents' clients read or send.
+
+use super::*;
+use crate::domain::{AccountId, AgentId, Author, Channel, CustomerId, QuickReply, Ticket};
+use crate::golden::check;
+
+fn at(ms: u64) -> Timestamp {
+    Timestamp(1_764_410_400_000 + ms)
+}
+
+fn profile() -> Profile {
+    Profile {
+        id: "acme-a1".into(),
+        name: "Sam, Acme".into(),
+        avatar: "https://example.com/sam.png".into(),
+    }
+}
+
+fn customer() -> Customer {
+    Customer {
+        channel: Channel::Webhook,
+        id: CustomerId::from("u1"),
+        name: Some("Jo".into()),
+    }
+}
+
+fn ticket() -> Ticket {
+    Ticket {
+        reason: "customer_request".into(),
+        priority: 2,
+        skills: vec!["billing".into()],
+        queued_at: at(1_000),
+        note: Some("wants a refund".into()),
+        told_at: Some(at(1_000)),
+        patience_from: Some(at(1_000)),
+        apologies: 1,
+    }
+}
+
+fn conversation() -> ConversationId {
+    ConversationId(4)
+}
+
+/// A customer message with a payload, and a bot reply with quick replies and its profile.
+fn transcript() -> Vec<Message> {
+    let id = |seq| MessageId {
+        conversation: conversation(),
+        seq,
+    };
+    vec![
+        Message {
+            id: id(0),
+            from: Author::Customer,
+            text: "I want a person".into(),
+            payload: Some("escalate".into()),
+            quick_replies: Vec::new(),
+            profile: None,
+            at: at(0),
+            epoch: 0,
+        },
+        Message {
+            id: id(1),
+            from: Author::Bot,
+            text: "Connecting you with a person.".into(),
+            payload: None,
+            quick_replies: vec![QuickReply {
+                label: "Keep waiting".into(),
+                payload: "baton:keep-waiting".into(),
+            }],
+            profile: Some(Profile {
+                id: "acme-bot".into(),
+                name: "Acme Assistant (bot)".into(),
+                avatar: "https://example.com/bot.png".into(),
+            }),
+            at: at(1),
+            epoch: 0,
+        },
+    ]
+}
+
+fn agent_message() -> Message {
+    Message {
+        id: MessageId {
+            conversation: conversation(),
+            seq: 2,
+        },
+        from: Author::Agent,
+        text: "Hi, I'm Sam, a person on the Acme team.".into(),
+        payload: None,
+        quick_replies: Vec::new(),
+        profile: Some(profile()),
+        at: at(5_000),
+        epoch: 1,
+    }
+}
+
+fn offered(ticket: Option<Ticket>) -> OfferedConversation {
+    OfferedConversation {
+        id: conversation(),
+        account: "acme".into(),
+        customer: customer(),
+        ticket,
+        transcript: transcript(),
+    }
+}
+
+#[test]
+fn server_frames_keep_their_bytes() {
+    let agent = Agent {
+        id: AgentId(1),
+        account: AccountId::from("acme"),
+        name: "Sam Lee".into(),
+        profile: profile(),
+        skills: vec!["billing".into(), "retention".into()],
+        capacity: 3,
+    };
+    let sequenced: Vec<(&str, ServerFrame)> = vec![
+        (
+            "offer",
+            ServerFrame::Offer {
+                conversation: offered(Some(ticket())),
+                expires_at: at(31_000),
+            },
+        ),
+        (
+            "offer_withdrawn",
+            ServerFrame::OfferWithdrawn {
+                conversation_id: conversation(),
+                why: "customer_left",
+            },
+        ),
+        (
+            "assigned",
+            ServerFrame::Assigned {
+                conversation: offered(None),
+            },
+        ),
+        (
+            "message",
+            ServerFrame::Message {
+                conversation_id: conversation(),
+                message: agent_message(),
+            },
+        ),
+        (
+            "closed",
+            ServerFrame::Closed {
+                conversation_id: conversation(),
+                why: "customer_idle",
+            },
+        ),
+        (
+            "presence",
+            ServerFrame::Presence {
+                status: Presence::Away,
+                why: "offers lapsed twice in a row",
+            },
+        ),
+        (
+            "reminder",
+            ServerFrame::Reminder {
+                conversation_id: conversation(),
+                requeue_at: at(360_000),
+            },
+        ),
+    ];
+    for (name, frame) in sequenced {
+        assert!(frame.must_not_be_lost(), "{name}");
+        check(&format!("agent/{name}"), &frame.to_text_with_seq(17));
+    }
+    let plain: Vec<(&str, ServerFrame)> = vec![
+        (
+            "welcome",
+            ServerFrame::Welcome {
+                profile: agent.profile.clone(),
+                agent,
+                presence: Presence::Available,
+                conversations: vec![ConversationId(4), ConversationId(9)],
+            },
+        ),
+        (
+            "sent",
+            ServerFrame::Sent {
+                client_id: "draft-7".into(),
+                message_id: agent_message().id,
+            },
+        ),
+        (
+            "error",
+            ServerFrame::Error {
+                code: "not_assigned",
+                message: "conversation c4 is not assigned to you".into(),
+                reference: Some("c4".into()),
+            },
+        ),
+        (
+            "error_plain",
+            ServerFrame::error("invalid_json", "expected value"),
+        ),
+    ];
+    for (name, frame) in plain {
+        assert!(!frame.must_not_be_lost(), "{name}");
+        check(&format!("agent/{name}"), &frame.to_text());
+    }
+}
+
+#[test]
+fn client_frames_parse_from_their_documented_bytes() {
+    let c = conversation;
+    let cases: Vec<(&str, ClientFrame)> = vec![
+        (
+            r#"{"type":"auth","token":"bt_x","resume_after":17}"#,
+            ClientFrame::Auth {
+                token: "bt_x".into(),
+                resume_after: Some(17),
+            },
+        ),
+        (r#"{"type":"ack","seq":17}"#, ClientFrame::Ack { seq: 17 }),
+        (
+            r#"{"type":"presence","status":"available"}"#,
+            ClientFrame::Presence {
+                status: Presence::Available,
+            },
+        ),
+        (
+            r#"{"type":"accept","conversation_id":"c4"}"#,
+            ClientFrame::Accept {
+                conversation_id: c(),
+            },
+        ),
+        (
+            r#"{"type":"decline","conversation_id":"c4"}"#,
+            ClientFrame::Decline {
+                conversation_id: c(),
+            },
+        ),
+        (
+            r#"{"type":"send","conversation_id":"c4","text":"hello","client_id":"draft-7"}"#,
+            ClientFrame::Send {
+                conversation_id: c(),
+                text: "hello".into(),
+                client_id: "draft-7".into(),
+            },
+        ),
+        (
+            r#"{"type":"typing","conversation_id":"c4"}"#,
+            ClientFrame::Typing {
+                conversation_id: c(),
+            },
+        ),
+        (
+            r#"{"type":"transfer","conversation_id":"c4","agent_id":"a2","note":"VIP"}"#,
+            ClientFrame::Transfer {
+                conversation_id: c(),
+                agent_id: Some("a2".into()),
+                skills: None,
+                note: Some("VIP".into()),
+            },
+        ),
+        (
+            r#"{"type":"transfer","conversation_id":"c4","skills":["billing"]}"#,
+            ClientFrame::Transfer {
+                conversation_id: c(),
+                agent_id: None,
+                skills: Some(vec!["billing".into()]),
+                note: None,
+            },
+        ),
+        (
+            r#"{"type":"release","conversation_id":"c4"}"#,
+            ClientFrame::Release {
+                conversation_id: c(),
+            },
+        ),
+        (
+            r#"{"type":"resolve","conversation_id":"c4"}"#,
+            ClientFrame::Resolve {
+                conversation_id: c(),
+            },
+        ),
+    ];
+    for (text, frame) in cases {
+        assert_eq!(parse(text), Ok(frame), "{text}");
+    }
+}
