@@ -1,8 +1,10 @@
-//! The agent WebSocket, protocol 1 (`docs/agent-protocol.md`): `protocol` is the only file
-//! that knows the JSON, `session` runs one socket's conversation with an agent, and `gateway`
-//! accepts the upgrade and sizes the socket.
+//! The agent WebSocket, protocol 1 (`docs/agent-protocol.md`): `protocol` knows the frames and
+//! `wire` the JSON shapes of the values in them (the only files that know the agent JSON),
+//! `session` runs one socket's conversation with an agent, `gateway` accepts the upgrade and
+//! sizes the socket, and `token` makes and hashes agent tokens.
 
 pub mod gateway;
 pub mod protocol;
 pub mod session;
 pub mod token;
+pub mod wire;

@@ -33,7 +33,7 @@ use tokio::sync::{mpsc, oneshot};
 
 pub use agents::AgentView;
 pub use commit::{Committer, Stopped};
-pub use people::{Action, Connected};
+pub use people::{Connected, ToAgent};
 pub use query::{ConversationView, ProfileView, QueueView, StatsView};
 pub use schedule::{Schedule, ScheduleStats};
 
@@ -334,11 +334,7 @@ impl Engine {
         for (at, timer) in self.schedule.take_due(now, BATCH, set) {
             let account = match timer {
                 Timer::Conversation(id) => self.desk.conversation(id).map(|c| c.account.clone()),
-                Timer::Agent(id) => self
-                    .agents
-                    .all()
-                    .find(|a| a.id == id)
-                    .map(|a| a.account.clone()),
+                Timer::Agent(id) => self.agents.get(id).map(|a| a.account.clone()),
             };
             if let Some(account) = account {
                 self.feed_desk(Input::Deadline { timer, at }, &account, now, set, outgoing);

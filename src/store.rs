@@ -11,6 +11,7 @@
 //! sled flushes with `sync_file_range`, not `fsync` (sled issue 1452), so a power cut can still
 //! lose the last moments.
 
+mod kept;
 mod keys;
 mod records;
 mod writes;
@@ -18,6 +19,7 @@ mod writes;
 use crate::domain::{Channel, Message, Timer, Timestamp};
 use std::path::Path;
 
+pub use kept::Kept;
 pub use records::{
     AgentRecord, ConversationRecord, EventBucket, EventRef, FailedRecord, Outbound, TurnRecord,
 };
@@ -185,20 +187,36 @@ impl Store {
         &self,
         agent: crate::domain::AgentId,
         after: u64,
-    ) -> Result<Vec<(u64, String)>, StoreError> {
-        let from = keys::agent_event(agent, after.saturating_add(1));
-        let to = keys::agent_event(agent, u64::MAX);
-        self.tree
-            .range(from..to)
+    ) -> Result<Vec<(u64, Kept)>, StoreError> {
+        self.agent_event_range(agent, after)
             .map(|kv| {
                 let (k, v) = kv?;
-                let seq = k
-                    .get(9..17)
-                    .and_then(|b| b.try_into().ok())
-                    .map_or(0, u64::from_be_bytes);
-                Ok((seq, String::from_utf8_lossy(&v).into_owned()))
+                Ok((keys::agent_event_seq(&k), kept::decode(&k, &v)?))
             })
             .collect()
+    }
+
+    /// The numbers of the events kept for an agent, up to and including `upto`.
+    pub fn agent_event_seqs(
+        &self,
+        agent: crate::domain::AgentId,
+        upto: u64,
+    ) -> Result<Vec<u64>, StoreError> {
+        let mut seqs = Vec::new();
+        for k in self.agent_event_range(agent, 0).keys() {
+            let seq = keys::agent_event_seq(&k?);
+            if seq > upto {
+                break;
+            }
+            seqs.push(seq);
+        }
+        Ok(seqs)
+    }
+
+    fn agent_event_range(&self, agent: crate::domain::AgentId, after: u64) -> sled::Iter {
+        let from = keys::agent_event(agent, after.saturating_add(1));
+        let to = keys::agent_event(agent, u64::MAX);
+        self.tree.range(from..to)
     }
 
     /// The next event number for an agent (1 for one never sent anything).

@@ -1,12 +1,21 @@
-//! Agent WebSocket protocol 1: every frame, in and out, and how text becomes a frame.
+//! Agent WebSocket protocol 1: every frame, in and out, and how text becomes a frame and what
+//! the engine tells an agent becomes text. The values inside frames have their JSON shapes in
+//! `wire`; nothing here serialises a domain type.
 
-use crate::domain::{
-    Agent, ConversationId, Customer, Message, MessageId, Presence, Profile, Ticket, Timestamp,
-};
-use serde::{Deserialize, Serialize};
+use super::wire::{AgentJson, CardJson, MessageJson, PresenceJson, ProfileJson};
+use crate::domain::{Agent, ConversationId, Notice, Presence};
+use crate::engine::ToAgent;
+use serde::{Deserialize, Deserializer, Serialize};
+use std::str::FromStr;
 
 /// Largest frame read; bigger ones get an `error` and the connection stays up.
 pub const MAX_FRAME: usize = 64 * 1024;
+
+/// An id written as text (`"c4"`), read with its `FromStr`.
+fn text<'de, D: Deserializer<'de>, T: FromStr<Err = String>>(d: D) -> Result<T, D::Error> {
+    let text = std::borrow::Cow::<str>::deserialize(d)?;
+    text.parse().map_err(serde::de::Error::custom)
+}
 
 /// What an agent's client sends.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -21,23 +30,28 @@ pub enum ClientFrame {
         seq: u64,
     },
     Presence {
-        status: Presence,
+        status: PresenceJson,
     },
     Accept {
+        #[serde(deserialize_with = "text")]
         conversation_id: ConversationId,
     },
     Decline {
+        #[serde(deserialize_with = "text")]
         conversation_id: ConversationId,
     },
     Send {
+        #[serde(deserialize_with = "text")]
         conversation_id: ConversationId,
         text: String,
         client_id: String,
     },
     Typing {
+        #[serde(deserialize_with = "text")]
         conversation_id: ConversationId,
     },
     Transfer {
+        #[serde(deserialize_with = "text")]
         conversation_id: ConversationId,
         #[serde(default)]
         agent_id: Option<String>,
@@ -47,9 +61,11 @@ pub enum ClientFrame {
         note: Option<String>,
     },
     Release {
+        #[serde(deserialize_with = "text")]
         conversation_id: ConversationId,
     },
     Resolve {
+        #[serde(deserialize_with = "text")]
         conversation_id: ConversationId,
     },
 }
@@ -81,10 +97,10 @@ impl ClientFrame {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ServerFrame {
     Welcome {
-        agent: Agent,
-        profile: Profile,
-        presence: Presence,
-        conversations: Vec<ConversationId>,
+        agent: AgentJson,
+        profile: ProfileJson,
+        presence: PresenceJson,
+        conversations: Vec<String>,
     },
     Error {
         code: &'static str,
@@ -93,50 +109,39 @@ pub enum ServerFrame {
         reference: Option<String>,
     },
     Offer {
-        conversation: OfferedConversation,
-        expires_at: Timestamp,
+        conversation: CardJson,
+        expires_at: String,
     },
     OfferWithdrawn {
-        conversation_id: ConversationId,
+        conversation_id: String,
         why: &'static str,
     },
     Assigned {
-        conversation: OfferedConversation,
+        conversation: CardJson,
     },
     Message {
-        conversation_id: ConversationId,
-        message: Message,
+        conversation_id: String,
+        message: MessageJson,
     },
     Sent {
         client_id: String,
-        message_id: MessageId,
+        message_id: String,
     },
     Closed {
-        conversation_id: ConversationId,
+        conversation_id: String,
         why: &'static str,
     },
     /// Baton changed the agent's presence (e.g. after offers lapsed).
     Presence {
-        status: Presence,
+        status: PresenceJson,
         why: &'static str,
     },
     /// The agent accepted the conversation and has not written yet; at `requeue_at` it goes
     /// back in line.
     Reminder {
-        conversation_id: ConversationId,
-        requeue_at: Timestamp,
+        conversation_id: String,
+        requeue_at: String,
     },
-}
-
-/// A conversation as an agent sees it in an offer: who, why, and everything said so far.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct OfferedConversation {
-    pub id: ConversationId,
-    pub account: String,
-    pub customer: Customer,
-    #[serde(flatten)]
-    pub ticket: Option<Ticket>,
-    pub transcript: Vec<Message>,
 }
 
 impl ServerFrame {
@@ -148,24 +153,61 @@ impl ServerFrame {
         }
     }
 
+    /// The first frame of an authenticated socket.
+    pub fn welcome(agent: &Agent, presence: Presence, conversations: &[ConversationId]) -> Self {
+        ServerFrame::Welcome {
+            agent: agent.into(),
+            profile: (&agent.profile).into(),
+            presence: presence.into(),
+            conversations: conversations.iter().map(ToString::to_string).collect(),
+        }
+    }
+
+    /// The frame that tells an agent a notice.
+    pub fn notice(notice: &Notice) -> ServerFrame {
+        match notice {
+            Notice::Offer {
+                conversation,
+                expires_at,
+            } => ServerFrame::Offer {
+                conversation: conversation.into(),
+                expires_at: expires_at.to_string(),
+            },
+            Notice::OfferWithdrawn { conversation, why } => ServerFrame::OfferWithdrawn {
+                conversation_id: conversation.to_string(),
+                why,
+            },
+            Notice::Assigned { conversation } => ServerFrame::Assigned {
+                conversation: conversation.into(),
+            },
+            Notice::Message {
+                conversation,
+                message,
+            } => ServerFrame::Message {
+                conversation_id: conversation.to_string(),
+                message: message.into(),
+            },
+            Notice::Closed { conversation, why } => ServerFrame::Closed {
+                conversation_id: conversation.to_string(),
+                why,
+            },
+            Notice::SetAway { why } => ServerFrame::Presence {
+                status: PresenceJson::Away,
+                why,
+            },
+            Notice::Reminder {
+                conversation,
+                requeue_at,
+            } => ServerFrame::Reminder {
+                conversation_id: conversation.to_string(),
+                requeue_at: requeue_at.to_string(),
+            },
+        }
+    }
+
     pub fn to_text(&self) -> String {
         // Serialising these plain types cannot fail.
         serde_json::to_string(self).unwrap_or_default()
-    }
-
-    /// Whether the frame reports something the agent must not miss: such frames carry a `seq`,
-    /// are kept until acknowledged, and are replayed after a reconnect.
-    pub fn must_not_be_lost(&self) -> bool {
-        matches!(
-            self,
-            ServerFrame::Offer { .. }
-                | ServerFrame::OfferWithdrawn { .. }
-                | ServerFrame::Assigned { .. }
-                | ServerFrame::Message { .. }
-                | ServerFrame::Closed { .. }
-                | ServerFrame::Presence { .. }
-                | ServerFrame::Reminder { .. }
-        )
     }
 
     /// The frame's text with `"seq":N` right after its `type`.
@@ -176,6 +218,33 @@ impl ServerFrame {
             Some(i) => format!("{},\"seq\":{seq}{}", &text[..i], &text[i..]),
             None => text,
         }
+    }
+}
+
+/// The text of what the engine tells a socket. Events carry their number; an event kept by an
+/// earlier release is sent as it was kept.
+pub fn render(item: &ToAgent) -> String {
+    match item {
+        ToAgent::Event(seq, notice) => ServerFrame::notice(notice).to_text_with_seq(*seq),
+        ToAgent::Frame(text) => text.to_string(),
+        ToAgent::Sent {
+            client_id,
+            message_id,
+        } => ServerFrame::Sent {
+            client_id: client_id.clone(),
+            message_id: message_id.to_string(),
+        }
+        .to_text(),
+        ToAgent::Refused {
+            code,
+            message,
+            conversation,
+        } => ServerFrame::Error {
+            code,
+            message: message.clone(),
+            reference: Some(conversation.to_string()),
+        }
+        .to_text(),
     }
 }
 
@@ -242,7 +311,7 @@ mod tests {
         assert_eq!(
             parse(r#"{"type":"presence","status":"away"}"#),
             Ok(ClientFrame::Presence {
-                status: Presence::Away
+                status: PresenceJson::Away
             })
         );
         let send = parse(r#"{"type":"send","conversation_id":"c4","text":"hi","client_id":"x1"}"#);
@@ -271,15 +340,13 @@ mod tests {
     #[test]
     fn sequenced_frames_keep_type_first() {
         let f = ServerFrame::Closed {
-            conversation_id: ConversationId(3),
+            conversation_id: "c3".into(),
             why: "resolved",
         };
-        assert!(f.must_not_be_lost());
         let text = f.to_text_with_seq(17);
         assert_eq!(
             text,
             r#"{"type":"closed","seq":17,"conversation_id":"c3","why":"resolved"}"#
         );
-        assert!(!ServerFrame::error("x", "y").must_not_be_lost());
     }
 }

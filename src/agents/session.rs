@@ -5,8 +5,8 @@
 //! flood of them (more than `FLOOD_LIMIT` in `FLOOD_WINDOW`) closes it with 1008.
 
 use super::protocol::{self, ClientFrame, ServerFrame};
-use crate::domain::TransferTo;
-use crate::engine::{Action, Connected, EngineHandle};
+use crate::domain::{Input, TransferTo};
+use crate::engine::{Connected, EngineHandle, ToAgent};
 use crate::shutdown::Shutdown;
 use futures::{Sink, SinkExt, Stream, StreamExt};
 use std::time::Duration;
@@ -85,7 +85,7 @@ pub async fn run<I, O>(
         agent,
         presence,
         session,
-        mut frames,
+        mut told,
         conversations,
         replay,
     } = connected;
@@ -94,21 +94,20 @@ pub async fn run<I, O>(
         session,
     };
     tracing::info!(agent = %me.id, session, "agent connected");
-    let welcome = ServerFrame::Welcome {
-        profile: agent.profile.clone(),
-        agent,
-        presence,
-        conversations,
-    };
+    let welcome = ServerFrame::welcome(&agent, presence, &conversations);
     let mut greeted = out.send(Outgoing::Text(welcome.to_text())).await.is_ok();
-    for text in replay {
-        greeted = greeted && out.send(Outgoing::Text(text)).await.is_ok();
+    for item in &replay {
+        greeted = greeted
+            && out
+                .send(Outgoing::Text(protocol::render(item)))
+                .await
+                .is_ok();
     }
     if greeted {
         serve(
             &mut incoming,
             &mut out,
-            &mut frames,
+            &mut told,
             &engine,
             me,
             &mut shutdown,
@@ -138,7 +137,7 @@ struct Me {
 async fn serve<I, O>(
     incoming: &mut I,
     out: &mut O,
-    frames: &mut mpsc::UnboundedReceiver<String>,
+    told: &mut mpsc::UnboundedReceiver<ToAgent>,
     engine: &EngineHandle,
     me: Me,
     shutdown: &mut Shutdown,
@@ -150,8 +149,8 @@ async fn serve<I, O>(
     loop {
         let frame = tokio::select! {
             f = incoming.next() => f,
-            Some(event) = frames.recv() => {
-                if out.send(Outgoing::Text(event)).await.is_err() {
+            Some(item) = told.recv() => {
+                if out.send(Outgoing::Text(protocol::render(&item))).await.is_err() {
                     return;
                 }
                 continue;
@@ -189,10 +188,11 @@ async fn serve<I, O>(
     }
 }
 
-/// What a well-formed frame leads to. Conversation actions go to the engine, which answers
-/// on this socket's frame channel (an `error` when the agent may not, `sent` for a `send`).
+/// What a well-formed frame leads to. Conversation actions go to the engine as desk inputs;
+/// it answers on this socket's channel (an `error` when the agent may not, `sent` for a `send`).
 async fn answer(frame: ClientFrame, engine: &EngineHandle, me: Me) -> Option<ServerFrame> {
-    let action = match frame {
+    let agent = me.id;
+    let (input, client_id) = match frame {
         ClientFrame::Auth { .. } => {
             return Some(ServerFrame::error(
                 "already_authenticated",
@@ -200,11 +200,11 @@ async fn answer(frame: ClientFrame, engine: &EngineHandle, me: Me) -> Option<Ser
             ))
         }
         ClientFrame::Presence { status } => {
-            engine.agent_presence(me.id, status).await;
+            engine.agent_presence(agent, status.into()).await;
             return None;
         }
         ClientFrame::Ack { seq } => {
-            engine.agent_ack(me.id, seq).await;
+            engine.agent_ack(agent, seq).await;
             return None;
         }
         ClientFrame::Typing { .. } => return None,
@@ -214,44 +214,71 @@ async fn answer(frame: ClientFrame, engine: &EngineHandle, me: Me) -> Option<Ser
             skills,
             note,
         } => {
-            let to = match (agent_id, skills) {
-                (Some(a), None) => match a.parse() {
-                    Ok(id) => TransferTo::Agent(id),
-                    Err(e) => {
-                        return Some(ServerFrame::error(
-                            "invalid_frame",
-                            format!("transfer: {e}"),
-                        ))
-                    }
-                },
-                (None, Some(skills)) if !skills.is_empty() => TransferTo::Skills(skills),
-                _ => {
-                    return Some(ServerFrame::error(
-                        "invalid_frame",
-                        "transfer: give exactly one of agent_id or (non-empty) skills",
-                    ))
-                }
+            let to = match transfer_to(agent_id, skills) {
+                Ok(to) => to,
+                Err(message) => return Some(ServerFrame::error("invalid_frame", message)),
             };
-            Action::Transfer {
+            let input = Input::Transfer {
+                agent,
                 conversation: conversation_id,
                 to,
                 note: note.filter(|n| !n.trim().is_empty()),
-            }
+            };
+            (input, None)
         }
-        ClientFrame::Accept { conversation_id } => Action::Accept(conversation_id),
-        ClientFrame::Decline { conversation_id } => Action::Decline(conversation_id),
-        ClientFrame::Release { conversation_id } => Action::Release(conversation_id),
-        ClientFrame::Resolve { conversation_id } => Action::Resolve(conversation_id),
+        ClientFrame::Accept { conversation_id } => (
+            Input::Accept {
+                agent,
+                conversation: conversation_id,
+            },
+            None,
+        ),
+        ClientFrame::Decline { conversation_id } => (
+            Input::Decline {
+                agent,
+                conversation: conversation_id,
+            },
+            None,
+        ),
+        ClientFrame::Release { conversation_id } => (
+            Input::Release {
+                agent,
+                conversation: conversation_id,
+            },
+            None,
+        ),
+        ClientFrame::Resolve { conversation_id } => (
+            Input::Resolve {
+                agent,
+                conversation: conversation_id,
+            },
+            None,
+        ),
         ClientFrame::Send {
             conversation_id,
             text,
             client_id,
-        } => Action::Send {
-            conversation: conversation_id,
-            text,
-            client_id,
-        },
+        } => (
+            Input::AgentSend {
+                agent,
+                conversation: conversation_id,
+                text,
+            },
+            Some(client_id),
+        ),
     };
-    engine.agent_act(me.id, me.session, action).await;
+    engine.agent_act(me.session, input, client_id).await;
     None
+}
+
+/// A transfer names exactly one of an agent or (non-empty) skills.
+fn transfer_to(agent: Option<String>, skills: Option<Vec<String>>) -> Result<TransferTo, String> {
+    match (agent, skills) {
+        (Some(a), None) => a
+            .parse()
+            .map(TransferTo::Agent)
+            .map_err(|e| format!("transfer: {e}")),
+        (None, Some(skills)) if !skills.is_empty() => Ok(TransferTo::Skills(skills)),
+        _ => Err("transfer: give exactly one of agent_id or (non-empty) skills".into()),
+    }
 }

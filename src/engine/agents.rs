@@ -57,6 +57,10 @@ impl Agents {
         agent
     }
 
+    pub fn get(&self, id: AgentId) -> Option<&Agent> {
+        self.by_id.get(&id).map(|r| &r.agent)
+    }
+
     pub fn all(&self) -> impl Iterator<Item = &Agent> {
         self.by_id.values().map(|r| &r.agent)
     }

@@ -1,35 +1,31 @@
-//! Telling agents what happened: turns the desk's agent effects (and `sent` receipts) into
-//! frames for their sockets, once the batch that caused them is written.
+//! Telling agents what happened: the desk's agent effects become [`Notice`]s (an offer gets the
+//! conversation and its transcript), numbered and kept until acknowledged, once the batch that
+//! caused them is written, so an offer's transcript includes the messages that led to it.
 
-use super::people::Notice;
+use super::people::{Later, ToAgent};
 use super::Engine;
-use crate::agents::protocol::{OfferedConversation, ServerFrame};
-use crate::domain::{AgentEvent, ConversationId, Effect, Presence};
+use crate::domain::{AgentEvent, Card, ConversationId, Effect, Notice};
 use crate::store::WriteSet;
 
 impl Engine {
-    /// Carries out agent notices; called once the batch that caused them is written.
+    /// Carries out what agents are owed; called once the batch that caused it is written.
     pub(super) fn tell_agents(&mut self) {
         let mut kept = WriteSet::default();
-        for notice in std::mem::take(&mut self.people.notices) {
-            match notice {
-                Notice::Sent {
+        for later in std::mem::take(&mut self.people.later) {
+            match later {
+                Later::Sent {
                     agent,
                     session,
                     client_id,
                     message_id,
                 } => {
-                    let frame = ServerFrame::Sent {
+                    let sent = ToAgent::Sent {
                         client_id,
                         message_id,
-                    }
-                    .to_text();
-                    let sockets = self.people.sockets.get(&agent).into_iter().flatten();
-                    for (_, socket) in sockets.filter(|(s, _)| *s == session) {
-                        let _ = socket.send(frame.clone());
-                    }
+                    };
+                    self.people.send(agent, Some(session), sent);
                 }
-                Notice::Effect(effect) => self.carry_out_for_agents(*effect, &mut kept),
+                Later::Effect(effect) => self.carry_out_for_agents(*effect, &mut kept),
             }
         }
         // Written before the group flush that follows, so kept events are as durable as the
@@ -44,8 +40,8 @@ impl Engine {
     fn carry_out_for_agents(&mut self, effect: Effect, kept: &mut WriteSet) {
         match effect {
             Effect::Notify { agent, event } => {
-                if let Some(frame) = self.frame(event) {
-                    self.people.tell(agent, &frame, &self.store, kept);
+                if let Some(notice) = self.notice(event) {
+                    self.people.tell(agent, notice, &self.store, kept);
                 }
             }
             Effect::Refuse {
@@ -54,12 +50,12 @@ impl Engine {
                 code,
                 message,
             } => {
-                let frame = ServerFrame::Error {
+                let refused = ToAgent::Refused {
                     code,
                     message,
-                    reference: Some(conversation.to_string()),
+                    conversation,
                 };
-                self.people.tell(agent, &frame, &self.store, kept);
+                self.people.send(agent, None, refused);
             }
             // Store effects never get here (`write_turns` keeps them).
             Effect::Save(_) | Effect::Record(_) | Effect::Send { .. } | Effect::Schedule { .. } => {
@@ -67,7 +63,8 @@ impl Engine {
         }
     }
 
-    fn frame(&self, event: AgentEvent) -> Option<ServerFrame> {
+    /// The desk's event, whole; `None` for a conversation that is gone.
+    fn notice(&self, event: AgentEvent) -> Option<Notice> {
         Some(match event {
             AgentEvent::Offer {
                 conversation,
@@ -86,45 +83,38 @@ impl Engine {
                         "offered"
                     );
                 }
-                ServerFrame::Offer {
-                    conversation: self.offered(conversation)?,
+                Notice::Offer {
+                    conversation: self.card(conversation)?,
                     expires_at,
                 }
             }
-            AgentEvent::Assigned { conversation } => ServerFrame::Assigned {
-                conversation: self.offered(conversation)?,
+            AgentEvent::Assigned { conversation } => Notice::Assigned {
+                conversation: self.card(conversation)?,
             },
-            AgentEvent::OfferWithdrawn { conversation, why } => ServerFrame::OfferWithdrawn {
-                conversation_id: conversation,
-                why,
-            },
+            AgentEvent::OfferWithdrawn { conversation, why } => {
+                Notice::OfferWithdrawn { conversation, why }
+            }
             AgentEvent::Message {
                 conversation,
                 message,
-            } => ServerFrame::Message {
-                conversation_id: conversation,
+            } => Notice::Message {
+                conversation,
                 message,
             },
-            AgentEvent::Closed { conversation, why } => ServerFrame::Closed {
-                conversation_id: conversation,
-                why,
-            },
-            AgentEvent::SetAway { why } => ServerFrame::Presence {
-                status: Presence::Away,
-                why,
-            },
+            AgentEvent::Closed { conversation, why } => Notice::Closed { conversation, why },
+            AgentEvent::SetAway { why } => Notice::SetAway { why },
             AgentEvent::Nudge {
                 conversation,
                 requeue_at,
-            } => ServerFrame::Reminder {
-                conversation_id: conversation,
+            } => Notice::Reminder {
+                conversation,
                 requeue_at,
             },
         })
     }
 
     /// A conversation with its whole transcript, as an offer or assignment shows it.
-    fn offered(&self, id: ConversationId) -> Option<OfferedConversation> {
+    fn card(&self, id: ConversationId) -> Option<Card> {
         let c = self.desk.conversation(id)?;
         let turns = self.transcripts.get(&id).map_or(&[][..], Vec::as_slice);
         let transcript = match self.store.transcript(turns) {
@@ -134,9 +124,9 @@ impl Engine {
                 Vec::new()
             }
         };
-        Some(OfferedConversation {
+        Some(Card {
             id,
-            account: c.account.0.clone(),
+            account: c.account.clone(),
             customer: c.customer.clone(),
             ticket: c.ticket().cloned(),
             transcript,

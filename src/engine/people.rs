@@ -1,14 +1,14 @@
-//! The engine's side of agent sockets: connecting, presence, actions, and telling agents what
-//! happened. Notices wait until the batch that caused them is written, so an offer's transcript
-//! includes the messages that led to it; each socket has its own frame channel.
+//! The engine's side of agent sockets: connecting, presence, acknowledgements and actions, and
+//! each socket's channel of [`ToAgent`] items. What the engine tells an agent is a typed
+//! [`Notice`]; `agents::protocol` turns it into frames.
 
 use super::{Command, Engine, EngineError, EngineHandle, Reply};
-use crate::agents::protocol::ServerFrame;
 use crate::domain::{
-    Agent, AgentId, ConversationId, Effect, Input, MessageId, Presence, Timestamp, TransferTo,
+    Agent, AgentId, ConversationId, Effect, Input, MessageId, Notice, Presence, Timestamp,
 };
-use crate::store::{Outbound, Store, WriteSet};
+use crate::store::{Kept, Outbound, Store, WriteSet};
 use std::collections::HashMap;
+use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 
 /// What an agent's socket tells the engine.
@@ -18,26 +18,42 @@ pub enum Session {
     Ack(AgentId, u64),
     Presence(AgentId, Presence),
     Disconnect(AgentId, u64),
-    Act(AgentId, u64, Action),
+    /// An agent's action on a conversation, from socket `session`; a `send` names the
+    /// client's id for the message, answered with [`ToAgent::Sent`].
+    Act {
+        session: u64,
+        input: Input,
+        client_id: Option<String>,
+    },
 }
 
-/// What an agent asks to do with a conversation.
+/// Something for an agent's socket, in the order it must be sent.
 #[derive(Debug, Clone)]
-pub enum Action {
-    Accept(ConversationId),
-    Decline(ConversationId),
-    Send {
-        conversation: ConversationId,
-        text: String,
+pub enum ToAgent {
+    /// Event number `seq`: kept until acknowledged, replayed after a reconnect.
+    Event(u64, Arc<Notice>),
+    /// An event kept by an earlier release, as the frame text it sent (its number in it).
+    Frame(Arc<str>),
+    /// The `send` with this client id became this message.
+    Sent {
         client_id: String,
+        message_id: MessageId,
     },
-    Release(ConversationId),
-    Resolve(ConversationId),
-    Transfer {
+    /// An action was refused and changed nothing.
+    Refused {
+        code: &'static str,
+        message: String,
         conversation: ConversationId,
-        to: TransferTo,
-        note: Option<String>,
     },
+}
+
+impl From<(u64, Kept)> for ToAgent {
+    fn from((seq, kept): (u64, Kept)) -> ToAgent {
+        match kept {
+            Kept::Notice(n) => ToAgent::Event(seq, Arc::from(n)),
+            Kept::Frame(text) => ToAgent::Frame(text.into()),
+        }
+    }
 }
 
 /// An authenticated socket's place in the engine.
@@ -45,15 +61,16 @@ pub struct Connected {
     pub agent: Agent,
     pub presence: Presence,
     pub session: u64,
-    /// Everything the engine has to tell this socket, as frame text.
-    pub frames: mpsc::UnboundedReceiver<String>,
+    /// Everything the engine has to tell this socket.
+    pub told: mpsc::UnboundedReceiver<ToAgent>,
     /// Conversations the agent holds now.
     pub conversations: Vec<ConversationId>,
     /// Events kept since `resume_after`, to send right after the welcome.
-    pub replay: Vec<String>,
+    pub replay: Vec<ToAgent>,
 }
 
-pub(super) enum Notice {
+/// What to tell agents once the batch that caused it is written.
+pub(super) enum Later {
     Effect(Box<Effect>),
     Sent {
         agent: AgentId,
@@ -64,11 +81,11 @@ pub(super) enum Notice {
 }
 
 pub struct People {
-    pub(super) sockets: HashMap<AgentId, Vec<(u64, mpsc::UnboundedSender<String>)>>,
+    sockets: HashMap<AgentId, Vec<(u64, mpsc::UnboundedSender<ToAgent>)>>,
     /// Next event number per agent, read from the store on first use.
     next_seq: HashMap<AgentId, u64>,
     next_session: u64,
-    pub(super) notices: Vec<Notice>,
+    pub(super) later: Vec<Later>,
 }
 
 impl People {
@@ -77,38 +94,52 @@ impl People {
             sockets: HashMap::new(),
             next_seq: HashMap::new(),
             next_session: 0,
-            notices: Vec::new(),
+            later: Vec::new(),
         }
     }
 
     /// An agent effect to carry out once the batch is written.
     pub fn later(&mut self, effect: Effect) {
-        self.notices.push(Notice::Effect(Box::new(effect)));
+        self.later.push(Later::Effect(Box::new(effect)));
     }
 
-    /// Sends a frame to every socket of the agent. One that must not be lost is numbered and
-    /// kept (in `set`) until the agent acknowledges it.
+    /// Tells every socket of the agent; the notice is numbered and kept (in `set`) until the
+    /// agent acknowledges it.
     pub(super) fn tell(
         &mut self,
         agent: AgentId,
-        frame: &ServerFrame,
+        notice: Notice,
         store: &Store,
         set: &mut WriteSet,
     ) {
-        let text = if frame.must_not_be_lost() {
-            let seq = match self.next_seq.get(&agent) {
-                Some(n) => *n,
-                None => store.agent_next_seq(agent).unwrap_or(1),
-            };
-            self.next_seq.insert(agent, seq + 1);
-            let text = frame.to_text_with_seq(seq);
-            set.agent_event(agent, seq, &text);
-            text
-        } else {
-            frame.to_text()
+        let seq = match self.next_seq.get(&agent) {
+            Some(n) => *n,
+            None => store.agent_next_seq(agent).unwrap_or(1),
         };
-        for (_, socket) in self.sockets.get(&agent).into_iter().flatten() {
-            let _ = socket.send(text.clone());
+        self.next_seq.insert(agent, seq + 1);
+        set.agent_event(agent, seq, &notice);
+        self.send(agent, None, ToAgent::Event(seq, Arc::new(notice)));
+    }
+
+    /// Sends to every socket of the agent, or only to socket `session`.
+    pub(super) fn send(&self, agent: AgentId, session: Option<u64>, item: ToAgent) {
+        let sockets = self.sockets.get(&agent).into_iter().flatten();
+        for (_, socket) in sockets.filter(|(s, _)| session.is_none_or(|only| *s == only)) {
+            let _ = socket.send(item.clone());
+        }
+    }
+
+    fn open(&mut self, agent: AgentId) -> (u64, mpsc::UnboundedReceiver<ToAgent>) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let session = self.next_session;
+        self.next_session += 1;
+        self.sockets.entry(agent).or_default().push((session, tx));
+        (session, rx)
+    }
+
+    fn close(&mut self, agent: AgentId, session: u64) {
+        if let Some(list) = self.sockets.get_mut(&agent) {
+            list.retain(|(s, _)| *s != session);
         }
     }
 }
@@ -127,28 +158,63 @@ impl EngineHandle {
 
     /// The agent has every event up to `seq`.
     pub async fn agent_ack(&self, id: AgentId, seq: u64) {
-        let _ = self.tx.send(Command::Session(Session::Ack(id, seq))).await;
+        self.session(Session::Ack(id, seq)).await;
     }
 
     pub async fn agent_presence(&self, id: AgentId, presence: Presence) {
-        let _ = self
-            .tx
-            .send(Command::Session(Session::Presence(id, presence)))
-            .await;
+        self.session(Session::Presence(id, presence)).await;
     }
 
-    pub async fn agent_act(&self, id: AgentId, session: u64, action: Action) {
-        let _ = self
-            .tx
-            .send(Command::Session(Session::Act(id, session, action)))
-            .await;
+    /// An agent's action (accept, decline, send, transfer, release, resolve) from socket
+    /// `session`. Refusals and `sent` receipts come back on that socket's channel.
+    pub async fn agent_act(&self, session: u64, input: Input, client_id: Option<String>) {
+        self.session(Session::Act {
+            session,
+            input,
+            client_id,
+        })
+        .await;
     }
 
     pub async fn agent_disconnect(&self, id: AgentId, session: u64) {
-        let _ = self
-            .tx
-            .send(Command::Session(Session::Disconnect(id, session)))
-            .await;
+        self.session(Session::Disconnect(id, session)).await;
+    }
+
+    async fn session(&self, s: Session) {
+        let _ = self.tx.send(Command::Session(s)).await;
+    }
+}
+
+/// The agent and conversation an agent's action names.
+fn acted_on(input: &Input) -> Option<(AgentId, ConversationId)> {
+    match *input {
+        Input::Accept {
+            agent,
+            conversation,
+        }
+        | Input::Decline {
+            agent,
+            conversation,
+        }
+        | Input::AgentSend {
+            agent,
+            conversation,
+            ..
+        }
+        | Input::Release {
+            agent,
+            conversation,
+        }
+        | Input::Resolve {
+            agent,
+            conversation,
+        }
+        | Input::Transfer {
+            agent,
+            conversation,
+            ..
+        } => Some((agent, conversation)),
+        Input::CustomerMessage { .. } | Input::AgentSeen { .. } | Input::Deadline { .. } => None,
     }
 }
 
@@ -163,40 +229,7 @@ impl Engine {
         match s {
             Session::Ack(agent, seq) => self.forget_events(agent, seq, set),
             Session::Connect(token_sha256, resume_after, reply) => {
-                let connected = self.agents.connect(&token_sha256).map(|(agent, presence)| {
-                    let (tx, frames) = mpsc::unbounded_channel();
-                    let session = self.people.next_session;
-                    self.people.next_session += 1;
-                    self.people
-                        .sockets
-                        .entry(agent.id)
-                        .or_default()
-                        .push((session, tx));
-                    let conversations = self
-                        .desk
-                        .conversations()
-                        .filter(|c| c.held_by() == Some(agent.id))
-                        .map(|c| c.id)
-                        .collect();
-                    Connected {
-                        agent,
-                        presence,
-                        session,
-                        frames,
-                        conversations,
-                        replay: Vec::new(),
-                    }
-                });
-                let mut connected = connected;
-                if let (Some(c), Some(after)) = (connected.as_mut(), resume_after) {
-                    self.forget_events(c.agent.id, after, set);
-                    match self.store.agent_events(c.agent.id, after) {
-                        Ok(events) => c.replay = events.into_iter().map(|(_, t)| t).collect(),
-                        Err(e) => {
-                            tracing::warn!(error = %e, agent = %c.agent.id, "cannot read events to replay")
-                        }
-                    }
-                }
+                let connected = self.connect(&token_sha256, resume_after, set);
                 if let Some(c) = &connected {
                     let input = Input::AgentSeen {
                         agent: c.agent.clone(),
@@ -211,26 +244,58 @@ impl Engine {
                 self.seen_again(id, now, set, outgoing);
             }
             Session::Disconnect(id, session) => {
-                if let Some(list) = self.people.sockets.get_mut(&id) {
-                    list.retain(|(s, _)| *s != session);
-                }
+                self.people.close(id, session);
                 self.agents.disconnect(id);
                 self.seen_again(id, now, set, outgoing);
             }
-            Session::Act(agent, session, action) => {
-                self.act(agent, session, action, now, set, outgoing);
+            Session::Act {
+                session,
+                input,
+                client_id,
+            } => self.act(session, input, client_id, now, set, outgoing),
+        }
+    }
+
+    fn connect(
+        &mut self,
+        token_sha256: &str,
+        resume_after: Option<u64>,
+        set: &mut WriteSet,
+    ) -> Option<Connected> {
+        let (agent, presence) = self.agents.connect(token_sha256)?;
+        let (session, told) = self.people.open(agent.id);
+        let conversations = self
+            .desk
+            .conversations()
+            .filter(|c| c.held_by() == Some(agent.id))
+            .map(|c| c.id)
+            .collect();
+        let mut replay = Vec::new();
+        if let Some(after) = resume_after {
+            self.forget_events(agent.id, after, set);
+            match self.store.agent_events(agent.id, after) {
+                Ok(events) => replay = events.into_iter().map(ToAgent::from).collect(),
+                Err(e) => {
+                    tracing::warn!(error = %e, agent = %agent.id, "cannot read events to replay")
+                }
             }
         }
+        Some(Connected {
+            agent,
+            presence,
+            session,
+            told,
+            conversations,
+            replay,
+        })
     }
 
     /// Drops the kept events up to `seq`: the agent has them.
     fn forget_events(&mut self, agent: AgentId, seq: u64, set: &mut WriteSet) {
-        match self.store.agent_events(agent, 0) {
-            Ok(events) => {
-                for (n, _) in events.into_iter().take_while(|(n, _)| *n <= seq) {
-                    set.remove_agent_event(agent, n);
-                }
-            }
+        match self.store.agent_event_seqs(agent, seq) {
+            Ok(seqs) => seqs
+                .into_iter()
+                .for_each(|n| set.remove_agent_event(agent, n)),
             Err(e) => tracing::warn!(error = %e, %agent, "cannot read events to acknowledge"),
         }
     }
@@ -243,7 +308,7 @@ impl Engine {
         set: &mut WriteSet,
         outgoing: &mut Vec<Outbound>,
     ) {
-        let Some(agent) = self.agents.all().find(|a| a.id == id).cloned() else {
+        let Some(agent) = self.agents.get(id).cloned() else {
             return;
         };
         let presence = self.agents.presence(id);
@@ -252,79 +317,30 @@ impl Engine {
         self.feed_desk(input, &account, now, set, outgoing);
     }
 
+    /// Runs an agent's action through the desk under the conversation's account (or, for a
+    /// conversation that does not exist, the agent's, so the refusal still happens).
     fn act(
         &mut self,
-        agent: AgentId,
         session: u64,
-        action: Action,
+        input: Input,
+        client_id: Option<String>,
         now: Timestamp,
         set: &mut WriteSet,
         outgoing: &mut Vec<Outbound>,
     ) {
-        let (conversation, input, client_id) = match action {
-            Action::Accept(c) => (
-                c,
-                Input::Accept {
-                    agent,
-                    conversation: c,
-                },
-                None,
-            ),
-            Action::Decline(c) => (
-                c,
-                Input::Decline {
-                    agent,
-                    conversation: c,
-                },
-                None,
-            ),
-            Action::Release(c) => (
-                c,
-                Input::Release {
-                    agent,
-                    conversation: c,
-                },
-                None,
-            ),
-            Action::Resolve(c) => (
-                c,
-                Input::Resolve {
-                    agent,
-                    conversation: c,
-                },
-                None,
-            ),
-            Action::Transfer {
-                conversation,
-                to,
-                note,
-            } => (
-                conversation,
-                Input::Transfer {
-                    agent,
-                    conversation,
-                    to,
-                    note,
-                },
-                None,
-            ),
-            Action::Send {
-                conversation,
-                text,
-                client_id,
-            } => (
-                conversation,
-                Input::AgentSend {
-                    agent,
-                    conversation,
-                    text,
-                },
-                Some(client_id),
-            ),
+        let Some((agent, conversation)) = acted_on(&input) else {
+            return;
         };
-        let sent = self.act_on(agent, conversation, input, now, set, outgoing);
+        let account = match self.desk.conversation(conversation) {
+            Some(c) => c.account.clone(),
+            None => match self.agents.get(agent) {
+                Some(a) => a.account.clone(),
+                None => return,
+            },
+        };
+        let sent = self.feed_desk(input, &account, now, set, outgoing);
         if let (Some(client_id), Some(message_id)) = (client_id, sent) {
-            self.people.notices.push(Notice::Sent {
+            self.people.later.push(Later::Sent {
                 agent,
                 session,
                 client_id,
@@ -333,25 +349,7 @@ impl Engine {
         }
     }
 
-    /// Runs an agent's input through the desk under the conversation's account (or, for a
-    /// conversation that does not exist, the agent's, so the refusal still happens); returns
-    /// the id of a message it sent, if any.
-    fn act_on(
-        &mut self,
-        agent: AgentId,
-        conversation: ConversationId,
-        input: Input,
-        now: Timestamp,
-        set: &mut WriteSet,
-        outgoing: &mut Vec<Outbound>,
-    ) -> Option<MessageId> {
-        let account = match self.desk.conversation(conversation) {
-            Some(c) => c.account.clone(),
-            None => self.agents.all().find(|a| a.id == agent)?.account.clone(),
-        };
-        self.feed_desk(input, &account, now, set, outgoing)
-    }
-
+    /// Applies an input under `account`; returns the id of a message it sent, if any.
     pub(super) fn feed_desk(
         &mut self,
         input: Input,

@@ -54,6 +54,13 @@ pub fn agent_event(agent: crate::domain::AgentId, seq: u64) -> [u8; 17] {
     k
 }
 
+/// The event number in an `agent_event` key.
+pub fn agent_event_seq(k: &[u8]) -> u64 {
+    k.get(9..17)
+        .and_then(|b| b.try_into().ok())
+        .map_or(0, u64::from_be_bytes)
+}
+
 pub fn agent_seq(agent: crate::domain::AgentId) -> [u8; 9] {
     numbered(AGENT_SEQ, agent.0)
 }

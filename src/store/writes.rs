@@ -49,11 +49,12 @@ impl WriteSet {
         self.insert(keys::agent(record.agent.id).to_vec(), encode(record));
     }
 
-    /// An event sent to an agent, kept until acknowledged; `next` is the agent's next number.
-    pub fn agent_event(&mut self, agent: AgentId, seq: u64, frame: &str) {
+    /// An event sent to an agent as number `seq`, kept until acknowledged; the agent's next
+    /// number becomes `seq + 1`.
+    pub fn agent_event(&mut self, agent: AgentId, seq: u64, notice: &crate::domain::Notice) {
         self.insert(
             keys::agent_event(agent, seq).to_vec(),
-            frame.as_bytes().to_vec(),
+            super::kept::encode(notice),
         );
         self.insert(
             keys::agent_seq(agent).to_vec(),

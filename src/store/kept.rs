@@ -1,0 +1,341 @@
+//! Events kept for an agent until it acknowledges them (`v` keys), as records of their own.
+//!
+//! Version 1 is a version byte then JSON of [`KeptRecord`]. Releases before it kept the frame
+//! text they had sent, with no version byte (it starts with `{`): such a value is read back
+//! as [`Kept::Frame`] and replayed as it is, so an upgrade loses no unacknowledged event.
+
+use super::StoreError;
+use crate::domain::{
+    AccountId, Card, ConversationId, Customer, Message, Notice, Ticket, Timestamp,
+};
+use serde::{Deserialize, Serialize};
+
+const VERSION: u8 = 1;
+
+/// An event kept for an agent, as read back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Kept {
+    Notice(Box<Notice>),
+    /// Kept by an earlier release: the protocol-1 frame as it was sent (its `seq` included).
+    Frame(String),
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+enum KeptRecord {
+    Offer {
+        conversation: CardRecord,
+        expires_at: Timestamp,
+    },
+    OfferWithdrawn {
+        conversation: ConversationId,
+        why: String,
+    },
+    Assigned {
+        conversation: CardRecord,
+    },
+    Message {
+        conversation: ConversationId,
+        message: Message,
+    },
+    Closed {
+        conversation: ConversationId,
+        why: String,
+    },
+    SetAway {
+        why: String,
+    },
+    Reminder {
+        conversation: ConversationId,
+        requeue_at: Timestamp,
+    },
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct CardRecord {
+    id: ConversationId,
+    account: AccountId,
+    customer: Customer,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    ticket: Option<Ticket>,
+    transcript: Vec<Message>,
+}
+
+impl From<&Card> for CardRecord {
+    fn from(c: &Card) -> CardRecord {
+        CardRecord {
+            id: c.id,
+            account: c.account.clone(),
+            customer: c.customer.clone(),
+            ticket: c.ticket.clone(),
+            transcript: c.transcript.clone(),
+        }
+    }
+}
+
+impl From<CardRecord> for Card {
+    fn from(c: CardRecord) -> Card {
+        Card {
+            id: c.id,
+            account: c.account,
+            customer: c.customer,
+            ticket: c.ticket,
+            transcript: c.transcript,
+        }
+    }
+}
+
+impl From<&Notice> for KeptRecord {
+    fn from(n: &Notice) -> KeptRecord {
+        match n {
+            Notice::Offer {
+                conversation,
+                expires_at,
+            } => KeptRecord::Offer {
+                conversation: conversation.into(),
+                expires_at: *expires_at,
+            },
+            Notice::OfferWithdrawn { conversation, why } => KeptRecord::OfferWithdrawn {
+                conversation: *conversation,
+                why: (*why).to_owned(),
+            },
+            Notice::Assigned { conversation } => KeptRecord::Assigned {
+                conversation: conversation.into(),
+            },
+            Notice::Message {
+                conversation,
+                message,
+            } => KeptRecord::Message {
+                conversation: *conversation,
+                message: message.clone(),
+            },
+            Notice::Closed { conversation, why } => KeptRecord::Closed {
+                conversation: *conversation,
+                why: (*why).to_owned(),
+            },
+            Notice::SetAway { why } => KeptRecord::SetAway {
+                why: (*why).to_owned(),
+            },
+            Notice::Reminder {
+                conversation,
+                requeue_at,
+            } => KeptRecord::Reminder {
+                conversation: *conversation,
+                requeue_at: *requeue_at,
+            },
+        }
+    }
+}
+
+/// The reasons a kept event may name, as the domain spells them.
+fn reason(text: &str) -> Result<&'static str, String> {
+    const KNOWN: &[&str] = &[
+        "declined",
+        "timeout",
+        "agent_gone",
+        "customer_left",
+        "released",
+        "resolved",
+        "customer_idle",
+        "transferred",
+        "no_first_reply",
+        "offers lapsed twice in a row",
+    ];
+    KNOWN
+        .iter()
+        .find(|k| **k == text)
+        .copied()
+        .ok_or_else(|| format!("unknown reason {text:?}"))
+}
+
+impl TryFrom<KeptRecord> for Notice {
+    type Error = String;
+
+    fn try_from(r: KeptRecord) -> Result<Notice, String> {
+        Ok(match r {
+            KeptRecord::Offer {
+                conversation,
+                expires_at,
+            } => Notice::Offer {
+                conversation: conversation.into(),
+                expires_at,
+            },
+            KeptRecord::OfferWithdrawn { conversation, why } => Notice::OfferWithdrawn {
+                conversation,
+                why: reason(&why)?,
+            },
+            KeptRecord::Assigned { conversation } => Notice::Assigned {
+                conversation: conversation.into(),
+            },
+            KeptRecord::Message {
+                conversation,
+                message,
+            } => Notice::Message {
+                conversation,
+                message,
+            },
+            KeptRecord::Closed { conversation, why } => Notice::Closed {
+                conversation,
+                why: reason(&why)?,
+            },
+            KeptRecord::SetAway { why } => Notice::SetAway { why: reason(&why)? },
+            KeptRecord::Reminder {
+                conversation,
+                requeue_at,
+            } => Notice::Reminder {
+                conversation,
+                requeue_at,
+            },
+        })
+    }
+}
+
+pub fn encode(notice: &Notice) -> Vec<u8> {
+    let mut out = vec![VERSION];
+    // Serialising plain data to a Vec cannot fail; an error here would be a bug in a derive.
+    if serde_json::to_writer(&mut out, &KeptRecord::from(notice)).is_err() {
+        out.truncate(1);
+    }
+    out
+}
+
+pub fn decode(key: &[u8], value: &[u8]) -> Result<Kept, StoreError> {
+    let corrupt = |message: String| StoreError::Corrupt {
+        key: format!("{key:?}"),
+        message,
+    };
+    match value.split_first() {
+        Some((b'{', _)) => Ok(Kept::Frame(String::from_utf8_lossy(value).into_owned())),
+        Some((&VERSION, json)) => {
+            let record: KeptRecord =
+                serde_json::from_slice(json).map_err(|e| corrupt(e.to_string()))?;
+            Ok(Kept::Notice(Box::new(
+                Notice::try_from(record).map_err(corrupt)?,
+            )))
+        }
+        Some((v, _)) => Err(corrupt(format!("unknown kept event version {v}"))),
+        None => Err(corrupt("empty kept event".into())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Author, Channel, CustomerId, MessageId, Profile};
+
+    fn notices() -> Vec<(&'static str, Notice)> {
+        let c = ConversationId(4);
+        let at = Timestamp(1_764_410_400_000);
+        let message = Message {
+            id: MessageId {
+                conversation: c,
+                seq: 0,
+            },
+            from: Author::Customer,
+            text: "hi".into(),
+            payload: Some("escalate".into()),
+            quick_replies: Vec::new(),
+            profile: Some(Profile {
+                id: "p".into(),
+                name: "P".into(),
+                avatar: "https://example.com/p.png".into(),
+            }),
+            at,
+            epoch: 1,
+        };
+        let card = Card {
+            id: c,
+            account: AccountId::from("acme"),
+            customer: Customer {
+                channel: Channel::Webhook,
+                id: CustomerId::from("u1"),
+                name: None,
+            },
+            ticket: Some(Ticket::new("bot_stuck", 1, at, at)),
+            transcript: vec![message.clone()],
+        };
+        vec![
+            (
+                "offer",
+                Notice::Offer {
+                    conversation: card.clone(),
+                    expires_at: at,
+                },
+            ),
+            (
+                "offer_withdrawn",
+                Notice::OfferWithdrawn {
+                    conversation: c,
+                    why: "declined",
+                },
+            ),
+            (
+                "assigned",
+                Notice::Assigned {
+                    conversation: Card {
+                        ticket: None,
+                        ..card
+                    },
+                },
+            ),
+            (
+                "message",
+                Notice::Message {
+                    conversation: c,
+                    message,
+                },
+            ),
+            (
+                "closed",
+                Notice::Closed {
+                    conversation: c,
+                    why: "transferred",
+                },
+            ),
+            (
+                "set_away",
+                Notice::SetAway {
+                    why: "offers lapsed twice in a row",
+                },
+            ),
+            (
+                "reminder",
+                Notice::Reminder {
+                    conversation: c,
+                    requeue_at: at,
+                },
+            ),
+        ]
+    }
+
+    #[test]
+    fn kept_events_keep_their_bytes_and_read_back() {
+        for (name, notice) in notices() {
+            let bytes = encode(&notice);
+            assert_eq!(bytes[0], VERSION, "{name}");
+            let json = std::str::from_utf8(&bytes[1..]).unwrap();
+            crate::golden::check(&format!("store/kept_{name}"), json);
+            assert_eq!(
+                decode(b"v", &bytes).unwrap(),
+                Kept::Notice(Box::new(notice))
+            );
+        }
+    }
+
+    #[test]
+    fn frames_kept_by_earlier_releases_are_replayed_as_they_are() {
+        let frame = r#"{"type":"closed","seq":3,"conversation_id":"c1","why":"resolved"}"#;
+        assert_eq!(
+            decode(b"v", frame.as_bytes()).unwrap(),
+            Kept::Frame(frame.into())
+        );
+        assert!(decode(b"v", &[9, b'{']).is_err());
+        assert!(decode(b"v", b"").is_err());
+        let unknown = [
+            &[VERSION][..],
+            br#"{"kind":"closed","conversation":"c1","why":"bored"}"#,
+        ]
+        .concat();
+        assert!(decode(b"v", &unknown).is_err());
+    }
+}
