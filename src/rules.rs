@@ -12,14 +12,17 @@ mod model;
 mod template;
 #[cfg(test)]
 mod tests;
+mod timeouts;
 
 use std::collections::HashMap;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 pub use error::{RulesError, RulesErrors};
 pub use template::{Template, Vars};
+pub use timeouts::{
+    TimeoutError, TimeoutKey, TimeoutOverrides, TimeoutScope, Timeouts, TimeoutsTable,
+};
 
 use matcher::Matcher;
 
@@ -107,74 +110,6 @@ pub struct ProfileSpec {
     pub avatar: String,
 }
 
-/// How long each wait may last (`[timeouts]`); none is zero.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Timeouts {
-    /// A conversation open this long with the bot escalates.
-    pub bot_unresolved: Duration,
-    /// How often queued customers are told their position.
-    pub queue_update: Duration,
-    /// After this long in the queue the bot apologises and offers to take a message.
-    pub queue_max_wait: Duration,
-    /// An agent must accept an offer within this.
-    pub offer: Duration,
-    /// An agent who has not replied within this is re-queued with higher priority.
-    pub agent_first_reply: Duration,
-    /// A customer silent this long with an agent is handed back to the bot.
-    pub customer_idle: Duration,
-    /// An agent gone this long has their conversations re-queued.
-    pub agent_disconnect_grace: Duration,
-    /// Each this long in the queue counts as one more priority level, so nobody starves.
-    pub ageing: Duration,
-}
-
-/// Some timeouts replaced, the rest inherited: per rule (`timeouts = { … }`) or per account
-/// (`[accounts.<id>.timeouts]` in the config).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct TimeoutOverrides {
-    pub bot_unresolved: Option<Duration>,
-    pub queue_update: Option<Duration>,
-    pub queue_max_wait: Option<Duration>,
-    pub offer: Option<Duration>,
-    pub agent_first_reply: Option<Duration>,
-    pub customer_idle: Option<Duration>,
-    pub agent_disconnect_grace: Option<Duration>,
-    pub ageing: Option<Duration>,
-}
-
-impl Timeouts {
-    /// These timeouts with every override that is set put in place.
-    pub fn with(&self, o: &TimeoutOverrides) -> Timeouts {
-        Timeouts {
-            bot_unresolved: o.bot_unresolved.unwrap_or(self.bot_unresolved),
-            queue_update: o.queue_update.unwrap_or(self.queue_update),
-            queue_max_wait: o.queue_max_wait.unwrap_or(self.queue_max_wait),
-            offer: o.offer.unwrap_or(self.offer),
-            agent_first_reply: o.agent_first_reply.unwrap_or(self.agent_first_reply),
-            customer_idle: o.customer_idle.unwrap_or(self.customer_idle),
-            agent_disconnect_grace: o
-                .agent_disconnect_grace
-                .unwrap_or(self.agent_disconnect_grace),
-            ageing: o.ageing.unwrap_or(self.ageing),
-        }
-    }
-}
-
-impl Default for Timeouts {
-    fn default() -> Self {
-        Self {
-            bot_unresolved: Duration::from_secs(10 * 60),
-            queue_update: Duration::from_secs(2 * 60),
-            queue_max_wait: Duration::from_secs(30 * 60),
-            offer: Duration::from_secs(30),
-            agent_first_reply: Duration::from_secs(3 * 60),
-            customer_idle: Duration::from_secs(20 * 60),
-            agent_disconnect_grace: Duration::from_secs(60),
-            ageing: Duration::from_secs(5 * 60),
-        }
-    }
-}
-
 /// One `[[rule]]`: what to do when it matches (its matchers live in the shared matcher).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rule {
@@ -184,8 +119,8 @@ pub struct Rule {
     pub escalate: Option<Escalate>,
     /// Ends the episode after the reply.
     pub close: bool,
-    /// What this rule changes of `[timeouts]` (see [`RuleBook::timeouts_for`]); never
-    /// `agent_disconnect_grace`, which belongs to an agent.
+    /// What this rule changes of `[timeouts]` (see [`Timeouts::for_rule`]); never a timeout
+    /// of an agent's (`TimeoutScope::Agent`), such as `agent_disconnect_grace`.
     pub timeouts: TimeoutOverrides,
 }
 
@@ -220,14 +155,6 @@ impl RuleBook {
     /// Every rule in file order (files by name, then position).
     pub fn rules(&self) -> &[Rule] {
         &self.rules
-    }
-
-    /// The timeouts for a conversation that the rule named `rule` decided (the one that
-    /// escalated it, say): `[timeouts]` with that rule's overrides. Just `[timeouts]` for no
-    /// rule, or for a name no rule has any more (the rules may have been reloaded since).
-    pub fn timeouts_for(&self, rule: Option<&str>) -> Timeouts {
-        rule.and_then(|name| self.rule_named(name))
-            .map_or(self.timeouts, |r| self.timeouts.with(&r.timeouts))
     }
 
     /// The rule called `name`, if there is one.

@@ -5,11 +5,10 @@
 
 use super::ConfigError;
 use crate::domain::{Hours, HoursError};
-use crate::rules::TimeoutOverrides;
+use crate::rules::{TimeoutOverrides, TimeoutsTable};
 use serde::Deserialize;
 use std::ops::Range;
 use std::path::PathBuf;
-use std::time::Duration;
 use toml::Spanned;
 
 #[derive(Debug, Clone)]
@@ -30,7 +29,7 @@ pub(super) struct RawAccount {
     rules_dir: Option<String>,
     hours: Option<RawHours>,
     #[serde(default)]
-    timeouts: RawTimeouts,
+    timeouts: TimeoutsTable,
 }
 
 #[derive(Deserialize)]
@@ -40,20 +39,6 @@ struct RawHours {
     days: Spanned<Vec<Spanned<String>>>,
     open: Spanned<String>,
     close: Spanned<String>,
-}
-
-/// The keys of the rules' `[timeouts]`, as humantime strings.
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-struct RawTimeouts {
-    bot_unresolved: Option<Spanned<String>>,
-    queue_update: Option<Spanned<String>>,
-    queue_max_wait: Option<Spanned<String>>,
-    offer: Option<Spanned<String>>,
-    agent_first_reply: Option<Spanned<String>>,
-    customer_idle: Option<Spanned<String>>,
-    agent_disconnect_grace: Option<Spanned<String>>,
-    ageing: Option<Spanned<String>>,
 }
 
 /// Points a message at a span of the config text.
@@ -76,7 +61,7 @@ impl RawAccount {
             name: self.name.get_ref().clone(),
             rules_dir,
             hours: self.hours.as_ref().map(|h| h.check(at)).transpose()?,
-            timeouts: self.timeouts.check(at)?,
+            timeouts: overrides(&self.timeouts, at)?,
         })
     }
 
@@ -118,34 +103,14 @@ impl RawHours {
     }
 }
 
-impl RawTimeouts {
-    fn check(&self, at: At<'_>) -> Result<TimeoutOverrides, ConfigError> {
-        let duration = |key: &str, value: &Option<Spanned<String>>| {
-            let Some(value) = value else { return Ok(None) };
-            let (span, text) = (Some(value.span()), value.get_ref());
-            match humantime::parse_duration(text) {
-                Ok(d) if d == Duration::ZERO => {
-                    Err(at(span, format!("timeouts.{key} must be longer than zero")))
-                }
-                Ok(d) => Ok(Some(d)),
-                Err(e) => Err(at(
-                    span,
-                    format!("timeouts.{key}: invalid duration {text:?}: {e}"),
-                )),
-            }
-        };
-        Ok(TimeoutOverrides {
-            bot_unresolved: duration("bot_unresolved", &self.bot_unresolved)?,
-            queue_update: duration("queue_update", &self.queue_update)?,
-            queue_max_wait: duration("queue_max_wait", &self.queue_max_wait)?,
-            offer: duration("offer", &self.offer)?,
-            agent_first_reply: duration("agent_first_reply", &self.agent_first_reply)?,
-            customer_idle: duration("customer_idle", &self.customer_idle)?,
-            agent_disconnect_grace: duration(
-                "agent_disconnect_grace",
-                &self.agent_disconnect_grace,
-            )?,
-            ageing: duration("ageing", &self.ageing)?,
-        })
+/// The account's overrides of the rules' `[timeouts]`; the first refused value stops the load.
+fn overrides(table: &TimeoutsTable, at: At<'_>) -> Result<TimeoutOverrides, ConfigError> {
+    let mut refused = None;
+    let overrides = table.overrides(None, |value, error| {
+        refused.get_or_insert((value, error));
+    });
+    match refused {
+        Some((value, error)) => Err(at(Some(value), error.to_string())),
+        None => Ok(overrides),
     }
 }

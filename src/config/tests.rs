@@ -1,7 +1,7 @@
 //! Config parsing: defaults, overrides and every kind of bad file with its position.
 
 use super::*;
-use crate::rules::TimeoutOverrides;
+use crate::rules::{self, TimeoutOverrides, TimeoutScope, Timeouts};
 
 fn parse(text: &str, env: &[(&str, &str)]) -> Result<Config, String> {
     let env: Vec<(String, String)> = env
@@ -243,4 +243,100 @@ fn bad_environment_is_named() {
         err,
         "BATON_LISTEN: 'x' is not an address like 127.0.0.1:8080"
     );
+}
+
+/// A `[bot]` for the rules the timeouts below are read through.
+const BOT: &str = r#"[bot]
+profile = { name = "Test (bot)", avatar = "https://example.com/b.png" }
+greeting = "Hi!"
+fallback = "Sorry?"
+"#;
+
+/// Every key of `Timeouts::KEYS` reaches its own field, and only it, from each table it may be
+/// written in (the rules' `[timeouts]`, a rule's `timeouts`, an account's), and merges as the
+/// daemon merges them: the account's over the rules', the rule's over both. So a new key cannot
+/// be half-wired.
+#[test]
+fn every_timeout_key_is_wired_through_every_table() {
+    let secs = Duration::from_secs;
+    let default = Timeouts::default();
+    for key in Timeouts::KEYS {
+        let name = key.name();
+        assert!(!key.get(&default).is_zero(), "{name}: default is zero");
+        let per_rule = key.scope() == TimeoutScope::Conversation;
+        let rules = |rule_timeouts: &str| {
+            let text = format!(
+                "{BOT}[timeouts]\n{name} = '7s'\n[[rule]]\nname = 'r'\nkeywords = ['x']\n\
+                 escalate = {{ reason = 'r' }}\n{rule_timeouts}\n"
+            );
+            rules::compile(&[(PathBuf::from("r.toml"), text)])
+        };
+        let rule_timeouts = format!("timeouts = {{ {name} = '11s' }}");
+        let book = match rules(if per_rule { &rule_timeouts } else { "" }) {
+            Ok(book) => book,
+            Err(e) => panic!("{name}: rules should load:\n{e}"),
+        };
+        if !per_rule {
+            let refused = rules(&rule_timeouts).map(|_| ()).map_err(|e| e.to_string());
+            let want = format!("r.toml:11:14: {name} cannot be set per rule; set it in [timeouts]");
+            assert_eq!(refused, Err(want));
+        }
+        let text = format!("{MINIMAL}[accounts.acme.timeouts]\n{name} = \"13s\"\n");
+        let account = parse(&text, &[]).unwrap().accounts.remove(0).timeouts;
+        let rule = book.rule_named("r");
+
+        let only = |d: Duration| {
+            let mut o = TimeoutOverrides::default();
+            key.set(&mut o, d);
+            o
+        };
+        let rule_overrides = rule.map(|r| r.timeouts);
+        let want_rule = if per_rule {
+            only(secs(11))
+        } else {
+            TimeoutOverrides::default()
+        };
+        assert_eq!(
+            rule_overrides,
+            Some(want_rule),
+            "{name}: the rule's overrides"
+        );
+        assert_eq!(account, only(secs(13)), "{name}: the account's overrides");
+        for o in [want_rule, account]
+            .iter()
+            .filter(|o| **o != TimeoutOverrides::default())
+        {
+            assert_eq!(
+                Timeouts::KEYS
+                    .iter()
+                    .filter(|k| k.overridden(o).is_some())
+                    .count(),
+                1
+            );
+        }
+
+        // As `App::build` makes an account's timeouts, then the desk a conversation's.
+        let for_account = book.timeouts.with(&account);
+        let for_rule = for_account.for_rule(rule);
+        let cases = [
+            ("[timeouts]", book.timeouts, secs(7)),
+            ("the account", for_account, secs(13)),
+            (
+                "the rule",
+                for_rule,
+                if per_rule { secs(11) } else { secs(13) },
+            ),
+        ];
+        for (table, got, want) in cases {
+            for other in Timeouts::KEYS {
+                let expected = if other.name() == name {
+                    want
+                } else {
+                    other.get(&default)
+                };
+                let field = other.name();
+                assert_eq!(other.get(&got), expected, "{name} set in {table}: {field}");
+            }
+        }
+    }
 }

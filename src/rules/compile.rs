@@ -5,15 +5,17 @@ mod waiting;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::time::Duration;
 
 use toml::Spanned;
 
 use super::error::{Diagnostics, RulesError, RulesErrors, Source};
 use super::matcher::{BuildError, MatcherBuilder};
-use super::model::{BotToml, FileToml, TimeoutsToml, WaitingToml};
+use super::model::{BotToml, FileToml, WaitingToml};
 use super::template::Template;
-use super::{Bot, ProfileSpec, Rule, RuleBook, TimeoutOverrides, Timeouts, Waiting};
+use super::{
+    Bot, ProfileSpec, Rule, RuleBook, TimeoutError, TimeoutOverrides, Timeouts, TimeoutsTable,
+    Waiting,
+};
 
 /// Twitter's limits on a Custom Profile and on quick-reply options.
 const PROFILE_NAME_MAX: usize = 48;
@@ -212,71 +214,22 @@ impl<'a> Compiler<'a> {
         })
     }
 
-    /// The durations set in `[timeouts]`, or in the `timeouts` of the rule named `rule`.
+    /// The durations set in `[timeouts]`, or in the `timeouts` of the rule named `rule`; every
+    /// refused value is reported.
     fn timeouts(
         &mut self,
         src: &Source<'_>,
         rule: Option<&str>,
-        t: &TimeoutsToml,
+        table: &TimeoutsTable,
     ) -> TimeoutOverrides {
-        let mut out = TimeoutOverrides::default();
-        let fields = [
-            ("bot_unresolved", &t.bot_unresolved, &mut out.bot_unresolved),
-            ("queue_update", &t.queue_update, &mut out.queue_update),
-            ("queue_max_wait", &t.queue_max_wait, &mut out.queue_max_wait),
-            ("offer", &t.offer, &mut out.offer),
-            (
-                "agent_first_reply",
-                &t.agent_first_reply,
-                &mut out.agent_first_reply,
-            ),
-            ("customer_idle", &t.customer_idle, &mut out.customer_idle),
-            (
-                "agent_disconnect_grace",
-                &t.agent_disconnect_grace,
-                &mut out.agent_disconnect_grace,
-            ),
-            ("ageing", &t.ageing, &mut out.ageing),
-        ];
-        for (key, value, slot) in fields {
-            let Some(value) = value else { continue };
-            match rule {
-                // The grace belongs to an agent, who may hold conversations from many rules.
-                Some(_) if key == "agent_disconnect_grace" => {
-                    let at = src.key_before(value.span().start, key);
-                    let msg = "agent_disconnect_grace cannot be set per rule; set it in [timeouts]";
-                    self.diag.push(src, at, msg);
-                }
-                Some(name) => {
-                    *slot = self.duration(src, &format!("rule {name:?} timeouts.{key}"), value);
-                }
-                None => *slot = self.duration(src, &format!("timeouts.{key}"), value),
-            }
-        }
-        out
-    }
-
-    /// A positive humantime duration; `what` names the key in messages.
-    fn duration(
-        &mut self,
-        src: &Source<'_>,
-        what: &str,
-        value: &Spanned<String>,
-    ) -> Option<Duration> {
-        let (at, text) = (value.span().start, value.get_ref());
-        match humantime::parse_duration(text) {
-            Ok(d) if d.is_zero() => {
-                let msg = format!("{what} must be longer than zero");
-                self.diag.push(src, at, msg);
-                None
-            }
-            Ok(d) => Some(d),
-            Err(e) => {
-                let msg = format!("{what}: invalid duration {text:?}: {e}");
-                self.diag.push(src, at, msg);
-                None
-            }
-        }
+        table.overrides(rule, |value, error| {
+            let at = match &error {
+                // What is wrong is the key, whatever its value.
+                TimeoutError::NotPerRule { key } => src.key_before(value.start, key),
+                TimeoutError::Zero { .. } | TimeoutError::Invalid { .. } => value.start,
+            };
+            self.diag.push(src, at, error.to_string());
+        })
     }
 
     fn template(&mut self, src: &Source<'_>, value: &Spanned<String>) -> Option<Template> {

@@ -7,12 +7,14 @@
 use serde::Deserialize;
 use toml::Spanned;
 
+use super::TimeoutsTable;
+
 /// One `rules/*.toml` file.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct FileToml {
     pub bot: Option<Spanned<BotToml>>,
-    pub timeouts: Option<Spanned<TimeoutsToml>>,
+    pub timeouts: Option<Spanned<TimeoutsTable>>,
     pub waiting: Option<Spanned<WaitingToml>>,
     #[serde(default)]
     pub rule: Vec<Spanned<RuleToml>>,
@@ -38,21 +40,6 @@ pub(crate) struct ProfileToml {
     pub id: Option<Spanned<String>>,
     pub name: Spanned<String>,
     pub avatar: Spanned<String>,
-}
-
-/// `[timeouts]`, or a rule's `timeouts`: humantime strings, parsed by compile so a bad one
-/// points at itself.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct TimeoutsToml {
-    pub bot_unresolved: Option<Spanned<String>>,
-    pub queue_update: Option<Spanned<String>>,
-    pub queue_max_wait: Option<Spanned<String>>,
-    pub offer: Option<Spanned<String>>,
-    pub agent_first_reply: Option<Spanned<String>>,
-    pub customer_idle: Option<Spanned<String>>,
-    pub agent_disconnect_grace: Option<Spanned<String>>,
-    pub ageing: Option<Spanned<String>>,
 }
 
 /// `[waiting]`: what customers are told around a handoff (waiting for a person, the switch to
@@ -93,7 +80,7 @@ pub(crate) struct RuleToml {
     #[serde(default)]
     pub close: bool,
     /// Overrides some of `[timeouts]` for conversations this rule decides.
-    pub timeouts: Option<Spanned<TimeoutsToml>>,
+    pub timeouts: Option<Spanned<TimeoutsTable>>,
 }
 
 /// One `{ label, payload }` button under a reply.

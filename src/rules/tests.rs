@@ -221,7 +221,8 @@ fn shipped_rules() {
         queue_max_wait: std::time::Duration::from_secs(15 * 60),
         ..Timeouts::default()
     };
-    assert_eq!(book.timeouts_for(Some("frustrated")), frustrated);
+    let rule = book.rule_named("frustrated");
+    assert_eq!(book.timeouts.for_rule(rule), frustrated);
     let vars = Vars {
         queue_position: Some(3),
         ..Vars::default()

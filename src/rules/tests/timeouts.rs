@@ -1,4 +1,5 @@
-//! `[timeouts]` and per-rule `timeouts`: what loads, how `timeouts_for` merges, what is refused.
+//! `[timeouts]` and per-rule `timeouts`: what loads, how `Timeouts::for_rule` merges, what is
+//! refused.
 
 use std::time::Duration;
 
@@ -72,7 +73,10 @@ fn merged_per_rule() {
             (Some("Slow"), base),
             (None, base),
         ],
-        |rule| book.timeouts_for(*rule),
+        |rule| {
+            book.timeouts
+                .for_rule(rule.and_then(|name| book.rule_named(name)))
+        },
     );
     let overrides: Vec<(&str, TimeoutOverrides)> = book
         .rules()
@@ -99,7 +103,7 @@ fn ageing_alone() {
         ..Timeouts::default()
     };
     assert_eq!(book.timeouts, want);
-    assert_eq!(book.timeouts_for(None), want);
+    assert_eq!(book.timeouts.for_rule(None), want);
 }
 
 #[test]
