@@ -34,7 +34,7 @@ use tokio::sync::{mpsc, oneshot};
 pub use agents::AgentView;
 pub use commit::{Committer, Stopped};
 pub use people::{Connected, ToAgent};
-pub use query::{ConversationView, ProfileView, QueueView, StatsView};
+pub use query::{ConversationView, FollowUpEntry, ProfileView, QueueEntry, QueueView, StatsView};
 pub use schedule::{Schedule, ScheduleStats};
 
 /// An inbound customer message as a channel decoded it.

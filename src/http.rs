@@ -1,9 +1,11 @@
-//! The one HTTP port: channels, admin API, health. Handlers decode, call the engine, encode.
+//! The one HTTP port: channels, admin API, health. Handlers decode, call the engine, and encode
+//! with the admin API's own JSON types (`json`).
 
 mod admin;
 mod agents;
 mod error;
 mod health;
+mod json;
 mod webhook;
 
 use crate::app::Shared;
@@ -30,3 +32,6 @@ pub fn router(state: Shared) -> Router {
         .method_not_allowed_fallback(error::method_not_allowed)
         .with_state(state)
 }
+
+#[cfg(test)]
+mod golden;

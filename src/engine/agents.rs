@@ -3,7 +3,6 @@
 
 use crate::domain::{Agent, AgentId, NewAgent, Presence};
 use crate::store::{AgentRecord, WriteSet};
-use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 
 #[derive(Default)]
@@ -22,12 +21,11 @@ struct Live {
 }
 
 /// An agent as the admin API shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct AgentView {
-    #[serde(flatten)]
     pub agent: Agent,
-    /// `available`, `away`, or `offline` when no socket is connected.
-    pub presence: &'static str,
+    /// `None` when no socket is connected.
+    pub presence: Option<Presence>,
     pub connections: u32,
 }
 
@@ -71,11 +69,7 @@ impl Agents {
                 let live = self.live.get(&a.id);
                 AgentView {
                     agent: a.clone(),
-                    presence: match live.map(|l| l.presence) {
-                        None => "offline",
-                        Some(Presence::Available) => "available",
-                        Some(Presence::Away) => "away",
-                    },
+                    presence: live.map(|l| l.presence),
                     connections: live.map_or(0, |l| l.connections),
                 }
             })

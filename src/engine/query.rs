@@ -1,4 +1,5 @@
-//! Read-only questions for the admin API, answered from the engine's own state.
+//! Read-only questions for the admin API, answered from the engine's own state as plain
+//! values; `http` gives them their JSON shapes.
 
 use super::agents::{AgentView, Agents};
 use super::schedule::{Schedule, ScheduleStats};
@@ -8,7 +9,6 @@ use crate::domain::{
     Ticket, Timestamp,
 };
 use crate::store::Store;
-use serde::Serialize;
 use std::collections::HashMap;
 use tokio::sync::oneshot;
 
@@ -30,24 +30,22 @@ pub struct View<'a> {
 }
 
 /// How the daemon is doing (`GET /v1/stats`).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct StatsView {
     pub conversations: usize,
     pub scheduler: ScheduleStats,
 }
 
 /// A Custom Profile and who signs with it: an account's bot, or an agent.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct ProfileView {
     pub account: AccountId,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub agent: Option<AgentId>,
     pub bot: bool,
-    #[serde(flatten)]
     pub profile: Profile,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct QueueView {
     pub account: AccountId,
     pub entries: Vec<QueueEntry>,
@@ -55,26 +53,24 @@ pub struct QueueView {
     pub follow_ups: Vec<FollowUpEntry>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct FollowUpEntry {
     pub conversation: ConversationId,
     pub customer: String,
     pub since: Timestamp,
     /// The message they left, once written.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<MessageId>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct QueueEntry {
     pub position: usize,
     pub conversation: ConversationId,
     pub customer: String,
-    #[serde(flatten)]
     pub ticket: Ticket,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct ConversationView {
     pub conversation: Conversation,
     pub transcript: Vec<Message>,
@@ -198,6 +194,3 @@ pub(super) fn answer(q: Query, view: View<'_>, store: &Store) {
         }
     }
 }
-
-#[cfg(test)]
-mod golden;

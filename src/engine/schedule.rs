@@ -111,7 +111,7 @@ impl Schedule {
 }
 
 /// What the scheduler reports (`GET /v1/stats`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ScheduleStats {
     pub pending: usize,
     pub fired: u64,

@@ -1,10 +1,10 @@
 //! Read-only admin API (bearer admin token): the queue (and follow-ups owed), a conversation
 //! with its transcript, and the daemon's stats.
 
+use super::json::{ConversationJson, QueueJson, StatsJson};
 use super::ApiError;
 use crate::app::Shared;
 use crate::domain::{AccountId, ConversationId};
-use crate::engine::{ConversationView, QueueView, StatsView};
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap};
 use axum::Json;
@@ -32,28 +32,31 @@ pub async fn queue(
     State(s): State<Shared>,
     headers: HeaderMap,
     Path(account): Path<String>,
-) -> Result<Json<QueueView>, ApiError> {
+) -> Result<Json<QueueJson>, ApiError> {
     authorize(&s, &headers)?;
     if !s.accounts.contains(&account) {
         return Err(ApiError::UnknownAccount(account));
     }
-    Ok(Json(s.engine.queue(AccountId(account)).await?))
+    let queue = s.engine.queue(AccountId(account)).await?;
+    Ok(Json((&queue).into()))
 }
 
 pub async fn conversation(
     State(s): State<Shared>,
     headers: HeaderMap,
     Path(id): Path<String>,
-) -> Result<Json<ConversationView>, ApiError> {
+) -> Result<Json<ConversationJson>, ApiError> {
     authorize(&s, &headers)?;
     let id: ConversationId = id.parse().map_err(ApiError::BadRequest)?;
-    Ok(Json(s.engine.conversation(id).await?))
+    let view = s.engine.conversation(id).await?;
+    Ok(Json((&view).into()))
 }
 
 pub async fn stats(
     State(s): State<Shared>,
     headers: HeaderMap,
-) -> Result<Json<StatsView>, ApiError> {
+) -> Result<Json<StatsJson>, ApiError> {
     authorize(&s, &headers)?;
-    Ok(Json(s.engine.stats().await?))
+    let stats = s.engine.stats().await?;
+    Ok(Json((&stats).into()))
 }

@@ -3,18 +3,17 @@
 //! `POST /v1/agents` creates an agent and returns its token once: only a SHA-256 of it is kept.
 
 use super::admin::authorize;
+use super::json::{AgentAddedJson, AgentsJson, ProfilesJson};
 use super::webhook::read_body;
 use super::ApiError;
 use crate::agents::token;
 use crate::app::Shared;
 use crate::domain::{AccountId, NewAgent};
-use crate::engine::ProfileView;
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use serde::Deserialize;
-use serde_json::{json, Value};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -37,7 +36,7 @@ pub async fn add(
     State(s): State<Shared>,
     headers: HeaderMap,
     body: Body,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<AgentAddedJson>), ApiError> {
     authorize(&s, &headers)?;
     let body = read_body(&headers, body).await?;
     let req: AddAgent = serde_json::from_slice(&body)
@@ -60,21 +59,24 @@ pub async fn add(
     tracing::info!(agent = %agent.id, account = %agent.account, "agent added");
     Ok((
         StatusCode::CREATED,
-        Json(json!({ "agent": agent, "token": token })),
+        Json(AgentAddedJson::new(&agent, token)),
     ))
 }
 
-pub async fn list(State(s): State<Shared>, headers: HeaderMap) -> Result<Json<Value>, ApiError> {
+pub async fn list(
+    State(s): State<Shared>,
+    headers: HeaderMap,
+) -> Result<Json<AgentsJson>, ApiError> {
     authorize(&s, &headers)?;
     let agents = s.engine.agents().await?;
-    Ok(Json(json!({ "agents": agents })))
+    Ok(Json(AgentsJson::new(&agents)))
 }
 
 pub async fn profiles(
     State(s): State<Shared>,
     headers: HeaderMap,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ProfilesJson>, ApiError> {
     authorize(&s, &headers)?;
-    let profiles: Vec<ProfileView> = s.engine.profiles().await?;
-    Ok(Json(json!({ "profiles": profiles })))
+    let profiles = s.engine.profiles().await?;
+    Ok(Json(ProfilesJson::new(&profiles)))
 }

@@ -1,8 +1,16 @@
 //! Every admin response shape, pinned to its bytes.
 
-use super::*;
+use super::json::{
+    AgentAddedJson, AgentsJson, ConversationJson, ProfilesJson, QueueJson, StatsJson,
+};
 use crate::domain::{
-    Agent, Author, Channel, Customer, CustomerId, FollowUp, PassedOver, RoutingNote, State,
+    AccountId, Agent, AgentId, Author, Channel, Conversation, ConversationId, Customer, CustomerId,
+    FollowUp, Message, MessageId, PassedOver, Presence, Profile, RoutingNote, State, Ticket,
+    Timestamp,
+};
+use crate::engine::{
+    AgentView, ConversationView, FollowUpEntry, ProfileView, QueueEntry, QueueView, ScheduleStats,
+    StatsView,
 };
 use crate::golden::check;
 
@@ -122,7 +130,8 @@ fn admin_responses_keep_their_bytes() {
                 epoch: 3,
             }],
         };
-        check(&format!("admin/conversation_{name}"), &json(&view));
+        let body = ConversationJson::from(&view);
+        check(&format!("admin/conversation_{name}"), &json(&body));
     }
     let queue = QueueView {
         account: AccountId::from("acme"),
@@ -142,7 +151,7 @@ fn admin_responses_keep_their_bytes() {
             }),
         }],
     };
-    check("admin/queue", &json(&queue));
+    check("admin/queue", &json(&QueueJson::from(&queue)));
     let agent = Agent {
         id: AgentId(1),
         account: AccountId::from("acme"),
@@ -153,17 +162,12 @@ fn admin_responses_keep_their_bytes() {
     };
     let agents = vec![AgentView {
         agent: agent.clone(),
-        presence: "available",
+        presence: Some(Presence::Available),
         connections: 2,
     }];
-    check(
-        "admin/agents",
-        &serde_json::json!({ "agents": agents }).to_string(),
-    );
-    check(
-        "admin/agent_added",
-        &serde_json::json!({ "agent": agent, "token": "bt_x" }).to_string(),
-    );
+    check("admin/agents", &json(&AgentsJson::new(&agents)));
+    let added = AgentAddedJson::new(&agent, "bt_x".into());
+    check("admin/agent_added", &json(&added));
     let profiles = vec![
         ProfileView {
             account: AccountId::from("acme"),
@@ -182,10 +186,7 @@ fn admin_responses_keep_their_bytes() {
             profile: profile(),
         },
     ];
-    check(
-        "admin/profiles",
-        &serde_json::json!({ "profiles": profiles }).to_string(),
-    );
+    check("admin/profiles", &json(&ProfilesJson::new(&profiles)));
     let stats = StatsView {
         conversations: 12,
         scheduler: ScheduleStats {
@@ -196,7 +197,7 @@ fn admin_responses_keep_their_bytes() {
             late_max_ms: 62,
         },
     };
-    check("admin/stats", &json(&stats));
+    check("admin/stats", &json(&StatsJson::from(&stats)));
 }
 
 mod erased {
