@@ -10,6 +10,7 @@ use crate::http;
 use crate::outbox::feed::Feeds;
 use crate::outbox::{Outbox, Sink};
 use crate::rules::{self, RuleBook};
+use crate::shared::Shared;
 use crate::shutdown::{self, Trigger};
 use crate::store::Store;
 use anyhow::Context;
@@ -21,10 +22,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
-
-mod shared;
-
-pub use shared::Shared;
 
 /// Everything start-up prepared, not yet running.
 pub struct App {

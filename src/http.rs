@@ -8,7 +8,7 @@ mod health;
 mod json;
 mod webhook;
 
-use crate::app::Shared;
+use crate::shared::Shared;
 use axum::routing::{get, post};
 use axum::Router;
 

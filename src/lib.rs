@@ -18,6 +18,7 @@ mod golden;
 pub mod http;
 pub mod outbox;
 pub mod rules;
+pub mod shared;
 pub mod shutdown;
 pub mod store;
 pub mod telemetry;

@@ -2,7 +2,7 @@
 
 use super::protocol::MAX_FRAME;
 use super::session::{self, Incoming, Outgoing};
-use crate::app::Shared;
+use crate::shared::Shared;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
 use axum::response::Response;

@@ -3,8 +3,8 @@
 
 use super::json::{ConversationJson, QueueJson, StatsJson};
 use super::ApiError;
-use crate::app::Shared;
 use crate::domain::{AccountId, ConversationId};
+use crate::shared::Shared;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap};
 use axum::Json;

@@ -1,6 +1,6 @@
 //! Liveness and readiness probes.
 
-use crate::app::Shared;
+use crate::shared::Shared;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;

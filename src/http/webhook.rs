@@ -1,9 +1,9 @@
 //! `POST /v1/channels/webhook/messages`: acknowledged only once the message is durable.
 
 use super::{ApiError, MAX_BODY};
-use crate::app::Shared;
 use crate::channels::webhook::{self, SIGNATURE_HEADER};
 use crate::engine::Intake;
+use crate::shared::Shared;
 use axum::body::{to_bytes, Body, Bytes};
 use axum::extract::State;
 use axum::http::{header, HeaderMap};
