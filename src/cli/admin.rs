@@ -1,8 +1,24 @@
 //! The admin subcommands (`baton agent …`, `baton profile …`): call the daemon, format.
 
 use crate::admin_client::{AdminClient, AdminError};
-use crate::domain::Agent;
+use serde::Deserialize;
 use serde_json::{json, Value};
+
+/// An agent as the admin API returns it (only what the commands print).
+#[derive(Deserialize)]
+struct Agent {
+    id: String,
+    account: String,
+    name: String,
+    profile: Profile,
+    skills: Vec<String>,
+    capacity: u32,
+}
+
+#[derive(Deserialize)]
+struct Profile {
+    name: String,
+}
 
 /// What `baton agent add` sends.
 pub struct AgentAdd {

@@ -10,15 +10,49 @@ use std::time::Duration;
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 use tokio::sync::Mutex;
 
+/// One outgoing message as the generic channel posts it (its own shape, not the domain's).
 #[derive(Serialize)]
 pub struct Wire<'a> {
     pub id: String,
     pub account: &'a str,
     pub recipient: &'a str,
     pub text: &'a str,
-    pub quick_replies: &'a [QuickReply],
-    pub profile: Option<&'a Profile>,
+    pub quick_replies: Vec<WireQuickReply<'a>>,
+    pub profile: Option<WireProfile<'a>>,
     pub sender: &'static str,
+}
+
+#[derive(Serialize)]
+pub struct WireQuickReply<'a> {
+    pub label: &'a str,
+    pub payload: &'a str,
+}
+
+/// The Custom Profile the message is signed with.
+#[derive(Serialize)]
+pub struct WireProfile<'a> {
+    pub id: &'a str,
+    pub name: &'a str,
+    pub avatar: &'a str,
+}
+
+impl<'a> From<&'a QuickReply> for WireQuickReply<'a> {
+    fn from(q: &'a QuickReply) -> Self {
+        WireQuickReply {
+            label: &q.label,
+            payload: &q.payload,
+        }
+    }
+}
+
+impl<'a> From<&'a Profile> for WireProfile<'a> {
+    fn from(p: &'a Profile) -> Self {
+        WireProfile {
+            id: &p.id,
+            name: &p.name,
+            avatar: &p.avatar,
+        }
+    }
 }
 
 /// The JSON object the generic channel sends for one outgoing message.
@@ -28,8 +62,8 @@ pub fn wire<'a>(e: &'a Outbound, m: &'a Message) -> Wire<'a> {
         account: e.account.as_str(),
         recipient: e.to.id.as_str(),
         text: &m.text,
-        quick_replies: &m.quick_replies,
-        profile: m.profile.as_ref(),
+        quick_replies: m.quick_replies.iter().map(WireQuickReply::from).collect(),
+        profile: m.profile.as_ref().map(WireProfile::from),
         sender: match m.from {
             Author::Agent => "agent",
             _ => "bot",
@@ -131,5 +165,49 @@ impl Sink for HttpSink {
                 Err(e) => Delivery::Retry(e.to_string()),
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{AccountId, Channel, ConversationId, Customer, CustomerId, MessageId};
+    use crate::domain::{Author, Timestamp};
+
+    #[test]
+    fn the_outbound_format_keeps_its_bytes() {
+        let message = Message {
+            id: MessageId {
+                conversation: ConversationId(4),
+                seq: 1,
+            },
+            from: Author::Bot,
+            text: "Track any order at https://example.com/track.".into(),
+            payload: None,
+            quick_replies: vec![QuickReply {
+                label: "Talk to a person".into(),
+                payload: "escalate".into(),
+            }],
+            profile: Some(Profile {
+                id: "acme-bot".into(),
+                name: "Acme Assistant (bot)".into(),
+                avatar: "https://example.com/bot.png".into(),
+            }),
+            at: Timestamp(1_764_410_400_000),
+            epoch: 0,
+        };
+        let entry = Outbound {
+            seq: 7,
+            account: AccountId::from("acme"),
+            to: Customer {
+                channel: Channel::Webhook,
+                id: CustomerId::from("u1"),
+                name: None,
+            },
+            pending: vec![message.clone()],
+            skipped: 0,
+        };
+        let text = serde_json::to_string(&wire(&entry, &message)).unwrap();
+        crate::golden::check("channel/webhook_outbound", &text);
     }
 }
