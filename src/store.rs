@@ -12,7 +12,7 @@
 //! lose the last moments.
 
 mod keys;
-mod records;
+pub mod records;
 mod writes;
 
 use crate::domain::{Channel, Message, Timer, Timestamp};
@@ -74,7 +74,7 @@ impl Store {
         Ok(self.tree.apply_batch(set.into_batch())?)
     }
 
-    fn decode_all<T: serde::de::DeserializeOwned>(&self, space: u8) -> Result<Vec<T>, StoreError> {
+    fn decode_all<T: records::Record>(&self, space: u8) -> Result<Vec<T>, StoreError> {
         self.tree
             .scan_prefix([space])
             .map(|kv| {
