@@ -262,3 +262,181 @@ fn write_the_v2_fixture() {
     )
     .unwrap();
 }
+
+/// A daemon of today on a copy of the fixture; the manifest.
+async fn upgraded(dir: &Path, sink: &FakeSink) -> (Daemon, Value) {
+    let data = dir.join("data");
+    copy_dir(&fixture().join("db"), &data);
+    let manifest: Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture().join("manifest.json")).unwrap())
+            .unwrap();
+    let accounts = with_timeouts(&dir.join("rules"), LONG);
+    (
+        Daemon::start_accounts(&data, &sink.url, &accounts).await,
+        manifest,
+    )
+}
+
+/// The conversations whose agent's grace was running when the fixture was written.
+fn in_grace(manifest: &Value) -> Vec<String> {
+    let graced: Vec<String> = manifest["agent_deadlines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            let t = d["timer"].as_str().unwrap();
+            let n = t
+                .trim_start_matches("Agent(AgentId(")
+                .trim_end_matches("))");
+            format!("a{n}")
+        })
+        .collect();
+    conversations_of(manifest)
+        .filter(|c| {
+            graced
+                .iter()
+                .any(|a| c["conversation"]["agent"] == a.as_str())
+        })
+        .map(|c| c["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn conversations_of(manifest: &Value) -> impl Iterator<Item = &Value> {
+    manifest["conversations"].as_array().unwrap().iter()
+}
+
+#[tokio::test]
+async fn a_v2_data_dir_opens_with_every_conversation_message_agent_and_deadline() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut sink = FakeSink::start().await;
+    let (d, manifest) = upgraded(dir.path(), &sink).await;
+    let graced = in_grace(&manifest);
+    assert_eq!(graced.len(), 1, "the fixture has one conversation in grace");
+
+    // The grace ran out while the directory lay unused: it fires at start-up, the customer is
+    // told and goes back in line.
+    let told = loop {
+        let m = sink.next().await;
+        if m["text"].as_str().unwrap().contains("disconnected") {
+            break m;
+        }
+    };
+    assert!(
+        told["id"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("{}-", graced[0])),
+        "{told}"
+    );
+
+    let (_, stats) = d.admin("/v1/stats").await;
+    assert_eq!(stats["conversations"], manifest["stats"]["conversations"]);
+    for want in conversations_of(&manifest) {
+        let id = want["id"].as_str().unwrap();
+        let (status, got) = d.admin(&format!("/v1/conversations/{id}")).await;
+        assert_eq!(status, 200, "{id}: {got}");
+        let (c, transcript) = (&got["conversation"], got["transcript"].as_array().unwrap());
+        assert_eq!(c["customer"], want["conversation"]["customer"], "{id}");
+        let n = want["messages"].as_u64().unwrap() as usize;
+        let texts: Vec<&Value> = transcript.iter().map(|m| &m["text"]).collect();
+        let want_texts: Vec<&Value> = want["texts"].as_array().unwrap().iter().collect();
+        assert_eq!(&texts[..n.min(texts.len())], &want_texts[..], "{id}");
+        if graced.iter().any(|g| g == id) {
+            assert_eq!(c["state"], "queued", "{id}: back in line after the grace");
+            assert!(transcript.len() > n, "{id}: the customer was told");
+        } else if want["state"] == "offered" {
+            // An open offer goes back to the queue at start-up, with its ticket.
+            assert_eq!(c["state"], "queued", "{id}");
+            assert_eq!(
+                c["reason"], want["conversation"]["ticket"]["reason"],
+                "{id}"
+            );
+            assert_eq!(transcript.len(), n, "{id}");
+        } else {
+            // Everything else is exactly as it was written, deadline included.
+            assert_eq!(c, &want["conversation"], "{id}");
+            assert_eq!(transcript.len(), n, "{id}");
+        }
+    }
+
+    // The queue: the fixture's queued conversations, the re-queued offer and the one whose
+    // agent vanished; the message left for follow-up.
+    let (_, queue) = d.admin("/v1/queue/acme").await;
+    let mut queued: Vec<&str> = queue["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["conversation"].as_str().unwrap())
+        .collect();
+    queued.sort_unstable();
+    let mut want: Vec<&str> = conversations_of(&manifest)
+        .filter(|c| c["state"] == "queued" || c["state"] == "offered")
+        .map(|c| c["id"].as_str().unwrap())
+        .chain(graced.iter().map(String::as_str))
+        .collect();
+    want.sort_unstable();
+    assert_eq!(queued, want, "{queue}");
+    for e in manifest["queue"]["entries"].as_array().unwrap() {
+        let got = queue["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|g| g["conversation"] == e["conversation"])
+            .unwrap();
+        for field in ["priority", "reason", "skills", "note", "queued_at"] {
+            assert_eq!(got[field], e[field], "{field} of {e}");
+        }
+    }
+    assert_eq!(queue["follow_ups"], manifest["queue"]["follow_ups"]);
+
+    // The agents, all offline now.
+    let (_, agents) = d.admin("/v1/agents").await;
+    let strip = |v: &Value| {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|a| {
+                (
+                    a["id"].clone(),
+                    a["name"].clone(),
+                    a["skills"].clone(),
+                    a["profile"].clone(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(strip(&agents["agents"]), strip(&manifest["agents"]));
+}
+
+#[tokio::test]
+async fn an_existing_customer_continues_their_conversation_after_the_upgrade() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut sink = FakeSink::start().await;
+    let (d, manifest) = upgraded(dir.path(), &sink).await;
+    let before = conversations_of(&manifest)
+        .find(|c| c["customer"] == "u-bot")
+        .unwrap();
+    let id = before["id"].as_str().unwrap();
+    // Event ids taken in before the upgrade are still known.
+    let (status, v) = d.dm("b2", "u-bot", "where is my order").await;
+    assert_eq!((status, v["status"].as_str()), (200, Some("duplicate")));
+    dm(&d, "b3", "u-bot", "where is my order").await;
+    loop {
+        let m = sink.next().await;
+        let n = m["id"].as_str().unwrap().rsplit('-').next().unwrap();
+        if m["id"].as_str().unwrap().starts_with(&format!("{id}-"))
+            && n.parse::<u64>().unwrap() >= before["conversation"]["next_seq"].as_u64().unwrap()
+        {
+            assert_eq!(
+                m["text"],
+                "You can track any order at https://example.com/track."
+            );
+            break;
+        }
+    }
+    let (_, got) = d.admin(&format!("/v1/conversations/{id}")).await;
+    let n = before["messages"].as_u64().unwrap() as usize;
+    assert_eq!(got["transcript"].as_array().unwrap().len(), n + 2, "{got}");
+    let (_, stats) = d.admin("/v1/stats").await;
+    assert_eq!(stats["conversations"], manifest["stats"]["conversations"]);
+}
