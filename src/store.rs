@@ -13,7 +13,7 @@
 
 mod kept;
 mod keys;
-mod records;
+pub mod records;
 mod writes;
 
 use crate::domain::{Channel, Message, Timer, Timestamp};
@@ -76,7 +76,7 @@ impl Store {
         Ok(self.tree.apply_batch(set.into_batch())?)
     }
 
-    fn decode_all<T: serde::de::DeserializeOwned>(&self, space: u8) -> Result<Vec<T>, StoreError> {
+    fn decode_all<T: records::Record>(&self, space: u8) -> Result<Vec<T>, StoreError> {
         self.tree
             .scan_prefix([space])
             .map(|kv| {

@@ -13,3 +13,4 @@ mod handoff;
 mod outbound;
 mod restart;
 mod timeouts;
+mod upgrade;

@@ -1,0 +1,241 @@
+//! Golden bytes: each record, built by hand from domain values, must encode to exactly these
+//! bytes (the version byte, then JSON) and decode back to the same value. A field renamed in
+//! the domain but not in a record mapping, or a record changed without a new version, fails
+//! here. The bytes are what the releases that stored domain types as JSON wrote.
+
+use super::*;
+use crate::domain::{
+    Agent, AgentId, Author, ConversationId, CustomerId, FollowUp, MessageId, PassedOver, Profile,
+    QuickReply, RoutingNote, State, Ticket, Timestamp,
+};
+
+const T: u64 = 1_795_950_000_000; // 2026-11-29T11:00:00Z
+
+fn at(offset_ms: u64) -> Timestamp {
+    Timestamp(T + offset_ms)
+}
+
+fn customer() -> Customer {
+    Customer {
+        channel: Channel::Webhook,
+        id: CustomerId("u1".into()),
+        name: Some("Jo".into()),
+    }
+}
+
+fn ticket() -> Ticket {
+    Ticket {
+        reason: "frustrated".into(),
+        priority: 5,
+        skills: vec!["retention".into()],
+        queued_at: at(1),
+        note: Some("wants a refund".into()),
+        told_at: Some(at(2)),
+        patience_from: Some(at(3)),
+        apologies: 1,
+    }
+}
+
+fn profile() -> Profile {
+    Profile {
+        id: "acme-a1".into(),
+        name: "Ann, Acme".into(),
+        avatar: "https://example.com/a.png".into(),
+    }
+}
+
+/// Every optional field set.
+fn full(state: State) -> Conversation {
+    let mut c = Conversation::new(
+        ConversationId(7),
+        AccountId::from("acme"),
+        customer(),
+        at(0),
+    );
+    c.state = state;
+    c.episode = 2;
+    c.epoch = 3;
+    c.fallbacks = 1;
+    c.greeted = true;
+    c.next_seq = 9;
+    c.declined = vec![AgentId(2)];
+    c.routing = vec![RoutingNote {
+        at: at(4),
+        offered_to: AgentId(1),
+        named_by: Some(AgentId(3)),
+        passed_over: vec![PassedOver {
+            why: "busy".into(),
+            count: 2,
+            agents: vec![AgentId(4), AgentId(5)],
+        }],
+    }];
+    c.rule = Some("angry".into());
+    c.bot_since = Some(at(5));
+    c.follow_up = Some(FollowUp {
+        since: at(6),
+        message: Some(MessageId {
+            conversation: ConversationId(7),
+            seq: 8,
+        }),
+    });
+    c.deadline = Some(at(7));
+    c.updated_at = at(8);
+    c.revision = 4;
+    c
+}
+
+fn with_agent() -> State {
+    State::WithAgent {
+        agent: AgentId(1),
+        since: at(9),
+        priority: 5,
+        replied: true,
+        nudged: true,
+        heard_at: Some(at(10)),
+        name: "Ann".into(),
+    }
+}
+
+fn message() -> Message {
+    Message {
+        id: MessageId {
+            conversation: ConversationId(7),
+            seq: 8,
+        },
+        from: Author::Bot,
+        text: "You can track any order.".into(),
+        payload: Some("escalate".into()),
+        quick_replies: vec![QuickReply {
+            label: "Talk to a person".into(),
+            payload: "escalate".into(),
+        }],
+        profile: Some(profile()),
+        at: at(11),
+        epoch: 3,
+    }
+}
+
+fn event() -> EventRef {
+    EventRef {
+        account: AccountId::from("acme"),
+        channel: Channel::Webhook,
+        id: EventId::from("e1"),
+    }
+}
+
+/// Encodes to `json` after version 2, and decodes back to the same value.
+fn golden<T: Record + PartialEq + std::fmt::Debug>(value: T, json: &str) {
+    let bytes = encode(&value);
+    assert_eq!(bytes[0], 2, "the version byte");
+    let got = String::from_utf8(bytes[1..].to_vec()).unwrap();
+    assert_eq!(got, json, "the bytes of {value:?}");
+    let back: T = decode(b"k", &bytes).unwrap();
+    assert_eq!(back, value);
+}
+
+#[test]
+fn turns_pin_their_bytes_in_every_state() {
+    let cases = [
+        (full(with_agent()), GOLDEN_WITH_AGENT),
+        (
+            full(State::Offered {
+                ticket: ticket(),
+                agent: AgentId(1),
+                expires_at: at(12),
+            }),
+            GOLDEN_OFFERED,
+        ),
+        (full(State::Queued(ticket())), GOLDEN_QUEUED),
+        (full(State::Closed), GOLDEN_CLOSED),
+        (
+            Conversation::new(
+                ConversationId(0),
+                AccountId::from("acme"),
+                customer(),
+                at(0),
+            ),
+            GOLDEN_NEW,
+        ),
+    ];
+    for (conversation, json) in cases {
+        let turn = TurnRecord {
+            event: Some(event()),
+            conversation,
+            messages: vec![message()],
+        };
+        golden(turn, json);
+    }
+}
+
+#[test]
+fn the_other_records_pin_their_bytes() {
+    golden(
+        TurnRecord {
+            event: None,
+            conversation: Conversation::new(
+                ConversationId(0),
+                AccountId::from("acme"),
+                customer(),
+                at(0),
+            ),
+            messages: Vec::new(),
+        },
+        GOLDEN_BARE_TURN,
+    );
+    golden(
+        ConversationRecord {
+            conversation: full(with_agent()),
+            turns: vec![0, 3, 5],
+        },
+        GOLDEN_CHECKPOINT,
+    );
+    golden(
+        EventBucket {
+            written_at: at(13),
+            events: vec![(event(), 4)],
+        },
+        GOLDEN_BUCKET,
+    );
+    golden(
+        AgentRecord {
+            agent: Agent {
+                id: AgentId(1),
+                account: AccountId::from("acme"),
+                name: "Ann".into(),
+                profile: profile(),
+                skills: vec!["billing".into()],
+                capacity: 2,
+            },
+            token_sha256: "ab12".into(),
+        },
+        GOLDEN_AGENT,
+    );
+    golden(
+        FailedRecord {
+            account: AccountId::from("acme"),
+            to: customer(),
+            message: message(),
+            error: "400 Bad Request".into(),
+        },
+        GOLDEN_FAILED,
+    );
+}
+
+#[test]
+fn unknown_versions_and_empty_values_are_corrupt() {
+    for value in [&[][..], &[1, b'{', b'}'][..], &[3, b'{', b'}'][..]] {
+        let got = decode::<EventBucket>(b"e", value);
+        assert!(matches!(got, Err(StoreError::Corrupt { .. })), "{value:?}");
+    }
+}
+
+const GOLDEN_WITH_AGENT: &str = r#"{"event":{"account":"acme","channel":"webhook","id":"e1"},"conversation":{"id":"c7","account":"acme","customer":{"channel":"webhook","id":"u1","name":"Jo"},"state":"with_agent","agent":"a1","since":"2026-11-29T11:00:00.009Z","priority":5,"replied":true,"nudged":true,"heard_at":"2026-11-29T11:00:00.010Z","name":"Ann","episode":2,"epoch":3,"fallbacks":1,"greeted":true,"next_seq":9,"declined":["a2"],"routing":[{"at":"2026-11-29T11:00:00.004Z","offered_to":"a1","named_by":"a3","passed_over":[{"why":"busy","count":2,"agents":["a4","a5"]}]}],"rule":"angry","bot_since":"2026-11-29T11:00:00.005Z","follow_up":{"since":"2026-11-29T11:00:00.006Z","message":"c7-8"},"deadline":"2026-11-29T11:00:00.007Z","opened_at":"2026-11-29T11:00:00.000Z","updated_at":"2026-11-29T11:00:00.008Z","revision":4},"messages":[{"id":"c7-8","from":"bot","text":"You can track any order.","payload":"escalate","quick_replies":[{"label":"Talk to a person","payload":"escalate"}],"profile":{"id":"acme-a1","name":"Ann, Acme","avatar":"https://example.com/a.png"},"at":"2026-11-29T11:00:00.011Z","epoch":3}]}"#;
+const GOLDEN_OFFERED: &str = r#"{"event":{"account":"acme","channel":"webhook","id":"e1"},"conversation":{"id":"c7","account":"acme","customer":{"channel":"webhook","id":"u1","name":"Jo"},"state":"offered","ticket":{"reason":"frustrated","priority":5,"skills":["retention"],"queued_at":"2026-11-29T11:00:00.001Z","note":"wants a refund","told_at":"2026-11-29T11:00:00.002Z","patience_from":"2026-11-29T11:00:00.003Z","apologies":1},"agent":"a1","expires_at":"2026-11-29T11:00:00.012Z","episode":2,"epoch":3,"fallbacks":1,"greeted":true,"next_seq":9,"declined":["a2"],"routing":[{"at":"2026-11-29T11:00:00.004Z","offered_to":"a1","named_by":"a3","passed_over":[{"why":"busy","count":2,"agents":["a4","a5"]}]}],"rule":"angry","bot_since":"2026-11-29T11:00:00.005Z","follow_up":{"since":"2026-11-29T11:00:00.006Z","message":"c7-8"},"deadline":"2026-11-29T11:00:00.007Z","opened_at":"2026-11-29T11:00:00.000Z","updated_at":"2026-11-29T11:00:00.008Z","revision":4},"messages":[{"id":"c7-8","from":"bot","text":"You can track any order.","payload":"escalate","quick_replies":[{"label":"Talk to a person","payload":"escalate"}],"profile":{"id":"acme-a1","name":"Ann, Acme","avatar":"https://example.com/a.png"},"at":"2026-11-29T11:00:00.011Z","epoch":3}]}"#;
+const GOLDEN_QUEUED: &str = r#"{"event":{"account":"acme","channel":"webhook","id":"e1"},"conversation":{"id":"c7","account":"acme","customer":{"channel":"webhook","id":"u1","name":"Jo"},"state":"queued","reason":"frustrated","priority":5,"skills":["retention"],"queued_at":"2026-11-29T11:00:00.001Z","note":"wants a refund","told_at":"2026-11-29T11:00:00.002Z","patience_from":"2026-11-29T11:00:00.003Z","apologies":1,"episode":2,"epoch":3,"fallbacks":1,"greeted":true,"next_seq":9,"declined":["a2"],"routing":[{"at":"2026-11-29T11:00:00.004Z","offered_to":"a1","named_by":"a3","passed_over":[{"why":"busy","count":2,"agents":["a4","a5"]}]}],"rule":"angry","bot_since":"2026-11-29T11:00:00.005Z","follow_up":{"since":"2026-11-29T11:00:00.006Z","message":"c7-8"},"deadline":"2026-11-29T11:00:00.007Z","opened_at":"2026-11-29T11:00:00.000Z","updated_at":"2026-11-29T11:00:00.008Z","revision":4},"messages":[{"id":"c7-8","from":"bot","text":"You can track any order.","payload":"escalate","quick_replies":[{"label":"Talk to a person","payload":"escalate"}],"profile":{"id":"acme-a1","name":"Ann, Acme","avatar":"https://example.com/a.png"},"at":"2026-11-29T11:00:00.011Z","epoch":3}]}"#;
+const GOLDEN_CLOSED: &str = r#"{"event":{"account":"acme","channel":"webhook","id":"e1"},"conversation":{"id":"c7","account":"acme","customer":{"channel":"webhook","id":"u1","name":"Jo"},"state":"closed","episode":2,"epoch":3,"fallbacks":1,"greeted":true,"next_seq":9,"declined":["a2"],"routing":[{"at":"2026-11-29T11:00:00.004Z","offered_to":"a1","named_by":"a3","passed_over":[{"why":"busy","count":2,"agents":["a4","a5"]}]}],"rule":"angry","bot_since":"2026-11-29T11:00:00.005Z","follow_up":{"since":"2026-11-29T11:00:00.006Z","message":"c7-8"},"deadline":"2026-11-29T11:00:00.007Z","opened_at":"2026-11-29T11:00:00.000Z","updated_at":"2026-11-29T11:00:00.008Z","revision":4},"messages":[{"id":"c7-8","from":"bot","text":"You can track any order.","payload":"escalate","quick_replies":[{"label":"Talk to a person","payload":"escalate"}],"profile":{"id":"acme-a1","name":"Ann, Acme","avatar":"https://example.com/a.png"},"at":"2026-11-29T11:00:00.011Z","epoch":3}]}"#;
+const GOLDEN_NEW: &str = r#"{"event":{"account":"acme","channel":"webhook","id":"e1"},"conversation":{"id":"c0","account":"acme","customer":{"channel":"webhook","id":"u1","name":"Jo"},"state":"bot","episode":1,"epoch":0,"fallbacks":0,"greeted":false,"next_seq":0,"opened_at":"2026-11-29T11:00:00.000Z","updated_at":"2026-11-29T11:00:00.000Z","revision":0},"messages":[{"id":"c7-8","from":"bot","text":"You can track any order.","payload":"escalate","quick_replies":[{"label":"Talk to a person","payload":"escalate"}],"profile":{"id":"acme-a1","name":"Ann, Acme","avatar":"https://example.com/a.png"},"at":"2026-11-29T11:00:00.011Z","epoch":3}]}"#;
+const GOLDEN_BARE_TURN: &str = r#"{"conversation":{"id":"c0","account":"acme","customer":{"channel":"webhook","id":"u1","name":"Jo"},"state":"bot","episode":1,"epoch":0,"fallbacks":0,"greeted":false,"next_seq":0,"opened_at":"2026-11-29T11:00:00.000Z","updated_at":"2026-11-29T11:00:00.000Z","revision":0}}"#;
+const GOLDEN_CHECKPOINT: &str = r#"{"conversation":{"id":"c7","account":"acme","customer":{"channel":"webhook","id":"u1","name":"Jo"},"state":"with_agent","agent":"a1","since":"2026-11-29T11:00:00.009Z","priority":5,"replied":true,"nudged":true,"heard_at":"2026-11-29T11:00:00.010Z","name":"Ann","episode":2,"epoch":3,"fallbacks":1,"greeted":true,"next_seq":9,"declined":["a2"],"routing":[{"at":"2026-11-29T11:00:00.004Z","offered_to":"a1","named_by":"a3","passed_over":[{"why":"busy","count":2,"agents":["a4","a5"]}]}],"rule":"angry","bot_since":"2026-11-29T11:00:00.005Z","follow_up":{"since":"2026-11-29T11:00:00.006Z","message":"c7-8"},"deadline":"2026-11-29T11:00:00.007Z","opened_at":"2026-11-29T11:00:00.000Z","updated_at":"2026-11-29T11:00:00.008Z","revision":4},"turns":[0,3,5]}"#;
+const GOLDEN_BUCKET: &str = r#"{"written_at":"2026-11-29T11:00:00.013Z","events":[[{"account":"acme","channel":"webhook","id":"e1"},4]]}"#;
+const GOLDEN_AGENT: &str = r#"{"agent":{"id":"a1","account":"acme","name":"Ann","profile":{"id":"acme-a1","name":"Ann, Acme","avatar":"https://example.com/a.png"},"skills":["billing"],"capacity":2},"token_sha256":"ab12"}"#;
+const GOLDEN_FAILED: &str = r#"{"account":"acme","to":{"channel":"webhook","id":"u1","name":"Jo"},"message":{"id":"c7-8","from":"bot","text":"You can track any order.","payload":"escalate","quick_replies":[{"label":"Talk to a person","payload":"escalate"}],"profile":{"id":"acme-a1","name":"Ann, Acme","avatar":"https://example.com/a.png"},"at":"2026-11-29T11:00:00.011Z","epoch":3},"error":"400 Bad Request"}"#;

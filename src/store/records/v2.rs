@@ -1,0 +1,208 @@
+//! The top-level records of version 2 (the byte in front of the JSON): what each key holds.
+//! Their JSON is byte-for-byte what the releases that serialized domain types wrote.
+
+use super::conversation::{ChannelRecord, CustomerRecord, SnapshotRecord};
+use super::message::{MessageRecord, ProfileRecord};
+use super::text::{AgentRef, Time};
+use super::{AgentRecord, ConversationRecord, EventBucket, EventRef, FailedRecord, TurnRecord};
+use crate::domain::{AccountId, Agent, EventId};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventRefRecord {
+    pub account: String,
+    pub channel: ChannelRecord,
+    pub id: String,
+}
+
+/// `t` keys.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TurnV2 {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event: Option<EventRefRecord>,
+    pub conversation: SnapshotRecord,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub messages: Vec<MessageRecord>,
+}
+
+/// `c` keys.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckpointV2 {
+    pub conversation: SnapshotRecord,
+    pub turns: Vec<u64>,
+}
+
+/// `e` keys.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BucketV2 {
+    pub written_at: Time,
+    pub events: Vec<(EventRefRecord, u64)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgentDataRecord {
+    pub id: AgentRef,
+    pub account: String,
+    pub name: String,
+    pub profile: ProfileRecord,
+    pub skills: Vec<String>,
+    pub capacity: u32,
+}
+
+/// `a` keys.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgentV2 {
+    pub agent: AgentDataRecord,
+    pub token_sha256: String,
+}
+
+/// `x` keys.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FailedV2 {
+    pub account: String,
+    pub to: CustomerRecord,
+    pub message: MessageRecord,
+    pub error: String,
+}
+
+impl From<&EventRef> for EventRefRecord {
+    fn from(e: &EventRef) -> Self {
+        EventRefRecord {
+            account: e.account.0.clone(),
+            channel: e.channel.into(),
+            id: e.id.0.clone(),
+        }
+    }
+}
+
+impl From<EventRefRecord> for EventRef {
+    fn from(e: EventRefRecord) -> Self {
+        EventRef {
+            account: AccountId(e.account),
+            channel: e.channel.into(),
+            id: EventId(e.id),
+        }
+    }
+}
+
+impl From<&TurnRecord> for TurnV2 {
+    fn from(t: &TurnRecord) -> Self {
+        TurnV2 {
+            event: t.event.as_ref().map(Into::into),
+            conversation: (&t.conversation).into(),
+            messages: t.messages.iter().map(Into::into).collect(),
+        }
+    }
+}
+
+impl From<TurnV2> for TurnRecord {
+    fn from(t: TurnV2) -> Self {
+        TurnRecord {
+            event: t.event.map(Into::into),
+            conversation: t.conversation.into(),
+            messages: t.messages.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
+impl From<&ConversationRecord> for CheckpointV2 {
+    fn from(c: &ConversationRecord) -> Self {
+        CheckpointV2 {
+            conversation: (&c.conversation).into(),
+            turns: c.turns.clone(),
+        }
+    }
+}
+
+impl From<CheckpointV2> for ConversationRecord {
+    fn from(c: CheckpointV2) -> Self {
+        ConversationRecord {
+            conversation: c.conversation.into(),
+            turns: c.turns,
+        }
+    }
+}
+
+impl From<&EventBucket> for BucketV2 {
+    fn from(b: &EventBucket) -> Self {
+        BucketV2 {
+            written_at: b.written_at.into(),
+            events: b.events.iter().map(|(e, t)| (e.into(), *t)).collect(),
+        }
+    }
+}
+
+impl From<BucketV2> for EventBucket {
+    fn from(b: BucketV2) -> Self {
+        EventBucket {
+            written_at: b.written_at.into(),
+            events: b.events.into_iter().map(|(e, t)| (e.into(), t)).collect(),
+        }
+    }
+}
+
+impl From<&Agent> for AgentDataRecord {
+    fn from(a: &Agent) -> Self {
+        AgentDataRecord {
+            id: a.id.into(),
+            account: a.account.0.clone(),
+            name: a.name.clone(),
+            profile: (&a.profile).into(),
+            skills: a.skills.clone(),
+            capacity: a.capacity,
+        }
+    }
+}
+
+impl From<AgentDataRecord> for Agent {
+    fn from(a: AgentDataRecord) -> Self {
+        Agent {
+            id: a.id.into(),
+            account: AccountId(a.account),
+            name: a.name,
+            profile: a.profile.into(),
+            skills: a.skills,
+            capacity: a.capacity,
+        }
+    }
+}
+
+impl From<&AgentRecord> for AgentV2 {
+    fn from(a: &AgentRecord) -> Self {
+        AgentV2 {
+            agent: (&a.agent).into(),
+            token_sha256: a.token_sha256.clone(),
+        }
+    }
+}
+
+impl From<AgentV2> for AgentRecord {
+    fn from(a: AgentV2) -> Self {
+        AgentRecord {
+            agent: a.agent.into(),
+            token_sha256: a.token_sha256,
+        }
+    }
+}
+
+impl From<&FailedRecord> for FailedV2 {
+    fn from(f: &FailedRecord) -> Self {
+        FailedV2 {
+            account: f.account.0.clone(),
+            to: (&f.to).into(),
+            message: (&f.message).into(),
+            error: f.error.clone(),
+        }
+    }
+}
+
+impl From<FailedV2> for FailedRecord {
+    fn from(f: FailedV2) -> Self {
+        FailedRecord {
+            account: AccountId(f.account),
+            to: f.to.into(),
+            message: f.message.into(),
+            error: f.error,
+        }
+    }
+}
