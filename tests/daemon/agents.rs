@@ -3,20 +3,6 @@
 use crate::support::*;
 use serde_json::{json, Value};
 
-impl Daemon {
-    pub async fn admin_post(&self, path: &str, body: Value) -> (u16, Value) {
-        let res = self
-            .client
-            .post(format!("{}{path}", self.base))
-            .bearer_auth(ADMIN)
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        (res.status().as_u16(), res.json().await.unwrap())
-    }
-}
-
 fn alissa() -> Value {
     json!({"account": "acme", "name": "Alissa Fast", "profile_name": "Alissa, Acme Mobile",
            "avatar": "https://example.com/alissa.png", "skills": ["retention", "billing"],

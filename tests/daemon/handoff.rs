@@ -2,35 +2,9 @@
 //! the transcript, accepts, and from then on the customer sees the agent's Custom Profile; the
 //! agent hands back and the bot's profile returns.
 
-use crate::gateway::{agent_with_token, connect, next, send};
+use crate::support::agent::*;
 use crate::support::*;
 use serde_json::json;
-
-/// Connects an agent by its token, checks the welcome, and makes it available.
-pub(crate) async fn sign_in(d: &Daemon, token: &str) -> crate::gateway::Ws {
-    let mut ws = connect(d).await;
-    send(&mut ws, json!({"type": "auth", "token": token})).await;
-    assert_eq!(next(&mut ws).await["type"], "welcome");
-    send(&mut ws, json!({"type": "presence", "status": "available"})).await;
-    ws
-}
-
-/// A customer asks for a person; the agent is offered the conversation, accepts it, and is
-/// assigned it. Returns the conversation's id.
-pub(crate) async fn take(
-    d: &Daemon,
-    ws: &mut crate::gateway::Ws,
-    event: &str,
-    customer: &str,
-) -> String {
-    d.dm(event, customer, "agent").await;
-    let offer = next(ws).await;
-    assert_eq!(offer["type"], "offer", "{offer}");
-    let conv = offer["conversation"]["id"].as_str().unwrap().to_owned();
-    send(ws, json!({"type": "accept", "conversation_id": conv})).await;
-    assert_eq!(next(ws).await["type"], "assigned");
-    conv
-}
 
 #[tokio::test]
 async fn escalate_offer_accept_talk_release_with_the_profile_switching_each_way() {
@@ -160,20 +134,6 @@ fn short_grace(dir: &std::path::Path) -> String {
     with_timeouts(dir, "offer = \"30s\"\nagent_disconnect_grace = \"300ms\"")
 }
 
-/// Accounts config over a copy of the fixture rules with `timeouts` as their `[timeouts]`.
-pub(crate) fn with_timeouts(dir: &std::path::Path, timeouts: &str) -> String {
-    let rules = dir.join("rules");
-    std::fs::create_dir_all(&rules).unwrap();
-    for f in ["00-bot.toml", "10-rules.toml"] {
-        let text = std::fs::read_to_string(fixture_rules().join(f)).unwrap();
-        std::fs::write(rules.join(f), text.replace("offer = \"30s\"", timeouts)).unwrap();
-    }
-    format!(
-        "[accounts.acme]\nname = \"Acme Mobile\"\nrules_dir = \"{}\"",
-        rules.display()
-    )
-}
-
 #[tokio::test]
 async fn when_an_agent_vanishes_its_customer_is_told_and_offered_to_the_next_agent() {
     let dir = tempfile::tempdir().unwrap();
@@ -239,13 +199,9 @@ async fn an_agent_transfers_to_a_colleague_who_takes_over_with_their_own_profile
     let (first, second) = (agent_with_token(&d).await, agent_with_token(&d).await);
     let mut a = sign_in(&d, &first).await;
     let conv = take(&d, &mut a, "x1", "u1").await;
-    let mut b = connect(&d).await;
-    send(&mut b, json!({"type": "auth", "token": second})).await;
-    let b_id = next(&mut b).await["agent"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    send(&mut b, json!({"type": "presence", "status": "available"})).await;
+    let (mut b, welcome) = authenticate(&d, &second, None).await;
+    let b_id = welcome["agent"]["id"].as_str().unwrap().to_owned();
+    available(&mut b).await;
 
     send(&mut a, json!({"type": "transfer", "conversation_id": conv})).await;
     assert_eq!(next(&mut a).await["code"], "invalid_frame");
@@ -275,18 +231,6 @@ async fn an_agent_transfers_to_a_colleague_who_takes_over_with_their_own_profile
     );
 }
 
-/// Nothing more arrives on the socket for a moment.
-async fn quiet(ws: &mut crate::gateway::Ws) {
-    if let Ok(Some(Ok(m))) = tokio::time::timeout(
-        std::time::Duration::from_millis(300),
-        futures::StreamExt::next(ws),
-    )
-    .await
-    {
-        panic!("unexpected frame: {m:?}");
-    }
-}
-
 #[tokio::test]
 async fn events_missed_while_disconnected_are_replayed_once_and_survive_a_restart() {
     let dir = tempfile::tempdir().unwrap();
@@ -302,60 +246,37 @@ async fn events_missed_while_disconnected_are_replayed_once_and_survive_a_restar
     );
     // Gone without acknowledging: the offer is withdrawn (event 2, sent to nobody).
     drop(a);
-    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let (daemon, conv) = (&d, offer["conversation"]["id"].as_str().unwrap());
+    eventually(
+        "the offer is withdrawn once its agent is gone",
+        || async move { (daemon.state(conv).await == "queued").then_some(()) },
+    )
+    .await;
     d.stop().await;
 
     let d = Daemon::start(dir.path(), &sink.url).await;
-    let mut a = connect(&d).await;
-    send(
-        &mut a,
-        json!({"type": "auth", "token": token, "resume_after": 0}),
-    )
-    .await;
-    assert_eq!(next(&mut a).await["type"], "welcome");
+    let (mut a, _) = authenticate(&d, &token, Some(0)).await;
     let replayed = [next(&mut a).await, next(&mut a).await];
     let got: Vec<(&str, u64)> = replayed
         .iter()
         .map(|f| (f["type"].as_str().unwrap(), f["seq"].as_u64().unwrap()))
         .collect();
     assert_eq!(got, [("offer", 1), ("offer_withdrawn", 2)]);
-    quiet(&mut a).await;
+    assert_nothing_pending(&mut a).await;
     send(&mut a, json!({"type": "ack", "seq": 2})).await;
+    // The engine answers this socket's frames in order: past the barrier, the ack is taken.
+    assert_nothing_pending(&mut a).await;
     drop(a);
 
     // Acknowledged: a reconnect replays nothing; new events go on from 3.
-    let mut a = connect(&d).await;
-    send(
-        &mut a,
-        json!({"type": "auth", "token": token, "resume_after": 1}),
-    )
-    .await;
-    assert_eq!(next(&mut a).await["type"], "welcome");
-    quiet(&mut a).await;
-    send(&mut a, json!({"type": "presence", "status": "available"})).await;
+    let (mut a, _) = authenticate(&d, &token, Some(1)).await;
+    assert_nothing_pending(&mut a).await;
+    available(&mut a).await;
     let again = next(&mut a).await;
     assert_eq!(
         (again["type"].as_str(), again["seq"].as_u64()),
         (Some("offer"), Some(3))
     );
-}
-
-/// Adds an agent with these skills and capacity, connects it, makes it available.
-pub(crate) async fn online(
-    d: &Daemon,
-    name: &str,
-    skills: &[&str],
-    capacity: u32,
-) -> crate::gateway::Ws {
-    let (status, v) = d
-        .admin_post(
-            "/v1/agents",
-            json!({"account": "acme", "name": name, "profile_name": format!("{name}, Acme"),
-                   "avatar": "https://example.com/a.png", "skills": skills, "capacity": capacity}),
-        )
-        .await;
-    assert_eq!(status, 201, "{v}");
-    sign_in(d, v["token"].as_str().unwrap()).await
 }
 
 #[tokio::test]

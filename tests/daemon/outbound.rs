@@ -39,7 +39,10 @@ async fn undelivered_messages_are_sent_after_a_restart() {
     sink.script.lock().unwrap().extend([503; 5]);
     let mut d = Daemon::start(dir.path(), &sink.url).await;
     d.dm("q1", "u1", "hi").await;
-    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    eventually("the platform refuses the greeting", || {
+        std::future::ready((sink.script.lock().unwrap().len() < 5).then_some(()))
+    })
+    .await;
     d.stop().await;
     sink.script.lock().unwrap().clear();
     let _d = Daemon::start(dir.path(), &sink.url).await;

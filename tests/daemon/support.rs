@@ -1,4 +1,7 @@
-//! Test harness: start a daemon, post DMs, read what the fake outbound sink received.
+//! Test harness: start a daemon, post DMs, read what the fake outbound sink received, and
+//! wait for a condition (never for a fixed time).
+
+pub mod agent;
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -8,6 +11,7 @@ use baton::app::{App, Running};
 use baton::config::Config;
 use serde_json::{json, Value};
 use std::collections::VecDeque;
+use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -84,6 +88,20 @@ pub struct Daemon {
 
 pub const ADMIN: &str = "admin-test-token";
 
+/// Accounts config over a copy of the fixture rules with `timeouts` as their `[timeouts]`.
+pub fn with_timeouts(dir: &Path, timeouts: &str) -> String {
+    let rules = dir.join("rules");
+    std::fs::create_dir_all(&rules).unwrap();
+    for f in ["00-bot.toml", "10-rules.toml"] {
+        let text = std::fs::read_to_string(fixture_rules().join(f)).unwrap();
+        std::fs::write(rules.join(f), text.replace("offer = \"30s\"", timeouts)).unwrap();
+    }
+    format!(
+        "[accounts.acme]\nname = \"Acme Mobile\"\nrules_dir = \"{}\"",
+        rules.display()
+    )
+}
+
 pub fn config_text(data: &Path, sink_url: &str, extra: &str) -> String {
     config_with_accounts(
         data,
@@ -115,25 +133,13 @@ impl Daemon {
         env: impl Fn(&str) -> Option<String>,
     ) -> Daemon {
         let text = config_text(data, sink_url, extra);
-        let config = Config::parse(&text, Path::new("/nonexistent/baton.toml"), env).unwrap();
-        let running = App::build(config).await.unwrap().spawn();
-        Daemon {
-            base: format!("http://{}", running.addr),
-            client: reqwest::Client::new(),
-            running: Some(running),
-        }
+        Daemon::launch(&text, env, baton::clock::Clock::system()).await
     }
 
     /// A daemon whose `[accounts…]` tables are given whole.
     pub async fn start_accounts(data: &Path, sink_url: &str, accounts: &str) -> Daemon {
-        let text = config_with_accounts(data, sink_url, "", accounts);
-        let config = Config::parse(&text, Path::new("/nonexistent/baton.toml"), |_| None).unwrap();
-        let running = App::build(config).await.unwrap().spawn();
-        Daemon {
-            base: format!("http://{}", running.addr),
-            client: reqwest::Client::new(),
-            running: Some(running),
-        }
+        let clock = baton::clock::Clock::system();
+        Daemon::start_clocked(data, sink_url, accounts, clock).await
     }
 
     /// A daemon on a given clock with its `[accounts…]` tables given whole: a test that
@@ -145,7 +151,15 @@ impl Daemon {
         clock: baton::clock::Clock,
     ) -> Daemon {
         let text = config_with_accounts(data, sink_url, "", accounts);
-        let config = Config::parse(&text, Path::new("/nonexistent/baton.toml"), |_| None).unwrap();
+        Daemon::launch(&text, |_| None, clock).await
+    }
+
+    async fn launch(
+        text: &str,
+        env: impl Fn(&str) -> Option<String>,
+        clock: baton::clock::Clock,
+    ) -> Daemon {
+        let config = Config::parse(text, Path::new("/nonexistent/baton.toml"), env).unwrap();
         let running = App::build_with_clock(config, clock).await.unwrap().spawn();
         Daemon {
             base: format!("http://{}", running.addr),
@@ -182,6 +196,18 @@ impl Daemon {
         (status, value)
     }
 
+    pub async fn admin_post(&self, path: &str, body: Value) -> (u16, Value) {
+        let res = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(ADMIN)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        (res.status().as_u16(), res.json().await.unwrap())
+    }
+
     pub async fn admin(&self, path: &str) -> (u16, Value) {
         let res = self
             .client
@@ -191,6 +217,15 @@ impl Daemon {
             .await
             .unwrap();
         (res.status().as_u16(), res.json().await.unwrap())
+    }
+
+    /// A conversation's state ("bot", "queued", "offered", …), as the admin API tells it.
+    pub async fn state(&self, conversation: &str) -> String {
+        let (status, v) = self
+            .admin(&format!("/v1/conversations/{conversation}"))
+            .await;
+        assert_eq!(status, 200, "{v}");
+        v["conversation"]["state"].as_str().unwrap().to_owned()
     }
 
     /// The conversation ids in the queue, front first.
@@ -213,4 +248,37 @@ impl Daemon {
 
 pub fn accepted() -> Value {
     json!({"status": "accepted"})
+}
+
+/// How long [`eventually`] waits before it fails the test.
+pub const PATIENCE: Duration = Duration::from_secs(10);
+
+/// Polls `check` every few milliseconds until it gives `Some`, and returns that; fails the
+/// test, saying what did not happen, if it has not within [`PATIENCE`].
+pub async fn eventually<T, F, Fut>(what: &str, check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    within(PATIENCE, what, check).await
+}
+
+/// [`eventually`] with a deadline of `limit`.
+pub async fn within<T, F, Fut>(limit: Duration, what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    // The deadline is wall-clock time, so that it holds under tokio's paused clock too.
+    let deadline = std::time::Instant::now() + limit;
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "not within {limit:?}: {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
 }

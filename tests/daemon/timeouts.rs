@@ -2,8 +2,7 @@
 //! pass and checks what the customer (the fake platform) and the agents (WebSocket) hear, and
 //! that deadlines survive a restart and fire once, in order.
 
-use crate::gateway::{next, send, Ws};
-use crate::handoff::{online, take, with_timeouts};
+use crate::support::agent::{next, online, send, take, Ws};
 use crate::support::*;
 use serde_json::{json, Value};
 use std::time::Duration;
