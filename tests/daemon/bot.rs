@@ -1,5 +1,6 @@
 //! The bot answers, signs with the bot profile, escalates, and stays silent while queued.
 
+use crate::support::agent::{accept, agent_with_token, next, sign_in};
 use crate::support::*;
 use serde_json::json;
 
@@ -23,10 +24,7 @@ async fn dm_in_reply_out_signed_with_the_bot_profile() {
         json!({"id": "bot-1", "name": "Test Assistant (bot)", "avatar": "https://example.com/bot.png"})
     );
     let reply = sink.next().await;
-    assert_eq!(
-        reply["text"],
-        "You can track any order at https://example.com/track."
-    );
+    assert_eq!(reply["text"], TRACK);
     assert_eq!(reply["profile"]["id"], "bot-1");
     assert_eq!(
         reply["quick_replies"],
@@ -110,7 +108,6 @@ async fn repeated_misunderstanding_escalates_and_queued_customers_hear_no_bot() 
         d.dm("m4", "u1", "where is my order? agent!").await,
         (200, accepted())
     );
-    sink.assert_quiet().await;
     let (status, conv) = d.admin("/v1/conversations/c0").await;
     assert_eq!(status, 200, "{conv}");
     assert_eq!(conv["conversation"]["state"], "queued");
@@ -122,6 +119,19 @@ async fn repeated_misunderstanding_escalates_and_queued_customers_hear_no_bot() 
     );
     let bot_lines = transcript.iter().filter(|m| m["from"] == "bot").count();
     assert_eq!(bot_lines, 4);
+
+    // Nor did anything go out: an agent taking the conversation is the next thing u1 hears.
+    let token = agent_with_token(&d).await;
+    let mut agent = sign_in(&d, &token).await;
+    let offer = next(&mut agent).await;
+    assert_eq!(offer["conversation"]["id"], "c0", "{offer}");
+    accept(&mut agent, "c0").await;
+    let hello = sink.next().await;
+    assert_eq!(
+        (hello["recipient"].as_str(), hello["sender"].as_str()),
+        (Some("u1"), Some("agent")),
+        "{hello}"
+    );
 }
 
 #[tokio::test]
@@ -182,8 +192,17 @@ async fn a_redelivered_event_is_taken_once_and_answered_once() {
             "Glad to help. Bye!",
             "Hi Jo! I'm an automated assistant.",
             "Hi Jo! I'm an automated assistant.",
-            "You can track any order at https://example.com/track.",
+            TRACK,
         ]
     );
-    sink.assert_quiet().await;
+    // Nothing more for either: a second answer to u1 would come before this one, and one to
+    // u2 before the greeting of the new episode its "bye" leaves room for.
+    sink.assert_nothing_more_for(&d, "probe1", "u1").await;
+    d.dm("probe2", "u2", "hi").await;
+    let m = sink.next().await;
+    assert_eq!(
+        (m["recipient"].as_str(), m["text"].as_str()),
+        (Some("u2"), Some("Hi Jo! I'm an automated assistant.")),
+        "{m}"
+    );
 }

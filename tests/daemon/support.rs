@@ -17,6 +17,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::mpsc;
 
+/// The fixture bot's answer to "where is my order".
+pub const TRACK: &str = "You can track any order at https://example.com/track.";
+
 pub fn fixture_rules() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/rules")
 }
@@ -71,7 +74,24 @@ impl FakeSink {
         self.next().await["text"].as_str().unwrap().to_owned()
     }
 
-    /// Asserts nothing more was delivered, after giving the daemon time to misbehave.
+    /// Asserts a customer the bot has greeted is owed nothing more: asks where the order is
+    /// (as event `event`) and checks the bot's answer is the next message the platform gets.
+    /// A conversation's messages go out in order, so anything still to come for this customer
+    /// before that answer would arrive first, and fail here.
+    pub async fn assert_nothing_more_for(&mut self, d: &Daemon, event: &str, customer: &str) {
+        let asked = d.dm(event, customer, "where is my order").await;
+        assert_eq!(asked, (200, accepted()));
+        let m = self.next().await;
+        assert_eq!(
+            (m["recipient"].as_str(), m["text"].as_str()),
+            (Some(customer), Some(TRACK)),
+            "unexpected outbound message: {m}"
+        );
+    }
+
+    /// Asserts nothing more was delivered, after giving the daemon time to misbehave. Only for
+    /// tests on tokio's paused clock, where the wait is virtual and costs nothing; elsewhere use
+    /// a barrier such as [`FakeSink::assert_nothing_more_for`].
     pub async fn assert_quiet(&mut self) {
         if let Ok(Some(v)) = tokio::time::timeout(Duration::from_millis(300), self.rx.recv()).await
         {
