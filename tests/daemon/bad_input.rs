@@ -12,9 +12,7 @@ fn body(id: &str, account: &str) -> Vec<u8> {
 
 #[tokio::test]
 async fn bad_requests_are_refused_with_json_and_lose_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut sink = FakeSink::start().await;
-    let d = Daemon::start(dir.path(), &sink.url).await;
+    let (_dir, mut sink, d) = fresh().await;
 
     let huge = json!({"id": "big", "account": "acme", "customer": {"id": "u1"}, "text": "x".repeat(70_000)});
     let cases: Vec<(Vec<u8>, u16, &str)> = vec![

@@ -21,9 +21,7 @@ async fn presence(d: &Daemon) -> (String, u64) {
 
 #[tokio::test]
 async fn an_agent_authenticates_sets_presence_and_is_offline_when_gone() {
-    let dir = tempfile::tempdir().unwrap();
-    let sink = FakeSink::start().await;
-    let d = Daemon::start(dir.path(), &sink.url).await;
+    let (_dir, _sink, d) = fresh().await;
     let token = agent_with_token(&d).await;
 
     let (mut ws, welcome) = authenticate(&d, &token, None).await;
@@ -94,9 +92,7 @@ async fn without_a_valid_auth_frame_the_socket_is_closed_with_4401() {
 
 #[tokio::test]
 async fn bad_frames_get_error_frames_and_a_flood_closes_with_1008() {
-    let dir = tempfile::tempdir().unwrap();
-    let sink = FakeSink::start().await;
-    let d = Daemon::start(dir.path(), &sink.url).await;
+    let (_dir, _sink, d) = fresh().await;
     let token = agent_with_token(&d).await;
     let (mut ws, _) = authenticate(&d, &token, None).await;
 
@@ -153,9 +149,7 @@ async fn bad_frames_get_error_frames_and_a_flood_closes_with_1008() {
 
 #[tokio::test]
 async fn stopping_the_daemon_closes_agent_sockets_with_1001() {
-    let dir = tempfile::tempdir().unwrap();
-    let sink = FakeSink::start().await;
-    let mut d = Daemon::start(dir.path(), &sink.url).await;
+    let (_dir, _sink, mut d) = fresh().await;
     let token = agent_with_token(&d).await;
     let (mut ws, _) = authenticate(&d, &token, None).await;
     let stop = tokio::spawn(async move { d.stop().await });

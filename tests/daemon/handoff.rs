@@ -8,9 +8,7 @@ use serde_json::json;
 
 #[tokio::test]
 async fn escalate_offer_accept_talk_release_with_the_profile_switching_each_way() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut sink = FakeSink::start().await;
-    let d = Daemon::start(dir.path(), &sink.url).await;
+    let (_dir, mut sink, d) = fresh().await;
     let token = agent_with_token(&d).await;
     let mut agent = sign_in(&d, &token).await;
 
@@ -142,9 +140,7 @@ async fn when_an_agent_vanishes_its_customer_is_told_and_offered_to_the_next_age
 
     let mut a = sign_in(&d, &first).await;
     let conv = take(&d, &mut a, "g1", "u1").await;
-    for _ in 0..4 {
-        sink.next().await; // greeting, reply, queued, the agent's hello
-    }
+    sink.skip(4).await; // greeting, reply, queued, the agent's hello
     drop(a); // the agent's connection dies
 
     let mut b = sign_in(&d, &second).await;
@@ -174,9 +170,7 @@ async fn after_a_restart_a_held_conversation_is_not_left_with_an_absent_agent() 
     let token = agent_with_token(&d).await;
     let mut a = sign_in(&d, &token).await;
     take(&d, &mut a, "r1", "u1").await;
-    for _ in 0..4 {
-        sink.next().await;
-    }
+    sink.skip(4).await;
     d.stop().await;
 
     let d = Daemon::start_accounts(dir.path(), &sink.url, &accounts).await;
@@ -185,15 +179,12 @@ async fn after_a_restart_a_held_conversation_is_not_left_with_an_absent_agent() 
         told["text"].as_str().unwrap().contains("disconnected"),
         "{told}"
     );
-    let q = d.queue().await;
-    assert_eq!(q, [("u1".to_owned(), "agent_gone".to_owned())]);
+    d.assert_queue(&[("u1", "agent_gone")]).await;
 }
 
 #[tokio::test]
 async fn an_agent_transfers_to_a_colleague_who_takes_over_with_their_own_profile() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut sink = FakeSink::start().await;
-    let d = Daemon::start(dir.path(), &sink.url).await;
+    let (_dir, mut sink, d) = fresh().await;
     let (first, second) = (agent_with_token(&d).await, agent_with_token(&d).await);
     let mut a = sign_in(&d, &first).await;
     let conv = take(&d, &mut a, "x1", "u1").await;
@@ -219,9 +210,7 @@ async fn an_agent_transfers_to_a_colleague_who_takes_over_with_their_own_profile
     );
     send(&mut b, json!({"type": "accept", "conversation_id": conv})).await;
     next(&mut b).await;
-    for _ in 0..4 {
-        sink.next().await; // greeting, reply, queued, the first agent's hello
-    }
+    sink.skip(4).await; // greeting, reply, queued, the first agent's hello
     let hello = sink.next().await;
     assert_eq!(
         hello["profile"]["id"].as_str(),
@@ -231,9 +220,7 @@ async fn an_agent_transfers_to_a_colleague_who_takes_over_with_their_own_profile
 
 #[tokio::test]
 async fn events_missed_while_disconnected_are_replayed_once_and_survive_a_restart() {
-    let dir = tempfile::tempdir().unwrap();
-    let sink = FakeSink::start().await;
-    let mut d = Daemon::start(dir.path(), &sink.url).await;
+    let (dir, sink, mut d) = fresh().await;
     let token = agent_with_token(&d).await;
     let mut a = sign_in(&d, &token).await;
     d.dm("s1", "u1", "agent").await;
@@ -279,9 +266,7 @@ async fn events_missed_while_disconnected_are_replayed_once_and_survive_a_restar
 
 #[tokio::test]
 async fn skills_and_capacity_route_between_several_agents_and_nobody_acts_on_anothers() {
-    let dir = tempfile::tempdir().unwrap();
-    let sink = FakeSink::start().await;
-    let d = Daemon::start(dir.path(), &sink.url).await;
+    let (_dir, _sink, d) = fresh().await;
     let mut general = online(&d, "Gen", &[], 1).await;
     let mut retention = online(&d, "Ret", &["retention"], 1).await;
 

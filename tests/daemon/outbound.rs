@@ -9,8 +9,8 @@ async fn transient_failures_are_retried_in_order() {
     sink.script.lock().unwrap().extend([503, 500]);
     let d = Daemon::start(dir.path(), &sink.url).await;
     d.dm("o1", "u1", "where is my order").await;
-    assert_eq!(sink.next_text().await, "Hi Jo! I'm an automated assistant.");
-    assert_eq!(sink.next_text().await, TRACK);
+    sink.assert_texts(&["Hi Jo! I'm an automated assistant.", TRACK])
+        .await;
 }
 
 #[tokio::test]

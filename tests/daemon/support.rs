@@ -74,6 +74,20 @@ impl FakeSink {
         self.next().await["text"].as_str().unwrap().to_owned()
     }
 
+    /// Reads `n` messages that are not the point of the test.
+    pub async fn skip(&mut self, n: usize) {
+        for _ in 0..n {
+            self.next().await;
+        }
+    }
+
+    /// Reads as many messages as `want` has texts and checks each, in order.
+    pub async fn assert_texts(&mut self, want: &[&str]) {
+        for (i, text) in want.iter().enumerate() {
+            assert_eq!(self.next_text().await, *text, "message {i} of {want:?}");
+        }
+    }
+
     /// Asserts a customer the bot has greeted is owed nothing more: asks where the order is
     /// (as event `event`) and checks the bot's answer is the next message the platform gets.
     /// A conversation's messages go out in order, so anything still to come for this customer
@@ -98,6 +112,15 @@ impl FakeSink {
             panic!("unexpected outbound message: {v}");
         }
     }
+}
+
+/// A daemon on a fresh data dir (kept while the returned guard lives), delivering to a fresh
+/// fake platform: how most tests begin.
+pub async fn fresh() -> (tempfile::TempDir, FakeSink, Daemon) {
+    let dir = tempfile::tempdir().unwrap();
+    let sink = FakeSink::start().await;
+    let d = Daemon::start(dir.path(), &sink.url).await;
+    (dir, sink, d)
 }
 
 pub struct Daemon {
@@ -246,6 +269,13 @@ impl Daemon {
             .await;
         assert_eq!(status, 200, "{v}");
         v["conversation"]["state"].as_str().unwrap().to_owned()
+    }
+
+    /// Asserts the queue holds these (customer, reason) entries, front first.
+    pub async fn assert_queue(&self, want: &[(&str, &str)]) {
+        let q = self.queue().await;
+        let got: Vec<(&str, &str)> = q.iter().map(|(c, r)| (c.as_str(), r.as_str())).collect();
+        assert_eq!(got, want);
     }
 
     /// The conversation ids in the queue, front first.
