@@ -47,30 +47,15 @@ async fn bad_requests_are_refused_with_json_and_lose_nothing() {
     assert!(d.queue().await.is_empty());
 
     // Unknown paths and methods are JSON too.
-    let res = d
-        .client
-        .get(format!("{}/v1/nope", d.base))
-        .send()
-        .await
-        .unwrap();
+    let res = d.get("/v1/nope").await;
     assert_eq!(res.status().as_u16(), 404);
     assert_eq!(
         res.json::<serde_json::Value>().await.unwrap()["error"],
         "not_found"
     );
-    let res = d
-        .client
-        .get(format!("{}/v1/channels/webhook/messages", d.base))
-        .send()
-        .await
-        .unwrap();
+    let res = d.get("/v1/channels/webhook/messages").await;
     assert_eq!(res.status().as_u16(), 405);
-    let res = d
-        .client
-        .get(format!("{}/v1/queue/acme", d.base))
-        .send()
-        .await
-        .unwrap();
+    let res = d.get("/v1/queue/acme").await;
     assert_eq!(res.status().as_u16(), 401);
 }
 

@@ -1,7 +1,7 @@
 //! The agent WebSocket with real tokio-tungstenite clients: auth, presence, and bad frames.
 
 use crate::support::agent::{
-    agent_with_token, authenticate, available, closed, connect, next, send,
+    act, agent_with_token, authenticate, available, closed, connect, next,
 };
 use crate::support::*;
 use futures::SinkExt;
@@ -126,7 +126,7 @@ async fn bad_frames_get_error_frames_and_a_flood_closes_with_1008() {
         );
     }
     // Acting on a conversation that is not yours changes nothing and says which one.
-    send(&mut ws, json!({"type": "accept", "conversation_id": "c0"})).await;
+    act(&mut ws, "accept", "c0").await;
     let e = next(&mut ws).await;
     assert_eq!(
         (e["code"].as_str(), e["ref"].as_str()),
@@ -134,7 +134,7 @@ async fn bad_frames_get_error_frames_and_a_flood_closes_with_1008() {
     );
     // Still connected after all that.
     available(&mut ws).await;
-    send(&mut ws, json!({"type": "resolve", "conversation_id": "c9"})).await;
+    act(&mut ws, "resolve", "c9").await;
     assert_eq!(next(&mut ws).await["ref"], "c9");
     assert_eq!(presence(&d).await, ("available".into(), 1));
 

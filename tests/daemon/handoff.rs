@@ -34,12 +34,7 @@ async fn escalate_offer_accept_talk_release_with_the_profile_switching_each_way(
         view["conversation"]["routing"][0]["offered_to"], "a0",
         "{view}"
     );
-    send(
-        &mut agent,
-        json!({"type": "accept", "conversation_id": conv}),
-    )
-    .await;
-    assert_eq!(next(&mut agent).await["type"], "assigned");
+    accept(&mut agent, &conv).await;
     let hello = sink.next().await;
     assert_eq!(
         (hello["sender"].as_str(), hello["profile"]["id"].as_str()),
@@ -78,11 +73,7 @@ async fn escalate_offer_accept_talk_release_with_the_profile_switching_each_way(
     assert_eq!(out["id"], sent["message_id"]);
 
     // Hand back: the bot says so, signed as the bot, and answers again.
-    send(
-        &mut agent,
-        json!({"type": "release", "conversation_id": conv}),
-    )
-    .await;
+    act(&mut agent, "release", &conv).await;
     let closed = next(&mut agent).await;
     assert_eq!(
         (closed["type"].as_str(), closed["why"].as_str()),
@@ -192,7 +183,7 @@ async fn an_agent_transfers_to_a_colleague_who_takes_over_with_their_own_profile
     let b_id = welcome["agent"]["id"].as_str().unwrap().to_owned();
     available(&mut b).await;
 
-    send(&mut a, json!({"type": "transfer", "conversation_id": conv})).await;
+    act(&mut a, "transfer", &conv).await;
     assert_eq!(next(&mut a).await["code"], "invalid_frame");
     send(&mut a, json!({"type": "transfer", "conversation_id": conv, "agent_id": b_id, "note": "wants a refund"})).await;
     let gone = next(&mut a).await;
@@ -208,8 +199,7 @@ async fn an_agent_transfers_to_a_colleague_who_takes_over_with_their_own_profile
         ),
         (Some("offer"), Some("wants a refund"))
     );
-    send(&mut b, json!({"type": "accept", "conversation_id": conv})).await;
-    next(&mut b).await;
+    accept(&mut b, &conv).await;
     sink.skip(4).await; // greeting, reply, queued, the first agent's hello
     let hello = sink.next().await;
     assert_eq!(
@@ -282,18 +272,9 @@ async fn skills_and_capacity_route_between_several_agents_and_nobody_acts_on_ano
     );
     let angry = offer["conversation"]["id"].as_str().unwrap().to_owned();
     // Gen may not touch it.
-    send(
-        &mut general,
-        json!({"type": "accept", "conversation_id": angry}),
-    )
-    .await;
+    act(&mut general, "accept", &angry).await;
     assert_eq!(next(&mut general).await["code"], "not_offered");
-    send(
-        &mut retention,
-        json!({"type": "accept", "conversation_id": angry}),
-    )
-    .await;
-    assert_eq!(next(&mut retention).await["type"], "assigned");
+    accept(&mut retention, &angry).await;
     send(
         &mut general,
         json!({"type": "send", "conversation_id": angry, "text": "hi", "client_id": "x"}),
@@ -310,19 +291,11 @@ async fn skills_and_capacity_route_between_several_agents_and_nobody_acts_on_ano
     assert_eq!(q["entries"].as_array().unwrap().len(), 1, "{q}");
     // Gen declines; with Ret full, Gen is asked again (the only fit agent).
     let c1 = first["conversation"]["id"].as_str().unwrap().to_owned();
-    send(
-        &mut general,
-        json!({"type": "decline", "conversation_id": c1}),
-    )
-    .await;
+    act(&mut general, "decline", &c1).await;
     assert_eq!(next(&mut general).await["type"], "offer_withdrawn");
     assert_eq!(next(&mut general).await["type"], "offer");
     // Ret resolves its conversation: capacity frees, and the waiting one is offered to Ret.
-    send(
-        &mut retention,
-        json!({"type": "resolve", "conversation_id": angry}),
-    )
-    .await;
+    act(&mut retention, "resolve", &angry).await;
     assert_eq!(next(&mut retention).await["type"], "closed");
     let next_offer = next(&mut retention).await;
     assert_eq!(next_offer["type"], "offer", "{next_offer}");

@@ -251,6 +251,12 @@ impl Daemon {
         (res.status().as_u16(), res.json().await.unwrap())
     }
 
+    /// A GET without credentials.
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        let url = format!("{}{path}", self.base);
+        self.client.get(url).send().await.unwrap()
+    }
+
     pub async fn admin(&self, path: &str) -> (u16, Value) {
         let res = self
             .client

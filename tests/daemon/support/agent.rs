@@ -54,7 +54,7 @@ pub async fn closed(ws: &mut Ws) -> u16 {
 /// session's frames in order (a replay right after the welcome, then what the engine queued
 /// for it), so anything pending was sent before that answer, and would be read here first.
 pub async fn assert_nothing_pending(ws: &mut Ws) {
-    send(ws, json!({"type": "resolve", "conversation_id": "c999999"})).await;
+    act(ws, "resolve", "c999999").await;
     let f = next(ws).await;
     assert_eq!(
         (f["code"].as_str(), f["ref"].as_str()),
@@ -123,8 +123,13 @@ pub async fn take(d: &Daemon, ws: &mut Ws, event: &str, customer: &str) -> Strin
     conv
 }
 
+/// Sends an action that names only a conversation: accept, decline, release, resolve.
+pub async fn act(ws: &mut Ws, action: &str, conv: &str) {
+    send(ws, json!({"type": action, "conversation_id": conv})).await;
+}
+
 /// Accepts an offered conversation and checks it is assigned.
 pub async fn accept(ws: &mut Ws, conv: &str) {
-    send(ws, json!({"type": "accept", "conversation_id": conv})).await;
+    act(ws, "accept", conv).await;
     assert_eq!(next(ws).await["type"], "assigned");
 }
