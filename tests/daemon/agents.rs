@@ -3,20 +3,6 @@
 use crate::support::*;
 use serde_json::{json, Value};
 
-impl Daemon {
-    pub async fn admin_post(&self, path: &str, body: Value) -> (u16, Value) {
-        let res = self
-            .client
-            .post(format!("{}{path}", self.base))
-            .bearer_auth(ADMIN)
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        (res.status().as_u16(), res.json().await.unwrap())
-    }
-}
-
 fn alissa() -> Value {
     json!({"account": "acme", "name": "Alissa Fast", "profile_name": "Alissa, Acme Mobile",
            "avatar": "https://example.com/alissa.png", "skills": ["retention", "billing"],
@@ -25,9 +11,7 @@ fn alissa() -> Value {
 
 #[tokio::test]
 async fn an_agent_is_added_listed_without_its_token_and_kept_across_restarts() {
-    let dir = tempfile::tempdir().unwrap();
-    let sink = FakeSink::start().await;
-    let mut d = Daemon::start(dir.path(), &sink.url).await;
+    let (dir, sink, mut d) = fresh().await;
 
     let (status, created) = d.admin_post("/v1/agents", alissa()).await;
     assert_eq!(status, 201, "{created}");
@@ -88,9 +72,7 @@ async fn an_agent_is_added_listed_without_its_token_and_kept_across_restarts() {
 
 #[tokio::test]
 async fn bad_agents_are_refused_with_every_problem_named() {
-    let dir = tempfile::tempdir().unwrap();
-    let sink = FakeSink::start().await;
-    let d = Daemon::start(dir.path(), &sink.url).await;
+    let (_dir, _sink, d) = fresh().await;
 
     let mut long = alissa();
     long["profile_name"] = json!("x".repeat(49));
@@ -150,9 +132,7 @@ fn baton(args: Vec<String>) -> (bool, String, String) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_agent_and_profile_commands_talk_to_the_running_daemon() {
-    let dir = tempfile::tempdir().unwrap();
-    let sink = FakeSink::start().await;
-    let d = Daemon::start(dir.path(), &sink.url).await;
+    let (_dir, _sink, d) = fresh().await;
     let conn = |args: &[&str]| {
         let mut a: Vec<String> = args.iter().map(|s| s.to_string()).collect();
         a.extend([

@@ -12,9 +12,7 @@ fn body(id: &str, account: &str) -> Vec<u8> {
 
 #[tokio::test]
 async fn bad_requests_are_refused_with_json_and_lose_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut sink = FakeSink::start().await;
-    let d = Daemon::start(dir.path(), &sink.url).await;
+    let (_dir, mut sink, d) = fresh().await;
 
     let huge = json!({"id": "big", "account": "acme", "customer": {"id": "u1"}, "text": "x".repeat(70_000)});
     let cases: Vec<(Vec<u8>, u16, &str)> = vec![
@@ -49,30 +47,15 @@ async fn bad_requests_are_refused_with_json_and_lose_nothing() {
     assert!(d.queue().await.is_empty());
 
     // Unknown paths and methods are JSON too.
-    let res = d
-        .client
-        .get(format!("{}/v1/nope", d.base))
-        .send()
-        .await
-        .unwrap();
+    let res = d.get("/v1/nope").await;
     assert_eq!(res.status().as_u16(), 404);
     assert_eq!(
         res.json::<serde_json::Value>().await.unwrap()["error"],
         "not_found"
     );
-    let res = d
-        .client
-        .get(format!("{}/v1/channels/webhook/messages", d.base))
-        .send()
-        .await
-        .unwrap();
+    let res = d.get("/v1/channels/webhook/messages").await;
     assert_eq!(res.status().as_u16(), 405);
-    let res = d
-        .client
-        .get(format!("{}/v1/queue/acme", d.base))
-        .send()
-        .await
-        .unwrap();
+    let res = d.get("/v1/queue/acme").await;
     assert_eq!(res.status().as_u16(), 401);
 }
 
@@ -99,11 +82,11 @@ async fn signatures_are_checked_when_a_secret_is_set() {
         .post_raw(tampered, &[("x-baton-signature", &sign("s3cret", &b))])
         .await;
     assert_eq!(status, 401);
-    sink.assert_quiet().await;
 
+    // None of those was taken: had one been, the same event would be a duplicate now.
     let (status, v) = d
         .post_raw(b.clone(), &[("x-baton-signature", &sign("s3cret", &b))])
         .await;
     assert_eq!((status, v), (200, accepted()));
-    sink.next().await;
+    assert_eq!(sink.next().await["recipient"], "u1");
 }

@@ -1,13 +1,12 @@
 //! The bot answers, signs with the bot profile, escalates, and stays silent while queued.
 
+use crate::support::agent::{accept, agent_with_token, next, sign_in};
 use crate::support::*;
 use serde_json::json;
 
 #[tokio::test]
 async fn dm_in_reply_out_signed_with_the_bot_profile() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut sink = FakeSink::start().await;
-    let d = Daemon::start(dir.path(), &sink.url).await;
+    let (_dir, mut sink, d) = fresh().await;
 
     assert_eq!(
         d.dm("e1", "u1", "where is my order?").await,
@@ -23,10 +22,7 @@ async fn dm_in_reply_out_signed_with_the_bot_profile() {
         json!({"id": "bot-1", "name": "Test Assistant (bot)", "avatar": "https://example.com/bot.png"})
     );
     let reply = sink.next().await;
-    assert_eq!(
-        reply["text"],
-        "You can track any order at https://example.com/track."
-    );
+    assert_eq!(reply["text"], TRACK);
     assert_eq!(reply["profile"]["id"], "bot-1");
     assert_eq!(
         reply["quick_replies"],
@@ -37,46 +33,35 @@ async fn dm_in_reply_out_signed_with_the_bot_profile() {
 
 #[tokio::test]
 async fn keyword_escalates_and_the_customer_is_told_their_place() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut sink = FakeSink::start().await;
-    let d = Daemon::start(dir.path(), &sink.url).await;
+    let (_dir, mut sink, d) = fresh().await;
 
     d.dm("a1", "alice", "I want a real   PERSON!").await;
-    assert_eq!(sink.next_text().await, "Hi Jo! I'm an automated assistant.");
-    assert_eq!(
-        sink.next_text().await,
-        "Connecting you with a person on our team."
-    );
-    assert_eq!(
-        sink.next_text().await,
-        "A person will be with you soon. You are number 1 in line."
-    );
+    sink.assert_texts(&[
+        "Hi Jo! I'm an automated assistant.",
+        "Connecting you with a person on our team.",
+        "A person will be with you soon. You are number 1 in line.",
+    ])
+    .await;
 
     d.dm("b1", "bob", "hello").await;
     assert_eq!(sink.next_text().await, "Hi Jo! I'm an automated assistant.");
     // Quick-reply payload, not text, picks the rule.
     let body = json!({"id": "b2", "account": "acme", "customer": {"id": "bob"}, "text": "Talk to a person", "payload": "escalate"});
     assert_eq!(d.post_raw(body.to_string().into_bytes(), &[]).await.0, 200);
-    assert_eq!(
-        sink.next_text().await,
-        "Connecting you with a person on our team."
-    );
-    assert_eq!(
-        sink.next_text().await,
-        "A person will be with you soon. You are number 2 in line."
-    );
+    sink.assert_texts(&[
+        "Connecting you with a person on our team.",
+        "A person will be with you soon. You are number 2 in line.",
+    ])
+    .await;
 
     // Higher priority goes ahead of both.
     d.dm("c1", "carol", "this is unacceptable").await;
     sink.next().await; // greeting
-    assert_eq!(
-        sink.next_text().await,
-        "I'm sorry. A senior colleague will take this."
-    );
-    assert_eq!(
-        sink.next_text().await,
-        "A person will be with you soon. You are number 1 in line."
-    );
+    sink.assert_texts(&[
+        "I'm sorry. A senior colleague will take this.",
+        "A person will be with you soon. You are number 1 in line.",
+    ])
+    .await;
 
     let q = d.queue().await;
     let order: Vec<&str> = q.iter().map(|(c, _)| c.as_str()).collect();
@@ -86,31 +71,25 @@ async fn keyword_escalates_and_the_customer_is_told_their_place() {
 
 #[tokio::test]
 async fn repeated_misunderstanding_escalates_and_queued_customers_hear_no_bot() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut sink = FakeSink::start().await;
-    let d = Daemon::start(dir.path(), &sink.url).await;
+    let (_dir, mut sink, d) = fresh().await;
 
     d.dm("m1", "u1", "hello there").await;
     assert_eq!(sink.next_text().await, "Hi Jo! I'm an automated assistant.");
     d.dm("m2", "u1", "my flux capacitor is broken").await;
     assert_eq!(sink.next_text().await, "Sorry, I didn't catch that.");
     d.dm("m3", "u1", "the flux capacitor!!").await;
-    assert_eq!(
-        sink.next_text().await,
-        "I'm not getting this right; let me find you a person."
-    );
-    assert_eq!(
-        sink.next_text().await,
-        "A person will be with you soon. You are number 1 in line."
-    );
-    assert_eq!(d.queue().await, [("u1".to_owned(), "bot_stuck".to_owned())]);
+    sink.assert_texts(&[
+        "I'm not getting this right; let me find you a person.",
+        "A person will be with you soon. You are number 1 in line.",
+    ])
+    .await;
+    d.assert_queue(&[("u1", "bot_stuck")]).await;
 
     // Queued: the message is kept for the agent, and the bot says nothing, even to a keyword.
     assert_eq!(
         d.dm("m4", "u1", "where is my order? agent!").await,
         (200, accepted())
     );
-    sink.assert_quiet().await;
     let (status, conv) = d.admin("/v1/conversations/c0").await;
     assert_eq!(status, 200, "{conv}");
     assert_eq!(conv["conversation"]["state"], "queued");
@@ -122,13 +101,24 @@ async fn repeated_misunderstanding_escalates_and_queued_customers_hear_no_bot() 
     );
     let bot_lines = transcript.iter().filter(|m| m["from"] == "bot").count();
     assert_eq!(bot_lines, 4);
+
+    // Nor did anything go out: an agent taking the conversation is the next thing u1 hears.
+    let token = agent_with_token(&d).await;
+    let mut agent = sign_in(&d, &token).await;
+    let offer = next(&mut agent).await;
+    assert_eq!(offer["conversation"]["id"], "c0", "{offer}");
+    accept(&mut agent, "c0").await;
+    let hello = sink.next().await;
+    assert_eq!(
+        (hello["recipient"].as_str(), hello["sender"].as_str()),
+        (Some("u1"), Some("agent")),
+        "{hello}"
+    );
 }
 
 #[tokio::test]
 async fn close_then_a_new_episode_greets_again() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut sink = FakeSink::start().await;
-    let d = Daemon::start(dir.path(), &sink.url).await;
+    let (_dir, mut sink, d) = fresh().await;
 
     d.dm("x1", "u1", "hi").await;
     sink.next().await;
@@ -150,9 +140,7 @@ async fn close_then_a_new_episode_greets_again() {
 
 #[tokio::test]
 async fn a_redelivered_event_is_taken_once_and_answered_once() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut sink = FakeSink::start().await;
-    let d = Daemon::start(dir.path(), &sink.url).await;
+    let (_dir, mut sink, d) = fresh().await;
 
     assert_eq!(
         d.dm("dup", "u1", "where's my package").await,
@@ -182,8 +170,17 @@ async fn a_redelivered_event_is_taken_once_and_answered_once() {
             "Glad to help. Bye!",
             "Hi Jo! I'm an automated assistant.",
             "Hi Jo! I'm an automated assistant.",
-            "You can track any order at https://example.com/track.",
+            TRACK,
         ]
     );
-    sink.assert_quiet().await;
+    // Nothing more for either: a second answer to u1 would come before this one, and one to
+    // u2 before the greeting of the new episode its "bye" leaves room for.
+    sink.assert_nothing_more_for(&d, "probe1", "u1").await;
+    d.dm("probe2", "u2", "hi").await;
+    let m = sink.next().await;
+    assert_eq!(
+        (m["recipient"].as_str(), m["text"].as_str()),
+        (Some("u2"), Some("Hi Jo! I'm an automated assistant.")),
+        "{m}"
+    );
 }

@@ -6,6 +6,9 @@ use futures::StreamExt;
 use serde_json::json;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
 
 /// Starts `baton run` and returns it with the address it logged once listening.
 fn spawn(config: &std::path::Path) -> (Child, String) {
@@ -32,6 +35,12 @@ fn spawn(config: &std::path::Path) -> (Child, String) {
     (child, format!("http://{addr}"))
 }
 
+/// DM number `i`: one of 50 customers asks where their order is.
+fn dm(i: usize) -> serde_json::Value {
+    json!({"id": format!("k{i}"), "account": "acme",
+        "customer": {"id": format!("u{}", i % 50)}, "text": "where is my order"})
+}
+
 #[tokio::test]
 async fn kill_9_loses_nothing_acknowledged() {
     let dir = tempfile::tempdir().unwrap();
@@ -50,21 +59,19 @@ async fn kill_9_loses_nothing_acknowledged() {
     .unwrap();
     let (mut child, base) = spawn(&config);
     let client = reqwest::Client::new();
-    let acks = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let acks = Arc::new(AtomicUsize::new(0));
     let (c, b, a) = (client.clone(), base.clone(), acks.clone());
     let post = move |i: usize| {
         let (client, base, acks) = (c.clone(), b.clone(), a.clone());
         async move {
-            let body = json!({"id": format!("k{i}"), "account": "acme",
-                "customer": {"id": format!("u{}", i % 50)}, "text": "where is my order"});
             let res = client
                 .post(format!("{base}/v1/channels/webhook/messages"))
-                .json(&body)
+                .json(&dm(i))
                 .send()
                 .await;
             let ok = matches!(res, Ok(r) if r.status().is_success());
             if ok {
-                acks.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                acks.fetch_add(1, Ordering::SeqCst);
             }
             ok.then_some(i)
         }
@@ -75,14 +82,12 @@ async fn kill_9_loses_nothing_acknowledged() {
             .buffer_unordered(32)
             .collect::<Vec<_>>(),
     );
-    let waited = std::time::Instant::now();
-    while acks.load(std::sync::atomic::Ordering::SeqCst) < 50 {
-        assert!(
-            waited.elapsed().as_secs() < 20,
-            "the daemon acknowledged nothing"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-    }
+    within(
+        Duration::from_secs(20),
+        "the daemon acknowledges 50 DMs",
+        || std::future::ready((acks.load(Ordering::SeqCst) >= 50).then_some(())),
+    )
+    .await;
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
     let acked: Vec<usize> = traffic.await.unwrap().into_iter().flatten().collect();
@@ -94,11 +99,9 @@ async fn kill_9_loses_nothing_acknowledged() {
     let (mut child, base) = spawn(&config);
     let client = reqwest::Client::new();
     for &i in &acked {
-        let body = json!({"id": format!("k{i}"), "account": "acme",
-            "customer": {"id": format!("u{}", i % 50)}, "text": "where is my order"});
         let res: serde_json::Value = client
             .post(format!("{base}/v1/channels/webhook/messages"))
-            .json(&body)
+            .json(&dm(i))
             .send()
             .await
             .unwrap()
@@ -111,23 +114,16 @@ async fn kill_9_loses_nothing_acknowledged() {
         );
     }
     // Every acknowledged DM's reply reaches the sink (at least once) after the restart.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    let replies = loop {
+    let what = format!("a reply for each of {} acknowledged DMs", acked.len());
+    eventually(&what, || {
         let text = std::fs::read_to_string(&out).unwrap_or_default();
-        let n = text
+        let replies = text
             .lines()
             .filter(|l| l.contains("track any order"))
             .count();
-        if n >= acked.len() || std::time::Instant::now() > deadline {
-            break n;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    };
-    assert!(
-        replies >= acked.len(),
-        "{replies} replies for {} acknowledged DMs",
-        acked.len()
-    );
+        std::future::ready((replies >= acked.len()).then_some(()))
+    })
+    .await;
     child.kill().unwrap();
     child.wait().unwrap();
 }

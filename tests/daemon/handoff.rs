@@ -2,41 +2,13 @@
 //! the transcript, accepts, and from then on the customer sees the agent's Custom Profile; the
 //! agent hands back and the bot's profile returns.
 
-use crate::gateway::{agent_with_token, connect, next, send};
+use crate::support::agent::*;
 use crate::support::*;
 use serde_json::json;
 
-/// Connects an agent by its token, checks the welcome, and makes it available.
-pub(crate) async fn sign_in(d: &Daemon, token: &str) -> crate::gateway::Ws {
-    let mut ws = connect(d).await;
-    send(&mut ws, json!({"type": "auth", "token": token})).await;
-    assert_eq!(next(&mut ws).await["type"], "welcome");
-    send(&mut ws, json!({"type": "presence", "status": "available"})).await;
-    ws
-}
-
-/// A customer asks for a person; the agent is offered the conversation, accepts it, and is
-/// assigned it. Returns the conversation's id.
-pub(crate) async fn take(
-    d: &Daemon,
-    ws: &mut crate::gateway::Ws,
-    event: &str,
-    customer: &str,
-) -> String {
-    d.dm(event, customer, "agent").await;
-    let offer = next(ws).await;
-    assert_eq!(offer["type"], "offer", "{offer}");
-    let conv = offer["conversation"]["id"].as_str().unwrap().to_owned();
-    send(ws, json!({"type": "accept", "conversation_id": conv})).await;
-    assert_eq!(next(ws).await["type"], "assigned");
-    conv
-}
-
 #[tokio::test]
 async fn escalate_offer_accept_talk_release_with_the_profile_switching_each_way() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut sink = FakeSink::start().await;
-    let d = Daemon::start(dir.path(), &sink.url).await;
+    let (_dir, mut sink, d) = fresh().await;
     let token = agent_with_token(&d).await;
     let mut agent = sign_in(&d, &token).await;
 
@@ -62,12 +34,7 @@ async fn escalate_offer_accept_talk_release_with_the_profile_switching_each_way(
         view["conversation"]["routing"][0]["offered_to"], "a0",
         "{view}"
     );
-    send(
-        &mut agent,
-        json!({"type": "accept", "conversation_id": conv}),
-    )
-    .await;
-    assert_eq!(next(&mut agent).await["type"], "assigned");
+    accept(&mut agent, &conv).await;
     let hello = sink.next().await;
     assert_eq!(
         (hello["sender"].as_str(), hello["profile"]["id"].as_str()),
@@ -89,8 +56,9 @@ async fn escalate_offer_accept_talk_release_with_the_profile_switching_each_way(
             Some("my bill is wrong, where is my order?")
         )
     );
-    sink.assert_quiet().await;
 
+    // The agent's answer is the next thing the customer gets: a bot reply to h2 would have
+    // gone out first (a conversation's messages go out in order).
     send(&mut agent, json!({"type": "send", "conversation_id": conv, "text": "Checking now.", "client_id": "k1"})).await;
     let sent = next(&mut agent).await;
     assert_eq!(
@@ -105,11 +73,7 @@ async fn escalate_offer_accept_talk_release_with_the_profile_switching_each_way(
     assert_eq!(out["id"], sent["message_id"]);
 
     // Hand back: the bot says so, signed as the bot, and answers again.
-    send(
-        &mut agent,
-        json!({"type": "release", "conversation_id": conv}),
-    )
-    .await;
+    act(&mut agent, "release", &conv).await;
     let closed = next(&mut agent).await;
     assert_eq!(
         (closed["type"].as_str(), closed["why"].as_str()),
@@ -121,10 +85,7 @@ async fn escalate_offer_accept_talk_release_with_the_profile_switching_each_way(
         (Some("bot"), Some("bot-1"))
     );
     d.dm("h3", "u1", "where is my order").await;
-    assert_eq!(
-        sink.next_text().await,
-        "You can track any order at https://example.com/track."
-    );
+    assert_eq!(sink.next_text().await, TRACK);
 
     // Acting on it now is refused.
     send(
@@ -133,7 +94,7 @@ async fn escalate_offer_accept_talk_release_with_the_profile_switching_each_way(
     )
     .await;
     assert_eq!(next(&mut agent).await["code"], "not_assigned");
-    sink.assert_quiet().await;
+    sink.assert_nothing_more_for(&d, "h4", "u1").await;
 }
 
 #[tokio::test]
@@ -160,20 +121,6 @@ fn short_grace(dir: &std::path::Path) -> String {
     with_timeouts(dir, "offer = \"30s\"\nagent_disconnect_grace = \"300ms\"")
 }
 
-/// Accounts config over a copy of the fixture rules with `timeouts` as their `[timeouts]`.
-pub(crate) fn with_timeouts(dir: &std::path::Path, timeouts: &str) -> String {
-    let rules = dir.join("rules");
-    std::fs::create_dir_all(&rules).unwrap();
-    for f in ["00-bot.toml", "10-rules.toml"] {
-        let text = std::fs::read_to_string(fixture_rules().join(f)).unwrap();
-        std::fs::write(rules.join(f), text.replace("offer = \"30s\"", timeouts)).unwrap();
-    }
-    format!(
-        "[accounts.acme]\nname = \"Acme Mobile\"\nrules_dir = \"{}\"",
-        rules.display()
-    )
-}
-
 #[tokio::test]
 async fn when_an_agent_vanishes_its_customer_is_told_and_offered_to_the_next_agent() {
     let dir = tempfile::tempdir().unwrap();
@@ -184,9 +131,7 @@ async fn when_an_agent_vanishes_its_customer_is_told_and_offered_to_the_next_age
 
     let mut a = sign_in(&d, &first).await;
     let conv = take(&d, &mut a, "g1", "u1").await;
-    for _ in 0..4 {
-        sink.next().await; // greeting, reply, queued, the agent's hello
-    }
+    sink.skip(4).await; // greeting, reply, queued, the agent's hello
     drop(a); // the agent's connection dies
 
     let mut b = sign_in(&d, &second).await;
@@ -216,9 +161,7 @@ async fn after_a_restart_a_held_conversation_is_not_left_with_an_absent_agent() 
     let token = agent_with_token(&d).await;
     let mut a = sign_in(&d, &token).await;
     take(&d, &mut a, "r1", "u1").await;
-    for _ in 0..4 {
-        sink.next().await;
-    }
+    sink.skip(4).await;
     d.stop().await;
 
     let d = Daemon::start_accounts(dir.path(), &sink.url, &accounts).await;
@@ -227,27 +170,20 @@ async fn after_a_restart_a_held_conversation_is_not_left_with_an_absent_agent() 
         told["text"].as_str().unwrap().contains("disconnected"),
         "{told}"
     );
-    let q = d.queue().await;
-    assert_eq!(q, [("u1".to_owned(), "agent_gone".to_owned())]);
+    d.assert_queue(&[("u1", "agent_gone")]).await;
 }
 
 #[tokio::test]
 async fn an_agent_transfers_to_a_colleague_who_takes_over_with_their_own_profile() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut sink = FakeSink::start().await;
-    let d = Daemon::start(dir.path(), &sink.url).await;
+    let (_dir, mut sink, d) = fresh().await;
     let (first, second) = (agent_with_token(&d).await, agent_with_token(&d).await);
     let mut a = sign_in(&d, &first).await;
     let conv = take(&d, &mut a, "x1", "u1").await;
-    let mut b = connect(&d).await;
-    send(&mut b, json!({"type": "auth", "token": second})).await;
-    let b_id = next(&mut b).await["agent"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    send(&mut b, json!({"type": "presence", "status": "available"})).await;
+    let (mut b, welcome) = authenticate(&d, &second, None).await;
+    let b_id = welcome["agent"]["id"].as_str().unwrap().to_owned();
+    available(&mut b).await;
 
-    send(&mut a, json!({"type": "transfer", "conversation_id": conv})).await;
+    act(&mut a, "transfer", &conv).await;
     assert_eq!(next(&mut a).await["code"], "invalid_frame");
     send(&mut a, json!({"type": "transfer", "conversation_id": conv, "agent_id": b_id, "note": "wants a refund"})).await;
     let gone = next(&mut a).await;
@@ -263,11 +199,8 @@ async fn an_agent_transfers_to_a_colleague_who_takes_over_with_their_own_profile
         ),
         (Some("offer"), Some("wants a refund"))
     );
-    send(&mut b, json!({"type": "accept", "conversation_id": conv})).await;
-    next(&mut b).await;
-    for _ in 0..4 {
-        sink.next().await; // greeting, reply, queued, the first agent's hello
-    }
+    accept(&mut b, &conv).await;
+    sink.skip(4).await; // greeting, reply, queued, the first agent's hello
     let hello = sink.next().await;
     assert_eq!(
         hello["profile"]["id"].as_str(),
@@ -275,23 +208,9 @@ async fn an_agent_transfers_to_a_colleague_who_takes_over_with_their_own_profile
     );
 }
 
-/// Nothing more arrives on the socket for a moment.
-async fn quiet(ws: &mut crate::gateway::Ws) {
-    if let Ok(Some(Ok(m))) = tokio::time::timeout(
-        std::time::Duration::from_millis(300),
-        futures::StreamExt::next(ws),
-    )
-    .await
-    {
-        panic!("unexpected frame: {m:?}");
-    }
-}
-
 #[tokio::test]
 async fn events_missed_while_disconnected_are_replayed_once_and_survive_a_restart() {
-    let dir = tempfile::tempdir().unwrap();
-    let sink = FakeSink::start().await;
-    let mut d = Daemon::start(dir.path(), &sink.url).await;
+    let (dir, sink, mut d) = fresh().await;
     let token = agent_with_token(&d).await;
     let mut a = sign_in(&d, &token).await;
     d.dm("s1", "u1", "agent").await;
@@ -302,37 +221,32 @@ async fn events_missed_while_disconnected_are_replayed_once_and_survive_a_restar
     );
     // Gone without acknowledging: the offer is withdrawn (event 2, sent to nobody).
     drop(a);
-    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let (daemon, conv) = (&d, offer["conversation"]["id"].as_str().unwrap());
+    eventually(
+        "the offer is withdrawn once its agent is gone",
+        || async move { (daemon.state(conv).await == "queued").then_some(()) },
+    )
+    .await;
     d.stop().await;
 
     let d = Daemon::start(dir.path(), &sink.url).await;
-    let mut a = connect(&d).await;
-    send(
-        &mut a,
-        json!({"type": "auth", "token": token, "resume_after": 0}),
-    )
-    .await;
-    assert_eq!(next(&mut a).await["type"], "welcome");
+    let (mut a, _) = authenticate(&d, &token, Some(0)).await;
     let replayed = [next(&mut a).await, next(&mut a).await];
     let got: Vec<(&str, u64)> = replayed
         .iter()
         .map(|f| (f["type"].as_str().unwrap(), f["seq"].as_u64().unwrap()))
         .collect();
     assert_eq!(got, [("offer", 1), ("offer_withdrawn", 2)]);
-    quiet(&mut a).await;
+    assert_nothing_pending(&mut a).await;
     send(&mut a, json!({"type": "ack", "seq": 2})).await;
+    // The engine answers this socket's frames in order: past the barrier, the ack is taken.
+    assert_nothing_pending(&mut a).await;
     drop(a);
 
     // Acknowledged: a reconnect replays nothing; new events go on from 3.
-    let mut a = connect(&d).await;
-    send(
-        &mut a,
-        json!({"type": "auth", "token": token, "resume_after": 1}),
-    )
-    .await;
-    assert_eq!(next(&mut a).await["type"], "welcome");
-    quiet(&mut a).await;
-    send(&mut a, json!({"type": "presence", "status": "available"})).await;
+    let (mut a, _) = authenticate(&d, &token, Some(1)).await;
+    assert_nothing_pending(&mut a).await;
+    available(&mut a).await;
     let again = next(&mut a).await;
     assert_eq!(
         (again["type"].as_str(), again["seq"].as_u64()),
@@ -340,29 +254,9 @@ async fn events_missed_while_disconnected_are_replayed_once_and_survive_a_restar
     );
 }
 
-/// Adds an agent with these skills and capacity, connects it, makes it available.
-pub(crate) async fn online(
-    d: &Daemon,
-    name: &str,
-    skills: &[&str],
-    capacity: u32,
-) -> crate::gateway::Ws {
-    let (status, v) = d
-        .admin_post(
-            "/v1/agents",
-            json!({"account": "acme", "name": name, "profile_name": format!("{name}, Acme"),
-                   "avatar": "https://example.com/a.png", "skills": skills, "capacity": capacity}),
-        )
-        .await;
-    assert_eq!(status, 201, "{v}");
-    sign_in(d, v["token"].as_str().unwrap()).await
-}
-
 #[tokio::test]
 async fn skills_and_capacity_route_between_several_agents_and_nobody_acts_on_anothers() {
-    let dir = tempfile::tempdir().unwrap();
-    let sink = FakeSink::start().await;
-    let d = Daemon::start(dir.path(), &sink.url).await;
+    let (_dir, _sink, d) = fresh().await;
     let mut general = online(&d, "Gen", &[], 1).await;
     let mut retention = online(&d, "Ret", &["retention"], 1).await;
 
@@ -378,18 +272,9 @@ async fn skills_and_capacity_route_between_several_agents_and_nobody_acts_on_ano
     );
     let angry = offer["conversation"]["id"].as_str().unwrap().to_owned();
     // Gen may not touch it.
-    send(
-        &mut general,
-        json!({"type": "accept", "conversation_id": angry}),
-    )
-    .await;
+    act(&mut general, "accept", &angry).await;
     assert_eq!(next(&mut general).await["code"], "not_offered");
-    send(
-        &mut retention,
-        json!({"type": "accept", "conversation_id": angry}),
-    )
-    .await;
-    assert_eq!(next(&mut retention).await["type"], "assigned");
+    accept(&mut retention, &angry).await;
     send(
         &mut general,
         json!({"type": "send", "conversation_id": angry, "text": "hi", "client_id": "x"}),
@@ -406,19 +291,11 @@ async fn skills_and_capacity_route_between_several_agents_and_nobody_acts_on_ano
     assert_eq!(q["entries"].as_array().unwrap().len(), 1, "{q}");
     // Gen declines; with Ret full, Gen is asked again (the only fit agent).
     let c1 = first["conversation"]["id"].as_str().unwrap().to_owned();
-    send(
-        &mut general,
-        json!({"type": "decline", "conversation_id": c1}),
-    )
-    .await;
+    act(&mut general, "decline", &c1).await;
     assert_eq!(next(&mut general).await["type"], "offer_withdrawn");
     assert_eq!(next(&mut general).await["type"], "offer");
     // Ret resolves its conversation: capacity frees, and the waiting one is offered to Ret.
-    send(
-        &mut retention,
-        json!({"type": "resolve", "conversation_id": angry}),
-    )
-    .await;
+    act(&mut retention, "resolve", &angry).await;
     assert_eq!(next(&mut retention).await["type"], "closed");
     let next_offer = next(&mut retention).await;
     assert_eq!(next_offer["type"], "offer", "{next_offer}");

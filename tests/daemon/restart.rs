@@ -4,15 +4,11 @@ use crate::support::*;
 
 #[tokio::test]
 async fn the_queue_and_transcripts_survive_a_restart() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut sink = FakeSink::start().await;
-    let mut d = Daemon::start(dir.path(), &sink.url).await;
+    let (dir, mut sink, mut d) = fresh().await;
     d.dm("r1", "alice", "agent please").await;
     d.dm("r2", "bob", "human").await;
     d.dm("r3", "carol", "hello").await;
-    for _ in 0..7 {
-        sink.next().await;
-    }
+    sink.skip(7).await;
     d.stop().await;
 
     let mut d = Daemon::start(dir.path(), &sink.url).await;
@@ -34,14 +30,11 @@ async fn the_queue_and_transcripts_survive_a_restart() {
     // Already-seen events stay seen; the bot remembers carol was greeted.
     assert_eq!(d.dm("r3", "carol", "hello").await.1["status"], "duplicate");
     d.dm("r4", "carol", "agent").await;
-    assert_eq!(
-        sink.next_text().await,
-        "Connecting you with a person on our team."
-    );
-    assert_eq!(
-        sink.next_text().await,
-        "A person will be with you soon. You are number 3 in line."
-    );
+    sink.assert_texts(&[
+        "Connecting you with a person on our team.",
+        "A person will be with you soon. You are number 3 in line.",
+    ])
+    .await;
     let (_, conv) = d.admin("/v1/conversations/c2").await;
     let texts: Vec<&str> = conv["transcript"]
         .as_array()

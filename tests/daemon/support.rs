@@ -1,4 +1,7 @@
-//! Test harness: start a daemon, post DMs, read what the fake outbound sink received.
+//! Test harness: start a daemon, post DMs, read what the fake outbound sink received, and
+//! wait for a condition (never for a fixed time).
+
+pub mod agent;
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -8,10 +11,14 @@ use baton::app::{App, Running};
 use baton::config::Config;
 use serde_json::{json, Value};
 use std::collections::VecDeque;
+use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::mpsc;
+
+/// The fixture bot's answer to "where is my order".
+pub const TRACK: &str = "You can track any order at https://example.com/track.";
 
 pub fn fixture_rules() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/rules")
@@ -67,13 +74,53 @@ impl FakeSink {
         self.next().await["text"].as_str().unwrap().to_owned()
     }
 
-    /// Asserts nothing more was delivered, after giving the daemon time to misbehave.
+    /// Reads `n` messages that are not the point of the test.
+    pub async fn skip(&mut self, n: usize) {
+        for _ in 0..n {
+            self.next().await;
+        }
+    }
+
+    /// Reads as many messages as `want` has texts and checks each, in order.
+    pub async fn assert_texts(&mut self, want: &[&str]) {
+        for (i, text) in want.iter().enumerate() {
+            assert_eq!(self.next_text().await, *text, "message {i} of {want:?}");
+        }
+    }
+
+    /// Asserts a customer the bot has greeted is owed nothing more: asks where the order is
+    /// (as event `event`) and checks the bot's answer is the next message the platform gets.
+    /// A conversation's messages go out in order, so anything still to come for this customer
+    /// before that answer would arrive first, and fail here.
+    pub async fn assert_nothing_more_for(&mut self, d: &Daemon, event: &str, customer: &str) {
+        let asked = d.dm(event, customer, "where is my order").await;
+        assert_eq!(asked, (200, accepted()));
+        let m = self.next().await;
+        assert_eq!(
+            (m["recipient"].as_str(), m["text"].as_str()),
+            (Some(customer), Some(TRACK)),
+            "unexpected outbound message: {m}"
+        );
+    }
+
+    /// Asserts nothing more was delivered, after giving the daemon time to misbehave. Only for
+    /// tests on tokio's paused clock, where the wait is virtual and costs nothing; elsewhere use
+    /// a barrier such as [`FakeSink::assert_nothing_more_for`].
     pub async fn assert_quiet(&mut self) {
         if let Ok(Some(v)) = tokio::time::timeout(Duration::from_millis(300), self.rx.recv()).await
         {
             panic!("unexpected outbound message: {v}");
         }
     }
+}
+
+/// A daemon on a fresh data dir (kept while the returned guard lives), delivering to a fresh
+/// fake platform: how most tests begin.
+pub async fn fresh() -> (tempfile::TempDir, FakeSink, Daemon) {
+    let dir = tempfile::tempdir().unwrap();
+    let sink = FakeSink::start().await;
+    let d = Daemon::start(dir.path(), &sink.url).await;
+    (dir, sink, d)
 }
 
 pub struct Daemon {
@@ -83,6 +130,20 @@ pub struct Daemon {
 }
 
 pub const ADMIN: &str = "admin-test-token";
+
+/// Accounts config over a copy of the fixture rules with `timeouts` as their `[timeouts]`.
+pub fn with_timeouts(dir: &Path, timeouts: &str) -> String {
+    let rules = dir.join("rules");
+    std::fs::create_dir_all(&rules).unwrap();
+    for f in ["00-bot.toml", "10-rules.toml"] {
+        let text = std::fs::read_to_string(fixture_rules().join(f)).unwrap();
+        std::fs::write(rules.join(f), text.replace("offer = \"30s\"", timeouts)).unwrap();
+    }
+    format!(
+        "[accounts.acme]\nname = \"Acme Mobile\"\nrules_dir = \"{}\"",
+        rules.display()
+    )
+}
 
 pub fn config_text(data: &Path, sink_url: &str, extra: &str) -> String {
     config_with_accounts(
@@ -115,25 +176,13 @@ impl Daemon {
         env: impl Fn(&str) -> Option<String>,
     ) -> Daemon {
         let text = config_text(data, sink_url, extra);
-        let config = Config::parse(&text, Path::new("/nonexistent/baton.toml"), env).unwrap();
-        let running = App::build(config).await.unwrap().spawn();
-        Daemon {
-            base: format!("http://{}", running.addr),
-            client: reqwest::Client::new(),
-            running: Some(running),
-        }
+        Daemon::launch(&text, env, baton::clock::Clock::system()).await
     }
 
     /// A daemon whose `[accounts…]` tables are given whole.
     pub async fn start_accounts(data: &Path, sink_url: &str, accounts: &str) -> Daemon {
-        let text = config_with_accounts(data, sink_url, "", accounts);
-        let config = Config::parse(&text, Path::new("/nonexistent/baton.toml"), |_| None).unwrap();
-        let running = App::build(config).await.unwrap().spawn();
-        Daemon {
-            base: format!("http://{}", running.addr),
-            client: reqwest::Client::new(),
-            running: Some(running),
-        }
+        let clock = baton::clock::Clock::system();
+        Daemon::start_clocked(data, sink_url, accounts, clock).await
     }
 
     /// A daemon on a given clock with its `[accounts…]` tables given whole: a test that
@@ -145,7 +194,15 @@ impl Daemon {
         clock: baton::clock::Clock,
     ) -> Daemon {
         let text = config_with_accounts(data, sink_url, "", accounts);
-        let config = Config::parse(&text, Path::new("/nonexistent/baton.toml"), |_| None).unwrap();
+        Daemon::launch(&text, |_| None, clock).await
+    }
+
+    async fn launch(
+        text: &str,
+        env: impl Fn(&str) -> Option<String>,
+        clock: baton::clock::Clock,
+    ) -> Daemon {
+        let config = Config::parse(text, Path::new("/nonexistent/baton.toml"), env).unwrap();
         let running = App::build_with_clock(config, clock).await.unwrap().spawn();
         Daemon {
             base: format!("http://{}", running.addr),
@@ -182,6 +239,24 @@ impl Daemon {
         (status, value)
     }
 
+    pub async fn admin_post(&self, path: &str, body: Value) -> (u16, Value) {
+        let res = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(ADMIN)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        (res.status().as_u16(), res.json().await.unwrap())
+    }
+
+    /// A GET without credentials.
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        let url = format!("{}{path}", self.base);
+        self.client.get(url).send().await.unwrap()
+    }
+
     pub async fn admin(&self, path: &str) -> (u16, Value) {
         let res = self
             .client
@@ -191,6 +266,22 @@ impl Daemon {
             .await
             .unwrap();
         (res.status().as_u16(), res.json().await.unwrap())
+    }
+
+    /// A conversation's state ("bot", "queued", "offered", …), as the admin API tells it.
+    pub async fn state(&self, conversation: &str) -> String {
+        let (status, v) = self
+            .admin(&format!("/v1/conversations/{conversation}"))
+            .await;
+        assert_eq!(status, 200, "{v}");
+        v["conversation"]["state"].as_str().unwrap().to_owned()
+    }
+
+    /// Asserts the queue holds these (customer, reason) entries, front first.
+    pub async fn assert_queue(&self, want: &[(&str, &str)]) {
+        let q = self.queue().await;
+        let got: Vec<(&str, &str)> = q.iter().map(|(c, r)| (c.as_str(), r.as_str())).collect();
+        assert_eq!(got, want);
     }
 
     /// The conversation ids in the queue, front first.
@@ -213,4 +304,37 @@ impl Daemon {
 
 pub fn accepted() -> Value {
     json!({"status": "accepted"})
+}
+
+/// How long [`eventually`] waits before it fails the test.
+pub const PATIENCE: Duration = Duration::from_secs(10);
+
+/// Polls `check` every few milliseconds until it gives `Some`, and returns that; fails the
+/// test, saying what did not happen, if it has not within [`PATIENCE`].
+pub async fn eventually<T, F, Fut>(what: &str, check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    within(PATIENCE, what, check).await
+}
+
+/// [`eventually`] with a deadline of `limit`.
+pub async fn within<T, F, Fut>(limit: Duration, what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    // The deadline is wall-clock time, so that it holds under tokio's paused clock too.
+    let deadline = std::time::Instant::now() + limit;
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "not within {limit:?}: {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
 }

@@ -2,8 +2,7 @@
 //! pass and checks what the customer (the fake platform) and the agents (WebSocket) hear, and
 //! that deadlines survive a restart and fire once, in order.
 
-use crate::gateway::{next, send, Ws};
-use crate::handoff::{online, take, with_timeouts};
+use crate::support::agent::{next, online, send, take, Ws};
 use crate::support::*;
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -49,22 +48,13 @@ impl Daemon {
     }
 }
 
-/// Reads `n` messages from the sink; returns the last.
-async fn skip(sink: &mut FakeSink, n: usize) -> Value {
-    let mut last = Value::Null;
-    for _ in 0..n {
-        last = sink.next().await;
-    }
-    last
-}
-
 /// Sam has accepted u1's request (event `event`) and said hello; the sink has read it all.
 async fn talking(d: &Daemon, sink: &mut FakeSink, event: &str) -> (Ws, String) {
     let mut sam = online(d, "Sam", &[], 1).await;
     let conv = take(d, &mut sam, event, "u1").await;
     let hello = json!({"type": "send", "conversation_id": conv, "text": "Hi!", "client_id": "m1"});
     send(&mut sam, hello).await;
-    skip(sink, 5).await; // greeting, reply, queued, the announcement, "Hi!"
+    sink.skip(5).await; // greeting, reply, queued, the announcement, "Hi!"
     (sam, conv)
 }
 
@@ -93,10 +83,7 @@ async fn bot_unresolved_escalates_a_customer_the_bot_has_not_helped() {
         "A person will be with you soon. You are number 1 in line."
     );
     assert_eq!(m["profile"]["id"], "bot-1");
-    assert_eq!(
-        d.queue().await,
-        [("u1".to_owned(), "bot_timeout".to_owned())]
-    );
+    d.assert_queue(&[("u1", "bot_timeout")]).await;
 }
 
 #[tokio::test(start_paused = true)]
@@ -105,7 +92,7 @@ async fn a_queued_customer_hears_updates_then_the_choice_and_can_leave_a_message
     let mut sink = FakeSink::start().await;
     let d = daemon(dir.path(), &sink).await;
     d.dm("q1", "u1", "agent").await;
-    skip(&mut sink, 3).await; // greeting, reply, queued
+    sink.skip(3).await; // greeting, reply, queued
     pass(2 * MIN).await;
     assert_eq!(sink.next_text().await, "update #1");
     pass(2 * MIN).await;
@@ -154,7 +141,7 @@ async fn outside_business_hours_the_customer_hears_the_hours_at_once() {
     );
     let d = Daemon::start_accounts(dir.path(), &sink.url, &accounts).await;
     d.dm("h1", "u1", "agent").await;
-    skip(&mut sink, 3).await;
+    sink.skip(3).await;
     let m = sink.next().await;
     assert_eq!(
         m["text"],
@@ -190,7 +177,7 @@ async fn an_agent_who_does_not_write_is_reminded_then_loses_the_conversation() {
     let d = daemon(dir.path(), &sink).await;
     let mut sam = online(&d, "Sam", &[], 1).await;
     let conv = take(&d, &mut sam, "f1", "u1").await;
-    skip(&mut sink, 4).await; // greeting, reply, queued, the announcement
+    sink.skip(4).await; // greeting, reply, queued, the announcement
     pass(3 * MIN).await;
     let r = frame(&mut sam).await;
     assert_eq!(
@@ -247,10 +234,7 @@ async fn a_vanished_agents_customer_goes_back_in_line_after_the_grace() {
     sink.assert_quiet().await;
     pass(Duration::from_secs(1)).await;
     assert!(sink.next_text().await.contains("disconnected"));
-    assert_eq!(
-        d.queue().await,
-        [("u1".to_owned(), "agent_gone".to_owned())]
-    );
+    d.assert_queue(&[("u1", "agent_gone")]).await;
 }
 
 #[tokio::test(start_paused = true)]
@@ -267,7 +251,7 @@ async fn deadlines_that_pass_while_stopped_fire_once_at_start_up_in_deadline_ord
     d.dm("r3", "u2", "hello").await; // due at 11 min
     pass(MIN).await;
     d.dm("r4", "u1", "hello again").await; // due at 12 min
-    skip(&mut sink, 4).await;
+    sink.skip(4).await;
     d.stop().await;
 
     pass(60 * MIN).await;
@@ -284,13 +268,8 @@ async fn deadlines_that_pass_while_stopped_fire_once_at_start_up_in_deadline_ord
         ],
         "{told:?}"
     );
-    assert_eq!(
-        d.queue().await,
-        [
-            ("u2".to_owned(), "bot_timeout".to_owned()),
-            ("u1".to_owned(), "bot_timeout".to_owned())
-        ]
-    );
+    d.assert_queue(&[("u2", "bot_timeout"), ("u1", "bot_timeout")])
+        .await;
     sink.assert_quiet().await;
     let (_, stats) = d.admin("/v1/stats").await;
     assert_eq!(stats["scheduler"]["fired"], 2, "{stats}");
@@ -318,10 +297,7 @@ async fn an_agents_grace_survives_a_restart() {
     // Restarted well after the grace ended: it fires at once, not a whole grace later.
     let d = Daemon::start_clocked(dir.path(), &sink.url, &accounts, clock).await;
     assert!(sink.next_text().await.contains("disconnected"));
-    assert_eq!(
-        d.queue().await,
-        [("u1".to_owned(), "agent_gone".to_owned())]
-    );
+    d.assert_queue(&[("u1", "agent_gone")]).await;
     let (_, stats) = d.admin("/v1/stats").await;
     assert!(
         stats["scheduler"]["late_max_ms"].as_u64() > Some(60_000),
