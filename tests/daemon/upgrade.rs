@@ -4,7 +4,6 @@
 //! whose records are version 2, and a manifest of what it holds (its README says how it was
 //! written, and by which commit); these tests start today's daemon on a copy.
 
-use crate::handoff::with_timeouts;
 use crate::support::*;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -218,4 +217,41 @@ async fn an_existing_customer_continues_their_conversation_after_the_upgrade() {
     assert_eq!(got["transcript"].as_array().unwrap().len(), n + 2, "{got}");
     let (_, stats) = d.admin("/v1/stats").await;
     assert_eq!(stats["conversations"], manifest["stats"]["conversations"]);
+}
+
+/// Events kept for agents by the earlier release (frame text) are read back as such, and a
+/// reconnecting agent would be sent each exactly as it was kept, its number in it.
+#[test]
+fn events_kept_for_agents_by_the_earlier_release_replay_as_they_were() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    copy_dir(&fixture().join("db"), &data);
+    let manifest: Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture().join("manifest.json")).unwrap())
+            .unwrap();
+    let store = baton::store::Store::open(&data, 1 << 20).unwrap();
+    let mut seen = 0;
+    for agent in manifest["kept_agent_events"].as_array().unwrap() {
+        let id: baton::domain::AgentId = agent["agent"].as_str().unwrap().parse().unwrap();
+        let kept = store.agent_events(id, 0).unwrap();
+        let expected = agent["events"].as_array().unwrap();
+        assert_eq!(kept.len(), expected.len(), "{id}");
+        for ((seq, event), want) in kept.into_iter().zip(expected) {
+            let baton::store::Kept::Frame(text) = &event else {
+                panic!("{id} #{seq}: an earlier release's event read as {event:?}");
+            };
+            let frame: Value = serde_json::from_str(text).unwrap();
+            assert_eq!(frame["seq"], seq, "{id}");
+            assert_eq!(frame["seq"], want["seq"], "{id}");
+            assert_eq!(frame["type"], want["type"], "{id}");
+            let sent = baton::agents::protocol::render(&baton::engine::ToAgent::from((
+                seq,
+                event.clone(),
+            )));
+            assert_eq!(&sent, text);
+            seen += 1;
+        }
+        assert_eq!(store.agent_next_seq(id).unwrap(), agent["next_seq"]);
+    }
+    assert_eq!(seen, 8);
 }
