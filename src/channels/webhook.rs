@@ -1,4 +1,4 @@
-//! The generic JSON channel, for any platform or bridge (contract in `shared/design.md`).
+//! The generic JSON channel, for any platform or bridge (its contract is in the README).
 
 mod inbound;
 mod outbound;
