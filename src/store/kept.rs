@@ -4,10 +4,9 @@
 //! text they had sent, with no version byte (it starts with `{`): such a value is read back
 //! as [`Kept::Frame`] and replayed as it is, so an upgrade loses no unacknowledged event.
 
+use super::records::{ConversationRef, CustomerRecord, MessageRecord, TicketRecord, Time};
 use super::StoreError;
-use crate::domain::{
-    AccountId, Card, ConversationId, Customer, Message, Notice, Ticket, Timestamp,
-};
+use crate::domain::{AccountId, Card, Notice};
 use serde::{Deserialize, Serialize};
 
 const VERSION: u8 = 1;
@@ -25,50 +24,50 @@ pub enum Kept {
 enum KeptRecord {
     Offer {
         conversation: CardRecord,
-        expires_at: Timestamp,
+        expires_at: Time,
     },
     OfferWithdrawn {
-        conversation: ConversationId,
+        conversation: ConversationRef,
         why: String,
     },
     Assigned {
         conversation: CardRecord,
     },
     Message {
-        conversation: ConversationId,
-        message: Message,
+        conversation: ConversationRef,
+        message: MessageRecord,
     },
     Closed {
-        conversation: ConversationId,
+        conversation: ConversationRef,
         why: String,
     },
     SetAway {
         why: String,
     },
     Reminder {
-        conversation: ConversationId,
-        requeue_at: Timestamp,
+        conversation: ConversationRef,
+        requeue_at: Time,
     },
 }
 
 #[derive(Debug, Serialize, Deserialize)]
 struct CardRecord {
-    id: ConversationId,
-    account: AccountId,
-    customer: Customer,
+    id: ConversationRef,
+    account: String,
+    customer: CustomerRecord,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    ticket: Option<Ticket>,
-    transcript: Vec<Message>,
+    ticket: Option<TicketRecord>,
+    transcript: Vec<MessageRecord>,
 }
 
 impl From<&Card> for CardRecord {
     fn from(c: &Card) -> CardRecord {
         CardRecord {
-            id: c.id,
-            account: c.account.clone(),
-            customer: c.customer.clone(),
-            ticket: c.ticket.clone(),
-            transcript: c.transcript.clone(),
+            id: c.id.into(),
+            account: c.account.to_string(),
+            customer: (&c.customer).into(),
+            ticket: c.ticket.as_ref().map(TicketRecord::from),
+            transcript: c.transcript.iter().map(MessageRecord::from).collect(),
         }
     }
 }
@@ -76,11 +75,11 @@ impl From<&Card> for CardRecord {
 impl From<CardRecord> for Card {
     fn from(c: CardRecord) -> Card {
         Card {
-            id: c.id,
-            account: c.account,
-            customer: c.customer,
-            ticket: c.ticket,
-            transcript: c.transcript,
+            id: c.id.into(),
+            account: AccountId(c.account),
+            customer: c.customer.into(),
+            ticket: c.ticket.map(Into::into),
+            transcript: c.transcript.into_iter().map(Into::into).collect(),
         }
     }
 }
@@ -93,10 +92,10 @@ impl From<&Notice> for KeptRecord {
                 expires_at,
             } => KeptRecord::Offer {
                 conversation: conversation.into(),
-                expires_at: *expires_at,
+                expires_at: (*expires_at).into(),
             },
             Notice::OfferWithdrawn { conversation, why } => KeptRecord::OfferWithdrawn {
-                conversation: *conversation,
+                conversation: (*conversation).into(),
                 why: (*why).to_owned(),
             },
             Notice::Assigned { conversation } => KeptRecord::Assigned {
@@ -106,11 +105,11 @@ impl From<&Notice> for KeptRecord {
                 conversation,
                 message,
             } => KeptRecord::Message {
-                conversation: *conversation,
-                message: message.clone(),
+                conversation: (*conversation).into(),
+                message: message.into(),
             },
             Notice::Closed { conversation, why } => KeptRecord::Closed {
-                conversation: *conversation,
+                conversation: (*conversation).into(),
                 why: (*why).to_owned(),
             },
             Notice::SetAway { why } => KeptRecord::SetAway {
@@ -120,8 +119,8 @@ impl From<&Notice> for KeptRecord {
                 conversation,
                 requeue_at,
             } => KeptRecord::Reminder {
-                conversation: *conversation,
-                requeue_at: *requeue_at,
+                conversation: (*conversation).into(),
+                requeue_at: (*requeue_at).into(),
             },
         }
     }
@@ -158,10 +157,10 @@ impl TryFrom<KeptRecord> for Notice {
                 expires_at,
             } => Notice::Offer {
                 conversation: conversation.into(),
-                expires_at,
+                expires_at: expires_at.into(),
             },
             KeptRecord::OfferWithdrawn { conversation, why } => Notice::OfferWithdrawn {
-                conversation,
+                conversation: conversation.into(),
                 why: reason(&why)?,
             },
             KeptRecord::Assigned { conversation } => Notice::Assigned {
@@ -171,11 +170,11 @@ impl TryFrom<KeptRecord> for Notice {
                 conversation,
                 message,
             } => Notice::Message {
-                conversation,
-                message,
+                conversation: conversation.into(),
+                message: message.into(),
             },
             KeptRecord::Closed { conversation, why } => Notice::Closed {
-                conversation,
+                conversation: conversation.into(),
                 why: reason(&why)?,
             },
             KeptRecord::SetAway { why } => Notice::SetAway { why: reason(&why)? },
@@ -183,8 +182,8 @@ impl TryFrom<KeptRecord> for Notice {
                 conversation,
                 requeue_at,
             } => Notice::Reminder {
-                conversation,
-                requeue_at,
+                conversation: conversation.into(),
+                requeue_at: requeue_at.into(),
             },
         })
     }
@@ -221,7 +220,10 @@ pub fn decode(key: &[u8], value: &[u8]) -> Result<Kept, StoreError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{Author, Channel, CustomerId, MessageId, Profile};
+    use crate::domain::{
+        Author, Channel, ConversationId, Customer, CustomerId, Message, MessageId, Profile, Ticket,
+        Timestamp,
+    };
 
     fn notices() -> Vec<(&'static str, Notice)> {
         let c = ConversationId(4);
