@@ -1,7 +1,6 @@
 //! A conversation between one customer and one brand account, and the state it is in.
 
 use super::agent::AgentId;
-use super::effect::Effect;
 use super::ids::{AccountId, Channel, ConversationId, CustomerId, MessageId, Timestamp};
 use super::message::{Author, Message, Profile, QuickReply};
 use super::routing::RoutingNote;
@@ -206,8 +205,8 @@ impl Conversation {
         text: String,
         quick_replies: Vec<QuickReply>,
         now: Timestamp,
-    ) -> Effect {
-        let message = Message {
+    ) -> Message {
+        Message {
             id: self.next_message_id(),
             from,
             text,
@@ -216,11 +215,6 @@ impl Conversation {
             profile: Some(profile.clone()),
             at: now,
             epoch: self.epoch,
-        };
-        Effect::Send {
-            account: self.account.clone(),
-            to: self.customer.clone(),
-            message,
         }
     }
 

@@ -145,7 +145,7 @@ impl Desk {
                 agent,
                 conversation,
                 text,
-            } => self.agent_send(agent, conversation, text, now),
+            } => self.agent_send(agent, conversation, text, now, account),
             Input::Release {
                 agent,
                 conversation,
@@ -420,7 +420,16 @@ impl<'a> Turn<'a> {
             })
             .collect();
         let said = conv.say(Author::Bot, &self.account.bot, text, quick, self.now);
-        self.effects.push(said);
+        self.send(conv, said);
+    }
+
+    /// Puts a message `conv` just said in the outbox, addressed to its customer.
+    pub fn send(&mut self, conv: &Conversation, message: Message) {
+        self.effects.push(Effect::Send {
+            account: conv.account.clone(),
+            to: conv.customer.clone(),
+            message,
+        });
     }
 
     /// A template's text for this conversation, whoever signs it.

@@ -8,6 +8,7 @@ use super::desk::{Account, Desk, Extra, Turn};
 use super::effect::{AgentEvent, Effect, TransferTo};
 use super::ids::{ConversationId, Timestamp};
 use super::message::Author;
+use super::reasons::{LetGo, Refusal, SetAway, Withdrawn};
 use super::routing::RoutingNote;
 
 /// Offers lapsing in a row before Baton sets the agent away.
@@ -26,9 +27,9 @@ impl Desk {
             return None;
         }
         let (code, what) = if offered {
-            ("not_offered", "offered to")
+            (Refusal::NotOffered, "offered to")
         } else {
-            ("not_assigned", "assigned to")
+            (Refusal::NotAssigned, "assigned to")
         };
         Some(Effect::Refuse {
             agent,
@@ -79,15 +80,16 @@ impl Desk {
             ..Extra::default()
         };
         let announcement = &account.rules.waiting.announcement;
-        let text = Turn::new(account, now).render(conv, announcement, None, extra);
-        vec![
-            conv.say(Author::Agent, &profile, text, Vec::new(), now),
-            Effect::Save(conv.touch(now)),
-            Effect::Notify {
-                agent,
-                event: AgentEvent::Assigned { conversation: id },
-            },
-        ]
+        let mut turn = Turn::new(account, now);
+        let text = turn.render(conv, announcement, None, extra);
+        let said = conv.say(Author::Agent, &profile, text, Vec::new(), now);
+        turn.send(conv, said);
+        turn.effects.push(Effect::Save(conv.touch(now)));
+        turn.effects.push(Effect::Notify {
+            agent,
+            event: AgentEvent::Assigned { conversation: id },
+        });
+        turn.effects
     }
 
     pub(super) fn decline(
@@ -100,7 +102,7 @@ impl Desk {
         if let Some(refused) = self.refusal(agent, id, true) {
             return vec![refused];
         }
-        let mut effects = self.withdraw(id, agent, "declined", now, account);
+        let mut effects = self.withdraw(id, agent, Withdrawn::Declined, now, account);
         effects.extend(self.route(account, now));
         effects
     }
@@ -116,7 +118,7 @@ impl Desk {
         if self.refusal(agent, id, true).is_some() {
             return Vec::new();
         }
-        let mut effects = self.withdraw(id, agent, "timeout", now, account);
+        let mut effects = self.withdraw(id, agent, Withdrawn::Timeout, now, account);
         if let Some(seat) = self.seats.get_mut(&agent) {
             seat.lapsed += 1;
             if seat.lapsed >= LAPSES_BEFORE_AWAY && seat.presence.is_some() {
@@ -124,7 +126,7 @@ impl Desk {
                 effects.push(Effect::Notify {
                     agent,
                     event: AgentEvent::SetAway {
-                        why: "offers lapsed twice in a row",
+                        why: SetAway::OffersLapsed,
                     },
                 });
             }
@@ -139,6 +141,7 @@ impl Desk {
         id: ConversationId,
         text: String,
         now: Timestamp,
+        account: &Account,
     ) -> Vec<Effect> {
         if let Some(refused) = self.refusal(agent, id, false) {
             return vec![refused];
@@ -148,7 +151,7 @@ impl Desk {
             return vec![Effect::Refuse {
                 agent,
                 conversation: id,
-                code: "not_connected",
+                code: Refusal::NotConnected,
                 message: "connect before sending".into(),
             }];
         };
@@ -158,10 +161,11 @@ impl Desk {
         if let State::WithAgent { replied, .. } = &mut conv.state {
             *replied = true;
         }
-        vec![
-            conv.say(Author::Agent, &profile, text, Vec::new(), now),
-            Effect::Save(conv.touch(now)),
-        ]
+        let mut turn = Turn::new(account, now);
+        let said = conv.say(Author::Agent, &profile, text, Vec::new(), now);
+        turn.send(conv, said);
+        turn.effects.push(Effect::Save(conv.touch(now)));
+        turn.effects
     }
 
     /// The name the customer was introduced to for the person holding `id` (records from
@@ -212,7 +216,7 @@ impl Desk {
             });
             if !fit {
                 return refuse(
-                    "agent_unavailable",
+                    Refusal::AgentUnavailable,
                     format!("agent {target} is not available to take it"),
                 );
             }
@@ -236,7 +240,7 @@ impl Desk {
             agent,
             event: AgentEvent::Closed {
                 conversation: id,
-                why: "transferred",
+                why: LetGo::Transferred,
             },
         }];
         match to {
@@ -288,7 +292,7 @@ impl Desk {
         now: Timestamp,
         account: &Account,
     ) -> Vec<Effect> {
-        self.let_go(agent, id, now, account, "released")
+        self.let_go(agent, id, now, account, LetGo::Released)
     }
 
     pub(super) fn resolve(
@@ -298,7 +302,7 @@ impl Desk {
         now: Timestamp,
         account: &Account,
     ) -> Vec<Effect> {
-        self.let_go(agent, id, now, account, "resolved")
+        self.let_go(agent, id, now, account, LetGo::Resolved)
     }
 
     /// The agent lets go of a conversation it holds, or the customer went quiet: `released`
@@ -310,7 +314,7 @@ impl Desk {
         id: ConversationId,
         now: Timestamp,
         account: &Account,
-        why: &'static str,
+        why: LetGo,
     ) -> Vec<Effect> {
         if let Some(refused) = self.refusal(agent, id, false) {
             return vec![refused];
@@ -326,12 +330,12 @@ impl Desk {
         conv.epoch += 1;
         let mut turn = Turn::new(account, now);
         match why {
-            "released" => {
+            LetGo::Released => {
                 conv.state = State::Bot;
                 conv.fallbacks = 0;
                 turn.say(&mut conv, &account.rules.waiting.released, None, &[]);
             }
-            "customer_idle" => {
+            LetGo::CustomerIdle => {
                 conv.state = State::Bot;
                 conv.fallbacks = 0;
                 let extra = Extra {

@@ -6,6 +6,7 @@ use super::conversation::{State, Ticket, ROUTING_NOTES};
 use super::desk::{Account, Desk, Turn};
 use super::effect::{AgentEvent, Effect, Timer};
 use super::ids::{ConversationId, Timestamp};
+use super::reasons::Withdrawn;
 use super::routing::{explain, pick, Seat};
 
 impl Desk {
@@ -54,7 +55,7 @@ impl Desk {
                 .map(|c| c.id)
                 .collect();
             for conv in offered {
-                effects.extend(self.withdraw(conv, id, "agent_gone", now, account));
+                effects.extend(self.withdraw(conv, id, Withdrawn::AgentGone, now, account));
             }
         }
         effects.extend(self.route(account, now));
@@ -203,7 +204,7 @@ impl Desk {
         &mut self,
         id: ConversationId,
         agent: AgentId,
-        why: &'static str,
+        why: Withdrawn,
         now: Timestamp,
         account: &Account,
     ) -> Vec<Effect> {

@@ -7,6 +7,7 @@
 use super::agent::{Agent, AgentId, Presence};
 use super::conversation::Ticket;
 use super::ids::{AccountId, Timestamp};
+use super::reasons::Passed;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,20 +49,20 @@ impl Seat {
     }
 
     /// Why this agent cannot take the ticket, if it cannot.
-    fn unfit(&self, account: &AccountId, ticket: &Ticket) -> Option<&'static str> {
+    fn unfit(&self, account: &AccountId, ticket: &Ticket) -> Option<Passed> {
         if &self.agent.account != account {
-            return Some("other account");
+            return Some(Passed::OtherAccount);
         }
         match self.presence {
-            None => return Some("offline"),
-            Some(Presence::Away) => return Some("away"),
+            None => return Some(Passed::Offline),
+            Some(Presence::Away) => return Some(Passed::Away),
             Some(Presence::Available) => {}
         }
         if !ticket.skills.iter().all(|s| self.agent.skills.contains(s)) {
-            return Some("missing skill");
+            return Some(Passed::MissingSkill);
         }
         if self.load >= self.agent.capacity {
-            return Some("at capacity");
+            return Some(Passed::AtCapacity);
         }
         None
     }
@@ -83,7 +84,7 @@ pub struct RoutingNote {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PassedOver {
-    pub why: String,
+    pub why: Passed,
     pub count: usize,
     /// The lowest-numbered of them, at most `EXAMPLES`.
     pub agents: Vec<AgentId>,
@@ -101,13 +102,13 @@ pub fn explain<'a>(
     chosen: AgentId,
     now: Timestamp,
 ) -> RoutingNote {
-    let mut by_reason: std::collections::BTreeMap<&'static str, (usize, Vec<AgentId>)> =
+    let mut by_reason: std::collections::BTreeMap<Passed, (usize, Vec<AgentId>)> =
         std::collections::BTreeMap::new();
     for s in seats.filter(|s| s.agent.id != chosen && &s.agent.account == account) {
         let why = match s.unfit(account, ticket) {
             Some(why) => why,
-            None if declined.contains(&s.agent.id) => "declined before",
-            None => "busier or idle for less time",
+            None if declined.contains(&s.agent.id) => Passed::DeclinedBefore,
+            None => Passed::Busier,
         };
         let entry = by_reason.entry(why).or_default();
         entry.0 += 1;
@@ -118,11 +119,7 @@ pub fn explain<'a>(
         .map(|(why, (count, mut agents))| {
             agents.sort();
             agents.truncate(EXAMPLES);
-            PassedOver {
-                why: why.to_owned(),
-                count,
-                agents,
-            }
+            PassedOver { why, count, agents }
         })
         .collect();
     RoutingNote {

@@ -226,7 +226,7 @@ pub(crate) fn offers(effects: &[Effect]) -> Vec<(u64, ConversationId)> {
         .collect()
 }
 
-pub(crate) fn refused(effects: &[Effect]) -> Vec<&'static str> {
+pub(crate) fn refused(effects: &[Effect]) -> Vec<Refusal> {
     effects
         .iter()
         .filter_map(|e| match e {

@@ -12,6 +12,7 @@ use super::desk::{Account, Desk, Extra, Turn};
 use super::effect::{AgentEvent, Effect, Timer};
 use super::hours::Hours;
 use super::ids::{ConversationId, Timestamp};
+use super::reasons::LetGo;
 use crate::rules::Timeouts;
 use std::time::Duration;
 
@@ -174,7 +175,7 @@ impl Desk {
                 self.no_first_reply(agent, id, now, account)
             }
             (Some(Due::CustomerIdle), Some(agent), _) => {
-                self.let_go(agent, id, now, account, "customer_idle")
+                self.let_go(agent, id, now, account, LetGo::CustomerIdle)
             }
             (Some(what @ (Due::BotUnresolved | Due::QueueUpdate | Due::QueueMaxWait)), _, _) => {
                 self.bot_due(id, what, at, now, account)
@@ -289,7 +290,7 @@ impl Desk {
             agent,
             event: AgentEvent::Closed {
                 conversation: id,
-                why: "no_first_reply",
+                why: LetGo::NoFirstReply,
             },
         });
         self.conversations.insert(id, conv);

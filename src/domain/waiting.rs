@@ -7,6 +7,7 @@ use super::desk::{Desk, Extra, Place, Turn};
 use super::effect::{AgentEvent, Effect};
 use super::estimate::phrase;
 use super::ids::{AccountId, MessageId};
+use super::reasons::Withdrawn;
 use crate::rules;
 
 /// The quick-reply payload for "keep waiting".
@@ -123,7 +124,7 @@ impl Desk {
                         agent,
                         event: AgentEvent::OfferWithdrawn {
                             conversation: conv.id,
-                            why: "customer_left",
+                            why: Withdrawn::CustomerLeft,
                         },
                     });
                     self.unload(agent, turn.now);

@@ -4,7 +4,9 @@
 use super::people::Notice;
 use super::Engine;
 use crate::agents::protocol::{OfferedConversation, ServerFrame};
-use crate::domain::{AgentEvent, ConversationId, Effect, Presence};
+use crate::domain::{
+    AgentEvent, ConversationId, Effect, LetGo, Presence, Refusal, SetAway, Withdrawn,
+};
 use crate::store::WriteSet;
 
 impl Engine {
@@ -55,7 +57,7 @@ impl Engine {
                 message,
             } => {
                 let frame = ServerFrame::Error {
-                    code,
+                    code: refusal(code),
                     message,
                     reference: Some(conversation.to_string()),
                 };
@@ -96,7 +98,7 @@ impl Engine {
             },
             AgentEvent::OfferWithdrawn { conversation, why } => ServerFrame::OfferWithdrawn {
                 conversation_id: conversation,
-                why,
+                why: withdrawn(why),
             },
             AgentEvent::Message {
                 conversation,
@@ -107,11 +109,11 @@ impl Engine {
             },
             AgentEvent::Closed { conversation, why } => ServerFrame::Closed {
                 conversation_id: conversation,
-                why,
+                why: let_go(why),
             },
             AgentEvent::SetAway { why } => ServerFrame::Presence {
                 status: Presence::Away,
-                why,
+                why: set_away(why),
             },
             AgentEvent::Nudge {
                 conversation,
@@ -141,5 +143,41 @@ impl Engine {
             ticket: c.ticket().cloned(),
             transcript,
         })
+    }
+}
+
+// The agent protocol's spelling of the desk's reasons and codes.
+
+fn withdrawn(why: Withdrawn) -> &'static str {
+    match why {
+        Withdrawn::Declined => "declined",
+        Withdrawn::Timeout => "timeout",
+        Withdrawn::AgentGone => "agent_gone",
+        Withdrawn::CustomerLeft => "customer_left",
+    }
+}
+
+fn let_go(why: LetGo) -> &'static str {
+    match why {
+        LetGo::Released => "released",
+        LetGo::Resolved => "resolved",
+        LetGo::CustomerIdle => "customer_idle",
+        LetGo::Transferred => "transferred",
+        LetGo::NoFirstReply => "no_first_reply",
+    }
+}
+
+fn set_away(why: SetAway) -> &'static str {
+    match why {
+        SetAway::OffersLapsed => "offers lapsed twice in a row",
+    }
+}
+
+fn refusal(code: Refusal) -> &'static str {
+    match code {
+        Refusal::NotOffered => "not_offered",
+        Refusal::NotAssigned => "not_assigned",
+        Refusal::NotConnected => "not_connected",
+        Refusal::AgentUnavailable => "agent_unavailable",
     }
 }

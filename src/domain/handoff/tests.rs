@@ -103,7 +103,7 @@ fn an_agent_acts_only_on_its_own_conversations() {
             agent: a2.id,
             conversation: c
         })),
-        ["not_offered"]
+        [Refusal::NotOffered]
     );
     assert_eq!(
         refused(&w.input(Input::AgentSend {
@@ -111,21 +111,21 @@ fn an_agent_acts_only_on_its_own_conversations() {
             conversation: c,
             text: "hi".into()
         })),
-        ["not_assigned"]
+        [Refusal::NotAssigned]
     );
     assert_eq!(
         refused(&w.input(Input::Release {
             agent: a2.id,
             conversation: c
         })),
-        ["not_assigned"]
+        [Refusal::NotAssigned]
     );
     assert_eq!(
         refused(&w.input(Input::Resolve {
             agent: a1.id,
             conversation: ConversationId(99)
         })),
-        ["not_assigned"]
+        [Refusal::NotAssigned]
     );
     assert_eq!(w.conv("u"), &before, "nothing changed");
     w.input(Input::Accept {
@@ -137,7 +137,7 @@ fn an_agent_acts_only_on_its_own_conversations() {
             agent: a1.id,
             conversation: c
         })),
-        ["not_offered"]
+        [Refusal::NotOffered]
     );
 }
 
@@ -160,7 +160,7 @@ fn transfer_to_an_agent_or_to_a_skill_and_the_profile_follows() {
         to: TransferTo::Agent(a2.id),
         note: None,
     });
-    assert_eq!(refused(&fx), ["agent_unavailable"]);
+    assert_eq!(refused(&fx), [Refusal::AgentUnavailable]);
     assert_eq!(w.conv("u").held_by(), Some(a1.id));
 
     // To a2 by name: offered to a2 alone, with the note; a1 is told it is gone.
@@ -172,7 +172,7 @@ fn transfer_to_an_agent_or_to_a_skill_and_the_profile_follows() {
         note: Some("billing dispute, order AM-1".into()),
     });
     assert_eq!(offers(&fx), [(2, c)]);
-    assert!(fx.iter().any(|e| matches!(e, Effect::Notify { agent, event: AgentEvent::Closed { why: "transferred", .. } } if *agent == a1.id)));
+    assert!(fx.iter().any(|e| matches!(e, Effect::Notify { agent, event: AgentEvent::Closed { why: LetGo::Transferred, .. } } if *agent == a1.id)));
     assert_eq!(
         w.conv("u").ticket().and_then(|t| t.note.as_deref()),
         Some("billing dispute, order AM-1")
@@ -207,7 +207,7 @@ fn transfer_to_an_agent_or_to_a_skill_and_the_profile_follows() {
             to: TransferTo::Skills(vec!["x".into()]),
             note: None
         })),
-        ["not_assigned"]
+        [Refusal::NotAssigned]
     );
 }
 

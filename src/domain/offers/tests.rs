@@ -25,7 +25,7 @@ fn a_decline_or_a_lapse_goes_to_the_next_fit_agent_and_keeps_the_place() {
         e,
         Effect::Notify {
             event: AgentEvent::OfferWithdrawn {
-                why: "declined",
+                why: Withdrawn::Declined,
                 ..
             },
             ..

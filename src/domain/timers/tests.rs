@@ -220,9 +220,13 @@ fn an_offer_not_accepted_in_time_goes_to_the_next_fit_agent() {
     w.seen(&a2, Some(Presence::Available));
     assert!(w.advance(30_000 - 2).is_empty());
     let fx = w.advance(1);
-    assert!(told(&fx, 1)
-        .iter()
-        .any(|e| matches!(e, AgentEvent::OfferWithdrawn { why: "timeout", .. })));
+    assert!(told(&fx, 1).iter().any(|e| matches!(
+        e,
+        AgentEvent::OfferWithdrawn {
+            why: Withdrawn::Timeout,
+            ..
+        }
+    )));
     assert_eq!(offers(&fx), [(2, c)]);
 }
 
@@ -246,7 +250,7 @@ fn an_agent_who_does_not_write_is_nudged_then_the_conversation_goes_back_up_the_
     let fx = w.advance(3 * MIN);
     assert!(told(&fx, 1).contains(&AgentEvent::Closed {
         conversation: c,
-        why: "no_first_reply"
+        why: LetGo::NoFirstReply
     }));
     assert_eq!(texts(&fx), ["Agent1 silent, #1"]);
     assert_eq!(sent(&fx)[0].1, "bot");
@@ -293,7 +297,7 @@ fn a_silent_customer_is_handed_back_to_the_bot_and_the_agent_told() {
     assert!(w.conv("u").epoch > epoch);
     assert!(told(&fx, 1).contains(&AgentEvent::Closed {
         conversation: c,
-        why: "customer_idle"
+        why: LetGo::CustomerIdle
     }));
     // Back with the bot, the customer has not written yet: no bot timeout runs.
     assert_eq!(w.deadline("u"), None);
@@ -387,7 +391,7 @@ fn leaving_a_message_while_being_offered_withdraws_the_offer() {
     assert_eq!(texts(&fx), ["write it"]);
     assert!(told(&fx, 1).contains(&AgentEvent::OfferWithdrawn {
         conversation: c,
-        why: "customer_left"
+        why: Withdrawn::CustomerLeft
     }));
     assert_eq!((w.state("u"), w.deadline("u")), ("closed", None));
     // The agent's room is back: the next customer is offered to it at once.
