@@ -232,6 +232,13 @@ impl Conversation {
         }
     }
 
+    /// Keeps a routing decision, dropping the oldest beyond `ROUTING_NOTES`.
+    pub fn note_routing(&mut self, note: RoutingNote) {
+        self.routing.push(note);
+        let excess = self.routing.len().saturating_sub(ROUTING_NOTES);
+        self.routing.drain(..excess);
+    }
+
     /// The agent holding the conversation, if a person does.
     pub fn held_by(&self) -> Option<AgentId> {
         match self.state {

@@ -2,41 +2,47 @@
 //! write, transfer, hand back, resolve. Every change of who holds a conversation bumps its
 //! epoch. Seating and routing are in `offers`.
 
-use super::agent::{AgentId, Presence};
-use super::conversation::{State, Ticket, ROUTING_NOTES};
-use super::desk::{Account, Desk, Extra, Turn};
+use super::account::Account;
+use super::agent::AgentId;
+use super::conversation::{Conversation, State, Ticket};
+use super::desk::Desk;
 use super::effect::{AgentEvent, Effect, TransferTo};
 use super::ids::{ConversationId, Timestamp};
 use super::message::Author;
 use super::reasons::{LetGo, Refusal, SetAway, Withdrawn};
 use super::routing::RoutingNote;
+use super::seats::Seats;
+use super::turn::{Extra, Turn};
 
-/// Offers lapsing in a row before Baton sets the agent away.
-const LAPSES_BEFORE_AWAY: u32 = 2;
+/// What an agent's action needs of the conversation: an offer of it to the agent, or the
+/// agent holding it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Needs {
+    Offer,
+    Hold,
+}
 
 impl Desk {
-    /// Why `agent` may not act on the conversation, if it may not: it must hold an offer of
-    /// it (`offered`) or hold the conversation itself.
-    fn refusal(&self, agent: AgentId, id: ConversationId, offered: bool) -> Option<Effect> {
-        let mine = self.conversations.get(&id).is_some_and(|c| match c.state {
-            State::Offered { agent: a, .. } => offered && a == agent,
-            State::WithAgent { agent: a, .. } => !offered && a == agent,
+    /// Why `agent` may not act on the conversation, if it may not.
+    fn refusal(&self, agent: AgentId, id: ConversationId, needs: Needs) -> Option<Effect> {
+        let mine = self.conversations.get(id).is_some_and(|c| match c.state {
+            State::Offered { agent: a, .. } => needs == Needs::Offer && a == agent,
+            State::WithAgent { agent: a, .. } => needs == Needs::Hold && a == agent,
             _ => false,
         });
         if mine {
             return None;
         }
-        let (code, what) = if offered {
-            (Refusal::NotOffered, "offered to")
-        } else {
-            (Refusal::NotAssigned, "assigned to")
+        let (code, what) = match needs {
+            Needs::Offer => (Refusal::NotOffered, "offered to"),
+            Needs::Hold => (Refusal::NotAssigned, "assigned to"),
         };
-        Some(Effect::Refuse {
+        Some(refuse(
             agent,
-            conversation: id,
+            id,
             code,
-            message: format!("conversation {id} is not {what} you"),
-        })
+            format!("conversation {id} is not {what} you"),
+        ))
     }
 
     pub(super) fn accept(
@@ -46,19 +52,17 @@ impl Desk {
         now: Timestamp,
         account: &Account,
     ) -> Vec<Effect> {
-        if let Some(refused) = self.refusal(agent, id, true) {
+        if let Some(refused) = self.refusal(agent, id, Needs::Offer) {
             return vec![refused];
         }
-        let Some(seat) = self.seats.get_mut(&agent) else {
+        let Some(profile) = self.seats.profile(agent).cloned() else {
             return Vec::new();
         };
-        seat.lapsed = 0;
-        let profile = seat.agent.profile.clone();
-        let Some(conv) = self.conversations.get_mut(&id) else {
+        self.seats.accepted(agent);
+        let Some(conv) = self.conversations.get_mut(id) else {
             return Vec::new();
         };
         let priority = conv.ticket().map_or(0, |t| t.priority);
-        // First name only (before any comma).
         let first_name = first_name(&profile.name).to_owned();
         conv.state = State::WithAgent {
             agent,
@@ -75,20 +79,13 @@ impl Desk {
         conv.follow_up = None;
         // The customer learns at once that a person is writing now, and who: signed with the
         // agent's own profile, under the new epoch.
-        let extra = Extra {
-            agent: Some(&first_name),
-            ..Extra::default()
-        };
-        let announcement = &account.rules.waiting.announcement;
         let mut turn = Turn::new(account, now);
-        let text = turn.render(conv, announcement, None, extra);
+        let announcement = &account.rules.waiting.announcement;
+        let text = turn.render(conv, announcement, None, Extra::agent(&first_name));
         let said = conv.say(Author::Agent, &profile, text, Vec::new(), now);
         turn.send(conv, said);
-        turn.effects.push(Effect::Save(conv.touch(now)));
-        turn.effects.push(Effect::Notify {
-            agent,
-            event: AgentEvent::Assigned { conversation: id },
-        });
+        turn.save(conv);
+        turn.notify(agent, AgentEvent::Assigned { conversation: id });
         turn.effects
     }
 
@@ -99,7 +96,7 @@ impl Desk {
         now: Timestamp,
         account: &Account,
     ) -> Vec<Effect> {
-        if let Some(refused) = self.refusal(agent, id, true) {
+        if let Some(refused) = self.refusal(agent, id, Needs::Offer) {
             return vec![refused];
         }
         let mut effects = self.withdraw(id, agent, Withdrawn::Declined, now, account);
@@ -115,21 +112,14 @@ impl Desk {
         now: Timestamp,
         account: &Account,
     ) -> Vec<Effect> {
-        if self.refusal(agent, id, true).is_some() {
+        if self.refusal(agent, id, Needs::Offer).is_some() {
             return Vec::new();
         }
         let mut effects = self.withdraw(id, agent, Withdrawn::Timeout, now, account);
-        if let Some(seat) = self.seats.get_mut(&agent) {
-            seat.lapsed += 1;
-            if seat.lapsed >= LAPSES_BEFORE_AWAY && seat.presence.is_some() {
-                seat.presence = Some(Presence::Away);
-                effects.push(Effect::Notify {
-                    agent,
-                    event: AgentEvent::SetAway {
-                        why: SetAway::OffersLapsed,
-                    },
-                });
-            }
+        if self.seats.lapsed(agent) {
+            let why = SetAway::OffersLapsed;
+            let event = AgentEvent::SetAway { why };
+            effects.push(Effect::Notify { agent, event });
         }
         effects.extend(self.route(account, now));
         effects
@@ -143,19 +133,15 @@ impl Desk {
         now: Timestamp,
         account: &Account,
     ) -> Vec<Effect> {
-        if let Some(refused) = self.refusal(agent, id, false) {
+        if let Some(refused) = self.refusal(agent, id, Needs::Hold) {
             return vec![refused];
         }
         // Only a connected agent sends, and connecting gives it a seat with its profile.
-        let Some(profile) = self.seats.get(&agent).map(|s| s.agent.profile.clone()) else {
-            return vec![Effect::Refuse {
-                agent,
-                conversation: id,
-                code: Refusal::NotConnected,
-                message: "connect before sending".into(),
-            }];
+        let Some(profile) = self.seats.profile(agent).cloned() else {
+            let why = "connect before sending".to_owned();
+            return vec![refuse(agent, id, Refusal::NotConnected, why)];
         };
-        let Some(conv) = self.conversations.get_mut(&id) else {
+        let Some(conv) = self.conversations.get_mut(id) else {
             return Vec::new();
         };
         if let State::WithAgent { replied, .. } = &mut conv.state {
@@ -164,24 +150,8 @@ impl Desk {
         let mut turn = Turn::new(account, now);
         let said = conv.say(Author::Agent, &profile, text, Vec::new(), now);
         turn.send(conv, said);
-        turn.effects.push(Effect::Save(conv.touch(now)));
+        turn.save(conv);
         turn.effects
-    }
-
-    /// The name the customer was introduced to for the person holding `id` (records from
-    /// before it was kept: from the agent's profile, if it is connected).
-    pub(super) fn introduced(&self, id: ConversationId) -> String {
-        let Some(conv) = self.conversations.get(&id) else {
-            return String::new();
-        };
-        match &conv.state {
-            State::WithAgent { name, .. } if !name.is_empty() => name.clone(),
-            State::WithAgent { agent, .. } => self.seats.get(agent).map_or_else(
-                || "the person helping you".to_owned(),
-                |s| first_name(&s.agent.profile.name).to_owned(),
-            ),
-            _ => String::new(),
-        }
     }
 
     /// To a named agent (offered to them alone; the customer hears from them once they accept)
@@ -196,92 +166,54 @@ impl Desk {
         now: Timestamp,
         account: &Account,
     ) -> Vec<Effect> {
-        if let Some(refused) = self.refusal(agent, id, false) {
+        if let Some(refused) = self.refusal(agent, id, Needs::Hold) {
             return vec![refused];
         }
-        let refuse = |code, message: String| {
-            vec![Effect::Refuse {
-                agent,
-                conversation: id,
-                code,
-                message,
-            }]
-        };
         if let TransferTo::Agent(target) = &to {
-            let fit = self.seats.get(target).is_some_and(|s| {
-                s.presence == Some(Presence::Available)
-                    && s.agent.account == account.id
-                    && s.load < s.agent.capacity
-                    && *target != agent
-            });
-            if !fit {
-                return refuse(
-                    Refusal::AgentUnavailable,
-                    format!("agent {target} is not available to take it"),
-                );
+            if *target == agent || !self.seats.can_take(*target, &account.id) {
+                let why = format!("agent {target} is not available to take it");
+                return vec![refuse(agent, id, Refusal::AgentUnavailable, why)];
             }
         }
-        let Some(conv) = self.conversations.get_mut(&id) else {
+        let Some(conv) = self.conversations.get_mut(id) else {
             return Vec::new();
         };
         let State::WithAgent { since, .. } = conv.state else {
             return Vec::new();
         };
-        let skills = match &to {
-            TransferTo::Skills(s) => s.clone(),
-            TransferTo::Agent(_) => Vec::new(),
-        };
         let mut ticket = Ticket::new("transfer", 1, since, now);
-        ticket.skills = skills;
         ticket.note = note;
         conv.epoch += 1;
         conv.declined.clear();
-        let mut effects = vec![Effect::Notify {
+        let mut turn = Turn::new(account, now);
+        let why = LetGo::Transferred;
+        turn.notify(
             agent,
-            event: AgentEvent::Closed {
+            AgentEvent::Closed {
                 conversation: id,
-                why: LetGo::Transferred,
+                why,
             },
-        }];
+        );
         match to {
             TransferTo::Agent(target) => {
                 // Offered straight to the named agent (who may still decline).
-                let Some(mut conv) = self.conversations.remove(&id) else {
-                    return effects;
-                };
-                self.line_up(&mut conv, ticket.clone(), account);
-                conv.routing.push(RoutingNote {
-                    at: now,
-                    offered_to: target,
-                    named_by: Some(agent),
-                    passed_over: Vec::new(),
-                });
-                let excess = conv.routing.len().saturating_sub(ROUTING_NOTES);
-                conv.routing.drain(..excess);
-                self.conversations.insert(id, conv);
-                self.unload(agent, now);
-                effects.extend(self.offer(id, ticket, target, account, now));
+                self.lines.line_up(conv, ticket.clone(), account);
+                conv.note_routing(RoutingNote::named(now, target, agent));
+                self.seats.unload(agent, now);
+                turn.effects
+                    .extend(self.offer(id, ticket, target, account, now));
             }
-            TransferTo::Skills(_) => {
-                let Some(mut conv) = self.conversations.remove(&id) else {
-                    return effects;
-                };
-                let place = self.line_up(&mut conv, ticket, account);
-                let mut turn = Turn::new(account, now);
-                turn.say(
-                    &mut conv,
-                    &account.rules.waiting.transferred,
-                    Some(place),
-                    &[],
-                );
-                effects.extend(turn.effects);
-                effects.push(Effect::Save(conv.touch(now)));
-                self.conversations.insert(id, conv);
-                self.unload(agent, now);
-                effects.extend(self.route(account, now));
+            TransferTo::Skills(skills) => {
+                ticket.skills = skills;
+                let place = self.lines.line_up(conv, ticket, account);
+                let transferred = &account.rules.waiting.transferred;
+                turn.say(conv, transferred, Some(place), &[]);
+                turn.save(conv);
+                self.seats.unload(agent, now);
+                turn.effects.extend(self.route(account, now));
             }
         }
-        effects
+        turn.effects
     }
 
     /// Back to the bot: the profile switches back and the bot says so.
@@ -305,9 +237,9 @@ impl Desk {
         self.let_go(agent, id, now, account, LetGo::Resolved)
     }
 
-    /// The agent lets go of a conversation it holds, or the customer went quiet: `released`
-    /// or `customer_idle` to the bot (which says so, under the new epoch and its own profile),
-    /// or `resolved` (closed). The hold's length goes into the account's handling times.
+    /// The agent lets go of a conversation it holds, or the customer went quiet: `Released`
+    /// or `CustomerIdle` to the bot (which says so, under the new epoch and its own profile),
+    /// or `Resolved` (closed). The hold's length goes into the account's handling times.
     pub(super) fn let_go(
         &mut self,
         agent: AgentId,
@@ -316,50 +248,68 @@ impl Desk {
         account: &Account,
         why: LetGo,
     ) -> Vec<Effect> {
-        if let Some(refused) = self.refusal(agent, id, false) {
+        if let Some(refused) = self.refusal(agent, id, Needs::Hold) {
             return vec![refused];
         }
-        let name = self.introduced(id);
-        let Some(mut conv) = self.conversations.remove(&id) else {
+        let Some(conv) = self.conversations.get_mut(id) else {
             return Vec::new();
         };
+        let name = introduced(conv, &self.seats);
         if let State::WithAgent { since, .. } = conv.state {
-            let handling = self.handling.entry(account.id.clone()).or_default();
-            handling.record(now.0.saturating_sub(since.0));
+            self.seats
+                .handled(&account.id, now.0.saturating_sub(since.0));
         }
         conv.epoch += 1;
         let mut turn = Turn::new(account, now);
+        let waiting = &account.rules.waiting;
         match why {
             LetGo::Released => {
                 conv.state = State::Bot;
                 conv.fallbacks = 0;
-                turn.say(&mut conv, &account.rules.waiting.released, None, &[]);
+                turn.say(conv, &waiting.released, None, &[]);
             }
             LetGo::CustomerIdle => {
                 conv.state = State::Bot;
                 conv.fallbacks = 0;
-                let extra = Extra {
-                    agent: Some(&name),
-                    ..Extra::default()
-                };
-                let handed_back = &account.rules.waiting.handed_back;
-                turn.say_with(&mut conv, handed_back, None, &[], extra);
+                let extra = Extra::agent(&name);
+                turn.say_with(conv, &waiting.handed_back, None, &[], extra);
             }
             _ => conv.state = State::Closed,
         }
-        let mut effects = turn.effects;
-        effects.push(Effect::Save(conv.touch(now)));
-        self.conversations.insert(id, conv);
-        effects.push(Effect::Notify {
+        turn.save(conv);
+        turn.notify(
             agent,
-            event: AgentEvent::Closed {
+            AgentEvent::Closed {
                 conversation: id,
                 why,
             },
-        });
-        self.unload(agent, now);
-        effects.extend(self.route(account, now));
-        effects
+        );
+        self.seats.unload(agent, now);
+        turn.effects.extend(self.route(account, now));
+        turn.effects
+    }
+}
+
+/// An agent's action refused; nothing changed.
+fn refuse(agent: AgentId, conversation: ConversationId, code: Refusal, message: String) -> Effect {
+    Effect::Refuse {
+        agent,
+        conversation,
+        code,
+        message,
+    }
+}
+
+/// The name the customer was introduced to for the person holding `conv` (records from before
+/// it was kept: from the agent's profile, if it is connected).
+pub(super) fn introduced(conv: &Conversation, seats: &Seats) -> String {
+    match &conv.state {
+        State::WithAgent { name, .. } if !name.is_empty() => name.clone(),
+        State::WithAgent { agent, .. } => seats.profile(*agent).map_or_else(
+            || "the person helping you".to_owned(),
+            |p| first_name(&p.name).to_owned(),
+        ),
+        _ => String::new(),
     }
 }
 

@@ -7,12 +7,17 @@
 //! batch as the change). When a deadline fires, the desk decides from the state at that moment
 //! what it means: one the conversation has moved past does nothing but re-arm the right one.
 
+use super::account::Account;
+use super::agent::AgentId;
 use super::conversation::{Conversation, State, Ticket};
-use super::desk::{Account, Desk, Extra, Turn};
+use super::desk::Desk;
 use super::effect::{AgentEvent, Effect, Timer};
+use super::handoff::introduced;
 use super::hours::Hours;
 use super::ids::{ConversationId, Timestamp};
 use super::reasons::LetGo;
+use super::turn::{Extra, Turn};
+use super::waiting;
 use crate::rules::Timeouts;
 use std::time::Duration;
 
@@ -35,7 +40,8 @@ pub enum Due {
     CustomerIdle,
 }
 
-fn after(at: Timestamp, d: Duration) -> Timestamp {
+/// `d` after `at`.
+pub(super) fn after(at: Timestamp, d: Duration) -> Timestamp {
     Timestamp(at.0.saturating_add(d.as_millis() as u64))
 }
 
@@ -121,7 +127,7 @@ impl Desk {
             }
         }
         for id in saved {
-            let Some(conv) = self.conversations.get_mut(&id) else {
+            let Some(conv) = self.conversations.get_mut(id) else {
                 continue;
             };
             let timeouts = account.timeouts_for(conv.rule.as_deref());
@@ -153,7 +159,7 @@ impl Desk {
         now: Timestamp,
         account: &Account,
     ) -> Vec<Effect> {
-        let Some(conv) = self.conversations.get_mut(&id) else {
+        let Some(conv) = self.conversations.get_mut(id) else {
             return Vec::new();
         };
         if conv.deadline == Some(at) {
@@ -196,39 +202,36 @@ impl Desk {
         now: Timestamp,
         account: &Account,
     ) -> Vec<Effect> {
-        let Some(mut conv) = self.conversations.remove(&id) else {
+        let Some(conv) = self.conversations.get_mut(id) else {
             return Vec::new();
         };
         let mut turn = Turn::new(account, now);
         match what {
             Due::BotUnresolved => {
                 let ticket = Ticket::new("bot_timeout", 0, at.min(now), now);
-                let place = self.line_up(&mut conv, ticket, account);
-                self.queued(&mut conv, &mut turn, place);
+                let place = self.lines.line_up(conv, ticket, account);
+                waiting::queued(&self.lines, conv, &mut turn, place);
             }
-            Due::QueueMaxWait => self.apologise(&mut conv, &mut turn),
-            _ => self.queue_update(&mut conv, &mut turn),
+            Due::QueueMaxWait => waiting::apologise(&self.lines, conv, &mut turn),
+            _ => waiting::queue_update(&self.lines, &self.seats, conv, &mut turn),
         }
-        turn.effects.push(Effect::Save(conv.touch(now)));
-        let queued = matches!(conv.state, State::Queued(_)) && what == Due::BotUnresolved;
-        self.conversations.insert(id, conv);
-        let mut effects = turn.effects;
-        if queued {
-            effects.extend(self.route(account, now));
+        turn.save(conv);
+        if matches!(conv.state, State::Queued(_)) && what == Due::BotUnresolved {
+            turn.effects.extend(self.route(account, now));
         }
-        effects
+        turn.effects
     }
 
     /// `agent_first_reply`: the agent is reminded, and told when the conversation goes back in
     /// line if it still has not written.
     fn nudge(
         &mut self,
-        agent: super::agent::AgentId,
+        agent: AgentId,
         id: ConversationId,
         timeouts: &Timeouts,
         now: Timestamp,
     ) -> Vec<Effect> {
-        let Some(conv) = self.conversations.get_mut(&id) else {
+        let Some(conv) = self.conversations.get_mut(id) else {
             return Vec::new();
         };
         let State::WithAgent { since, nudged, .. } = &mut conv.state else {
@@ -253,20 +256,19 @@ impl Desk {
     /// it again first; the bot tells the customer.
     fn no_first_reply(
         &mut self,
-        agent: super::agent::AgentId,
+        agent: AgentId,
         id: ConversationId,
         now: Timestamp,
         account: &Account,
     ) -> Vec<Effect> {
-        let name = self.introduced(id);
-        let Some(mut conv) = self.conversations.remove(&id) else {
+        let Some(conv) = self.conversations.get_mut(id) else {
             return Vec::new();
         };
+        let name = introduced(conv, &self.seats);
         let State::WithAgent {
             since, priority, ..
         } = conv.state
         else {
-            self.conversations.insert(id, conv);
             return Vec::new();
         };
         let ticket = Ticket::new(
@@ -278,26 +280,21 @@ impl Desk {
         conv.epoch += 1;
         conv.declined = vec![agent];
         let mut turn = Turn::new(account, now);
-        let place = self.line_up(&mut conv, ticket, account);
-        let extra = Extra {
-            agent: Some(&name),
-            ..Extra::default()
-        };
+        let place = self.lines.line_up(conv, ticket, account);
         let requeued = &account.rules.waiting.requeued;
-        turn.say_with(&mut conv, requeued, Some(place), &[], extra);
-        turn.effects.push(Effect::Save(conv.touch(now)));
-        turn.effects.push(Effect::Notify {
+        turn.say_with(conv, requeued, Some(place), &[], Extra::agent(&name));
+        turn.save(conv);
+        let why = LetGo::NoFirstReply;
+        turn.notify(
             agent,
-            event: AgentEvent::Closed {
+            AgentEvent::Closed {
                 conversation: id,
-                why: LetGo::NoFirstReply,
+                why,
             },
-        });
-        self.conversations.insert(id, conv);
-        self.unload(agent, now);
-        let mut effects = turn.effects;
-        effects.extend(self.route(account, now));
-        effects
+        );
+        self.seats.unload(agent, now);
+        turn.effects.extend(self.route(account, now));
+        turn.effects
     }
 }
 
