@@ -1,5 +1,6 @@
-//! Test-only scaffolding for the agent side of the desk: a small world with one account, a
-//! rule set, agents, and readers for the effects a step produced.
+//! The domain's one test kit: a small world with one account, a rule set and agents, the
+//! steps scenarios repeat (a customer writes, an agent accepts, sends, lets go), readers for
+//! the effects a step produced, and `check` for scenarios of customer messages.
 
 use crate::domain::*;
 use crate::rules;
@@ -57,19 +58,25 @@ impl World {
 
     /// The world's rules with `extra` TOML appended (e.g. a `[timeouts]` table).
     pub fn with_rules(extra: &str) -> World {
-        let text = format!("{RULES}\n{extra}");
-        let book =
-            rules::compile(&[(PathBuf::from("t.toml"), text)]).unwrap_or_else(|e| panic!("{e}"));
+        World::from_rules(&format!("{RULES}\n{extra}"))
+    }
+
+    /// A world with exactly these rules; the bot signs with their `[bot].profile`.
+    pub fn from_rules(text: &str) -> World {
+        let book = rules::compile(&[(PathBuf::from("t.toml"), text.to_owned())])
+            .unwrap_or_else(|e| panic!("{e}"));
+        let spec = &book.bot.profile;
+        let bot = Profile {
+            id: spec.id.clone().unwrap_or_else(|| "acme-bot".into()),
+            name: spec.name.clone(),
+            avatar: spec.avatar.clone(),
+        };
         World {
             desk: Desk::default(),
             account: Account {
                 id: AccountId::from("acme"),
                 name: "Acme".into(),
-                bot: Profile {
-                    id: "bot".into(),
-                    name: "Acme Assistant (bot)".into(),
-                    avatar: "https://example.com/bot.png".into(),
-                },
+                bot,
                 timeouts: book.timeouts,
                 hours: None,
                 rules: Arc::new(book),
@@ -112,14 +119,7 @@ impl World {
                 break;
             }
             self.deadlines.pop_first();
-            self.now = self.now.max(at.0);
-            let fx = self.desk.handle(
-                Input::Deadline { timer, at },
-                Timestamp(self.now),
-                &self.account,
-            );
-            self.schedule(&fx);
-            effects.extend(fx);
+            effects.extend(self.due(timer, at));
         }
         self.now = until;
         effects
@@ -134,6 +134,11 @@ impl World {
             .find(|(_, t)| *t == timer)
             .unwrap_or_else(|| panic!("no deadline for {timer:?}"));
         self.deadlines.remove(&(at, timer));
+        self.due(timer, at)
+    }
+
+    /// The scheduler hands the desk `timer`'s deadline `at` (already out of the index).
+    fn due(&mut self, timer: Timer, at: Timestamp) -> Vec<Effect> {
         self.now = self.now.max(at.0);
         let fx = self.desk.handle(
             Input::Deadline { timer, at },
@@ -162,13 +167,95 @@ impl World {
     }
 
     pub fn customer(&mut self, who: &str, text: &str) -> Vec<Effect> {
+        self.message(who, None, text, None)
+    }
+
+    /// The customer taps a quick reply.
+    pub fn tap(&mut self, who: &str, payload: &str) -> Vec<Effect> {
+        self.message(who, None, "", Some(payload))
+    }
+
+    pub fn message(
+        &mut self,
+        who: &str,
+        name: Option<&str>,
+        text: &str,
+        payload: Option<&str>,
+    ) -> Vec<Effect> {
         self.input(Input::CustomerMessage {
             channel: Channel::Webhook,
             customer: CustomerId::from(who),
-            name: None,
+            name: name.map(str::to_owned),
             text: text.into(),
-            payload: None,
+            payload: payload.map(str::to_owned),
         })
+    }
+
+    pub fn accept(&mut self, agent: AgentId, conversation: ConversationId) -> Vec<Effect> {
+        self.input(Input::Accept {
+            agent,
+            conversation,
+        })
+    }
+
+    pub fn decline(&mut self, agent: AgentId, conversation: ConversationId) -> Vec<Effect> {
+        self.input(Input::Decline {
+            agent,
+            conversation,
+        })
+    }
+
+    pub fn send(
+        &mut self,
+        agent: AgentId,
+        conversation: ConversationId,
+        text: &str,
+    ) -> Vec<Effect> {
+        self.input(Input::AgentSend {
+            agent,
+            conversation,
+            text: text.into(),
+        })
+    }
+
+    pub fn release(&mut self, agent: AgentId, conversation: ConversationId) -> Vec<Effect> {
+        self.input(Input::Release {
+            agent,
+            conversation,
+        })
+    }
+
+    pub fn resolve(&mut self, agent: AgentId, conversation: ConversationId) -> Vec<Effect> {
+        self.input(Input::Resolve {
+            agent,
+            conversation,
+        })
+    }
+
+    pub fn transfer(
+        &mut self,
+        agent: AgentId,
+        conversation: ConversationId,
+        to: TransferTo,
+        note: Option<&str>,
+    ) -> Vec<Effect> {
+        self.input(Input::Transfer {
+            agent,
+            conversation,
+            to,
+            note: note.map(str::to_owned),
+        })
+    }
+
+    /// `who` is held by agent `n` (capacity 1), who accepted it just now.
+    pub fn held(&mut self, who: &str, n: u64) -> (Agent, ConversationId) {
+        let a = agent(n, &[], 1);
+        self.customer(who, "agent");
+        let c = self.id(who);
+        self.seen(&a, Some(Presence::Available));
+        self.accept(a.id, c);
+        assert_eq!(self.state(who), "with_agent");
+        (a, c)
     }
 
     pub fn seen(&mut self, a: &Agent, presence: Option<Presence>) -> Vec<Effect> {
@@ -234,4 +321,68 @@ pub(crate) fn refused(effects: &[Effect]) -> Vec<Refusal> {
             _ => None,
         })
         .collect()
+}
+
+/// The texts sent to the customer.
+pub(crate) fn texts(effects: &[Effect]) -> Vec<String> {
+    sent(effects).into_iter().map(|(_, _, t)| t).collect()
+}
+
+/// What agent `n` was told.
+pub(crate) fn told(effects: &[Effect], n: u64) -> Vec<AgentEvent> {
+    effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Notify { agent, event } if agent.0 == n => Some(event.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// One customer message of a scenario: (customer, text, payload).
+pub(crate) type Msg = (&'static str, &'static str, Option<&'static str>);
+
+/// A scenario step: the message, the state after it, exactly what the bot said.
+pub(crate) type Step = (Msg, &'static str, &'static [&'static str]);
+
+/// Runs the steps in order (each customer introduced as "Jo"); after each, the customer's
+/// conversation must be in `state` and the bot must have said exactly `said`, signed as the
+/// bot under the conversation's epoch.
+pub(crate) fn check(w: &mut World, steps: &[Step]) {
+    for (i, (msg, state, said)) in steps.iter().enumerate() {
+        let (who, text, payload) = *msg;
+        let effects = w.message(who, Some("Jo"), text, payload);
+        let texts: Vec<&str> = effects
+            .iter()
+            .filter_map(|e| match e {
+                Effect::Send { message, .. } => Some(message.text.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(&texts, said, "step {i} {msg:?}: what the bot said");
+        // The inbound message is recorded first, the final snapshot saved last (then only
+        // moves of its deadline).
+        assert!(matches!(effects.first(), Some(Effect::Record(m)) if m.from == Author::Customer));
+        let last = effects
+            .iter()
+            .rev()
+            .find(|e| !matches!(e, Effect::Schedule { .. }));
+        let Some(Effect::Save(conv)) = last else {
+            panic!("step {i}: last effect must be Save: {effects:?}");
+        };
+        assert_eq!(conv.state.name(), *state, "step {i} {msg:?}: state");
+        assert_eq!(conv.updated_at, Timestamp(w.now));
+        for e in &effects {
+            if let Effect::Send { message, to, .. } = e {
+                assert_eq!(
+                    message.profile.as_ref(),
+                    Some(&w.account.bot),
+                    "bot messages carry the bot profile"
+                );
+                assert_eq!(message.from, Author::Bot);
+                assert_eq!(message.epoch, conv.epoch);
+                assert_eq!(to.id.as_str(), who);
+            }
+        }
+    }
 }
