@@ -1,11 +1,9 @@
 //! A customer's message: recorded, passed to the person holding the conversation, answered by
 //! the rules while the bot has it, or taken as a waiting customer's choice.
 
-use super::account::Account;
 use super::conversation::{Conversation, Customer, State, Ticket};
 use super::desk::Desk;
 use super::effect::{AgentEvent, Effect};
-use super::ids::Timestamp;
 use super::lines::Lines;
 use super::message::{Author, Message};
 use super::turn::Turn;
@@ -14,14 +12,15 @@ use super::waiting;
 impl Desk {
     pub(super) fn customer_message(
         &mut self,
+        turn: &mut Turn<'_>,
         customer: Customer,
         text: String,
         payload: Option<String>,
-        now: Timestamp,
-        account: &Account,
-    ) -> Vec<Effect> {
-        let conv = self.conversations.find_or_open(customer, now, &account.id);
-        let mut turn = Turn::new(account, now);
+    ) {
+        let now = turn.now;
+        let conv = self
+            .conversations
+            .find_or_open(customer, now, &turn.account.id);
         let parked = conv.state == State::Closed
             && conv.follow_up.as_ref().is_some_and(|f| f.message.is_none());
         if conv.state == State::Closed && !parked {
@@ -63,21 +62,20 @@ impl Desk {
         match &conv.state {
             State::Bot => {
                 conv.bot_since.get_or_insert(now);
-                bot_turn(&mut self.lines, conv, &mut turn, &text, payload.as_deref());
+                bot_turn(&mut self.lines, conv, turn, &text, payload.as_deref());
             }
             State::Queued(_) | State::Offered { .. } => {
                 let (lines, seats) = (&mut self.lines, &mut self.seats);
-                freed = waiting::choice(lines, seats, conv, &mut turn, payload.as_deref());
+                freed = waiting::choice(lines, seats, conv, turn, payload.as_deref());
             }
-            State::Closed if parked => waiting::message_left(conv, &mut turn, id),
+            State::Closed if parked => waiting::message_left(conv, turn, id),
             // Held: kept for the agent, and the bot stays silent.
             _ => {}
         }
         turn.save(conv);
         if freed || matches!(conv.state, State::Queued(_)) {
-            turn.effects.extend(self.route(account, now));
+            self.route(turn);
         }
-        turn.effects
     }
 }
 

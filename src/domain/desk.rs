@@ -11,7 +11,9 @@ use super::effect::{Effect, Input, Timer};
 use super::ids::{AccountId, ConversationId, Timestamp};
 use super::lines::Lines;
 use super::queue::Queue;
+use super::reasons::LetGo;
 use super::seats::Seats;
+use super::turn::Turn;
 
 #[derive(Debug, Default)]
 pub struct Desk {
@@ -64,12 +66,13 @@ impl Desk {
     /// Applies one input and returns what must happen because of it, including moving the
     /// deadline of every conversation it changed (`Effect::Schedule`).
     pub fn handle(&mut self, input: Input, now: Timestamp, account: &Account) -> Vec<Effect> {
-        let mut effects = self.apply(input, now, account);
-        self.arm(&mut effects, now, account);
-        effects
+        let mut turn = Turn::new(account, now);
+        self.apply(&mut turn, input);
+        self.arm(&mut turn);
+        turn.effects
     }
 
-    fn apply(&mut self, input: Input, now: Timestamp, account: &Account) -> Vec<Effect> {
+    fn apply(&mut self, t: &mut Turn<'_>, input: Input) {
         match input {
             Input::CustomerMessage {
                 channel,
@@ -83,44 +86,45 @@ impl Desk {
                     id: customer,
                     name,
                 };
-                self.customer_message(customer, text, payload, now, account)
+                self.customer_message(t, customer, text, payload)
             }
-            Input::AgentSeen { agent, presence } => self.agent_seen(agent, presence, now, account),
+            Input::AgentSeen { agent, presence } => self.agent_seen(t, agent, presence),
             Input::Accept {
                 agent,
                 conversation,
-            } => self.accept(agent, conversation, now, account),
+            } => self.accept(t, agent, conversation),
             Input::Decline {
                 agent,
                 conversation,
-            } => self.decline(agent, conversation, now, account),
+            } => self.decline(t, agent, conversation),
             Input::AgentSend {
                 agent,
                 conversation,
                 text,
-            } => self.agent_send(agent, conversation, text, now, account),
+            } => self.agent_send(t, agent, conversation, text),
+            // Back to the bot: the profile switches back and the bot says so.
             Input::Release {
                 agent,
                 conversation,
-            } => self.release(agent, conversation, now, account),
+            } => self.let_go(t, agent, conversation, LetGo::Released),
             Input::Resolve {
                 agent,
                 conversation,
-            } => self.resolve(agent, conversation, now, account),
+            } => self.let_go(t, agent, conversation, LetGo::Resolved),
             Input::Deadline {
                 timer: Timer::Agent(agent),
                 ..
-            } => self.grace_expired(agent, now, account),
+            } => self.grace_expired(t, agent),
             Input::Deadline {
                 timer: Timer::Conversation(id),
                 at,
-            } => self.conversation_due(id, at, now, account),
+            } => self.conversation_due(t, id, at),
             Input::Transfer {
                 agent,
                 conversation,
                 to,
                 note,
-            } => self.transfer(agent, conversation, to, note, now, account),
+            } => self.transfer(t, agent, conversation, to, note),
         }
     }
 }

@@ -2,12 +2,11 @@
 //! write, transfer, hand back, resolve. Every change of who holds a conversation bumps its
 //! epoch. Seating and routing are in `offers`.
 
-use super::account::Account;
 use super::agent::AgentId;
 use super::conversation::{Conversation, State, Ticket};
 use super::desk::Desk;
 use super::effect::{AgentEvent, Effect, TransferTo};
-use super::ids::{ConversationId, Timestamp};
+use super::ids::ConversationId;
 use super::message::Author;
 use super::reasons::{LetGo, Refusal, SetAway, Withdrawn};
 use super::routing::RoutingNote;
@@ -45,28 +44,30 @@ impl Desk {
         ))
     }
 
-    pub(super) fn accept(
-        &mut self,
-        agent: AgentId,
-        id: ConversationId,
-        now: Timestamp,
-        account: &Account,
-    ) -> Vec<Effect> {
-        if let Some(refused) = self.refusal(agent, id, Needs::Offer) {
-            return vec![refused];
+    /// Refuses the action if `agent` may not take it; whether it did.
+    fn refuses(&self, t: &mut Turn<'_>, agent: AgentId, id: ConversationId, needs: Needs) -> bool {
+        let refused = self.refusal(agent, id, needs);
+        let any = refused.is_some();
+        t.effects.extend(refused);
+        any
+    }
+
+    pub(super) fn accept(&mut self, t: &mut Turn<'_>, agent: AgentId, id: ConversationId) {
+        if self.refuses(t, agent, id, Needs::Offer) {
+            return;
         }
         let Some(profile) = self.seats.profile(agent).cloned() else {
-            return Vec::new();
+            return;
         };
         self.seats.accepted(agent);
         let Some(conv) = self.conversations.get_mut(id) else {
-            return Vec::new();
+            return;
         };
         let priority = conv.ticket().map_or(0, |t| t.priority);
         let first_name = first_name(&profile.name).to_owned();
         conv.state = State::WithAgent {
             agent,
-            since: now,
+            since: t.now,
             priority,
             replied: false,
             nudged: false,
@@ -79,79 +80,61 @@ impl Desk {
         conv.follow_up = None;
         // The customer learns at once that a person is writing now, and who: signed with the
         // agent's own profile, under the new epoch.
-        let mut turn = Turn::new(account, now);
-        let announcement = &account.rules.waiting.announcement;
-        let text = turn.render(conv, announcement, None, Extra::agent(&first_name));
-        let said = conv.say(Author::Agent, &profile, text, Vec::new(), now);
-        turn.send(conv, said);
-        turn.save(conv);
-        turn.notify(agent, AgentEvent::Assigned { conversation: id });
-        turn.effects
+        let announcement = &t.account.rules.waiting.announcement;
+        let text = t.render(conv, announcement, None, Extra::agent(&first_name));
+        let said = conv.say(Author::Agent, &profile, text, Vec::new(), t.now);
+        t.send(conv, said);
+        t.save(conv);
+        t.notify(agent, AgentEvent::Assigned { conversation: id });
     }
 
-    pub(super) fn decline(
-        &mut self,
-        agent: AgentId,
-        id: ConversationId,
-        now: Timestamp,
-        account: &Account,
-    ) -> Vec<Effect> {
-        if let Some(refused) = self.refusal(agent, id, Needs::Offer) {
-            return vec![refused];
+    pub(super) fn decline(&mut self, t: &mut Turn<'_>, agent: AgentId, id: ConversationId) {
+        if self.refuses(t, agent, id, Needs::Offer) {
+            return;
         }
-        let mut effects = self.withdraw(id, agent, Withdrawn::Declined, now, account);
-        effects.extend(self.route(account, now));
-        effects
+        self.withdraw(t, id, agent, Withdrawn::Declined);
+        self.route(t);
     }
 
     /// Stale (the conversation moved on) unless it is still offered to this agent.
-    pub(super) fn offer_expired(
-        &mut self,
-        agent: AgentId,
-        id: ConversationId,
-        now: Timestamp,
-        account: &Account,
-    ) -> Vec<Effect> {
+    pub(super) fn offer_expired(&mut self, t: &mut Turn<'_>, agent: AgentId, id: ConversationId) {
         if self.refusal(agent, id, Needs::Offer).is_some() {
-            return Vec::new();
+            return;
         }
-        let mut effects = self.withdraw(id, agent, Withdrawn::Timeout, now, account);
+        self.withdraw(t, id, agent, Withdrawn::Timeout);
         if self.seats.lapsed(agent) {
             let why = SetAway::OffersLapsed;
-            let event = AgentEvent::SetAway { why };
-            effects.push(Effect::Notify { agent, event });
+            t.notify(agent, AgentEvent::SetAway { why });
         }
-        effects.extend(self.route(account, now));
-        effects
+        self.route(t);
     }
 
     pub(super) fn agent_send(
         &mut self,
+        t: &mut Turn<'_>,
         agent: AgentId,
         id: ConversationId,
         text: String,
-        now: Timestamp,
-        account: &Account,
-    ) -> Vec<Effect> {
-        if let Some(refused) = self.refusal(agent, id, Needs::Hold) {
-            return vec![refused];
+    ) {
+        if self.refuses(t, agent, id, Needs::Hold) {
+            return;
         }
         // Only a connected agent sends, and connecting gives it a seat with its profile.
         let Some(profile) = self.seats.profile(agent).cloned() else {
             let why = "connect before sending".to_owned();
-            return vec![refuse(agent, id, Refusal::NotConnected, why)];
+            t.effects
+                .push(refuse(agent, id, Refusal::NotConnected, why));
+            return;
         };
         let Some(conv) = self.conversations.get_mut(id) else {
-            return Vec::new();
+            return;
         };
         if let State::WithAgent { replied, .. } = &mut conv.state {
             *replied = true;
         }
-        let mut turn = Turn::new(account, now);
-        let said = conv.say(Author::Agent, &profile, text, Vec::new(), now);
-        turn.send(conv, said);
-        turn.save(conv);
-        turn.effects
+        let said = conv.say(Author::Agent, &profile, text, Vec::new(), t.now);
+        t.send(conv, said);
+        t.save(conv);
     }
 
     /// To a named agent (offered to them alone; the customer hears from them once they accept)
@@ -159,35 +142,35 @@ impl Desk {
     /// agent who transferred is released from it; the note travels with the ticket.
     pub(super) fn transfer(
         &mut self,
+        t: &mut Turn<'_>,
         agent: AgentId,
         id: ConversationId,
         to: TransferTo,
         note: Option<String>,
-        now: Timestamp,
-        account: &Account,
-    ) -> Vec<Effect> {
-        if let Some(refused) = self.refusal(agent, id, Needs::Hold) {
-            return vec![refused];
+    ) {
+        if self.refuses(t, agent, id, Needs::Hold) {
+            return;
         }
         if let TransferTo::Agent(target) = &to {
-            if *target == agent || !self.seats.can_take(*target, &account.id) {
+            if *target == agent || !self.seats.can_take(*target, &t.account.id) {
                 let why = format!("agent {target} is not available to take it");
-                return vec![refuse(agent, id, Refusal::AgentUnavailable, why)];
+                t.effects
+                    .push(refuse(agent, id, Refusal::AgentUnavailable, why));
+                return;
             }
         }
         let Some(conv) = self.conversations.get_mut(id) else {
-            return Vec::new();
+            return;
         };
         let State::WithAgent { since, .. } = conv.state else {
-            return Vec::new();
+            return;
         };
-        let mut ticket = Ticket::new("transfer", 1, since, now);
+        let mut ticket = Ticket::new("transfer", 1, since, t.now);
         ticket.note = note;
         conv.epoch += 1;
         conv.declined.clear();
-        let mut turn = Turn::new(account, now);
         let why = LetGo::Transferred;
-        turn.notify(
+        t.notify(
             agent,
             AgentEvent::Closed {
                 conversation: id,
@@ -197,44 +180,20 @@ impl Desk {
         match to {
             TransferTo::Agent(target) => {
                 // Offered straight to the named agent (who may still decline).
-                self.lines.line_up(conv, ticket.clone(), account);
-                conv.note_routing(RoutingNote::named(now, target, agent));
-                self.seats.unload(agent, now);
-                turn.effects
-                    .extend(self.offer(id, ticket, target, account, now));
+                self.lines.line_up(conv, ticket.clone(), t.account);
+                conv.note_routing(RoutingNote::named(t.now, target, agent));
+                self.seats.unload(agent, t.now);
+                self.offer(t, id, ticket, target);
             }
             TransferTo::Skills(skills) => {
                 ticket.skills = skills;
-                let place = self.lines.line_up(conv, ticket, account);
-                let transferred = &account.rules.waiting.transferred;
-                turn.say(conv, transferred, Some(place), &[]);
-                turn.save(conv);
-                self.seats.unload(agent, now);
-                turn.effects.extend(self.route(account, now));
+                let place = self.lines.line_up(conv, ticket, t.account);
+                t.say(conv, &t.account.rules.waiting.transferred, Some(place), &[]);
+                t.save(conv);
+                self.seats.unload(agent, t.now);
+                self.route(t);
             }
         }
-        turn.effects
-    }
-
-    /// Back to the bot: the profile switches back and the bot says so.
-    pub(super) fn release(
-        &mut self,
-        agent: AgentId,
-        id: ConversationId,
-        now: Timestamp,
-        account: &Account,
-    ) -> Vec<Effect> {
-        self.let_go(agent, id, now, account, LetGo::Released)
-    }
-
-    pub(super) fn resolve(
-        &mut self,
-        agent: AgentId,
-        id: ConversationId,
-        now: Timestamp,
-        account: &Account,
-    ) -> Vec<Effect> {
-        self.let_go(agent, id, now, account, LetGo::Resolved)
     }
 
     /// The agent lets go of a conversation it holds, or the customer went quiet: `Released`
@@ -242,51 +201,48 @@ impl Desk {
     /// or `Resolved` (closed). The hold's length goes into the account's handling times.
     pub(super) fn let_go(
         &mut self,
+        t: &mut Turn<'_>,
         agent: AgentId,
         id: ConversationId,
-        now: Timestamp,
-        account: &Account,
         why: LetGo,
-    ) -> Vec<Effect> {
-        if let Some(refused) = self.refusal(agent, id, Needs::Hold) {
-            return vec![refused];
+    ) {
+        if self.refuses(t, agent, id, Needs::Hold) {
+            return;
         }
         let Some(conv) = self.conversations.get_mut(id) else {
-            return Vec::new();
+            return;
         };
         let name = introduced(conv, &self.seats);
         if let State::WithAgent { since, .. } = conv.state {
             self.seats
-                .handled(&account.id, now.0.saturating_sub(since.0));
+                .handled(&t.account.id, t.now.0.saturating_sub(since.0));
         }
         conv.epoch += 1;
-        let mut turn = Turn::new(account, now);
-        let waiting = &account.rules.waiting;
+        let waiting = &t.account.rules.waiting;
         match why {
             LetGo::Released => {
                 conv.state = State::Bot;
                 conv.fallbacks = 0;
-                turn.say(conv, &waiting.released, None, &[]);
+                t.say(conv, &waiting.released, None, &[]);
             }
             LetGo::CustomerIdle => {
                 conv.state = State::Bot;
                 conv.fallbacks = 0;
                 let extra = Extra::agent(&name);
-                turn.say_with(conv, &waiting.handed_back, None, &[], extra);
+                t.say_with(conv, &waiting.handed_back, None, &[], extra);
             }
             _ => conv.state = State::Closed,
         }
-        turn.save(conv);
-        turn.notify(
+        t.save(conv);
+        t.notify(
             agent,
             AgentEvent::Closed {
                 conversation: id,
                 why,
             },
         );
-        self.seats.unload(agent, now);
-        turn.effects.extend(self.route(account, now));
-        turn.effects
+        self.seats.unload(agent, t.now);
+        self.route(t);
     }
 }
 

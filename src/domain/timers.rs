@@ -7,7 +7,6 @@
 //! batch as the change). When a deadline fires, the desk decides from the state at that moment
 //! what it means: one the conversation has moved past does nothing but re-arm the right one.
 
-use super::account::Account;
 use super::agent::AgentId;
 use super::conversation::{Conversation, State, Ticket};
 use super::desk::Desk;
@@ -115,11 +114,11 @@ fn queued(
 }
 
 impl Desk {
-    /// Re-computes the deadline of every conversation `effects` save, and adds the moves of the
-    /// scheduler's index to them (the saved snapshots carry the new deadline).
-    pub(super) fn arm(&mut self, effects: &mut Vec<Effect>, now: Timestamp, account: &Account) {
+    /// Re-computes the deadline of every conversation the step saves, and adds the moves of the
+    /// scheduler's index to its effects (the saved snapshots carry the new deadline).
+    pub(super) fn arm(&mut self, t: &mut Turn<'_>) {
         let mut saved: Vec<ConversationId> = Vec::new();
-        for e in effects.iter() {
+        for e in &t.effects {
             if let Effect::Save(c) = e {
                 if !saved.contains(&c.id) {
                     saved.push(c.id);
@@ -130,18 +129,18 @@ impl Desk {
             let Some(conv) = self.conversations.get_mut(id) else {
                 continue;
             };
-            let timeouts = account.timeouts_for(conv.rule.as_deref());
-            let next = due(conv, &timeouts, account.hours.as_ref(), now).map(|(at, _)| at);
+            let timeouts = t.account.timeouts_for(conv.rule.as_deref());
+            let next = due(conv, &timeouts, t.account.hours.as_ref(), t.now).map(|(at, _)| at);
             if next == conv.deadline {
                 continue;
             }
-            effects.push(Effect::Schedule {
+            t.effects.push(Effect::Schedule {
                 timer: Timer::Conversation(id),
                 from: conv.deadline,
                 to: next,
             });
             conv.deadline = next;
-            for e in effects.iter_mut() {
+            for e in t.effects.iter_mut() {
                 if let Effect::Save(c) = e {
                     if c.id == id {
                         c.deadline = next;
@@ -152,21 +151,16 @@ impl Desk {
     }
 
     /// The conversation's deadline `at` fired (the scheduler has already dropped it).
-    pub(super) fn conversation_due(
-        &mut self,
-        id: ConversationId,
-        at: Timestamp,
-        now: Timestamp,
-        account: &Account,
-    ) -> Vec<Effect> {
+    pub(super) fn conversation_due(&mut self, t: &mut Turn<'_>, id: ConversationId, at: Timestamp) {
         let Some(conv) = self.conversations.get_mut(id) else {
-            return Vec::new();
+            return;
         };
         if conv.deadline == Some(at) {
             conv.deadline = None;
         }
-        let timeouts = account.timeouts_for(conv.rule.as_deref());
-        let what = due(conv, &timeouts, account.hours.as_ref(), now)
+        let now = t.now;
+        let timeouts = t.account.timeouts_for(conv.rule.as_deref());
+        let what = due(conv, &timeouts, t.account.hours.as_ref(), now)
             .filter(|(at, _)| *at <= now)
             .map(|(_, what)| what);
         let held = conv.held_by();
@@ -175,126 +169,96 @@ impl Desk {
             _ => None,
         };
         match (what, held, offered_to) {
-            (Some(Due::Offer), _, Some(agent)) => self.offer_expired(agent, id, now, account),
-            (Some(Due::FirstReply), Some(agent), _) => self.nudge(agent, id, &timeouts, now),
-            (Some(Due::FirstReplyRequeue), Some(agent), _) => {
-                self.no_first_reply(agent, id, now, account)
-            }
+            (Some(Due::Offer), _, Some(agent)) => self.offer_expired(t, agent, id),
+            (Some(Due::FirstReply), Some(agent), _) => self.nudge(t, agent, id, &timeouts),
+            (Some(Due::FirstReplyRequeue), Some(agent), _) => self.no_first_reply(t, agent, id),
             (Some(Due::CustomerIdle), Some(agent), _) => {
-                self.let_go(agent, id, now, account, LetGo::CustomerIdle)
+                self.let_go(t, agent, id, LetGo::CustomerIdle)
             }
             (Some(what @ (Due::BotUnresolved | Due::QueueUpdate | Due::QueueMaxWait)), _, _) => {
-                self.bot_due(id, what, at, now, account)
+                self.bot_due(t, id, what, at)
             }
             // Stale: the state moved on. Saved so that the right deadline is armed.
-            _ => vec![Effect::Save(conv.touch(now))],
+            _ => t.save(conv),
         }
     }
 
     /// A deadline the bot answers: escalate, or tell a queued customer where they stand. An
     /// escalation is queued as of the deadline `at`, so after a restart conversations whose
     /// deadlines passed meanwhile stand in line in the order they should have joined it.
-    fn bot_due(
-        &mut self,
-        id: ConversationId,
-        what: Due,
-        at: Timestamp,
-        now: Timestamp,
-        account: &Account,
-    ) -> Vec<Effect> {
+    fn bot_due(&mut self, t: &mut Turn<'_>, id: ConversationId, what: Due, at: Timestamp) {
         let Some(conv) = self.conversations.get_mut(id) else {
-            return Vec::new();
+            return;
         };
-        let mut turn = Turn::new(account, now);
         match what {
             Due::BotUnresolved => {
-                let ticket = Ticket::new("bot_timeout", 0, at.min(now), now);
-                let place = self.lines.line_up(conv, ticket, account);
-                waiting::queued(&self.lines, conv, &mut turn, place);
+                let ticket = Ticket::new("bot_timeout", 0, at.min(t.now), t.now);
+                let place = self.lines.line_up(conv, ticket, t.account);
+                waiting::queued(&self.lines, conv, t, place);
             }
-            Due::QueueMaxWait => waiting::apologise(&self.lines, conv, &mut turn),
-            _ => waiting::queue_update(&self.lines, &self.seats, conv, &mut turn),
+            Due::QueueMaxWait => waiting::apologise(&self.lines, conv, t),
+            _ => waiting::queue_update(&self.lines, &self.seats, conv, t),
         }
-        turn.save(conv);
+        t.save(conv);
         if matches!(conv.state, State::Queued(_)) && what == Due::BotUnresolved {
-            turn.effects.extend(self.route(account, now));
+            self.route(t);
         }
-        turn.effects
     }
 
     /// `agent_first_reply`: the agent is reminded, and told when the conversation goes back in
     /// line if it still has not written.
-    fn nudge(
-        &mut self,
-        agent: AgentId,
-        id: ConversationId,
-        timeouts: &Timeouts,
-        now: Timestamp,
-    ) -> Vec<Effect> {
+    fn nudge(&mut self, t: &mut Turn<'_>, agent: AgentId, id: ConversationId, timeouts: &Timeouts) {
         let Some(conv) = self.conversations.get_mut(id) else {
-            return Vec::new();
+            return;
         };
         let State::WithAgent { since, nudged, .. } = &mut conv.state else {
-            return Vec::new();
+            return;
         };
         *nudged = true;
         let requeue_at = after(*since, timeouts.agent_first_reply.saturating_mul(2));
-        vec![
-            Effect::Save(conv.touch(now)),
-            Effect::Notify {
-                agent,
-                event: AgentEvent::Nudge {
-                    conversation: id,
-                    requeue_at,
-                },
+        t.save(conv);
+        let conversation = id;
+        t.notify(
+            agent,
+            AgentEvent::Nudge {
+                conversation,
+                requeue_at,
             },
-        ]
+        );
     }
 
     /// Twice `agent_first_reply` and the agent still has not written: the conversation goes
     /// back in line, one priority level higher, ahead of newer ones; the agent is not offered
     /// it again first; the bot tells the customer.
-    fn no_first_reply(
-        &mut self,
-        agent: AgentId,
-        id: ConversationId,
-        now: Timestamp,
-        account: &Account,
-    ) -> Vec<Effect> {
+    fn no_first_reply(&mut self, t: &mut Turn<'_>, agent: AgentId, id: ConversationId) {
         let Some(conv) = self.conversations.get_mut(id) else {
-            return Vec::new();
+            return;
         };
         let name = introduced(conv, &self.seats);
         let State::WithAgent {
             since, priority, ..
         } = conv.state
         else {
-            return Vec::new();
+            return;
         };
-        let ticket = Ticket::new(
-            "no_first_reply",
-            priority.saturating_add(1).min(9),
-            since,
-            now,
-        );
+        let priority = priority.saturating_add(1).min(9);
+        let ticket = Ticket::new("no_first_reply", priority, since, t.now);
         conv.epoch += 1;
         conv.declined = vec![agent];
-        let mut turn = Turn::new(account, now);
-        let place = self.lines.line_up(conv, ticket, account);
-        let requeued = &account.rules.waiting.requeued;
-        turn.say_with(conv, requeued, Some(place), &[], Extra::agent(&name));
-        turn.save(conv);
+        let place = self.lines.line_up(conv, ticket, t.account);
+        let requeued = &t.account.rules.waiting.requeued;
+        t.say_with(conv, requeued, Some(place), &[], Extra::agent(&name));
+        t.save(conv);
         let why = LetGo::NoFirstReply;
-        turn.notify(
+        t.notify(
             agent,
             AgentEvent::Closed {
                 conversation: id,
                 why,
             },
         );
-        self.seats.unload(agent, now);
-        turn.effects.extend(self.route(account, now));
-        turn.effects
+        self.seats.unload(agent, t.now);
+        self.route(t);
     }
 }
 
