@@ -40,7 +40,7 @@ pub use hours::{Hours, HoursError};
 pub use ids::{AccountId, Channel, ConversationId, CustomerId, EventId, MessageId, Timestamp};
 pub use message::{Author, Message, Profile, QuickReply};
 pub use queue::Queue;
-pub use reasons::{LetGo, Passed, Refusal, SetAway, Withdrawn};
+pub use reasons::{LetGo, Lined, Passed, Refusal, SetAway, Withdrawn};
 pub use routing::{PassedOver, RoutingNote};
 pub use seats::Seat;
 pub use timers::{due, Due};

@@ -6,6 +6,7 @@ use super::desk::Desk;
 use super::effect::{AgentEvent, Effect};
 use super::lines::Lines;
 use super::message::{Author, Message};
+use super::reasons::Lined;
 use super::turn::Turn;
 use super::waiting;
 
@@ -123,7 +124,7 @@ fn bot_turn(
             if conv.fallbacks >= bot.max_fallbacks {
                 turn.say(conv, &bot.stuck, None, &[]);
                 // Stuck: to the line with no rule's say.
-                let ticket = Ticket::new("bot_stuck", 0, turn.now, turn.now);
+                let ticket = Ticket::lined(Lined::BotStuck, 0, turn.now, turn.now);
                 let place = lines.line_up(conv, ticket, turn.account);
                 waiting::queued(lines, conv, turn, place);
             } else {

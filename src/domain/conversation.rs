@@ -3,6 +3,7 @@
 use super::agent::AgentId;
 use super::ids::{AccountId, Channel, ConversationId, CustomerId, MessageId, Timestamp};
 use super::message::{Author, Message, Profile, QuickReply};
+use super::reasons::Lined;
 use super::routing::RoutingNote;
 use serde::{Deserialize, Serialize};
 
@@ -46,6 +47,11 @@ fn is_zero(n: &u32) -> bool {
 }
 
 impl Ticket {
+    /// The desk lines a conversation up for one of its own reasons.
+    pub(super) fn lined(why: Lined, priority: u8, queued_at: Timestamp, now: Timestamp) -> Ticket {
+        Ticket::new(why.as_str(), priority, queued_at, now)
+    }
+
     /// A ticket queued at `queued_at`, the customer told of it `now`.
     pub fn new(reason: &str, priority: u8, queued_at: Timestamp, now: Timestamp) -> Ticket {
         Ticket {

@@ -8,7 +8,7 @@ use super::desk::Desk;
 use super::effect::{AgentEvent, Effect, TransferTo};
 use super::ids::ConversationId;
 use super::message::Author;
-use super::reasons::{LetGo, Refusal, SetAway, Withdrawn};
+use super::reasons::{LetGo, Lined, Refusal, SetAway, Withdrawn};
 use super::routing::RoutingNote;
 use super::seats::Seats;
 use super::turn::{Extra, Turn};
@@ -165,7 +165,7 @@ impl Desk {
         let State::WithAgent { since, .. } = conv.state else {
             return;
         };
-        let mut ticket = Ticket::new("transfer", 1, since, t.now);
+        let mut ticket = Ticket::lined(Lined::Transfer, 1, since, t.now);
         ticket.note = note;
         conv.epoch += 1;
         conv.declined.clear();

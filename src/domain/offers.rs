@@ -6,7 +6,7 @@ use super::conversation::{State, Ticket};
 use super::desk::Desk;
 use super::effect::{AgentEvent, Effect, Timer};
 use super::ids::ConversationId;
-use super::reasons::Withdrawn;
+use super::reasons::{Lined, Withdrawn};
 use super::timers::after;
 use super::turn::Turn;
 
@@ -58,7 +58,7 @@ impl Desk {
         let State::WithAgent { since, .. } = conv.state else {
             return;
         };
-        let ticket = Ticket::new("agent_gone", 1, since, t.now);
+        let ticket = Ticket::lined(Lined::AgentGone, 1, since, t.now);
         let place = self.lines.line_up(conv, ticket, t.account);
         conv.epoch += 1;
         t.say(conv, &t.account.rules.waiting.agent_gone, Some(place), &[]);

@@ -1,6 +1,7 @@
 //! Why things happen, as closed sets: the desk names reasons and codes with these, never with
 //! strings. Their wire spelling is the edge's business (the agent protocol matches on them);
-//! only [`Passed`] has one here, because it is stored in routing notes.
+//! only the two that are stored have one here: [`Lined`] (a ticket's reason) and [`Passed`]
+//! (routing notes).
 
 use serde::{Deserialize, Serialize};
 
@@ -49,6 +50,35 @@ pub enum Refusal {
     NotConnected,
     /// The named agent of a transfer cannot take it.
     AgentUnavailable,
+}
+
+/// Why the desk itself put a conversation in line (a rule's escalation names its own reason).
+/// Kept in the ticket's `reason`, which is free text because rules name theirs; this is the
+/// desk's closed set of them, with their stored spelling.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Lined {
+    /// The bot understood nothing too often.
+    BotStuck,
+    /// The bot left the customer unresolved too long.
+    BotTimeout,
+    /// The agent holding it did not come back in time.
+    AgentGone,
+    /// Transferred by the agent holding it.
+    Transfer,
+    /// The agent who accepted never wrote.
+    NoFirstReply,
+}
+
+impl Lined {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Lined::BotStuck => "bot_stuck",
+            Lined::BotTimeout => "bot_timeout",
+            Lined::AgentGone => "agent_gone",
+            Lined::Transfer => "transfer",
+            Lined::NoFirstReply => "no_first_reply",
+        }
+    }
 }
 
 /// Why routing passed an agent over, as kept in a routing note. The variants are declared in

@@ -14,7 +14,7 @@ use super::effect::{AgentEvent, Effect, Timer};
 use super::handoff::introduced;
 use super::hours::Hours;
 use super::ids::{ConversationId, Timestamp};
-use super::reasons::LetGo;
+use super::reasons::{LetGo, Lined};
 use super::turn::{Extra, Turn};
 use super::waiting;
 use crate::rules::Timeouts;
@@ -192,7 +192,7 @@ impl Desk {
         };
         match what {
             Due::BotUnresolved => {
-                let ticket = Ticket::new("bot_timeout", 0, at.min(t.now), t.now);
+                let ticket = Ticket::lined(Lined::BotTimeout, 0, at.min(t.now), t.now);
                 let place = self.lines.line_up(conv, ticket, t.account);
                 waiting::queued(&self.lines, conv, t, place);
             }
@@ -242,7 +242,7 @@ impl Desk {
             return;
         };
         let priority = priority.saturating_add(1).min(9);
-        let ticket = Ticket::new("no_first_reply", priority, since, t.now);
+        let ticket = Ticket::lined(Lined::NoFirstReply, priority, since, t.now);
         conv.epoch += 1;
         conv.declined = vec![agent];
         let place = self.lines.line_up(conv, ticket, t.account);
