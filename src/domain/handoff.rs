@@ -234,6 +234,17 @@ impl Desk {
             _ => conv.state = State::Closed,
         }
         t.save(conv);
+        self.hold_ended(t, agent, id, why);
+    }
+
+    /// `agent` no longer holds `id`: it is told why, it has room again, and the line moves.
+    pub(super) fn hold_ended(
+        &mut self,
+        t: &mut Turn<'_>,
+        agent: AgentId,
+        id: ConversationId,
+        why: LetGo,
+    ) {
         t.notify(
             agent,
             AgentEvent::Closed {

@@ -249,16 +249,7 @@ impl Desk {
         let requeued = &t.account.rules.waiting.requeued;
         t.say_with(conv, requeued, Some(place), &[], Extra::agent(&name));
         t.save(conv);
-        let why = LetGo::NoFirstReply;
-        t.notify(
-            agent,
-            AgentEvent::Closed {
-                conversation: id,
-                why,
-            },
-        );
-        self.seats.unload(agent, t.now);
-        self.route(t);
+        self.hold_ended(t, agent, id, LetGo::NoFirstReply);
     }
 }
 
