@@ -4,20 +4,27 @@
 //! account it concerns, updates the in-memory state and returns the [`Effect`]s the engine must
 //! carry out (persist, send). Imports no tokio, sled, HTTP or serde_json.
 
+mod account;
 mod agent;
+mod bot;
 mod conversation;
+mod conversations;
 mod desk;
 mod effect;
 mod estimate;
 mod handoff;
 mod hours;
 mod ids;
+mod lines;
 mod message;
 mod notice;
 mod offers;
 mod queue;
+mod reasons;
 mod routing;
+mod seats;
 mod timers;
+mod turn;
 mod waiting;
 
 #[cfg(test)]
@@ -25,14 +32,17 @@ mod testkit;
 #[cfg(test)]
 mod tests;
 
+pub use account::Account;
 pub use agent::{check_profile_name, Agent, AgentId, NewAgent, Presence, MAX_PROFILE_NAME};
 pub use conversation::{Conversation, Customer, FollowUp, State, Ticket};
-pub use desk::{Account, Desk};
+pub use desk::Desk;
 pub use effect::{AgentEvent, Effect, Input, Timer, TransferTo};
 pub use hours::{Hours, HoursError};
 pub use ids::{AccountId, Channel, ConversationId, CustomerId, EventId, MessageId, Timestamp};
 pub use message::{Author, Message, Profile, QuickReply};
 pub use notice::{Card, Notice};
 pub use queue::Queue;
-pub use routing::{PassedOver, RoutingNote, Seat};
+pub use reasons::{LetGo, Lined, Passed, Refusal, SetAway, Withdrawn};
+pub use routing::{PassedOver, RoutingNote};
+pub use seats::Seat;
 pub use timers::{due, Due};

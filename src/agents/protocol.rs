@@ -3,7 +3,7 @@
 //! `wire`; nothing here serialises a domain type.
 
 use super::wire::{AgentJson, CardJson, MessageJson, PresenceJson, ProfileJson};
-use crate::domain::{Agent, ConversationId, Notice, Presence};
+use crate::domain::{Agent, ConversationId, LetGo, Notice, Presence, Refusal, SetAway, Withdrawn};
 use crate::engine::ToAgent;
 use serde::{Deserialize, Deserializer, Serialize};
 use std::str::FromStr;
@@ -175,7 +175,7 @@ impl ServerFrame {
             },
             Notice::OfferWithdrawn { conversation, why } => ServerFrame::OfferWithdrawn {
                 conversation_id: conversation.to_string(),
-                why,
+                why: withdrawn(*why),
             },
             Notice::Assigned { conversation } => ServerFrame::Assigned {
                 conversation: conversation.into(),
@@ -189,11 +189,11 @@ impl ServerFrame {
             },
             Notice::Closed { conversation, why } => ServerFrame::Closed {
                 conversation_id: conversation.to_string(),
-                why,
+                why: let_go(*why),
             },
             Notice::SetAway { why } => ServerFrame::Presence {
                 status: PresenceJson::Away,
-                why,
+                why: set_away(*why),
             },
             Notice::Reminder {
                 conversation,
@@ -240,11 +240,45 @@ pub fn render(item: &ToAgent) -> String {
             message,
             conversation,
         } => ServerFrame::Error {
-            code,
+            code: refusal(*code),
             message: message.clone(),
             reference: Some(conversation.to_string()),
         }
         .to_text(),
+    }
+}
+
+fn withdrawn(why: Withdrawn) -> &'static str {
+    match why {
+        Withdrawn::Declined => "declined",
+        Withdrawn::Timeout => "timeout",
+        Withdrawn::AgentGone => "agent_gone",
+        Withdrawn::CustomerLeft => "customer_left",
+    }
+}
+
+fn let_go(why: LetGo) -> &'static str {
+    match why {
+        LetGo::Released => "released",
+        LetGo::Resolved => "resolved",
+        LetGo::CustomerIdle => "customer_idle",
+        LetGo::Transferred => "transferred",
+        LetGo::NoFirstReply => "no_first_reply",
+    }
+}
+
+fn set_away(why: SetAway) -> &'static str {
+    match why {
+        SetAway::OffersLapsed => "offers lapsed twice in a row",
+    }
+}
+
+fn refusal(code: Refusal) -> &'static str {
+    match code {
+        Refusal::NotOffered => "not_offered",
+        Refusal::NotAssigned => "not_assigned",
+        Refusal::NotConnected => "not_connected",
+        Refusal::AgentUnavailable => "agent_unavailable",
     }
 }
 

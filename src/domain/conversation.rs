@@ -1,9 +1,9 @@
 //! A conversation between one customer and one brand account, and the state it is in.
 
 use super::agent::AgentId;
-use super::effect::Effect;
 use super::ids::{AccountId, Channel, ConversationId, CustomerId, MessageId, Timestamp};
 use super::message::{Author, Message, Profile, QuickReply};
+use super::reasons::Lined;
 use super::routing::RoutingNote;
 use serde::{Deserialize, Serialize};
 
@@ -47,6 +47,11 @@ fn is_zero(n: &u32) -> bool {
 }
 
 impl Ticket {
+    /// The desk lines a conversation up for one of its own reasons.
+    pub(super) fn lined(why: Lined, priority: u8, queued_at: Timestamp, now: Timestamp) -> Ticket {
+        Ticket::new(why.as_str(), priority, queued_at, now)
+    }
+
     /// A ticket queued at `queued_at`, the customer told of it `now`.
     pub fn new(reason: &str, priority: u8, queued_at: Timestamp, now: Timestamp) -> Ticket {
         Ticket {
@@ -206,8 +211,8 @@ impl Conversation {
         text: String,
         quick_replies: Vec<QuickReply>,
         now: Timestamp,
-    ) -> Effect {
-        let message = Message {
+    ) -> Message {
+        Message {
             id: self.next_message_id(),
             from,
             text,
@@ -216,11 +221,6 @@ impl Conversation {
             profile: Some(profile.clone()),
             at: now,
             epoch: self.epoch,
-        };
-        Effect::Send {
-            account: self.account.clone(),
-            to: self.customer.clone(),
-            message,
         }
     }
 
@@ -236,6 +236,13 @@ impl Conversation {
             State::Queued(t) | State::Offered { ticket: t, .. } => Some(t),
             _ => None,
         }
+    }
+
+    /// Keeps a routing decision, dropping the oldest beyond `ROUTING_NOTES`.
+    pub fn note_routing(&mut self, note: RoutingNote) {
+        self.routing.push(note);
+        let excess = self.routing.len().saturating_sub(ROUTING_NOTES);
+        self.routing.drain(..excess);
     }
 
     /// The agent holding the conversation, if a person does.

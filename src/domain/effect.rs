@@ -4,6 +4,7 @@ use super::agent::{Agent, AgentId, Presence};
 use super::conversation::{Conversation, Customer};
 use super::ids::{AccountId, Channel, ConversationId, CustomerId, Timestamp};
 use super::message::Message;
+use super::reasons::{LetGo, Refusal, SetAway, Withdrawn};
 
 /// An event the desk reacts to. The account is passed beside it, already resolved.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,7 +71,7 @@ pub enum AgentEvent {
     },
     OfferWithdrawn {
         conversation: ConversationId,
-        why: &'static str,
+        why: Withdrawn,
     },
     Assigned {
         conversation: ConversationId,
@@ -81,11 +82,11 @@ pub enum AgentEvent {
     },
     Closed {
         conversation: ConversationId,
-        why: &'static str,
+        why: LetGo,
     },
     /// Set away by Baton (two offers in a row lapsed).
     SetAway {
-        why: &'static str,
+        why: SetAway,
     },
     /// The agent accepted a conversation and has not written to the customer yet.
     Nudge {
@@ -114,7 +115,7 @@ pub enum Effect {
     Refuse {
         agent: AgentId,
         conversation: ConversationId,
-        code: &'static str,
+        code: Refusal,
         message: String,
     },
     /// Move `timer`'s deadline in the scheduler's index from `from` to `to` (`None`: not

@@ -2,66 +2,72 @@
 //! write, transfer, hand back, resolve. Every change of who holds a conversation bumps its
 //! epoch. Seating and routing are in `offers`.
 
-use super::agent::{AgentId, Presence};
-use super::conversation::{State, Ticket, ROUTING_NOTES};
-use super::desk::{Account, Desk, Extra, Turn};
+use super::agent::AgentId;
+use super::conversation::{Conversation, State, Ticket};
+use super::desk::Desk;
 use super::effect::{AgentEvent, Effect, TransferTo};
-use super::ids::{ConversationId, Timestamp};
+use super::ids::ConversationId;
 use super::message::Author;
+use super::reasons::{LetGo, Lined, Refusal, SetAway, Withdrawn};
 use super::routing::RoutingNote;
+use super::seats::Seats;
+use super::turn::{Extra, Turn};
 
-/// Offers lapsing in a row before Baton sets the agent away.
-const LAPSES_BEFORE_AWAY: u32 = 2;
+/// What an agent's action needs of the conversation: an offer of it to the agent, or the
+/// agent holding it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Needs {
+    Offer,
+    Hold,
+}
 
 impl Desk {
-    /// Why `agent` may not act on the conversation, if it may not: it must hold an offer of
-    /// it (`offered`) or hold the conversation itself.
-    fn refusal(&self, agent: AgentId, id: ConversationId, offered: bool) -> Option<Effect> {
-        let mine = self.conversations.get(&id).is_some_and(|c| match c.state {
-            State::Offered { agent: a, .. } => offered && a == agent,
-            State::WithAgent { agent: a, .. } => !offered && a == agent,
+    /// Why `agent` may not act on the conversation, if it may not.
+    fn refusal(&self, agent: AgentId, id: ConversationId, needs: Needs) -> Option<Effect> {
+        let mine = self.conversations.get(id).is_some_and(|c| match c.state {
+            State::Offered { agent: a, .. } => needs == Needs::Offer && a == agent,
+            State::WithAgent { agent: a, .. } => needs == Needs::Hold && a == agent,
             _ => false,
         });
         if mine {
             return None;
         }
-        let (code, what) = if offered {
-            ("not_offered", "offered to")
-        } else {
-            ("not_assigned", "assigned to")
+        let (code, what) = match needs {
+            Needs::Offer => (Refusal::NotOffered, "offered to"),
+            Needs::Hold => (Refusal::NotAssigned, "assigned to"),
         };
-        Some(Effect::Refuse {
+        Some(refuse(
             agent,
-            conversation: id,
+            id,
             code,
-            message: format!("conversation {id} is not {what} you"),
-        })
+            format!("conversation {id} is not {what} you"),
+        ))
     }
 
-    pub(super) fn accept(
-        &mut self,
-        agent: AgentId,
-        id: ConversationId,
-        now: Timestamp,
-        account: &Account,
-    ) -> Vec<Effect> {
-        if let Some(refused) = self.refusal(agent, id, true) {
-            return vec![refused];
+    /// Refuses the action if `agent` may not take it; whether it did.
+    fn refuses(&self, t: &mut Turn<'_>, agent: AgentId, id: ConversationId, needs: Needs) -> bool {
+        let refused = self.refusal(agent, id, needs);
+        let any = refused.is_some();
+        t.effects.extend(refused);
+        any
+    }
+
+    pub(super) fn accept(&mut self, t: &mut Turn<'_>, agent: AgentId, id: ConversationId) {
+        if self.refuses(t, agent, id, Needs::Offer) {
+            return;
         }
-        let Some(seat) = self.seats.get_mut(&agent) else {
-            return Vec::new();
+        let Some(profile) = self.seats.profile(agent).cloned() else {
+            return;
         };
-        seat.lapsed = 0;
-        let profile = seat.agent.profile.clone();
-        let Some(conv) = self.conversations.get_mut(&id) else {
-            return Vec::new();
+        self.seats.accepted(agent);
+        let Some(conv) = self.conversations.get_mut(id) else {
+            return;
         };
         let priority = conv.ticket().map_or(0, |t| t.priority);
-        // First name only (before any comma).
         let first_name = first_name(&profile.name).to_owned();
         conv.state = State::WithAgent {
             agent,
-            since: now,
+            since: t.now,
             priority,
             replied: false,
             nudged: false,
@@ -74,110 +80,61 @@ impl Desk {
         conv.follow_up = None;
         // The customer learns at once that a person is writing now, and who: signed with the
         // agent's own profile, under the new epoch.
-        let extra = Extra {
-            agent: Some(&first_name),
-            ..Extra::default()
-        };
-        let announcement = &account.rules.waiting.announcement;
-        let text = Turn::new(account, now).render(conv, announcement, None, extra);
-        vec![
-            conv.say(Author::Agent, &profile, text, Vec::new(), now),
-            Effect::Save(conv.touch(now)),
-            Effect::Notify {
-                agent,
-                event: AgentEvent::Assigned { conversation: id },
-            },
-        ]
+        let announcement = &t.account.rules.waiting.announcement;
+        let text = t.render(conv, announcement, None, Extra::agent(&first_name));
+        let said = conv.say(Author::Agent, &profile, text, Vec::new(), t.now);
+        t.send(conv, said);
+        t.save(conv);
+        t.notify(agent, AgentEvent::Assigned { conversation: id });
     }
 
-    pub(super) fn decline(
-        &mut self,
-        agent: AgentId,
-        id: ConversationId,
-        now: Timestamp,
-        account: &Account,
-    ) -> Vec<Effect> {
-        if let Some(refused) = self.refusal(agent, id, true) {
-            return vec![refused];
+    pub(super) fn decline(&mut self, t: &mut Turn<'_>, agent: AgentId, id: ConversationId) {
+        if self.refuses(t, agent, id, Needs::Offer) {
+            return;
         }
-        let mut effects = self.withdraw(id, agent, "declined", now, account);
-        effects.extend(self.route(account, now));
-        effects
+        self.withdraw(t, id, agent, Withdrawn::Declined);
+        self.route(t);
     }
 
     /// Stale (the conversation moved on) unless it is still offered to this agent.
-    pub(super) fn offer_expired(
-        &mut self,
-        agent: AgentId,
-        id: ConversationId,
-        now: Timestamp,
-        account: &Account,
-    ) -> Vec<Effect> {
-        if self.refusal(agent, id, true).is_some() {
-            return Vec::new();
+    pub(super) fn offer_expired(&mut self, t: &mut Turn<'_>, agent: AgentId, id: ConversationId) {
+        if self.refusal(agent, id, Needs::Offer).is_some() {
+            return;
         }
-        let mut effects = self.withdraw(id, agent, "timeout", now, account);
-        if let Some(seat) = self.seats.get_mut(&agent) {
-            seat.lapsed += 1;
-            if seat.lapsed >= LAPSES_BEFORE_AWAY && seat.presence.is_some() {
-                seat.presence = Some(Presence::Away);
-                effects.push(Effect::Notify {
-                    agent,
-                    event: AgentEvent::SetAway {
-                        why: "offers lapsed twice in a row",
-                    },
-                });
-            }
+        self.withdraw(t, id, agent, Withdrawn::Timeout);
+        if self.seats.lapsed(agent) {
+            let why = SetAway::OffersLapsed;
+            t.notify(agent, AgentEvent::SetAway { why });
         }
-        effects.extend(self.route(account, now));
-        effects
+        self.route(t);
     }
 
     pub(super) fn agent_send(
         &mut self,
+        t: &mut Turn<'_>,
         agent: AgentId,
         id: ConversationId,
         text: String,
-        now: Timestamp,
-    ) -> Vec<Effect> {
-        if let Some(refused) = self.refusal(agent, id, false) {
-            return vec![refused];
+    ) {
+        if self.refuses(t, agent, id, Needs::Hold) {
+            return;
         }
         // Only a connected agent sends, and connecting gives it a seat with its profile.
-        let Some(profile) = self.seats.get(&agent).map(|s| s.agent.profile.clone()) else {
-            return vec![Effect::Refuse {
-                agent,
-                conversation: id,
-                code: "not_connected",
-                message: "connect before sending".into(),
-            }];
+        let Some(profile) = self.seats.profile(agent).cloned() else {
+            let why = "connect before sending".to_owned();
+            t.effects
+                .push(refuse(agent, id, Refusal::NotConnected, why));
+            return;
         };
-        let Some(conv) = self.conversations.get_mut(&id) else {
-            return Vec::new();
+        let Some(conv) = self.conversations.get_mut(id) else {
+            return;
         };
         if let State::WithAgent { replied, .. } = &mut conv.state {
             *replied = true;
         }
-        vec![
-            conv.say(Author::Agent, &profile, text, Vec::new(), now),
-            Effect::Save(conv.touch(now)),
-        ]
-    }
-
-    /// The name the customer was introduced to for the person holding `id` (records from
-    /// before it was kept: from the agent's profile, if it is connected).
-    pub(super) fn introduced(&self, id: ConversationId) -> String {
-        let Some(conv) = self.conversations.get(&id) else {
-            return String::new();
-        };
-        match &conv.state {
-            State::WithAgent { name, .. } if !name.is_empty() => name.clone(),
-            State::WithAgent { agent, .. } => self.seats.get(agent).map_or_else(
-                || "the person helping you".to_owned(),
-                |s| first_name(&s.agent.profile.name).to_owned(),
-            ),
-            _ => String::new(),
-        }
+        let said = conv.say(Author::Agent, &profile, text, Vec::new(), t.now);
+        t.send(conv, said);
+        t.save(conv);
     }
 
     /// To a named agent (offered to them alone; the customer hears from them once they accept)
@@ -185,177 +142,141 @@ impl Desk {
     /// agent who transferred is released from it; the note travels with the ticket.
     pub(super) fn transfer(
         &mut self,
+        t: &mut Turn<'_>,
         agent: AgentId,
         id: ConversationId,
         to: TransferTo,
         note: Option<String>,
-        now: Timestamp,
-        account: &Account,
-    ) -> Vec<Effect> {
-        if let Some(refused) = self.refusal(agent, id, false) {
-            return vec![refused];
+    ) {
+        if self.refuses(t, agent, id, Needs::Hold) {
+            return;
         }
-        let refuse = |code, message: String| {
-            vec![Effect::Refuse {
-                agent,
-                conversation: id,
-                code,
-                message,
-            }]
-        };
         if let TransferTo::Agent(target) = &to {
-            let fit = self.seats.get(target).is_some_and(|s| {
-                s.presence == Some(Presence::Available)
-                    && s.agent.account == account.id
-                    && s.load < s.agent.capacity
-                    && *target != agent
-            });
-            if !fit {
-                return refuse(
-                    "agent_unavailable",
-                    format!("agent {target} is not available to take it"),
-                );
+            if *target == agent || !self.seats.can_take(*target, &t.account.id) {
+                let why = format!("agent {target} is not available to take it");
+                t.effects
+                    .push(refuse(agent, id, Refusal::AgentUnavailable, why));
+                return;
             }
         }
-        let Some(conv) = self.conversations.get_mut(&id) else {
-            return Vec::new();
+        let Some(conv) = self.conversations.get_mut(id) else {
+            return;
         };
         let State::WithAgent { since, .. } = conv.state else {
-            return Vec::new();
+            return;
         };
-        let skills = match &to {
-            TransferTo::Skills(s) => s.clone(),
-            TransferTo::Agent(_) => Vec::new(),
-        };
-        let mut ticket = Ticket::new("transfer", 1, since, now);
-        ticket.skills = skills;
+        let mut ticket = Ticket::lined(Lined::Transfer, 1, since, t.now);
         ticket.note = note;
         conv.epoch += 1;
         conv.declined.clear();
-        let mut effects = vec![Effect::Notify {
+        let why = LetGo::Transferred;
+        t.notify(
             agent,
-            event: AgentEvent::Closed {
-                conversation: id,
-                why: "transferred",
-            },
-        }];
-        match to {
-            TransferTo::Agent(target) => {
-                // Offered straight to the named agent (who may still decline).
-                let Some(mut conv) = self.conversations.remove(&id) else {
-                    return effects;
-                };
-                self.line_up(&mut conv, ticket.clone(), account);
-                conv.routing.push(RoutingNote {
-                    at: now,
-                    offered_to: target,
-                    named_by: Some(agent),
-                    passed_over: Vec::new(),
-                });
-                let excess = conv.routing.len().saturating_sub(ROUTING_NOTES);
-                conv.routing.drain(..excess);
-                self.conversations.insert(id, conv);
-                self.unload(agent, now);
-                effects.extend(self.offer(id, ticket, target, account, now));
-            }
-            TransferTo::Skills(_) => {
-                let Some(mut conv) = self.conversations.remove(&id) else {
-                    return effects;
-                };
-                let place = self.line_up(&mut conv, ticket, account);
-                let mut turn = Turn::new(account, now);
-                turn.say(
-                    &mut conv,
-                    &account.rules.waiting.transferred,
-                    Some(place),
-                    &[],
-                );
-                effects.extend(turn.effects);
-                effects.push(Effect::Save(conv.touch(now)));
-                self.conversations.insert(id, conv);
-                self.unload(agent, now);
-                effects.extend(self.route(account, now));
-            }
-        }
-        effects
-    }
-
-    /// Back to the bot: the profile switches back and the bot says so.
-    pub(super) fn release(
-        &mut self,
-        agent: AgentId,
-        id: ConversationId,
-        now: Timestamp,
-        account: &Account,
-    ) -> Vec<Effect> {
-        self.let_go(agent, id, now, account, "released")
-    }
-
-    pub(super) fn resolve(
-        &mut self,
-        agent: AgentId,
-        id: ConversationId,
-        now: Timestamp,
-        account: &Account,
-    ) -> Vec<Effect> {
-        self.let_go(agent, id, now, account, "resolved")
-    }
-
-    /// The agent lets go of a conversation it holds, or the customer went quiet: `released`
-    /// or `customer_idle` to the bot (which says so, under the new epoch and its own profile),
-    /// or `resolved` (closed). The hold's length goes into the account's handling times.
-    pub(super) fn let_go(
-        &mut self,
-        agent: AgentId,
-        id: ConversationId,
-        now: Timestamp,
-        account: &Account,
-        why: &'static str,
-    ) -> Vec<Effect> {
-        if let Some(refused) = self.refusal(agent, id, false) {
-            return vec![refused];
-        }
-        let name = self.introduced(id);
-        let Some(mut conv) = self.conversations.remove(&id) else {
-            return Vec::new();
-        };
-        if let State::WithAgent { since, .. } = conv.state {
-            let handling = self.handling.entry(account.id.clone()).or_default();
-            handling.record(now.0.saturating_sub(since.0));
-        }
-        conv.epoch += 1;
-        let mut turn = Turn::new(account, now);
-        match why {
-            "released" => {
-                conv.state = State::Bot;
-                conv.fallbacks = 0;
-                turn.say(&mut conv, &account.rules.waiting.released, None, &[]);
-            }
-            "customer_idle" => {
-                conv.state = State::Bot;
-                conv.fallbacks = 0;
-                let extra = Extra {
-                    agent: Some(&name),
-                    ..Extra::default()
-                };
-                let handed_back = &account.rules.waiting.handed_back;
-                turn.say_with(&mut conv, handed_back, None, &[], extra);
-            }
-            _ => conv.state = State::Closed,
-        }
-        let mut effects = turn.effects;
-        effects.push(Effect::Save(conv.touch(now)));
-        self.conversations.insert(id, conv);
-        effects.push(Effect::Notify {
-            agent,
-            event: AgentEvent::Closed {
+            AgentEvent::Closed {
                 conversation: id,
                 why,
             },
-        });
-        self.unload(agent, now);
-        effects.extend(self.route(account, now));
-        effects
+        );
+        match to {
+            TransferTo::Agent(target) => {
+                // Offered straight to the named agent (who may still decline).
+                self.lines.line_up(conv, ticket.clone(), t.account);
+                conv.note_routing(RoutingNote::named(t.now, target, agent));
+                self.seats.unload(agent, t.now);
+                self.offer(t, id, ticket, target);
+            }
+            TransferTo::Skills(skills) => {
+                ticket.skills = skills;
+                let place = self.lines.line_up(conv, ticket, t.account);
+                t.say(conv, &t.account.rules.waiting.transferred, Some(place), &[]);
+                t.save(conv);
+                self.seats.unload(agent, t.now);
+                self.route(t);
+            }
+        }
+    }
+
+    /// The agent lets go of a conversation it holds, or the customer went quiet: `Released`
+    /// or `CustomerIdle` to the bot (which says so, under the new epoch and its own profile),
+    /// or `Resolved` (closed). The hold's length goes into the account's handling times.
+    pub(super) fn let_go(
+        &mut self,
+        t: &mut Turn<'_>,
+        agent: AgentId,
+        id: ConversationId,
+        why: LetGo,
+    ) {
+        if self.refuses(t, agent, id, Needs::Hold) {
+            return;
+        }
+        let Some(conv) = self.conversations.get_mut(id) else {
+            return;
+        };
+        let name = introduced(conv, &self.seats);
+        if let State::WithAgent { since, .. } = conv.state {
+            self.seats
+                .handled(&t.account.id, t.now.0.saturating_sub(since.0));
+        }
+        conv.epoch += 1;
+        let waiting = &t.account.rules.waiting;
+        match why {
+            LetGo::Released => {
+                conv.state = State::Bot;
+                conv.fallbacks = 0;
+                t.say(conv, &waiting.released, None, &[]);
+            }
+            LetGo::CustomerIdle => {
+                conv.state = State::Bot;
+                conv.fallbacks = 0;
+                let extra = Extra::agent(&name);
+                t.say_with(conv, &waiting.handed_back, None, &[], extra);
+            }
+            _ => conv.state = State::Closed,
+        }
+        t.save(conv);
+        self.hold_ended(t, agent, id, why);
+    }
+
+    /// `agent` no longer holds `id`: it is told why, it has room again, and the line moves.
+    pub(super) fn hold_ended(
+        &mut self,
+        t: &mut Turn<'_>,
+        agent: AgentId,
+        id: ConversationId,
+        why: LetGo,
+    ) {
+        t.notify(
+            agent,
+            AgentEvent::Closed {
+                conversation: id,
+                why,
+            },
+        );
+        self.seats.unload(agent, t.now);
+        self.route(t);
+    }
+}
+
+/// An agent's action refused; nothing changed.
+fn refuse(agent: AgentId, conversation: ConversationId, code: Refusal, message: String) -> Effect {
+    Effect::Refuse {
+        agent,
+        conversation,
+        code,
+        message,
+    }
+}
+
+/// The name the customer was introduced to for the person holding `conv` (records from before
+/// it was kept: from the agent's profile, if it is connected).
+pub(super) fn introduced(conv: &Conversation, seats: &Seats) -> String {
+    match &conv.state {
+        State::WithAgent { name, .. } if !name.is_empty() => name.clone(),
+        State::WithAgent { agent, .. } => seats.profile(*agent).map_or_else(
+            || "the person helping you".to_owned(),
+            |p| first_name(&p.name).to_owned(),
+        ),
+        _ => String::new(),
     }
 }
 

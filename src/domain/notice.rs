@@ -7,6 +7,7 @@
 use super::conversation::{Customer, Ticket};
 use super::ids::{AccountId, ConversationId, Timestamp};
 use super::message::Message;
+use super::reasons::{LetGo, SetAway, Withdrawn};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Notice {
@@ -16,7 +17,7 @@ pub enum Notice {
     },
     OfferWithdrawn {
         conversation: ConversationId,
-        why: &'static str,
+        why: Withdrawn,
     },
     Assigned {
         conversation: Card,
@@ -27,11 +28,11 @@ pub enum Notice {
     },
     Closed {
         conversation: ConversationId,
-        why: &'static str,
+        why: LetGo,
     },
     /// Baton set the agent away (offers lapsed).
     SetAway {
-        why: &'static str,
+        why: SetAway,
     },
     /// The agent has not written yet; at `requeue_at` the conversation goes back in line.
     Reminder {

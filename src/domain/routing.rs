@@ -1,75 +1,14 @@
-//! Who gets offered a queued conversation: the seats (agents as routing sees them) and the rule.
-//!
-//! Fit: connected and available, same account, every required skill, spare capacity. Among the
-//! fit: someone who has not declined this conversation before, if there is one; then the least
-//! loaded; then the longest idle; then the lowest id, so the choice is deterministic.
+//! Routing notes: each routing decision, kept with the conversation, says who was offered it
+//! and why the other agents of the account were passed over. The pick rule is in `seats`.
 
-use super::agent::{Agent, AgentId, Presence};
-use super::conversation::Ticket;
-use super::ids::{AccountId, Timestamp};
+use super::agent::AgentId;
+use super::ids::Timestamp;
+use super::reasons::Passed;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Seat {
-    pub agent: Agent,
-    /// `None` when no connection is left.
-    pub presence: Option<Presence>,
-    /// Conversations offered to or held by the agent.
-    pub load: u32,
-    /// Since when the agent has held nothing.
-    pub idle_since: Timestamp,
-    /// Offers in a row that lapsed.
-    pub lapsed: u32,
-    /// When the agent's disconnect grace ends, while one is running.
-    pub grace: Option<Timestamp>,
-}
-
-impl Seat {
-    pub fn new(agent: Agent, now: Timestamp) -> Seat {
-        Seat {
-            agent,
-            presence: None,
-            load: 0,
-            idle_since: now,
-            lapsed: 0,
-            grace: None,
-        }
-    }
-
-    /// Available, of this account, with spare capacity: could take something.
-    pub fn has_room(&self, account: &AccountId) -> bool {
-        self.presence == Some(Presence::Available)
-            && &self.agent.account == account
-            && self.load < self.agent.capacity
-    }
-
-    fn fits(&self, account: &AccountId, ticket: &Ticket) -> bool {
-        self.unfit(account, ticket).is_none()
-    }
-
-    /// Why this agent cannot take the ticket, if it cannot.
-    fn unfit(&self, account: &AccountId, ticket: &Ticket) -> Option<&'static str> {
-        if &self.agent.account != account {
-            return Some("other account");
-        }
-        match self.presence {
-            None => return Some("offline"),
-            Some(Presence::Away) => return Some("away"),
-            Some(Presence::Available) => {}
-        }
-        if !ticket.skills.iter().all(|s| self.agent.skills.contains(s)) {
-            return Some("missing skill");
-        }
-        if self.load >= self.agent.capacity {
-            return Some("at capacity");
-        }
-        None
-    }
-}
-
-/// One routing decision, kept with the conversation: who was offered it, and why the other
-/// agents of the account were passed over. Per reason: how many, and the first few of them, so
-/// a note stays small however large the team.
+/// One routing decision. Per reason: how many, and the first few of them, so a note stays
+/// small however large the team.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RoutingNote {
     pub at: Timestamp,
@@ -83,7 +22,7 @@ pub struct RoutingNote {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PassedOver {
-    pub why: String,
+    pub why: Passed,
     pub count: usize,
     /// The lowest-numbered of them, at most `EXAMPLES`.
     pub agents: Vec<AgentId>,
@@ -92,63 +31,43 @@ pub struct PassedOver {
 /// Agents named per reason in a routing note.
 const EXAMPLES: usize = 5;
 
-/// Explains a decision `pick` made for `chosen`.
-pub fn explain<'a>(
-    seats: impl Iterator<Item = &'a Seat>,
-    account: &AccountId,
-    ticket: &Ticket,
-    declined: &[AgentId],
-    chosen: AgentId,
-    now: Timestamp,
-) -> RoutingNote {
-    let mut by_reason: std::collections::BTreeMap<&'static str, (usize, Vec<AgentId>)> =
-        std::collections::BTreeMap::new();
-    for s in seats.filter(|s| s.agent.id != chosen && &s.agent.account == account) {
-        let why = match s.unfit(account, ticket) {
-            Some(why) => why,
-            None if declined.contains(&s.agent.id) => "declined before",
-            None => "busier or idle for less time",
-        };
-        let entry = by_reason.entry(why).or_default();
-        entry.0 += 1;
-        entry.1.push(s.agent.id);
+impl RoutingNote {
+    /// `chosen` was picked; `others` are the rest of the account's agents and why each was
+    /// passed over.
+    pub(super) fn chosen(
+        at: Timestamp,
+        chosen: AgentId,
+        others: impl Iterator<Item = (AgentId, Passed)>,
+    ) -> RoutingNote {
+        let mut by_reason: BTreeMap<Passed, (usize, Vec<AgentId>)> = BTreeMap::new();
+        for (agent, why) in others {
+            let entry = by_reason.entry(why).or_default();
+            entry.0 += 1;
+            entry.1.push(agent);
+        }
+        let passed_over = by_reason
+            .into_iter()
+            .map(|(why, (count, mut agents))| {
+                agents.sort();
+                agents.truncate(EXAMPLES);
+                PassedOver { why, count, agents }
+            })
+            .collect();
+        RoutingNote {
+            at,
+            offered_to: chosen,
+            named_by: None,
+            passed_over,
+        }
     }
-    let passed_over = by_reason
-        .into_iter()
-        .map(|(why, (count, mut agents))| {
-            agents.sort();
-            agents.truncate(EXAMPLES);
-            PassedOver {
-                why: why.to_owned(),
-                count,
-                agents,
-            }
-        })
-        .collect();
-    RoutingNote {
-        at: now,
-        offered_to: chosen,
-        named_by: None,
-        passed_over,
-    }
-}
 
-/// The agent to offer a conversation to, if anyone fits.
-pub fn pick<'a>(
-    seats: impl Iterator<Item = &'a Seat>,
-    account: &AccountId,
-    ticket: &Ticket,
-    declined: &[AgentId],
-) -> Option<AgentId> {
-    seats
-        .filter(|s| s.fits(account, ticket))
-        .min_by_key(|s| {
-            (
-                declined.contains(&s.agent.id),
-                s.load,
-                s.idle_since,
-                s.agent.id,
-            )
-        })
-        .map(|s| s.agent.id)
+    /// `by` transferred the conversation to `target` by name.
+    pub(super) fn named(at: Timestamp, target: AgentId, by: AgentId) -> RoutingNote {
+        RoutingNote {
+            at,
+            offered_to: target,
+            named_by: Some(by),
+            passed_over: Vec::new(),
+        }
+    }
 }

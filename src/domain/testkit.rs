@@ -1,11 +1,15 @@
-//! Test-only scaffolding for the agent side of the desk: a small world with one account, a
-//! rule set, agents, and readers for the effects a step produced.
+//! The domain's one test kit: a small world with one account, a rule set and agents, the
+//! steps scenarios repeat (a customer writes, an agent accepts, sends, lets go), readers for
+//! the effects a step produced, and `check` for scenarios of customer messages.
 
 use crate::domain::*;
 use crate::rules;
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::Arc;
+
+mod read;
+pub(crate) use read::*;
 
 const RULES: &str = r#"
 [bot]
@@ -57,19 +61,25 @@ impl World {
 
     /// The world's rules with `extra` TOML appended (e.g. a `[timeouts]` table).
     pub fn with_rules(extra: &str) -> World {
-        let text = format!("{RULES}\n{extra}");
-        let book =
-            rules::compile(&[(PathBuf::from("t.toml"), text)]).unwrap_or_else(|e| panic!("{e}"));
+        World::from_rules(&format!("{RULES}\n{extra}"))
+    }
+
+    /// A world with exactly these rules; the bot signs with their `[bot].profile`.
+    pub fn from_rules(text: &str) -> World {
+        let book = rules::compile(&[(PathBuf::from("t.toml"), text.to_owned())])
+            .unwrap_or_else(|e| panic!("{e}"));
+        let spec = &book.bot.profile;
+        let bot = Profile {
+            id: spec.id.clone().unwrap_or_else(|| "acme-bot".into()),
+            name: spec.name.clone(),
+            avatar: spec.avatar.clone(),
+        };
         World {
             desk: Desk::default(),
             account: Account {
                 id: AccountId::from("acme"),
                 name: "Acme".into(),
-                bot: Profile {
-                    id: "bot".into(),
-                    name: "Acme Assistant (bot)".into(),
-                    avatar: "https://example.com/bot.png".into(),
-                },
+                bot,
                 timeouts: book.timeouts,
                 hours: None,
                 rules: Arc::new(book),
@@ -112,14 +122,7 @@ impl World {
                 break;
             }
             self.deadlines.pop_first();
-            self.now = self.now.max(at.0);
-            let fx = self.desk.handle(
-                Input::Deadline { timer, at },
-                Timestamp(self.now),
-                &self.account,
-            );
-            self.schedule(&fx);
-            effects.extend(fx);
+            effects.extend(self.due(timer, at));
         }
         self.now = until;
         effects
@@ -134,6 +137,11 @@ impl World {
             .find(|(_, t)| *t == timer)
             .unwrap_or_else(|| panic!("no deadline for {timer:?}"));
         self.deadlines.remove(&(at, timer));
+        self.due(timer, at)
+    }
+
+    /// The scheduler hands the desk `timer`'s deadline `at` (already out of the index).
+    fn due(&mut self, timer: Timer, at: Timestamp) -> Vec<Effect> {
         self.now = self.now.max(at.0);
         let fx = self.desk.handle(
             Input::Deadline { timer, at },
@@ -162,13 +170,95 @@ impl World {
     }
 
     pub fn customer(&mut self, who: &str, text: &str) -> Vec<Effect> {
+        self.message(who, None, text, None)
+    }
+
+    /// The customer taps a quick reply.
+    pub fn tap(&mut self, who: &str, payload: &str) -> Vec<Effect> {
+        self.message(who, None, "", Some(payload))
+    }
+
+    pub fn message(
+        &mut self,
+        who: &str,
+        name: Option<&str>,
+        text: &str,
+        payload: Option<&str>,
+    ) -> Vec<Effect> {
         self.input(Input::CustomerMessage {
             channel: Channel::Webhook,
             customer: CustomerId::from(who),
-            name: None,
+            name: name.map(str::to_owned),
             text: text.into(),
-            payload: None,
+            payload: payload.map(str::to_owned),
         })
+    }
+
+    pub fn accept(&mut self, agent: AgentId, conversation: ConversationId) -> Vec<Effect> {
+        self.input(Input::Accept {
+            agent,
+            conversation,
+        })
+    }
+
+    pub fn decline(&mut self, agent: AgentId, conversation: ConversationId) -> Vec<Effect> {
+        self.input(Input::Decline {
+            agent,
+            conversation,
+        })
+    }
+
+    pub fn send(
+        &mut self,
+        agent: AgentId,
+        conversation: ConversationId,
+        text: &str,
+    ) -> Vec<Effect> {
+        self.input(Input::AgentSend {
+            agent,
+            conversation,
+            text: text.into(),
+        })
+    }
+
+    pub fn release(&mut self, agent: AgentId, conversation: ConversationId) -> Vec<Effect> {
+        self.input(Input::Release {
+            agent,
+            conversation,
+        })
+    }
+
+    pub fn resolve(&mut self, agent: AgentId, conversation: ConversationId) -> Vec<Effect> {
+        self.input(Input::Resolve {
+            agent,
+            conversation,
+        })
+    }
+
+    pub fn transfer(
+        &mut self,
+        agent: AgentId,
+        conversation: ConversationId,
+        to: TransferTo,
+        note: Option<&str>,
+    ) -> Vec<Effect> {
+        self.input(Input::Transfer {
+            agent,
+            conversation,
+            to,
+            note: note.map(str::to_owned),
+        })
+    }
+
+    /// `who` is held by agent `n` (capacity 1), who accepted it just now.
+    pub fn held(&mut self, who: &str, n: u64) -> (Agent, ConversationId) {
+        let a = agent(n, &[], 1);
+        self.customer(who, "agent");
+        let c = self.id(who);
+        self.seen(&a, Some(Presence::Available));
+        self.accept(a.id, c);
+        assert_eq!(self.state(who), "with_agent");
+        (a, c)
     }
 
     pub fn seen(&mut self, a: &Agent, presence: Option<Presence>) -> Vec<Effect> {
@@ -192,46 +282,4 @@ impl World {
     pub fn state(&self, who: &str) -> &'static str {
         self.conv(who).state.name()
     }
-}
-
-/// Each message sent to the customer: who wrote it, the profile it is signed with, the text.
-pub(crate) fn sent(effects: &[Effect]) -> Vec<(Author, String, String)> {
-    effects
-        .iter()
-        .filter_map(|e| match e {
-            Effect::Send { message, .. } => Some((
-                message.from,
-                message
-                    .profile
-                    .as_ref()
-                    .map(|p| p.id.clone())
-                    .unwrap_or_default(),
-                message.text.clone(),
-            )),
-            _ => None,
-        })
-        .collect()
-}
-
-pub(crate) fn offers(effects: &[Effect]) -> Vec<(u64, ConversationId)> {
-    effects
-        .iter()
-        .filter_map(|e| match e {
-            Effect::Notify {
-                agent,
-                event: AgentEvent::Offer { conversation, .. },
-            } => Some((agent.0, *conversation)),
-            _ => None,
-        })
-        .collect()
-}
-
-pub(crate) fn refused(effects: &[Effect]) -> Vec<&'static str> {
-    effects
-        .iter()
-        .filter_map(|e| match e {
-            Effect::Refuse { code, .. } => Some(*code),
-            _ => None,
-        })
-        .collect()
 }

@@ -1,10 +1,8 @@
 //! Table-driven tests of the state machine: each scenario is a list of customer messages with
 //! the state after each and exactly what the bot said.
 
+use super::testkit::{check, Step, World};
 use super::*;
-use crate::rules::{self, RuleBook};
-use std::path::PathBuf;
-use std::sync::Arc;
 
 const RULES: &str = r#"
 [bot]
@@ -40,83 +38,14 @@ reply = "Bye!"
 close = true
 "#;
 
-fn account() -> Account {
-    let book: RuleBook = rules::compile(&[(PathBuf::from("t.toml"), RULES.to_owned())])
-        .unwrap_or_else(|e| panic!("{e}"));
-    Account {
-        id: AccountId::from("acme"),
-        name: "Acme".into(),
-        bot: Profile {
-            id: "bot-1".into(),
-            name: "Acme Assistant (bot)".into(),
-            avatar: "https://example.com/bot.png".into(),
-        },
-        timeouts: book.timeouts,
-        hours: None,
-        rules: Arc::new(book),
-    }
-}
-
-/// One customer message: (customer, text, payload).
-type Msg = (&'static str, &'static str, Option<&'static str>);
-
-fn input((customer, text, payload): Msg) -> Input {
-    Input::CustomerMessage {
-        channel: Channel::Webhook,
-        customer: CustomerId::from(customer),
-        name: Some("Jo".into()),
-        text: text.into(),
-        payload: payload.map(str::to_owned),
-    }
-}
-
-/// Runs the steps in order on one desk; after each, the customer's conversation must be in
-/// `state` and the bot must have said exactly `said`.
-fn check(desk: &mut Desk, steps: &[(Msg, &str, &[&str])]) {
-    let account = account();
-    for (i, (msg, state, said)) in steps.iter().enumerate() {
-        let now = Timestamp(1_000 + i as u64);
-        let effects = desk.handle(input(*msg), now, &account);
-        let texts: Vec<&str> = effects
-            .iter()
-            .filter_map(|e| match e {
-                Effect::Send { message, .. } => Some(message.text.as_str()),
-                _ => None,
-            })
-            .collect();
-        assert_eq!(&texts, said, "step {i} {msg:?}: what the bot said");
-        // The inbound message is recorded first, the final snapshot saved last (then only
-        // moves of its deadline).
-        assert!(matches!(effects.first(), Some(Effect::Record(m)) if m.from == Author::Customer));
-        let last = effects
-            .iter()
-            .rev()
-            .find(|e| !matches!(e, Effect::Schedule { .. }));
-        let Some(Effect::Save(conv)) = last else {
-            panic!("step {i}: last effect must be Save: {effects:?}");
-        };
-        assert_eq!(conv.state.name(), *state, "step {i} {msg:?}: state");
-        assert_eq!(conv.updated_at, now);
-        for e in &effects {
-            if let Effect::Send { message, to, .. } = e {
-                assert_eq!(
-                    message.profile.as_ref(),
-                    Some(&account.bot),
-                    "bot messages carry the bot profile"
-                );
-                assert_eq!(message.from, Author::Bot);
-                assert_eq!(message.epoch, conv.epoch);
-                assert_eq!(to.id.as_str(), msg.0);
-            }
-        }
-    }
+fn world() -> World {
+    World::from_rules(RULES)
 }
 
 const GREETING: &str = "Hi Jo!";
 
 #[test]
 fn bot_transitions() {
-    type Step = (Msg, &'static str, &'static [&'static str]);
     let scenarios: &[(&str, &[Step])] = &[
         (
             "a rule answers after the greeting",
@@ -211,9 +140,8 @@ fn bot_transitions() {
         ),
     ];
     for (name, steps) in scenarios {
-        let mut desk = Desk::default();
-        let run =
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| check(&mut desk, steps)));
+        let mut w = world();
+        let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| check(&mut w, steps)));
         if let Err(e) = run {
             panic!("scenario '{name}' failed: {:?}", e.downcast_ref::<String>());
         }
@@ -222,9 +150,9 @@ fn bot_transitions() {
 
 #[test]
 fn queue_orders_by_priority_then_time() {
-    let mut desk = Desk::default();
+    let mut w = world();
     check(
-        &mut desk,
+        &mut w,
         &[
             (
                 ("a", "agent", None),
@@ -248,6 +176,7 @@ fn queue_orders_by_priority_then_time() {
             ),
         ],
     );
+    let desk = &w.desk;
     let queue = desk.queue(&AccountId::from("acme")).unwrap();
     let order: Vec<String> = queue
         .iter()
@@ -271,9 +200,9 @@ fn queue_orders_by_priority_then_time() {
 
 #[test]
 fn restore_rebuilds_queues_and_ids() {
-    let mut desk = Desk::default();
+    let mut w = world();
     check(
-        &mut desk,
+        &mut w,
         &[
             (
                 ("a", "agent", None),
@@ -283,10 +212,10 @@ fn restore_rebuilds_queues_and_ids() {
             (("b", "hello", None), "bot", &[GREETING]),
         ],
     );
-    let saved: Vec<Conversation> = desk.conversations().cloned().collect();
-    let mut restored = Desk::restore(saved, [&account()]);
+    let saved: Vec<Conversation> = w.desk.conversations().cloned().collect();
+    w.desk = Desk::restore(saved, [&w.account]);
     check(
-        &mut restored,
+        &mut w,
         &[
             (
                 ("b", "agent", None),
@@ -300,7 +229,7 @@ fn restore_rebuilds_queues_and_ids() {
             ),
         ],
     );
-    let ids: std::collections::HashSet<_> = restored.conversations().map(|c| c.id).collect();
+    let ids: std::collections::HashSet<_> = w.desk.conversations().map(|c| c.id).collect();
     assert_eq!(
         ids.len(),
         3,
@@ -310,11 +239,10 @@ fn restore_rebuilds_queues_and_ids() {
 
 #[test]
 fn message_ids_are_unique_and_ordered_within_a_conversation() {
-    let mut desk = Desk::default();
-    let account = account();
+    let mut w = world();
     let mut ids = Vec::new();
-    for (i, text) in ["order", "blah", "agent"].iter().enumerate() {
-        for e in desk.handle(input(("u", text, None)), Timestamp(i as u64), &account) {
+    for text in ["order", "blah", "agent"] {
+        for e in w.message("u", Some("Jo"), text, None) {
             match e {
                 Effect::Record(m) | Effect::Send { message: m, .. } => ids.push(m.id),
                 _ => {}

@@ -7,11 +7,16 @@
 //! batch as the change). When a deadline fires, the desk decides from the state at that moment
 //! what it means: one the conversation has moved past does nothing but re-arm the right one.
 
+use super::agent::AgentId;
 use super::conversation::{Conversation, State, Ticket};
-use super::desk::{Account, Desk, Extra, Turn};
+use super::desk::Desk;
 use super::effect::{AgentEvent, Effect, Timer};
+use super::handoff::introduced;
 use super::hours::Hours;
 use super::ids::{ConversationId, Timestamp};
+use super::reasons::{LetGo, Lined};
+use super::turn::{Extra, Turn};
+use super::waiting;
 use crate::rules::Timeouts;
 use std::time::Duration;
 
@@ -34,7 +39,8 @@ pub enum Due {
     CustomerIdle,
 }
 
-fn after(at: Timestamp, d: Duration) -> Timestamp {
+/// `d` after `at`.
+pub(super) fn after(at: Timestamp, d: Duration) -> Timestamp {
     Timestamp(at.0.saturating_add(d.as_millis() as u64))
 }
 
@@ -108,11 +114,11 @@ fn queued(
 }
 
 impl Desk {
-    /// Re-computes the deadline of every conversation `effects` save, and adds the moves of the
-    /// scheduler's index to them (the saved snapshots carry the new deadline).
-    pub(super) fn arm(&mut self, effects: &mut Vec<Effect>, now: Timestamp, account: &Account) {
+    /// Re-computes the deadline of every conversation the step saves, and adds the moves of the
+    /// scheduler's index to its effects (the saved snapshots carry the new deadline).
+    pub(super) fn arm(&mut self, t: &mut Turn<'_>) {
         let mut saved: Vec<ConversationId> = Vec::new();
-        for e in effects.iter() {
+        for e in &t.effects {
             if let Effect::Save(c) = e {
                 if !saved.contains(&c.id) {
                     saved.push(c.id);
@@ -120,21 +126,21 @@ impl Desk {
             }
         }
         for id in saved {
-            let Some(conv) = self.conversations.get_mut(&id) else {
+            let Some(conv) = self.conversations.get_mut(id) else {
                 continue;
             };
-            let timeouts = account.timeouts_for(conv.rule.as_deref());
-            let next = due(conv, &timeouts, account.hours.as_ref(), now).map(|(at, _)| at);
+            let timeouts = t.account.timeouts_for(conv.rule.as_deref());
+            let next = due(conv, &timeouts, t.account.hours.as_ref(), t.now).map(|(at, _)| at);
             if next == conv.deadline {
                 continue;
             }
-            effects.push(Effect::Schedule {
+            t.effects.push(Effect::Schedule {
                 timer: Timer::Conversation(id),
                 from: conv.deadline,
                 to: next,
             });
             conv.deadline = next;
-            for e in effects.iter_mut() {
+            for e in t.effects.iter_mut() {
                 if let Effect::Save(c) = e {
                     if c.id == id {
                         c.deadline = next;
@@ -145,21 +151,16 @@ impl Desk {
     }
 
     /// The conversation's deadline `at` fired (the scheduler has already dropped it).
-    pub(super) fn conversation_due(
-        &mut self,
-        id: ConversationId,
-        at: Timestamp,
-        now: Timestamp,
-        account: &Account,
-    ) -> Vec<Effect> {
-        let Some(conv) = self.conversations.get_mut(&id) else {
-            return Vec::new();
+    pub(super) fn conversation_due(&mut self, t: &mut Turn<'_>, id: ConversationId, at: Timestamp) {
+        let Some(conv) = self.conversations.get_mut(id) else {
+            return;
         };
         if conv.deadline == Some(at) {
             conv.deadline = None;
         }
-        let timeouts = account.timeouts_for(conv.rule.as_deref());
-        let what = due(conv, &timeouts, account.hours.as_ref(), now)
+        let now = t.now;
+        let timeouts = t.account.timeouts_for(conv.rule.as_deref());
+        let what = due(conv, &timeouts, t.account.hours.as_ref(), now)
             .filter(|(at, _)| *at <= now)
             .map(|(_, what)| what);
         let held = conv.held_by();
@@ -168,135 +169,87 @@ impl Desk {
             _ => None,
         };
         match (what, held, offered_to) {
-            (Some(Due::Offer), _, Some(agent)) => self.offer_expired(agent, id, now, account),
-            (Some(Due::FirstReply), Some(agent), _) => self.nudge(agent, id, &timeouts, now),
-            (Some(Due::FirstReplyRequeue), Some(agent), _) => {
-                self.no_first_reply(agent, id, now, account)
-            }
+            (Some(Due::Offer), _, Some(agent)) => self.offer_expired(t, agent, id),
+            (Some(Due::FirstReply), Some(agent), _) => self.nudge(t, agent, id, &timeouts),
+            (Some(Due::FirstReplyRequeue), Some(agent), _) => self.no_first_reply(t, agent, id),
             (Some(Due::CustomerIdle), Some(agent), _) => {
-                self.let_go(agent, id, now, account, "customer_idle")
+                self.let_go(t, agent, id, LetGo::CustomerIdle)
             }
             (Some(what @ (Due::BotUnresolved | Due::QueueUpdate | Due::QueueMaxWait)), _, _) => {
-                self.bot_due(id, what, at, now, account)
+                self.bot_due(t, id, what, at)
             }
             // Stale: the state moved on. Saved so that the right deadline is armed.
-            _ => vec![Effect::Save(conv.touch(now))],
+            _ => t.save(conv),
         }
     }
 
     /// A deadline the bot answers: escalate, or tell a queued customer where they stand. An
     /// escalation is queued as of the deadline `at`, so after a restart conversations whose
     /// deadlines passed meanwhile stand in line in the order they should have joined it.
-    fn bot_due(
-        &mut self,
-        id: ConversationId,
-        what: Due,
-        at: Timestamp,
-        now: Timestamp,
-        account: &Account,
-    ) -> Vec<Effect> {
-        let Some(mut conv) = self.conversations.remove(&id) else {
-            return Vec::new();
+    fn bot_due(&mut self, t: &mut Turn<'_>, id: ConversationId, what: Due, at: Timestamp) {
+        let Some(conv) = self.conversations.get_mut(id) else {
+            return;
         };
-        let mut turn = Turn::new(account, now);
         match what {
             Due::BotUnresolved => {
-                let ticket = Ticket::new("bot_timeout", 0, at.min(now), now);
-                let place = self.line_up(&mut conv, ticket, account);
-                self.queued(&mut conv, &mut turn, place);
+                let ticket = Ticket::lined(Lined::BotTimeout, 0, at.min(t.now), t.now);
+                let place = self.lines.line_up(conv, ticket, t.account);
+                waiting::queued(&self.lines, conv, t, place);
             }
-            Due::QueueMaxWait => self.apologise(&mut conv, &mut turn),
-            _ => self.queue_update(&mut conv, &mut turn),
+            Due::QueueMaxWait => waiting::apologise(&self.lines, conv, t),
+            _ => waiting::queue_update(&self.lines, &self.seats, conv, t),
         }
-        turn.effects.push(Effect::Save(conv.touch(now)));
-        let queued = matches!(conv.state, State::Queued(_)) && what == Due::BotUnresolved;
-        self.conversations.insert(id, conv);
-        let mut effects = turn.effects;
-        if queued {
-            effects.extend(self.route(account, now));
+        t.save(conv);
+        if matches!(conv.state, State::Queued(_)) && what == Due::BotUnresolved {
+            self.route(t);
         }
-        effects
     }
 
     /// `agent_first_reply`: the agent is reminded, and told when the conversation goes back in
     /// line if it still has not written.
-    fn nudge(
-        &mut self,
-        agent: super::agent::AgentId,
-        id: ConversationId,
-        timeouts: &Timeouts,
-        now: Timestamp,
-    ) -> Vec<Effect> {
-        let Some(conv) = self.conversations.get_mut(&id) else {
-            return Vec::new();
+    fn nudge(&mut self, t: &mut Turn<'_>, agent: AgentId, id: ConversationId, timeouts: &Timeouts) {
+        let Some(conv) = self.conversations.get_mut(id) else {
+            return;
         };
         let State::WithAgent { since, nudged, .. } = &mut conv.state else {
-            return Vec::new();
+            return;
         };
         *nudged = true;
         let requeue_at = after(*since, timeouts.agent_first_reply.saturating_mul(2));
-        vec![
-            Effect::Save(conv.touch(now)),
-            Effect::Notify {
-                agent,
-                event: AgentEvent::Nudge {
-                    conversation: id,
-                    requeue_at,
-                },
+        t.save(conv);
+        let conversation = id;
+        t.notify(
+            agent,
+            AgentEvent::Nudge {
+                conversation,
+                requeue_at,
             },
-        ]
+        );
     }
 
     /// Twice `agent_first_reply` and the agent still has not written: the conversation goes
     /// back in line, one priority level higher, ahead of newer ones; the agent is not offered
     /// it again first; the bot tells the customer.
-    fn no_first_reply(
-        &mut self,
-        agent: super::agent::AgentId,
-        id: ConversationId,
-        now: Timestamp,
-        account: &Account,
-    ) -> Vec<Effect> {
-        let name = self.introduced(id);
-        let Some(mut conv) = self.conversations.remove(&id) else {
-            return Vec::new();
+    fn no_first_reply(&mut self, t: &mut Turn<'_>, agent: AgentId, id: ConversationId) {
+        let Some(conv) = self.conversations.get_mut(id) else {
+            return;
         };
+        let name = introduced(conv, &self.seats);
         let State::WithAgent {
             since, priority, ..
         } = conv.state
         else {
-            self.conversations.insert(id, conv);
-            return Vec::new();
+            return;
         };
-        let ticket = Ticket::new(
-            "no_first_reply",
-            priority.saturating_add(1).min(9),
-            since,
-            now,
-        );
+        let priority = priority.saturating_add(1).min(9);
+        let ticket = Ticket::lined(Lined::NoFirstReply, priority, since, t.now);
         conv.epoch += 1;
         conv.declined = vec![agent];
-        let mut turn = Turn::new(account, now);
-        let place = self.line_up(&mut conv, ticket, account);
-        let extra = Extra {
-            agent: Some(&name),
-            ..Extra::default()
-        };
-        let requeued = &account.rules.waiting.requeued;
-        turn.say_with(&mut conv, requeued, Some(place), &[], extra);
-        turn.effects.push(Effect::Save(conv.touch(now)));
-        turn.effects.push(Effect::Notify {
-            agent,
-            event: AgentEvent::Closed {
-                conversation: id,
-                why: "no_first_reply",
-            },
-        });
-        self.conversations.insert(id, conv);
-        self.unload(agent, now);
-        let mut effects = turn.effects;
-        effects.extend(self.route(account, now));
-        effects
+        let place = self.lines.line_up(conv, ticket, t.account);
+        let requeued = &t.account.rules.waiting.requeued;
+        t.say_with(conv, requeued, Some(place), &[], Extra::agent(&name));
+        t.save(conv);
+        self.hold_ended(t, agent, id, LetGo::NoFirstReply);
     }
 }
 

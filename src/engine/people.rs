@@ -4,7 +4,7 @@
 
 use super::{Command, Engine, EngineError, EngineHandle, Reply};
 use crate::domain::{
-    Agent, AgentId, ConversationId, Effect, Input, MessageId, Notice, Presence, Timestamp,
+    Agent, AgentId, ConversationId, Effect, Input, MessageId, Notice, Presence, Refusal, Timestamp,
 };
 use crate::store::{Kept, Outbound, Store, WriteSet};
 use std::collections::HashMap;
@@ -41,7 +41,7 @@ pub enum ToAgent {
     },
     /// An action was refused and changed nothing.
     Refused {
-        code: &'static str,
+        code: Refusal,
         message: String,
         conversation: ConversationId,
     },

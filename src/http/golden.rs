@@ -5,8 +5,8 @@ use super::json::{
 };
 use crate::domain::{
     AccountId, Agent, AgentId, Author, Channel, Conversation, ConversationId, Customer, CustomerId,
-    FollowUp, Message, MessageId, PassedOver, Presence, Profile, RoutingNote, State, Ticket,
-    Timestamp,
+    FollowUp, Message, MessageId, Passed, PassedOver, Presence, Profile, RoutingNote, State,
+    Ticket, Timestamp,
 };
 use crate::engine::{
     AgentView, ConversationView, FollowUpEntry, ProfileView, QueueEntry, QueueView, ScheduleStats,
@@ -62,7 +62,7 @@ fn conversation(state: State) -> Conversation {
         offered_to: AgentId(1),
         named_by: Some(AgentId(3)),
         passed_over: vec![PassedOver {
-            why: "missing skill".into(),
+            why: Passed::MissingSkill,
             count: 7,
             agents: vec![AgentId(2), AgentId(5)],
         }],

@@ -4,9 +4,11 @@
 //! text they had sent, with no version byte (it starts with `{`): such a value is read back
 //! as [`Kept::Frame`] and replayed as it is, so an upgrade loses no unacknowledged event.
 
-use super::records::{ConversationRef, CustomerRecord, MessageRecord, TicketRecord, Time};
+use super::records::{
+    same_variants, ConversationRef, CustomerRecord, MessageRecord, TicketRecord, Time,
+};
 use super::StoreError;
-use crate::domain::{AccountId, Card, Notice};
+use crate::domain::{AccountId, Card, LetGo, Notice, SetAway, Withdrawn};
 use serde::{Deserialize, Serialize};
 
 const VERSION: u8 = 1;
@@ -28,7 +30,7 @@ enum KeptRecord {
     },
     OfferWithdrawn {
         conversation: ConversationRef,
-        why: String,
+        why: WithdrawnRecord,
     },
     Assigned {
         conversation: CardRecord,
@@ -39,10 +41,10 @@ enum KeptRecord {
     },
     Closed {
         conversation: ConversationRef,
-        why: String,
+        why: LetGoRecord,
     },
     SetAway {
-        why: String,
+        why: SetAwayRecord,
     },
     Reminder {
         conversation: ConversationRef,
@@ -59,6 +61,36 @@ struct CardRecord {
     ticket: Option<TicketRecord>,
     transcript: Vec<MessageRecord>,
 }
+
+/// The stored spellings of the reasons a kept event names.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum WithdrawnRecord {
+    Declined,
+    Timeout,
+    AgentGone,
+    CustomerLeft,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum LetGoRecord {
+    Released,
+    Resolved,
+    CustomerIdle,
+    Transferred,
+    NoFirstReply,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum SetAwayRecord {
+    OffersLapsed,
+}
+
+same_variants!(Withdrawn <=> WithdrawnRecord: Declined, Timeout, AgentGone, CustomerLeft);
+same_variants!(LetGo <=> LetGoRecord: Released, Resolved, CustomerIdle, Transferred, NoFirstReply);
+same_variants!(SetAway <=> SetAwayRecord: OffersLapsed);
 
 impl From<&Card> for CardRecord {
     fn from(c: &Card) -> CardRecord {
@@ -96,7 +128,7 @@ impl From<&Notice> for KeptRecord {
             },
             Notice::OfferWithdrawn { conversation, why } => KeptRecord::OfferWithdrawn {
                 conversation: (*conversation).into(),
-                why: (*why).to_owned(),
+                why: (*why).into(),
             },
             Notice::Assigned { conversation } => KeptRecord::Assigned {
                 conversation: conversation.into(),
@@ -110,11 +142,9 @@ impl From<&Notice> for KeptRecord {
             },
             Notice::Closed { conversation, why } => KeptRecord::Closed {
                 conversation: (*conversation).into(),
-                why: (*why).to_owned(),
+                why: (*why).into(),
             },
-            Notice::SetAway { why } => KeptRecord::SetAway {
-                why: (*why).to_owned(),
-            },
+            Notice::SetAway { why } => KeptRecord::SetAway { why: (*why).into() },
             Notice::Reminder {
                 conversation,
                 requeue_at,
@@ -126,32 +156,9 @@ impl From<&Notice> for KeptRecord {
     }
 }
 
-/// The reasons a kept event may name, as the domain spells them.
-fn reason(text: &str) -> Result<&'static str, String> {
-    const KNOWN: &[&str] = &[
-        "declined",
-        "timeout",
-        "agent_gone",
-        "customer_left",
-        "released",
-        "resolved",
-        "customer_idle",
-        "transferred",
-        "no_first_reply",
-        "offers lapsed twice in a row",
-    ];
-    KNOWN
-        .iter()
-        .find(|k| **k == text)
-        .copied()
-        .ok_or_else(|| format!("unknown reason {text:?}"))
-}
-
-impl TryFrom<KeptRecord> for Notice {
-    type Error = String;
-
-    fn try_from(r: KeptRecord) -> Result<Notice, String> {
-        Ok(match r {
+impl From<KeptRecord> for Notice {
+    fn from(r: KeptRecord) -> Notice {
+        match r {
             KeptRecord::Offer {
                 conversation,
                 expires_at,
@@ -161,7 +168,7 @@ impl TryFrom<KeptRecord> for Notice {
             },
             KeptRecord::OfferWithdrawn { conversation, why } => Notice::OfferWithdrawn {
                 conversation: conversation.into(),
-                why: reason(&why)?,
+                why: why.into(),
             },
             KeptRecord::Assigned { conversation } => Notice::Assigned {
                 conversation: conversation.into(),
@@ -175,9 +182,9 @@ impl TryFrom<KeptRecord> for Notice {
             },
             KeptRecord::Closed { conversation, why } => Notice::Closed {
                 conversation: conversation.into(),
-                why: reason(&why)?,
+                why: why.into(),
             },
-            KeptRecord::SetAway { why } => Notice::SetAway { why: reason(&why)? },
+            KeptRecord::SetAway { why } => Notice::SetAway { why: why.into() },
             KeptRecord::Reminder {
                 conversation,
                 requeue_at,
@@ -185,7 +192,7 @@ impl TryFrom<KeptRecord> for Notice {
                 conversation: conversation.into(),
                 requeue_at: requeue_at.into(),
             },
-        })
+        }
     }
 }
 
@@ -208,9 +215,7 @@ pub fn decode(key: &[u8], value: &[u8]) -> Result<Kept, StoreError> {
         Some((&VERSION, json)) => {
             let record: KeptRecord =
                 serde_json::from_slice(json).map_err(|e| corrupt(e.to_string()))?;
-            Ok(Kept::Notice(Box::new(
-                Notice::try_from(record).map_err(corrupt)?,
-            )))
+            Ok(Kept::Notice(Box::new(Notice::from(record))))
         }
         Some((v, _)) => Err(corrupt(format!("unknown kept event version {v}"))),
         None => Err(corrupt("empty kept event".into())),
@@ -268,7 +273,7 @@ mod tests {
                 "offer_withdrawn",
                 Notice::OfferWithdrawn {
                     conversation: c,
-                    why: "declined",
+                    why: Withdrawn::Declined,
                 },
             ),
             (
@@ -291,13 +296,13 @@ mod tests {
                 "closed",
                 Notice::Closed {
                     conversation: c,
-                    why: "transferred",
+                    why: LetGo::Transferred,
                 },
             ),
             (
                 "set_away",
                 Notice::SetAway {
-                    why: "offers lapsed twice in a row",
+                    why: SetAway::OffersLapsed,
                 },
             ),
             (

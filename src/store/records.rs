@@ -7,6 +7,29 @@
 //! Version 1 is not read: it belonged to the key layout before the turn log (a key per message
 //! and per outbox entry), so its data needs a layout migration, not a record decoder.
 
+/// Both ways between a domain reason and its record, variant for variant.
+macro_rules! same_variants {
+    ($domain:ident <=> $record:ident: $($v:ident),+) => {
+        impl From<$domain> for $record {
+            fn from(d: $domain) -> $record {
+                match d {
+                    $($domain::$v => $record::$v,)+
+                }
+            }
+        }
+
+        impl From<$record> for $domain {
+            fn from(r: $record) -> $domain {
+                match r {
+                    $($record::$v => $domain::$v,)+
+                }
+            }
+        }
+    };
+}
+
+pub(crate) use same_variants;
+
 mod conversation;
 mod message;
 mod text;

@@ -3,8 +3,8 @@
 
 use super::*;
 use crate::domain::{
-    AccountId, AgentId, Author, Card, Channel, Customer, CustomerId, Message, MessageId, Profile,
-    QuickReply, Ticket, Timestamp,
+    AccountId, AgentId, Author, Card, Channel, Customer, CustomerId, LetGo, Message, MessageId,
+    Profile, QuickReply, Refusal, SetAway, Ticket, Timestamp, Withdrawn,
 };
 use crate::golden::check;
 
@@ -135,7 +135,7 @@ fn server_frames_keep_their_bytes() {
             "offer_withdrawn",
             Notice::OfferWithdrawn {
                 conversation: conversation(),
-                why: "customer_left",
+                why: Withdrawn::CustomerLeft,
             },
         ),
         (
@@ -155,13 +155,13 @@ fn server_frames_keep_their_bytes() {
             "closed",
             Notice::Closed {
                 conversation: conversation(),
-                why: "customer_idle",
+                why: LetGo::CustomerIdle,
             },
         ),
         (
             "presence",
             Notice::SetAway {
-                why: "offers lapsed twice in a row",
+                why: SetAway::OffersLapsed,
             },
         ),
         (
@@ -190,7 +190,7 @@ fn server_frames_keep_their_bytes() {
     };
     check("agent/sent", &told(sent));
     let refused = ToAgent::Refused {
-        code: "not_assigned",
+        code: Refusal::NotAssigned,
         message: "conversation c4 is not assigned to you".into(),
         conversation: conversation(),
     };

@@ -19,10 +19,7 @@ fn the_whole_handoff_and_back_with_the_profile_in_force_at_each_step() {
     assert_eq!(w.deadline("u"), Some(w.now + 30_000));
     assert_eq!(w.state("u"), "offered");
 
-    let fx = w.input(Input::Accept {
-        agent: a0.id,
-        conversation: c,
-    });
+    let fx = w.accept(a0.id, c);
     assert_eq!(w.state("u"), "with_agent");
     assert_eq!(
         sent(&fx),
@@ -48,21 +45,14 @@ fn the_whole_handoff_and_back_with_the_profile_in_force_at_each_step() {
         }
     )));
 
-    let fx = w.input(Input::AgentSend {
-        agent: a0.id,
-        conversation: c,
-        text: "Let me look.".into(),
-    });
+    let fx = w.send(a0.id, c, "Let me look.");
     assert_eq!(
         sent(&fx),
         [(Author::Agent, "acme-a0".into(), "Let me look.".into())]
     );
 
     // Release: the bot is back, signed as the bot, under a newer epoch.
-    let fx = w.input(Input::Release {
-        agent: a0.id,
-        conversation: c,
-    });
+    let fx = w.release(a0.id, c);
     assert_eq!(w.state("u"), "bot");
     let back = sent(&fx);
     assert_eq!((back[0].0, back[0].1.as_str()), (Author::Bot, "bot"));
@@ -74,15 +64,9 @@ fn the_whole_handoff_and_back_with_the_profile_in_force_at_each_step() {
 
     // Again, and this time resolved: closed; the next message opens a new episode.
     w.customer("u", "agent");
-    let fx = w.input(Input::Accept {
-        agent: a0.id,
-        conversation: c,
-    });
+    let fx = w.accept(a0.id, c);
     assert_eq!(sent(&fx)[0].1, "acme-a0");
-    w.input(Input::Resolve {
-        agent: a0.id,
-        conversation: c,
-    });
+    w.resolve(a0.id, c);
     assert_eq!(w.state("u"), "closed");
     assert_eq!(
         sent(&w.customer("u", "hello"))[0],
@@ -98,47 +82,16 @@ fn an_agent_acts_only_on_its_own_conversations() {
     w.customer("u", "agent");
     let c = w.id("u");
     let before = w.conv("u").clone();
+    assert_eq!(refused(&w.accept(a2.id, c)), [Refusal::NotOffered]);
+    assert_eq!(refused(&w.send(a1.id, c, "hi")), [Refusal::NotAssigned]);
+    assert_eq!(refused(&w.release(a2.id, c)), [Refusal::NotAssigned]);
     assert_eq!(
-        refused(&w.input(Input::Accept {
-            agent: a2.id,
-            conversation: c
-        })),
-        ["not_offered"]
-    );
-    assert_eq!(
-        refused(&w.input(Input::AgentSend {
-            agent: a1.id,
-            conversation: c,
-            text: "hi".into()
-        })),
-        ["not_assigned"]
-    );
-    assert_eq!(
-        refused(&w.input(Input::Release {
-            agent: a2.id,
-            conversation: c
-        })),
-        ["not_assigned"]
-    );
-    assert_eq!(
-        refused(&w.input(Input::Resolve {
-            agent: a1.id,
-            conversation: ConversationId(99)
-        })),
-        ["not_assigned"]
+        refused(&w.resolve(a1.id, ConversationId(99))),
+        [Refusal::NotAssigned]
     );
     assert_eq!(w.conv("u"), &before, "nothing changed");
-    w.input(Input::Accept {
-        agent: a1.id,
-        conversation: c,
-    });
-    assert_eq!(
-        refused(&w.input(Input::Decline {
-            agent: a1.id,
-            conversation: c
-        })),
-        ["not_offered"]
-    );
+    w.accept(a1.id, c);
+    assert_eq!(refused(&w.decline(a1.id, c)), [Refusal::NotOffered]);
 }
 
 #[test]
@@ -148,31 +101,23 @@ fn transfer_to_an_agent_or_to_a_skill_and_the_profile_follows() {
     w.seen(&a1, Some(Presence::Available));
     w.customer("u", "agent");
     let c = w.id("u");
-    w.input(Input::Accept {
-        agent: a1.id,
-        conversation: c,
-    });
+    w.accept(a1.id, c);
 
     // To someone not connected: refused, nothing changes.
-    let fx = w.input(Input::Transfer {
-        agent: a1.id,
-        conversation: c,
-        to: TransferTo::Agent(a2.id),
-        note: None,
-    });
-    assert_eq!(refused(&fx), ["agent_unavailable"]);
+    let fx = w.transfer(a1.id, c, TransferTo::Agent(a2.id), None);
+    assert_eq!(refused(&fx), [Refusal::AgentUnavailable]);
     assert_eq!(w.conv("u").held_by(), Some(a1.id));
 
     // To a2 by name: offered to a2 alone, with the note; a1 is told it is gone.
     w.seen(&a2, Some(Presence::Available));
-    let fx = w.input(Input::Transfer {
-        agent: a1.id,
-        conversation: c,
-        to: TransferTo::Agent(a2.id),
-        note: Some("billing dispute, order AM-1".into()),
-    });
+    let fx = w.transfer(
+        a1.id,
+        c,
+        TransferTo::Agent(a2.id),
+        Some("billing dispute, order AM-1"),
+    );
     assert_eq!(offers(&fx), [(2, c)]);
-    assert!(fx.iter().any(|e| matches!(e, Effect::Notify { agent, event: AgentEvent::Closed { why: "transferred", .. } } if *agent == a1.id)));
+    assert!(fx.iter().any(|e| matches!(e, Effect::Notify { agent, event: AgentEvent::Closed { why: LetGo::Transferred, .. } } if *agent == a1.id)));
     assert_eq!(
         w.conv("u").ticket().and_then(|t| t.note.as_deref()),
         Some("billing dispute, order AM-1")
@@ -181,33 +126,20 @@ fn transfer_to_an_agent_or_to_a_skill_and_the_profile_follows() {
         sent(&fx).is_empty(),
         "the customer hears from a2 once a2 accepts"
     );
-    let fx = w.input(Input::Accept {
-        agent: a2.id,
-        conversation: c,
-    });
+    let fx = w.accept(a2.id, c);
     assert_eq!(sent(&fx)[0].1, "acme-a2");
 
     // To a skill: back in line ahead of newer ones, the bot says so, a skilled agent is offered.
     w.customer("newer", "agent");
-    let fx = w.input(Input::Transfer {
-        agent: a2.id,
-        conversation: c,
-        to: TransferTo::Skills(vec!["billing".into()]),
-        note: None,
-    });
+    let fx = w.transfer(a2.id, c, TransferTo::Skills(vec!["billing".into()]), None);
     let told = sent(&fx);
     assert_eq!((told[0].0, told[0].1.as_str()), (Author::Bot, "bot"));
     assert!(told[0].2.contains("number 1"), "{told:?}");
     assert_eq!(offers(&fx), [(2, c)], "only a2 has billing");
     // Someone who does not hold it cannot move it.
     assert_eq!(
-        refused(&w.input(Input::Transfer {
-            agent: a1.id,
-            conversation: c,
-            to: TransferTo::Skills(vec!["x".into()]),
-            note: None
-        })),
-        ["not_assigned"]
+        refused(&w.transfer(a1.id, c, TransferTo::Skills(vec!["x".into()]), None)),
+        [Refusal::NotAssigned]
     );
 }
 
@@ -221,31 +153,17 @@ fn what_the_customer_is_told_at_each_switch_is_the_brands_to_word() {
     w.seen(&a1, Some(Presence::Available));
     w.customer("u", "agent");
     let c = w.id("u");
-    let fx = w.input(Input::Accept {
-        agent: a1.id,
-        conversation: c,
-    });
+    let fx = w.accept(a1.id, c);
     let told = sent(&fx);
     assert_eq!(
         (told[0].0, told[0].2.as_str()),
         (Author::Agent, "Agent1 here, from Acme.")
     );
-    let fx = w.input(Input::Release {
-        agent: a1.id,
-        conversation: c,
-    });
+    let fx = w.release(a1.id, c);
     assert_eq!(sent(&fx)[0].2, "Acme Assistant (bot) again.");
     w.customer("v", "agent");
     let v = w.id("v");
-    w.input(Input::Accept {
-        agent: a1.id,
-        conversation: v,
-    });
-    let fx = w.input(Input::Transfer {
-        agent: a1.id,
-        conversation: v,
-        to: TransferTo::Skills(vec!["retention".into()]),
-        note: None,
-    });
+    w.accept(a1.id, v);
+    let fx = w.transfer(a1.id, v, TransferTo::Skills(vec!["retention".into()]), None);
     assert_eq!(sent(&fx)[0].2, "Over to a colleague (#1).");
 }

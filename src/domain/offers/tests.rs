@@ -15,17 +15,14 @@ fn a_decline_or_a_lapse_goes_to_the_next_fit_agent_and_keeps_the_place() {
     assert_eq!(offers(&w.seen(&a1, Some(Presence::Available))), [(1, c1)]);
     // a2 arrives and gets the next one.
     assert_eq!(offers(&w.seen(&a2, Some(Presence::Available))), [(2, c2)]);
-    let fx = w.input(Input::Decline {
-        agent: a1.id,
-        conversation: c1,
-    });
+    let fx = w.decline(a1.id, c1);
     // Withdrawn from a1, and (a2 being full, nobody else fit) offered to a1 again at once.
     assert_eq!(w.state("first"), "offered");
     assert!(fx.iter().any(|e| matches!(
         e,
         Effect::Notify {
             event: AgentEvent::OfferWithdrawn {
-                why: "declined",
+                why: Withdrawn::Declined,
                 ..
             },
             ..
@@ -52,10 +49,7 @@ fn a_decline_or_a_lapse_goes_to_the_next_fit_agent_and_keeps_the_place() {
     assert!(offers(&fx).is_empty());
     assert_eq!(w.state("second"), "queued");
     // A deadline that fires after the conversation moved on changes nothing.
-    w.input(Input::Accept {
-        agent: a1.id,
-        conversation: c1,
-    });
+    w.accept(a1.id, c1);
     let stale = w.input(Input::Deadline {
         timer: Timer::Conversation(c1),
         at: Timestamp(w.now),
@@ -130,17 +124,11 @@ fn whoever_declined_is_passed_over_while_another_fit_agent_is_free() {
     let c = w.id("u");
     w.seen(&a2, Some(Presence::Away));
     w.seen(&a2, Some(Presence::Available));
-    let fx = w.input(Input::Decline {
-        agent: a1.id,
-        conversation: c,
-    });
+    let fx = w.decline(a1.id, c);
     assert_eq!(offers(&fx), [(2, c)]);
     assert_eq!(w.conv("u").declined, [a1.id]);
     // Once accepted, the record of who declined is cleared.
-    w.input(Input::Accept {
-        agent: a2.id,
-        conversation: c,
-    });
+    w.accept(a2.id, c);
     assert!(w.conv("u").declined.is_empty());
 }
 
@@ -151,10 +139,7 @@ fn a_disconnected_agent_keeps_its_conversations_for_the_grace_then_they_go_back(
     w.seen(&a1, Some(Presence::Available));
     w.customer("u", "agent");
     let c = w.id("u");
-    w.input(Input::Accept {
-        agent: a1.id,
-        conversation: c,
-    });
+    w.accept(a1.id, c);
     // Gone: a grace timer, and the conversation stays with a1 meanwhile.
     let fx = w.seen(&a1, None);
     let grace = Timer::Agent(a1.id);

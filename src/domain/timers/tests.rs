@@ -42,43 +42,6 @@ pub(super) fn world() -> World {
     World::with_rules(TIMEOUTS)
 }
 
-fn texts(fx: &[Effect]) -> Vec<String> {
-    sent(fx).into_iter().map(|(_, _, t)| t).collect()
-}
-
-fn told(fx: &[Effect], agent: u64) -> Vec<AgentEvent> {
-    fx.iter()
-        .filter_map(|e| match e {
-            Effect::Notify { agent: a, event } if a.0 == agent => Some(event.clone()),
-            _ => None,
-        })
-        .collect()
-}
-
-fn tap(w: &mut World, who: &str, payload: &str) -> Vec<Effect> {
-    w.input(Input::CustomerMessage {
-        channel: Channel::Webhook,
-        customer: CustomerId::from(who),
-        name: None,
-        text: String::new(),
-        payload: Some(payload.into()),
-    })
-}
-
-/// `who` is held by agent `n` (capacity 1), who accepted it just now.
-fn held(w: &mut World, who: &str, n: u64) -> (Agent, ConversationId) {
-    let a = agent(n, &[], 1);
-    w.customer(who, "agent");
-    let c = w.id(who);
-    w.seen(&a, Some(Presence::Available));
-    w.input(Input::Accept {
-        agent: a.id,
-        conversation: c,
-    });
-    assert_eq!(w.state(who), "with_agent");
-    (a, c)
-}
-
 #[test]
 fn bot_unresolved_escalates_what_the_bot_has_not_resolved_counting_from_the_first_message() {
     let mut w = world();
@@ -129,25 +92,13 @@ fn queue_updates_tell_the_place_and_a_range_once_there_is_history() {
     // a1 takes "a", writes, and resolves it after 10 minutes: one handling time.
     w.seen(&a1, Some(Presence::Available));
     let a = w.id("a");
-    w.input(Input::Accept {
-        agent: a1.id,
-        conversation: a,
-    });
-    w.input(Input::AgentSend {
-        agent: a1.id,
-        conversation: a,
-        text: "hi".into(),
-    });
+    w.accept(a1.id, a);
+    w.send(a1.id, a, "hi");
     w.advance(10 * MIN);
-    w.input(Input::Resolve {
-        agent: a1.id,
-        conversation: a,
-    });
+    w.resolve(a1.id, a);
     assert_eq!((w.state("b"), w.state("c")), ("offered", "queued"));
-    w.input(Input::Accept {
-        agent: a1.id,
-        conversation: w.id("b"),
-    });
+    let b = w.id("b");
+    w.accept(a1.id, b);
     // "c" is first in line; one agent, 10 minutes a conversation.
     let fx = w.advance(2 * MIN);
     assert_eq!(texts(&fx), ["update #1: 5 to 15 minutes"]);
@@ -178,13 +129,13 @@ fn a_long_wait_offers_to_keep_waiting_or_leave_a_message() {
     assert_eq!(quick, [KEEP, LEAVE]);
 
     // Keep waiting: told the place; the next apology is a full wait later.
-    assert_eq!(texts(&tap(&mut w, "u", KEEP)), ["kept #1"]);
+    assert_eq!(texts(&w.tap("u", KEEP)), ["kept #1"]);
     let said = texts(&w.advance(30 * MIN));
     assert_eq!(said.iter().filter(|t| t.starts_with("sorry")).count(), 1);
     assert_eq!(said.last().map(String::as_str), Some("sorry #1"));
 
     // Leave a message: parked as closed, flagged, out of the line, nothing pending.
-    assert_eq!(texts(&tap(&mut w, "u", LEAVE)), ["write it"]);
+    assert_eq!(texts(&w.tap("u", LEAVE)), ["write it"]);
     assert_eq!(w.state("u"), "closed");
     assert_eq!(
         w.desk.queue(&AccountId::from("acme")).map(|q| q.len()),
@@ -220,16 +171,20 @@ fn an_offer_not_accepted_in_time_goes_to_the_next_fit_agent() {
     w.seen(&a2, Some(Presence::Available));
     assert!(w.advance(30_000 - 2).is_empty());
     let fx = w.advance(1);
-    assert!(told(&fx, 1)
-        .iter()
-        .any(|e| matches!(e, AgentEvent::OfferWithdrawn { why: "timeout", .. })));
+    assert!(told(&fx, 1).iter().any(|e| matches!(
+        e,
+        AgentEvent::OfferWithdrawn {
+            why: Withdrawn::Timeout,
+            ..
+        }
+    )));
     assert_eq!(offers(&fx), [(2, c)]);
 }
 
 #[test]
 fn an_agent_who_does_not_write_is_nudged_then_the_conversation_goes_back_up_the_line() {
     let mut w = world();
-    let (a1, c) = held(&mut w, "u", 1);
+    let (a1, c) = w.held("u", 1);
     let since = w.now;
     let fx = w.advance(3 * MIN);
     assert_eq!(
@@ -246,7 +201,7 @@ fn an_agent_who_does_not_write_is_nudged_then_the_conversation_goes_back_up_the_
     let fx = w.advance(3 * MIN);
     assert!(told(&fx, 1).contains(&AgentEvent::Closed {
         conversation: c,
-        why: "no_first_reply"
+        why: LetGo::NoFirstReply
     }));
     assert_eq!(texts(&fx), ["Agent1 silent, #1"]);
     assert_eq!(sent(&fx)[0].1, "bot");
@@ -261,25 +216,17 @@ fn an_agent_who_does_not_write_is_nudged_then_the_conversation_goes_back_up_the_
 
     // An agent who writes in time is never nudged.
     let mut w = world();
-    let (a1, c) = held(&mut w, "v", 1);
+    let (a1, c) = w.held("v", 1);
     w.advance(2 * MIN);
-    w.input(Input::AgentSend {
-        agent: a1.id,
-        conversation: c,
-        text: "Hello!".into(),
-    });
+    w.send(a1.id, c, "Hello!");
     assert!(told(&w.advance(10 * MIN), 1).is_empty());
 }
 
 #[test]
 fn a_silent_customer_is_handed_back_to_the_bot_and_the_agent_told() {
     let mut w = world();
-    let (a1, c) = held(&mut w, "u", 1);
-    w.input(Input::AgentSend {
-        agent: a1.id,
-        conversation: c,
-        text: "How can I help?".into(),
-    });
+    let (a1, c) = w.held("u", 1);
+    w.send(a1.id, c, "How can I help?");
     w.advance(10 * MIN);
     w.customer("u", "still thinking");
     let heard = w.now;
@@ -293,7 +240,7 @@ fn a_silent_customer_is_handed_back_to_the_bot_and_the_agent_told() {
     assert!(w.conv("u").epoch > epoch);
     assert!(told(&fx, 1).contains(&AgentEvent::Closed {
         conversation: c,
-        why: "customer_idle"
+        why: LetGo::CustomerIdle
     }));
     // Back with the bot, the customer has not written yet: no bot timeout runs.
     assert_eq!(w.deadline("u"), None);
@@ -316,7 +263,7 @@ fn ageing_lets_a_long_wait_outrank_a_higher_priority() {
 #[test]
 fn a_stale_deadline_changes_nothing_in_any_state() {
     let mut w = world();
-    held(&mut w, "held", 2);
+    w.held("held", 2);
     w.customer("bot", "hello");
     w.customer("offered", "agent");
     w.seen(&agent(1, &[], 1), Some(Presence::Available));
@@ -382,12 +329,12 @@ fn leaving_a_message_while_being_offered_withdraws_the_offer() {
     w.customer("u", "agent");
     let c = w.id("u");
     assert_eq!(w.state("u"), "offered");
-    assert_eq!(texts(&tap(&mut w, "u", KEEP)), ["kept #1"]);
-    let fx = tap(&mut w, "u", LEAVE);
+    assert_eq!(texts(&w.tap("u", KEEP)), ["kept #1"]);
+    let fx = w.tap("u", LEAVE);
     assert_eq!(texts(&fx), ["write it"]);
     assert!(told(&fx, 1).contains(&AgentEvent::OfferWithdrawn {
         conversation: c,
-        why: "customer_left"
+        why: Withdrawn::CustomerLeft
     }));
     assert_eq!((w.state("u"), w.deadline("u")), ("closed", None));
     // The agent's room is back: the next customer is offered to it at once.
@@ -398,12 +345,8 @@ fn leaving_a_message_while_being_offered_withdraws_the_offer() {
 #[test]
 fn after_a_restart_the_customer_still_hears_the_agents_name() {
     let mut w = world();
-    let (a1, c) = held(&mut w, "u", 1);
-    w.input(Input::AgentSend {
-        agent: a1.id,
-        conversation: c,
-        text: "Hi!".into(),
-    });
+    let (a1, c) = w.held("u", 1);
+    w.send(a1.id, c, "Hi!");
     // Restarted: the desk is rebuilt from its conversations, and nobody is connected.
     let saved: Vec<Conversation> = w.desk.conversations().cloned().collect();
     w.desk = Desk::restore(saved, [&w.account]);

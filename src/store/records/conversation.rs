@@ -3,8 +3,8 @@
 
 use super::text::{AgentRef, ConversationRef, MessageRef, Time};
 use crate::domain::{
-    AccountId, Channel, Conversation, Customer, CustomerId, FollowUp, PassedOver, RoutingNote,
-    State, Ticket,
+    AccountId, Channel, Conversation, Customer, CustomerId, FollowUp, Passed, PassedOver,
+    RoutingNote, State, Ticket,
 };
 use serde::{Deserialize, Serialize};
 
@@ -53,10 +53,31 @@ pub struct FollowUpRecord {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PassedOverRecord {
-    pub why: String,
+    pub why: PassedRecord,
     pub count: usize,
     pub agents: Vec<AgentRef>,
 }
+
+/// Why routing passed an agent over, as stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PassedRecord {
+    #[serde(rename = "at capacity")]
+    AtCapacity,
+    #[serde(rename = "away")]
+    Away,
+    #[serde(rename = "busier or idle for less time")]
+    Busier,
+    #[serde(rename = "declined before")]
+    DeclinedBefore,
+    #[serde(rename = "missing skill")]
+    MissingSkill,
+    #[serde(rename = "offline")]
+    Offline,
+    #[serde(rename = "other account")]
+    OtherAccount,
+}
+
+super::same_variants!(Passed <=> PassedRecord: AtCapacity, Away, Busier, DeclinedBefore, MissingSkill, Offline, OtherAccount);
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RoutingNoteRecord {
@@ -222,7 +243,7 @@ impl From<&RoutingNote> for RoutingNoteRecord {
                 .passed_over
                 .iter()
                 .map(|p| PassedOverRecord {
-                    why: p.why.clone(),
+                    why: p.why.into(),
                     count: p.count,
                     agents: p.agents.iter().map(|&a| a.into()).collect(),
                 })
@@ -241,7 +262,7 @@ impl From<RoutingNoteRecord> for RoutingNote {
                 .passed_over
                 .into_iter()
                 .map(|p| PassedOver {
-                    why: p.why,
+                    why: p.why.into(),
                     count: p.count,
                     agents: p.agents.into_iter().map(Into::into).collect(),
                 })

@@ -1,0 +1,95 @@
+//! Every live conversation: the map, the index by customer, and id allocation. Transitions
+//! change a conversation in place through [`Conversations::get_mut`].
+
+use super::agent::AgentId;
+use super::conversation::{Conversation, Customer, State};
+use super::ids::{AccountId, Channel, ConversationId, CustomerId, Timestamp};
+use std::collections::{HashMap, HashSet};
+
+type CustomerKey = (AccountId, Channel, CustomerId);
+
+#[derive(Debug, Default)]
+pub(super) struct Conversations {
+    map: HashMap<ConversationId, Conversation>,
+    by_customer: HashMap<CustomerKey, ConversationId>,
+    next_id: u64,
+}
+
+impl Conversations {
+    /// Takes a persisted conversation back; ids handed out later stay above it.
+    pub fn restore(&mut self, c: Conversation) {
+        self.next_id = self.next_id.max(c.id.0 + 1);
+        let key = (c.account.clone(), c.customer.channel, c.customer.id.clone());
+        self.by_customer.insert(key, c.id);
+        self.map.insert(c.id, c);
+    }
+
+    /// The customer's conversation with the account (its name refreshed, if the message gave
+    /// one), else a new one.
+    pub fn find_or_open(
+        &mut self,
+        customer: Customer,
+        now: Timestamp,
+        account: &AccountId,
+    ) -> &mut Conversation {
+        let key = (account.clone(), customer.channel, customer.id.clone());
+        let known = self
+            .by_customer
+            .get(&key)
+            .copied()
+            .filter(|id| self.map.contains_key(id));
+        let id = known.unwrap_or_else(|| {
+            let id = ConversationId(self.next_id);
+            self.next_id += 1;
+            self.by_customer.insert(key, id);
+            id
+        });
+        let conv = self
+            .map
+            .entry(id)
+            .or_insert_with(|| Conversation::new(id, account.clone(), customer.clone(), now));
+        if known.is_some() && customer.name.is_some() {
+            conv.customer.name = customer.name;
+        }
+        conv
+    }
+
+    pub fn get(&self, id: ConversationId) -> Option<&Conversation> {
+        self.map.get(&id)
+    }
+
+    pub fn get_mut(&mut self, id: ConversationId) -> Option<&mut Conversation> {
+        self.map.get_mut(&id)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Conversation> {
+        self.map.values()
+    }
+
+    /// The conversations `agent` holds.
+    pub fn held_by(&self, agent: AgentId) -> Vec<ConversationId> {
+        self.ids(|c| c.held_by() == Some(agent))
+    }
+
+    /// The conversations offered to `agent`.
+    pub fn offered_to(&self, agent: AgentId) -> Vec<ConversationId> {
+        self.ids(|c| matches!(c.state, State::Offered { agent: a, .. } if a == agent))
+    }
+
+    fn ids(&self, which: impl Fn(&Conversation) -> bool) -> Vec<ConversationId> {
+        self.map
+            .values()
+            .filter(|c| which(c))
+            .map(|c| c.id)
+            .collect()
+    }
+
+    /// Agents holding conversations, each once.
+    pub fn holders(&self) -> impl Iterator<Item = (AgentId, &AccountId)> {
+        let mut seen = HashSet::new();
+        self.map
+            .values()
+            .filter_map(|c| Some((c.held_by()?, &c.account)))
+            .filter(move |(a, _)| seen.insert(*a))
+    }
+}
