@@ -2,7 +2,8 @@
 //!
 //! Nothing here does I/O or reads a clock. [`Desk::handle`] takes an [`Input`], the time and the
 //! account it concerns, updates the in-memory state and returns the [`Effect`]s the engine must
-//! carry out (persist, send). Imports no tokio, sled, HTTP or serde_json.
+//! carry out (persist, send). Imports no tokio, sled, HTTP or serde: the stored records (`store`)
+//! and the wire formats (`agents::wire`, `http::json`, `channels`) are types of their own.
 
 mod account;
 mod agent;

@@ -2,7 +2,6 @@
 
 use super::ids::AccountId;
 use super::message::Profile;
-use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
 
@@ -30,17 +29,14 @@ impl FromStr for AgentId {
     }
 }
 
-super::ids::serde_as_text!(AgentId);
-
 /// Whether a connected agent takes new conversations.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Presence {
     Available,
     Away,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Agent {
     pub id: AgentId,
     pub account: AccountId,

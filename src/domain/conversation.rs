@@ -5,45 +5,34 @@ use super::ids::{AccountId, Channel, ConversationId, CustomerId, MessageId, Time
 use super::message::{Author, Message, Profile, QuickReply};
 use super::reasons::Lined;
 use super::routing::RoutingNote;
-use serde::{Deserialize, Serialize};
 
 /// How many routing decisions a conversation keeps.
 pub const ROUTING_NOTES: usize = 10;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Customer {
     pub channel: Channel,
     pub id: CustomerId,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
 }
 
 /// Why and how urgently a conversation waits for a human.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Ticket {
     pub reason: String,
     /// Higher is more urgent.
     pub priority: u8,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub skills: Vec<String>,
     pub queued_at: Timestamp,
     /// Left by the agent who transferred the conversation, for the next one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
     /// When the customer was last told their place in line (`queue_update` counts from here).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub told_at: Option<Timestamp>,
     /// Since when the customer has waited without being apologised to: `queue_max_wait`
     /// counts from here (the wait began, or the customer last chose to keep waiting).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub patience_from: Option<Timestamp>,
     /// How often the customer was offered to keep waiting or leave a message.
-    #[serde(default, skip_serializing_if = "is_zero")]
     pub apologies: u32,
-}
-
-fn is_zero(n: &u32) -> bool {
-    *n == 0
 }
 
 impl Ticket {
@@ -68,16 +57,14 @@ impl Ticket {
 }
 
 /// A conversation parked for a person to follow up: the customer chose to leave a message.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FollowUp {
     pub since: Timestamp,
     /// The message the customer left, once written.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<MessageId>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "state", rename_all = "snake_case")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum State {
     /// The rules engine answers, signed with the bot profile.
     Bot,
@@ -95,20 +82,15 @@ pub enum State {
         agent: AgentId,
         since: Timestamp,
         /// The ticket's priority when taken, raised if it has to go back in line.
-        #[serde(default)]
         priority: u8,
         /// Whether the agent has written to the customer yet (`agent_first_reply`).
-        #[serde(default)]
         replied: bool,
         /// Whether the agent was reminded to write.
-        #[serde(default)]
         nudged: bool,
         /// The customer's last message, or `since` (`customer_idle` counts from here).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         heard_at: Option<Timestamp>,
         /// The name the customer was introduced to, for what the bot says about the agent
         /// later (kept here: after a restart the agent may not have reconnected).
-        #[serde(default, skip_serializing_if = "String::is_empty")]
         name: String,
     },
     /// Done; the customer's next message opens a new episode with the bot.
@@ -127,12 +109,11 @@ impl State {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Conversation {
     pub id: ConversationId,
     pub account: AccountId,
     pub customer: Customer,
-    #[serde(flatten)]
     pub state: State,
     /// Bumped each time a closed conversation is reopened.
     pub episode: u32,
@@ -145,23 +126,17 @@ pub struct Conversation {
     /// Sequence number the next message of this conversation gets.
     pub next_seq: u64,
     /// Agents who declined or let an offer of this conversation lapse, since it was queued.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub declined: Vec<AgentId>,
     /// The latest routing decisions, newest last (at most `ROUTING_NOTES`).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub routing: Vec<RoutingNote>,
     /// The rule that last matched in this episode: its `timeouts` apply.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rule: Option<String>,
     /// When the customer started waiting on the bot (their first message since the bot took
     /// over); `bot_unresolved` counts from here.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bot_since: Option<Timestamp>,
     /// Set when the customer chose to leave a message; cleared when a person takes it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub follow_up: Option<FollowUp>,
     /// The one deadline the scheduler holds for this conversation (see `timers`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deadline: Option<Timestamp>,
     pub opened_at: Timestamp,
     pub updated_at: Timestamp,

@@ -1,6 +1,5 @@
 //! Identifier newtypes and the millisecond timestamp the core uses instead of a clock.
 
-use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
 use std::time::{Duration, UNIX_EPOCH};
@@ -8,8 +7,7 @@ use std::time::{Duration, UNIX_EPOCH};
 macro_rules! string_id {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
-        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-        #[serde(transparent)]
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub struct $name(pub String);
 
         impl $name {
@@ -44,28 +42,6 @@ string_id!(
     /// An inbound event's id as the channel delivered it; used to process each event once.
     EventId
 );
-
-/// Serde through the type's text form (`Display` out, `FromStr` in).
-macro_rules! serde_as_text {
-    ($($t:ty),*) => {$(
-        impl Serialize for $t {
-            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                s.collect_str(self)
-            }
-        }
-
-        impl<'de> Deserialize<'de> for $t {
-            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                let text = std::borrow::Cow::<str>::deserialize(d)?;
-                text.parse().map_err(serde::de::Error::custom)
-            }
-        }
-    )*};
-}
-
-pub(crate) use serde_as_text;
-
-serde_as_text!(ConversationId, MessageId, Timestamp);
 
 /// One conversation per (account, channel, customer); numbered by the desk, written `c12`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -116,8 +92,7 @@ impl FromStr for MessageId {
 }
 
 /// The messaging platform a customer is on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Channel {
     Webhook,
     Twitter,

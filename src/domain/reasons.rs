@@ -3,8 +3,6 @@
 //! only the two that are stored have one here: [`Lined`] (a ticket's reason) and [`Passed`]
 //! (routing notes).
 
-use serde::{Deserialize, Serialize};
-
 /// Why an offer was taken back from the agent it was made to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Withdrawn {
@@ -83,28 +81,21 @@ impl Lined {
 
 /// Why routing passed an agent over, as kept in a routing note. The variants are declared in
 /// the order of their stored spelling, so notes list reasons in the order they always have.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Passed {
-    #[serde(rename = "at capacity")]
     AtCapacity,
-    #[serde(rename = "away")]
     Away,
     /// Fit, but someone less loaded or idle for longer was chosen.
-    #[serde(rename = "busier or idle for less time")]
     Busier,
     /// Fit, but declined this conversation before while someone else was free.
-    #[serde(rename = "declined before")]
     DeclinedBefore,
-    #[serde(rename = "missing skill")]
     MissingSkill,
-    #[serde(rename = "offline")]
     Offline,
-    #[serde(rename = "other account")]
     OtherAccount,
 }
 
 impl Passed {
-    /// The stored spelling (the same as serde's), for readers of routing notes.
+    /// How routing notes spell it (the admin API shows them).
     pub fn as_str(self) -> &'static str {
         match self {
             Passed::AtCapacity => "at capacity",

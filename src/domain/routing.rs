@@ -4,23 +4,20 @@
 use super::agent::AgentId;
 use super::ids::Timestamp;
 use super::reasons::Passed;
-use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// One routing decision. Per reason: how many, and the first few of them, so a note stays
 /// small however large the team.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RoutingNote {
     pub at: Timestamp,
     pub offered_to: AgentId,
     /// Set when the agent was named rather than chosen (a transfer).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub named_by: Option<AgentId>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub passed_over: Vec<PassedOver>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PassedOver {
     pub why: Passed,
     pub count: usize,

@@ -2,7 +2,7 @@
 //! transcript, in the admin API's own shapes.
 
 use crate::agents::wire::{messages, CustomerJson, MessageJson, TicketJson};
-use crate::domain::{Conversation, FollowUp, Passed, PassedOver, RoutingNote, State};
+use crate::domain::{Conversation, FollowUp, PassedOver, RoutingNote, State};
 use crate::engine::ConversationView;
 use serde::Serialize;
 
@@ -98,19 +98,6 @@ pub struct FollowUpJson {
     pub message: Option<String>,
 }
 
-/// Why routing passed an agent over, as the admin API spells it.
-fn passed(why: Passed) -> &'static str {
-    match why {
-        Passed::AtCapacity => "at capacity",
-        Passed::Away => "away",
-        Passed::Busier => "busier or idle for less time",
-        Passed::DeclinedBefore => "declined before",
-        Passed::MissingSkill => "missing skill",
-        Passed::Offline => "offline",
-        Passed::OtherAccount => "other account",
-    }
-}
-
 fn text<T: ToString>(list: &[T]) -> Vec<String> {
     list.iter().map(ToString::to_string).collect()
 }
@@ -165,7 +152,7 @@ impl From<&RoutingNote> for RoutingNoteJson {
 impl From<&PassedOver> for PassedOverJson {
     fn from(p: &PassedOver) -> Self {
         PassedOverJson {
-            why: passed(p.why).to_owned(),
+            why: p.why.as_str().to_owned(),
             count: p.count,
             agents: text(&p.agents),
         }
