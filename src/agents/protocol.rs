@@ -1,10 +1,9 @@
-//! Agent WebSocket protocol 1: every frame, in and out, and how text becomes a frame and what
-//! the engine tells an agent becomes text. The values inside frames have their JSON shapes in
-//! `wire`; nothing here serialises a domain type.
+//! Agent WebSocket protocol 1: every frame, in and out, and how text becomes a frame. The values
+//! inside frames have their JSON shapes in `wire`, and `render` builds frames from what the
+//! engine tells an agent; nothing here serialises a domain type.
 
 use super::wire::{AgentJson, CardJson, MessageJson, PresenceJson, ProfileJson};
-use crate::domain::{Agent, ConversationId, LetGo, Notice, Presence, Refusal, SetAway, Withdrawn};
-use crate::engine::ToAgent;
+use crate::domain::ConversationId;
 use serde::{Deserialize, Deserializer, Serialize};
 use std::str::FromStr;
 
@@ -153,58 +152,6 @@ impl ServerFrame {
         }
     }
 
-    /// The first frame of an authenticated socket.
-    pub fn welcome(agent: &Agent, presence: Presence, conversations: &[ConversationId]) -> Self {
-        ServerFrame::Welcome {
-            agent: agent.into(),
-            profile: (&agent.profile).into(),
-            presence: presence.into(),
-            conversations: conversations.iter().map(ToString::to_string).collect(),
-        }
-    }
-
-    /// The frame that tells an agent a notice.
-    pub fn notice(notice: &Notice) -> ServerFrame {
-        match notice {
-            Notice::Offer {
-                conversation,
-                expires_at,
-            } => ServerFrame::Offer {
-                conversation: conversation.into(),
-                expires_at: expires_at.to_string(),
-            },
-            Notice::OfferWithdrawn { conversation, why } => ServerFrame::OfferWithdrawn {
-                conversation_id: conversation.to_string(),
-                why: withdrawn(*why),
-            },
-            Notice::Assigned { conversation } => ServerFrame::Assigned {
-                conversation: conversation.into(),
-            },
-            Notice::Message {
-                conversation,
-                message,
-            } => ServerFrame::Message {
-                conversation_id: conversation.to_string(),
-                message: message.into(),
-            },
-            Notice::Closed { conversation, why } => ServerFrame::Closed {
-                conversation_id: conversation.to_string(),
-                why: let_go(*why),
-            },
-            Notice::SetAway { why } => ServerFrame::Presence {
-                status: PresenceJson::Away,
-                why: set_away(*why),
-            },
-            Notice::Reminder {
-                conversation,
-                requeue_at,
-            } => ServerFrame::Reminder {
-                conversation_id: conversation.to_string(),
-                requeue_at: requeue_at.to_string(),
-            },
-        }
-    }
-
     pub fn to_text(&self) -> String {
         // Serialising these plain types cannot fail.
         serde_json::to_string(self).unwrap_or_default()
@@ -218,67 +165,6 @@ impl ServerFrame {
             Some(i) => format!("{},\"seq\":{seq}{}", &text[..i], &text[i..]),
             None => text,
         }
-    }
-}
-
-/// The text of what the engine tells a socket. Events carry their number; an event kept by an
-/// earlier release is sent as it was kept.
-pub fn render(item: &ToAgent) -> String {
-    match item {
-        ToAgent::Event(seq, notice) => ServerFrame::notice(notice).to_text_with_seq(*seq),
-        ToAgent::Frame(text) => text.to_string(),
-        ToAgent::Sent {
-            client_id,
-            message_id,
-        } => ServerFrame::Sent {
-            client_id: client_id.clone(),
-            message_id: message_id.to_string(),
-        }
-        .to_text(),
-        ToAgent::Refused {
-            code,
-            message,
-            conversation,
-        } => ServerFrame::Error {
-            code: refusal(*code),
-            message: message.clone(),
-            reference: Some(conversation.to_string()),
-        }
-        .to_text(),
-    }
-}
-
-fn withdrawn(why: Withdrawn) -> &'static str {
-    match why {
-        Withdrawn::Declined => "declined",
-        Withdrawn::Timeout => "timeout",
-        Withdrawn::AgentGone => "agent_gone",
-        Withdrawn::CustomerLeft => "customer_left",
-    }
-}
-
-fn let_go(why: LetGo) -> &'static str {
-    match why {
-        LetGo::Released => "released",
-        LetGo::Resolved => "resolved",
-        LetGo::CustomerIdle => "customer_idle",
-        LetGo::Transferred => "transferred",
-        LetGo::NoFirstReply => "no_first_reply",
-    }
-}
-
-fn set_away(why: SetAway) -> &'static str {
-    match why {
-        SetAway::OffersLapsed => "offers lapsed twice in a row",
-    }
-}
-
-fn refusal(code: Refusal) -> &'static str {
-    match code {
-        Refusal::NotOffered => "not_offered",
-        Refusal::NotAssigned => "not_assigned",
-        Refusal::NotConnected => "not_connected",
-        Refusal::AgentUnavailable => "agent_unavailable",
     }
 }
 

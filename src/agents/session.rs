@@ -5,6 +5,7 @@
 //! flood of them (more than `FLOOD_LIMIT` in `FLOOD_WINDOW`) closes it with 1008.
 
 use super::protocol::{self, ClientFrame, ServerFrame};
+use super::render::render;
 use crate::domain::{Input, TransferTo};
 use crate::engine::{Connected, EngineHandle, ToAgent};
 use crate::shutdown::Shutdown;
@@ -97,11 +98,7 @@ pub async fn run<I, O>(
     let welcome = ServerFrame::welcome(&agent, presence, &conversations);
     let mut greeted = out.send(Outgoing::Text(welcome.to_text())).await.is_ok();
     for item in &replay {
-        greeted = greeted
-            && out
-                .send(Outgoing::Text(protocol::render(item)))
-                .await
-                .is_ok();
+        greeted = greeted && out.send(Outgoing::Text(render(item))).await.is_ok();
     }
     if greeted {
         serve(
@@ -150,7 +147,7 @@ async fn serve<I, O>(
         let frame = tokio::select! {
             f = incoming.next() => f,
             Some(item) = told.recv() => {
-                if out.send(Outgoing::Text(protocol::render(&item))).await.is_err() {
+                if out.send(Outgoing::Text(render(&item))).await.is_err() {
                     return;
                 }
                 continue;

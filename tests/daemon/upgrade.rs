@@ -244,10 +244,8 @@ fn events_kept_for_agents_by_the_earlier_release_replay_as_they_were() {
             assert_eq!(frame["seq"], seq, "{id}");
             assert_eq!(frame["seq"], want["seq"], "{id}");
             assert_eq!(frame["type"], want["type"], "{id}");
-            let sent = baton::agents::protocol::render(&baton::engine::ToAgent::from((
-                seq,
-                event.clone(),
-            )));
+            let sent =
+                baton::agents::render::render(&baton::engine::ToAgent::from((seq, event.clone())));
             assert_eq!(&sent, text);
             seen += 1;
         }

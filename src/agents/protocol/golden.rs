@@ -2,10 +2,13 @@
 //! what agents' clients read or send.
 
 use super::*;
+use crate::agents::render::render;
 use crate::domain::{
-    AccountId, AgentId, Author, Card, Channel, Customer, CustomerId, LetGo, Message, MessageId,
-    Profile, QuickReply, Refusal, SetAway, Ticket, Timestamp, Withdrawn,
+    AccountId, Agent, AgentId, Author, Card, Channel, Customer, CustomerId, LetGo, Message,
+    MessageId, Notice, Presence, Profile, QuickReply, Refusal, SetAway, Ticket, Timestamp,
+    Withdrawn,
 };
+use crate::engine::ToAgent;
 use crate::golden::check;
 
 fn at(ms: u64) -> Timestamp {
