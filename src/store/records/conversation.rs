@@ -147,23 +147,7 @@ pub struct SnapshotRecord {
     pub revision: u64,
 }
 
-impl From<Channel> for ChannelRecord {
-    fn from(c: Channel) -> Self {
-        match c {
-            Channel::Webhook => ChannelRecord::Webhook,
-            Channel::Twitter => ChannelRecord::Twitter,
-        }
-    }
-}
-
-impl From<ChannelRecord> for Channel {
-    fn from(c: ChannelRecord) -> Self {
-        match c {
-            ChannelRecord::Webhook => Channel::Webhook,
-            ChannelRecord::Twitter => Channel::Twitter,
-        }
-    }
-}
+super::same_variants!(Channel <=> ChannelRecord: Webhook, Twitter);
 
 impl From<&Customer> for CustomerRecord {
     fn from(c: &Customer) -> Self {

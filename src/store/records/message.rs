@@ -61,27 +61,7 @@ impl From<ProfileRecord> for Profile {
     }
 }
 
-impl From<Author> for AuthorRecord {
-    fn from(a: Author) -> Self {
-        match a {
-            Author::Customer => AuthorRecord::Customer,
-            Author::Bot => AuthorRecord::Bot,
-            Author::Agent => AuthorRecord::Agent,
-            Author::System => AuthorRecord::System,
-        }
-    }
-}
-
-impl From<AuthorRecord> for Author {
-    fn from(a: AuthorRecord) -> Self {
-        match a {
-            AuthorRecord::Customer => Author::Customer,
-            AuthorRecord::Bot => Author::Bot,
-            AuthorRecord::Agent => Author::Agent,
-            AuthorRecord::System => Author::System,
-        }
-    }
-}
+super::same_variants!(Author <=> AuthorRecord: Customer, Bot, Agent, System);
 
 impl From<&QuickReply> for QuickReplyRecord {
     fn from(q: &QuickReply) -> Self {
