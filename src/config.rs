@@ -5,8 +5,10 @@
 //! and `BATON_DATA_DIR` override the address and the data directory.
 
 mod account;
+mod twitter;
 
 pub use account::AccountConfig;
+pub use twitter::{TwitterAccount, TwitterConfig};
 
 use account::RawAccount;
 use serde::Deserialize;
@@ -16,6 +18,7 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use toml::Spanned;
+use twitter::{RawTwitter, Sources};
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -28,6 +31,8 @@ pub struct Config {
     pub admin_token: Option<String>,
     pub accounts: Vec<AccountConfig>,
     pub webhook: WebhookConfig,
+    /// The Twitter/X app, when `[channels.twitter]` is configured.
+    pub twitter: Option<TwitterConfig>,
     /// How long a new agent socket has to authenticate.
     pub agent_auth_timeout: Duration,
 }
@@ -106,6 +111,7 @@ struct RawAdmin {
 struct RawChannels {
     #[serde(default)]
     webhook: RawWebhook,
+    twitter: Option<RawTwitter>,
 }
 
 #[derive(Deserialize, Default)]
@@ -139,10 +145,22 @@ impl Config {
     }
 
     /// Parses config text; `env` looks up overrides so callers decide what the environment is.
+    /// Credentials named as `{ file = … }` are read from disk.
     pub fn parse(
         text: &str,
         file: &Path,
         env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Config, ConfigError> {
+        let read = |p: &Path| std::fs::read_to_string(p).map_err(|e| e.to_string());
+        Config::parse_with(text, file, env, read)
+    }
+
+    /// As `parse`, with `read` standing for the file system (for credentials in files).
+    pub fn parse_with(
+        text: &str,
+        file: &Path,
+        env: impl Fn(&str) -> Option<String>,
+        read: impl Fn(&Path) -> Result<String, String>,
     ) -> Result<Config, ConfigError> {
         let at = |span: Option<Range<usize>>, message: String| {
             let (line, col) = span.map_or((1, 1), |s| line_col(text, s.start));
@@ -188,7 +206,18 @@ impl Config {
             None => 64,
         };
         let rules_dir = raw.rules_dir.as_deref().unwrap_or("rules");
-        let mut accounts = Vec::new();
+        let sources = Sources {
+            env: &env,
+            read: &read,
+            base,
+        };
+        let twitter = raw
+            .channels
+            .twitter
+            .as_ref()
+            .map(|t| t.check(&sources, &at))
+            .transpose()?;
+        let mut accounts: Vec<AccountConfig> = Vec::new();
         for (id, acc) in &raw.accounts {
             if !valid_account_id(id) {
                 return Err(at(
@@ -198,7 +227,27 @@ impl Config {
             }
             let acc = acc.get_ref();
             let own_rules = resolve(acc.rules_dir().unwrap_or(rules_dir));
-            accounts.push(acc.check(id, own_rules, &at)?);
+            let checked = acc.check(id, own_rules, &sources, &at)?;
+            if let Some(t) = &checked.twitter {
+                if twitter.is_none() {
+                    let message = format!(
+                        "account '{id}' has a twitter table but [channels.twitter] is missing \
+                         (the app's consumer key and secret)"
+                    );
+                    return Err(at(acc.twitter_span(), message));
+                }
+                let twin = accounts
+                    .iter()
+                    .find(|a| a.twitter.as_ref().is_some_and(|o| o.user_id == t.user_id));
+                if let Some(twin) = twin {
+                    let message = format!(
+                        "twitter.user_id {} is already account '{}'",
+                        t.user_id, twin.id
+                    );
+                    return Err(at(acc.twitter_span(), message));
+                }
+            }
+            accounts.push(checked);
         }
         if accounts.is_empty() {
             let span = text.find("[accounts").map(|s| s..s + 1);
@@ -260,6 +309,7 @@ impl Config {
                     .filter(|s| !s.is_empty()),
                 sink,
             },
+            twitter,
         })
     }
 }

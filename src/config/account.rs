@@ -1,8 +1,9 @@
-//! One `[accounts.<id>]` table: the brand's name, its rules, its business hours and the
-//! timeouts it changes.
+//! One `[accounts.<id>]` table: the brand's name, its rules, its business hours, the
+//! timeouts it changes and its Twitter/X account.
 //!
 //! Values that may be refused are kept `Spanned` so the error points at what the author wrote.
 
+use super::twitter::{RawTwitterAccount, Sources, TwitterAccount};
 use super::ConfigError;
 use crate::domain::{Hours, HoursError};
 use crate::rules::{TimeoutOverrides, TimeoutsTable};
@@ -20,6 +21,8 @@ pub struct AccountConfig {
     pub hours: Option<Hours>,
     /// Replaces the rules' `[timeouts]` for this account (`[accounts.<id>.timeouts]`).
     pub timeouts: TimeoutOverrides,
+    /// The brand's Twitter/X account (`[accounts.<id>.twitter]`), if it has one.
+    pub twitter: Option<TwitterAccount>,
 }
 
 #[derive(Deserialize)]
@@ -30,6 +33,7 @@ pub(super) struct RawAccount {
     hours: Option<RawHours>,
     #[serde(default)]
     timeouts: TimeoutsTable,
+    twitter: Option<RawTwitterAccount>,
 }
 
 #[derive(Deserialize)]
@@ -50,6 +54,7 @@ impl RawAccount {
         &self,
         id: &str,
         rules_dir: PathBuf,
+        src: &Sources<'_>,
         at: At<'_>,
     ) -> Result<AccountConfig, ConfigError> {
         if self.name.get_ref().trim().is_empty() {
@@ -62,7 +67,17 @@ impl RawAccount {
             rules_dir,
             hours: self.hours.as_ref().map(|h| h.check(at)).transpose()?,
             timeouts: overrides(&self.timeouts, at)?,
+            twitter: self
+                .twitter
+                .as_ref()
+                .map(|t| t.check(src, at))
+                .transpose()?,
         })
+    }
+
+    /// Where the account's `twitter` table starts, to point at it.
+    pub(super) fn twitter_span(&self) -> Option<Range<usize>> {
+        self.twitter.as_ref().map(RawTwitterAccount::span)
     }
 
     pub(super) fn rules_dir(&self) -> Option<&str> {

@@ -340,3 +340,5 @@ fn every_timeout_key_is_wired_through_every_table() {
         }
     }
 }
+
+mod twitter;
