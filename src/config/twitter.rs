@@ -63,7 +63,7 @@ impl std::fmt::Debug for TwitterAccount {
 #[serde(untagged)]
 pub(super) enum RawSecret {
     From(RawSource),
-    Inline(String),
+    Inline(serde::de::IgnoredAny),
 }
 
 #[derive(Deserialize)]
