@@ -10,7 +10,7 @@ use crate::http;
 use crate::outbox::feed::Feeds;
 use crate::outbox::{Outbox, Sink};
 use crate::rules::{self, RuleBook};
-use crate::shared::Shared;
+use crate::shared::{Shared, TwitterIn};
 use crate::shutdown::{self, Trigger};
 use crate::store::Store;
 use anyhow::Context;
@@ -119,6 +119,7 @@ impl App {
                 engine: handle,
                 accounts: Arc::new(account_ids),
                 webhook_secret: config.webhook.secret.as_deref().map(Arc::from),
+                twitter: twitter_in(&config),
                 admin_token: config.admin_token.as_deref().map(Arc::from),
                 ready: Arc::new(AtomicBool::new(false)),
                 agent_auth_timeout: config.agent_auth_timeout,
@@ -205,6 +206,19 @@ impl Running {
         }
         Ok(())
     }
+}
+
+fn twitter_in(config: &Config) -> Option<Arc<TwitterIn>> {
+    let app = config.twitter.as_ref()?;
+    let accounts = config
+        .accounts
+        .iter()
+        .filter_map(|a| Some((a.twitter.as_ref()?.user_id.clone(), AccountId(a.id.clone()))))
+        .collect();
+    Some(Arc::new(TwitterIn {
+        consumer_secret: app.consumer_secret.clone(),
+        accounts,
+    }))
 }
 
 /// Used by `main`: stops on SIGINT or SIGTERM.

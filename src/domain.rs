@@ -40,7 +40,7 @@ pub use desk::Desk;
 pub use effect::{AgentEvent, Effect, Input, Timer, TransferTo};
 pub use hours::{Hours, HoursError};
 pub use ids::{AccountId, Channel, ConversationId, CustomerId, EventId, MessageId, Timestamp};
-pub use message::{Author, Message, Profile, QuickReply};
+pub use message::{Attachment, AttachmentKind, Author, Message, Profile, QuickReply};
 pub use notice::{Card, Notice};
 pub use queue::Queue;
 pub use reasons::{LetGo, Lined, Passed, Refusal, SetAway, Withdrawn};

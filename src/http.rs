@@ -6,6 +6,7 @@ mod agents;
 mod error;
 mod health;
 mod json;
+mod twitter;
 mod webhook;
 
 use crate::shared::Shared;
@@ -20,6 +21,10 @@ pub const MAX_BODY: usize = 64 * 1024;
 pub fn router(state: Shared) -> Router {
     Router::new()
         .route("/v1/channels/webhook/messages", post(webhook::inbound))
+        .route(
+            crate::channels::twitter::WEBHOOK_PATH,
+            get(twitter::crc).post(twitter::deliveries),
+        )
         .route("/v1/queue/{account}", get(admin::queue))
         .route("/v1/conversations/{id}", get(admin::conversation))
         .route("/v1/stats", get(admin::stats))

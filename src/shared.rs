@@ -1,9 +1,10 @@
 //! What every request handler and agent socket shares: the engine handle, the accounts served,
 //! the secrets, readiness and shutdown. Cheap to clone; holds no lock.
 
+use crate::domain::AccountId;
 use crate::engine::EngineHandle;
 use crate::shutdown::Shutdown;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,9 +14,18 @@ pub struct Shared {
     pub engine: EngineHandle,
     pub accounts: Arc<HashSet<String>>,
     pub webhook_secret: Option<Arc<str>>,
+    /// Present when `[channels.twitter]` is configured.
+    pub twitter: Option<Arc<TwitterIn>>,
     pub admin_token: Option<Arc<str>>,
     pub ready: Arc<AtomicBool>,
     /// How long a new agent socket has to send its `auth` frame.
     pub agent_auth_timeout: Duration,
     pub shutdown: Shutdown,
+}
+
+/// What the Twitter/X webhook needs: the key of its challenge and signatures, and which account
+/// each brand user id (a delivery's `for_user_id`) is.
+pub struct TwitterIn {
+    pub consumer_secret: String,
+    pub accounts: HashMap<String, AccountId>,
 }

@@ -1,2 +1,10 @@
 //! The Twitter/X channel: Account Activity webhooks in, v1.1 Direct Messages out with the Custom
 //! Profile in force, and the account's Custom Profiles kept on the platform.
+
+mod crc;
+mod inbound;
+mod signature;
+
+pub use crc::{crc_response, WEBHOOK_PATH};
+pub use inbound::{parse, CustomerMessage, Delivery, Echo, Event, TwitterError};
+pub use signature::{sign, verify, SIGNATURE_HEADER};

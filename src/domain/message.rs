@@ -24,6 +24,20 @@ pub struct QuickReply {
     pub payload: String,
 }
 
+/// What a customer sent beside the text (a photo, a video), where the platform keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attachment {
+    pub kind: AttachmentKind,
+    pub url: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttachmentKind {
+    Photo,
+    Video,
+    AnimatedGif,
+}
+
 /// One message, in or out. Outgoing messages carry the profile in force when they were created.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Message {

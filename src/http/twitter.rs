@@ -1,0 +1,97 @@
+//! `GET` and `POST /v1/channels/twitter/webhook`: the Account Activity challenge, and deliveries
+//! acknowledged only once every customer message in them is durable.
+
+use super::webhook::read_body;
+use super::ApiError;
+use crate::channels::twitter::{self, Event, TwitterError, SIGNATURE_HEADER};
+use crate::engine::Intake;
+use crate::shared::{Shared, TwitterIn};
+use axum::body::Body;
+use axum::extract::{Query, State};
+use axum::http::HeaderMap;
+use axum::Json;
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// Without `[channels.twitter]` the route does not exist, as far as the platform can tell.
+fn configured(s: &Shared) -> Result<&Arc<TwitterIn>, ApiError> {
+    s.twitter.as_ref().ok_or(ApiError::NotFound)
+}
+
+fn refused(e: TwitterError) -> ApiError {
+    match e {
+        TwitterError::Malformed(m) => ApiError::BadRequest(m),
+        TwitterError::MissingSignature | TwitterError::BadSignature => {
+            ApiError::Unauthorized(e.to_string())
+        }
+    }
+}
+
+pub async fn crc(
+    State(s): State<Shared>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Json<Value>, ApiError> {
+    let tw = configured(&s)?;
+    let token = q
+        .get("crc_token")
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| ApiError::BadRequest("crc_token is required".into()))?;
+    let response_token = twitter::crc_response(&tw.consumer_secret, token);
+    Ok(Json(json!({ "response_token": response_token })))
+}
+
+pub async fn deliveries(
+    State(s): State<Shared>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Json<Value>, ApiError> {
+    let tw = configured(&s)?;
+    let body = read_body(&headers, body).await?;
+    let sig = headers.get(SIGNATURE_HEADER).and_then(|v| v.to_str().ok());
+    twitter::verify(&tw.consumer_secret, sig, &body).map_err(refused)?;
+    let delivery = twitter::parse(&body).map_err(refused)?;
+    let Some(account) = tw.accounts.get(&delivery.for_user_id) else {
+        // A 2xx, or the platform retries a delivery no account here will ever take.
+        tracing::warn!(
+            for_user_id = %delivery.for_user_id,
+            "twitter delivery for a user id no account has; dropped"
+        );
+        return Ok(Json(json!({ "status": "ignored" })));
+    };
+    let (mut echoes, mut typing, mut read, mut ignored) = (0usize, 0usize, 0usize, 0usize);
+    let mut messages = Vec::new();
+    for event in delivery.events {
+        match event {
+            Event::Message(m) => messages.push(m.into_inbound(account.clone())),
+            Event::Echo(_) => echoes += 1,
+            Event::Typing { .. } => typing += 1,
+            Event::Read { .. } => read += 1,
+            Event::Ignored(_) => ignored += 1,
+        }
+    }
+    tracing::debug!(
+        account = %account,
+        messages = messages.len(),
+        echoes,
+        typing,
+        read,
+        ignored,
+        "twitter delivery"
+    );
+    // Submitted together, so they share group commits instead of waiting one flush each.
+    let results =
+        futures::future::join_all(messages.into_iter().map(|dm| s.engine.inbound(dm))).await;
+    let (mut accepted, mut duplicates) = (0usize, 0usize);
+    for r in results {
+        match r {
+            Ok(Intake::Accepted) => accepted += 1,
+            Ok(Intake::Duplicate) => duplicates += 1,
+            // Any message not durable: the platform must deliver again (the rest dedupe).
+            Err(e) => return Err(ApiError::Unavailable(e.to_string())),
+        }
+    }
+    Ok(Json(
+        json!({ "status": "ok", "accepted": accepted, "duplicates": duplicates }),
+    ))
+}
