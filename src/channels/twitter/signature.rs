@@ -41,13 +41,16 @@ pub fn verify(
 mod tests {
     use super::*;
 
+    /// The secret, the header, the body, and the verdict.
+    type Case<'a> = (&'a str, Option<&'a str>, &'a [u8], Result<(), TwitterError>);
+
     #[test]
     fn signatures() {
         // RFC 4231 test case 2 again, as the platform would send it.
         let data = b"what do ya want for nothing?";
         let known = "sha256=W9zBRr9gdU5qBCQmCJV1x1oAPwidJzmDnexYuWTsOEM=";
         assert_eq!(sign("Jefe", data), known);
-        let cases: Vec<(&str, Option<&str>, &[u8], Result<(), TwitterError>)> = vec![
+        let cases: Vec<Case<'_>> = vec![
             ("Jefe", Some(known), data, Ok(())),
             (
                 "Jefe",
