@@ -18,8 +18,8 @@ mod turns;
 
 use crate::clock::Clock;
 use crate::domain::{
-    Account, AccountId, Agent, Channel, ConversationId, CustomerId, Desk, EventId, Input, NewAgent,
-    Timer, Timestamp,
+    Account, AccountId, Agent, Attachment, Channel, ConversationId, CustomerId, Desk, EventId,
+    Input, NewAgent, Timer, Timestamp,
 };
 use crate::outbox::feed::Feeds;
 use crate::store::{EventRef, Store, WriteSet};
@@ -47,6 +47,8 @@ pub struct Inbound {
     pub name: Option<String>,
     pub text: String,
     pub payload: Option<String>,
+    /// What the customer sent beside the text (media on Twitter/X).
+    pub attachments: Vec<Attachment>,
 }
 
 /// What happened to an inbound message; told only once it is durable.
@@ -316,6 +318,7 @@ impl Engine {
             name: dm.name,
             text: dm.text,
             payload: dm.payload,
+            attachments: dm.attachments,
         };
         let effects = self.desk.handle(input, now, account);
         self.write_turns(effects, Some(event), now, set, &mut pending.outgoing);

@@ -3,7 +3,8 @@
 //! inside the domain cannot change what clients read. The admin API shows the same shapes.
 
 use crate::domain::{
-    Agent, Author, Card, Customer, Message, Presence, Profile, QuickReply, Ticket,
+    Agent, Attachment, AttachmentKind, Author, Card, Customer, Message, Presence, Profile,
+    QuickReply, Ticket,
 };
 use serde::{Deserialize, Serialize};
 
@@ -104,6 +105,8 @@ pub struct MessageJson {
     pub payload: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub quick_replies: Vec<QuickReplyJson>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<AttachmentJson>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub profile: Option<ProfileJson>,
     pub at: String,
@@ -123,9 +126,30 @@ impl From<&Message> for MessageJson {
             text: m.text.clone(),
             payload: m.payload.clone(),
             quick_replies: m.quick_replies.iter().map(QuickReplyJson::from).collect(),
+            attachments: m.attachments.iter().map(AttachmentJson::from).collect(),
             profile: m.profile.as_ref().map(ProfileJson::from),
             at: m.at.to_string(),
             epoch: m.epoch,
+        }
+    }
+}
+
+/// Media a customer sent: `{"kind": "photo" | "video" | "animated_gif", "url": "https://…"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AttachmentJson {
+    pub kind: &'static str,
+    pub url: String,
+}
+
+impl From<&Attachment> for AttachmentJson {
+    fn from(a: &Attachment) -> Self {
+        AttachmentJson {
+            kind: match a.kind {
+                AttachmentKind::Photo => "photo",
+                AttachmentKind::Video => "video",
+                AttachmentKind::AnimatedGif => "animated_gif",
+            },
+            url: a.url.clone(),
         }
     }
 }

@@ -5,7 +5,7 @@ use super::conversation::{Conversation, Customer, State, Ticket};
 use super::desk::Desk;
 use super::effect::{AgentEvent, Effect};
 use super::lines::Lines;
-use super::message::{Author, Message};
+use super::message::{Attachment, Author, Message};
 use super::reasons::Lined;
 use super::turn::Turn;
 use super::waiting;
@@ -17,6 +17,7 @@ impl Desk {
         customer: Customer,
         text: String,
         payload: Option<String>,
+        attachments: Vec<Attachment>,
     ) {
         let now = turn.now;
         let conv = self
@@ -37,6 +38,7 @@ impl Desk {
             text,
             payload,
             quick_replies: Vec::new(),
+            attachments,
             profile: None,
             at: now,
             epoch: conv.epoch,

@@ -193,6 +193,7 @@ impl Conversation {
             text,
             payload: None,
             quick_replies,
+            attachments: Vec::new(),
             profile: Some(profile.clone()),
             at: now,
             epoch: self.epoch,

@@ -80,13 +80,14 @@ impl Desk {
                 name,
                 text,
                 payload,
+                attachments,
             } => {
                 let customer = Customer {
                     channel,
                     id: customer,
                     name,
                 };
-                self.customer_message(t, customer, text, payload)
+                self.customer_message(t, customer, text, payload, attachments)
             }
             Input::AgentSeen { agent, presence } => self.agent_seen(t, agent, presence),
             Input::Accept {

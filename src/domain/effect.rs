@@ -3,7 +3,7 @@
 use super::agent::{Agent, AgentId, Presence};
 use super::conversation::{Conversation, Customer};
 use super::ids::{AccountId, Channel, ConversationId, CustomerId, Timestamp};
-use super::message::Message;
+use super::message::{Attachment, Message};
 use super::reasons::{LetGo, Refusal, SetAway, Withdrawn};
 
 /// An event the desk reacts to. The account is passed beside it, already resolved.
@@ -16,6 +16,7 @@ pub enum Input {
         name: Option<String>,
         text: String,
         payload: Option<String>,
+        attachments: Vec<Attachment>,
     },
     /// An agent connected, changed presence, or (`None`) has no connection left.
     AgentSeen {

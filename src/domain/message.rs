@@ -46,6 +46,8 @@ pub struct Message {
     pub text: String,
     pub payload: Option<String>,
     pub quick_replies: Vec<QuickReply>,
+    /// What a customer sent beside the text; always empty on outgoing messages.
+    pub attachments: Vec<Attachment>,
     pub profile: Option<Profile>,
     pub at: Timestamp,
     /// The conversation's ownership epoch when the message was created.

@@ -191,6 +191,7 @@ impl World {
             name: name.map(str::to_owned),
             text: text.into(),
             payload: payload.map(str::to_owned),
+            attachments: Vec::new(),
         })
     }
 

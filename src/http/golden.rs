@@ -125,6 +125,7 @@ fn admin_responses_keep_their_bytes() {
                 text: "Hi, I'm Sam.".into(),
                 payload: None,
                 quick_replies: Vec::new(),
+                attachments: Vec::new(),
                 profile: Some(profile()),
                 at: at(4_000),
                 epoch: 3,

@@ -79,7 +79,9 @@ pub async fn deliveries(
         ignored,
         "twitter delivery"
     );
-    // Submitted together, so they share group commits instead of waiting one flush each.
+    // Submitted together, so they share group commits instead of waiting one flush each. The
+    // engine still takes them in the delivery's order: `join_all` polls them in turn, and the
+    // command channel queues its senders first come, first served.
     let results =
         futures::future::join_all(messages.into_iter().map(|dm| s.engine.inbound(dm))).await;
     let (mut accepted, mut duplicates) = (0usize, 0usize);

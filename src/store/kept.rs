@@ -242,6 +242,7 @@ mod tests {
             text: "hi".into(),
             payload: Some("escalate".into()),
             quick_replies: Vec::new(),
+            attachments: Vec::new(),
             profile: Some(Profile {
                 id: "p".into(),
                 name: "P".into(),

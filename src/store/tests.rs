@@ -31,6 +31,7 @@ pub fn message(conv: u64, seq: u64, from: Author) -> Message {
         text: format!("m{seq}"),
         payload: None,
         quick_replies: Vec::new(),
+        attachments: Vec::new(),
         profile: None,
         at: Timestamp(seq),
         epoch: 0,

@@ -241,3 +241,32 @@ async fn malformed_deliveries_are_a_json_400() {
     }
     assert_eq!(conversations(&d).await, 0);
 }
+
+#[tokio::test]
+async fn quick_reply_choices_and_media_reach_the_transcript() {
+    let (_dir, _sink, d) = twitter_daemon().await;
+    let (status, reply) = signed(&d, &fixture("quick_reply_and_attachment.json")).await;
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!(reply["accepted"], 3, "{reply}");
+    // The quick reply's metadata, not its label, picked the rule.
+    d.assert_queue(&[("4001", "customer_request")]).await;
+    let (_, view) = d.admin("/v1/conversations/c0").await;
+    let from_customer: Vec<&Value> = view["transcript"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["from"] == "customer")
+        .collect();
+    assert_eq!(from_customer.len(), 3, "{view}");
+    assert_eq!(from_customer[0]["payload"], "escalate");
+    assert_eq!(from_customer[0].get("attachments"), None);
+    assert_eq!(
+        from_customer[1]["attachments"],
+        json!([{
+            "kind": "photo",
+            "url": "https://ton.twitter.com/1.1/ton/data/dm/1600000000000000012/1600000000000000099/xyz.jpg"
+        }])
+    );
+    assert_eq!(from_customer[2]["text"], "");
+    assert_eq!(from_customer[2]["attachments"][0]["kind"], "animated_gif");
+}

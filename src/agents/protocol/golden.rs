@@ -61,6 +61,7 @@ fn transcript() -> Vec<Message> {
             text: "I want a person".into(),
             payload: Some("escalate".into()),
             quick_replies: Vec::new(),
+            attachments: Vec::new(),
             profile: None,
             at: at(0),
             epoch: 0,
@@ -74,6 +75,7 @@ fn transcript() -> Vec<Message> {
                 label: "Keep waiting".into(),
                 payload: "baton:keep-waiting".into(),
             }],
+            attachments: Vec::new(),
             profile: Some(Profile {
                 id: "acme-bot".into(),
                 name: "Acme Assistant (bot)".into(),
@@ -95,6 +97,7 @@ fn agent_message() -> Message {
         text: "Hi, I'm Sam, a person on the Acme team.".into(),
         payload: None,
         quick_replies: Vec::new(),
+        attachments: Vec::new(),
         profile: Some(profile()),
         at: at(5_000),
         epoch: 1,

@@ -82,6 +82,7 @@ impl CustomerMessage {
             name: self.name.or(self.screen_name),
             text: self.text,
             payload: self.payload,
+            attachments: self.attachments,
         }
     }
 }

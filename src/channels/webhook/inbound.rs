@@ -76,6 +76,7 @@ pub fn parse(body: &[u8]) -> Result<Inbound, WebhookError> {
         name,
         text: b.text,
         payload,
+        attachments: Vec::new(),
     })
 }
 

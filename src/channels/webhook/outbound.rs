@@ -188,6 +188,7 @@ mod tests {
                 label: "Talk to a person".into(),
                 payload: "escalate".into(),
             }],
+            attachments: Vec::new(),
             profile: Some(Profile {
                 id: "acme-bot".into(),
                 name: "Acme Assistant (bot)".into(),

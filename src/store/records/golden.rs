@@ -109,6 +109,7 @@ fn message() -> Message {
             label: "Talk to a person".into(),
             payload: "escalate".into(),
         }],
+        attachments: Vec::new(),
         profile: Some(profile()),
         at: at(11),
         epoch: 3,

@@ -1,7 +1,7 @@
 //! Messages as stored: the message, who wrote it, its quick replies and the profile it carries.
 
 use super::text::{MessageRef, Time};
-use crate::domain::{Author, Message, Profile, QuickReply};
+use crate::domain::{Attachment, AttachmentKind, Author, Message, Profile, QuickReply};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -26,6 +26,20 @@ pub struct QuickReplyRecord {
     pub payload: String,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AttachmentKindRecord {
+    Photo,
+    Video,
+    AnimatedGif,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttachmentRecord {
+    pub kind: AttachmentKindRecord,
+    pub url: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MessageRecord {
     pub id: MessageRef,
@@ -35,6 +49,9 @@ pub struct MessageRecord {
     pub payload: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub quick_replies: Vec<QuickReplyRecord>,
+    /// Absent when empty, so records without attachments keep their bytes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<AttachmentRecord>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub profile: Option<ProfileRecord>,
     pub at: Time,
@@ -62,6 +79,25 @@ impl From<ProfileRecord> for Profile {
 }
 
 super::same_variants!(Author <=> AuthorRecord: Customer, Bot, Agent, System);
+super::same_variants!(AttachmentKind <=> AttachmentKindRecord: Photo, Video, AnimatedGif);
+
+impl From<&Attachment> for AttachmentRecord {
+    fn from(a: &Attachment) -> Self {
+        AttachmentRecord {
+            kind: a.kind.into(),
+            url: a.url.clone(),
+        }
+    }
+}
+
+impl From<AttachmentRecord> for Attachment {
+    fn from(a: AttachmentRecord) -> Self {
+        Attachment {
+            kind: a.kind.into(),
+            url: a.url,
+        }
+    }
+}
 
 impl From<&QuickReply> for QuickReplyRecord {
     fn from(q: &QuickReply) -> Self {
@@ -89,6 +125,7 @@ impl From<&Message> for MessageRecord {
             text: m.text.clone(),
             payload: m.payload.clone(),
             quick_replies: m.quick_replies.iter().map(Into::into).collect(),
+            attachments: m.attachments.iter().map(Into::into).collect(),
             profile: m.profile.as_ref().map(Into::into),
             at: m.at.into(),
             epoch: m.epoch,
@@ -104,9 +141,53 @@ impl From<MessageRecord> for Message {
             text: m.text,
             payload: m.payload,
             quick_replies: m.quick_replies.into_iter().map(Into::into).collect(),
+            attachments: m.attachments.into_iter().map(Into::into).collect(),
             profile: m.profile.map(Into::into),
             at: m.at.into(),
             epoch: m.epoch,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{ConversationId, MessageId, Timestamp};
+
+    #[test]
+    fn attachments_round_trip_and_are_absent_when_empty() {
+        let mut m = Message {
+            id: MessageId {
+                conversation: ConversationId(1),
+                seq: 2,
+            },
+            from: Author::Customer,
+            text: "look".into(),
+            payload: None,
+            quick_replies: Vec::new(),
+            attachments: Vec::new(),
+            profile: None,
+            at: Timestamp(1_767_225_701_000),
+            epoch: 0,
+        };
+        let json = serde_json::to_string(&MessageRecord::from(&m)).unwrap();
+        assert!(!json.contains("attachments"), "{json}");
+        m.attachments = vec![
+            Attachment {
+                kind: AttachmentKind::Photo,
+                url: "https://ton.twitter.com/a.jpg".into(),
+            },
+            Attachment {
+                kind: AttachmentKind::AnimatedGif,
+                url: "https://pbs.twimg.com/b.jpg".into(),
+            },
+        ];
+        let json = serde_json::to_string(&MessageRecord::from(&m)).unwrap();
+        assert!(
+            json.contains(r#""attachments":[{"kind":"photo","url":"https://ton.twitter.com/a.jpg"},{"kind":"animated_gif""#),
+            "{json}"
+        );
+        let back: MessageRecord = serde_json::from_str(&json).unwrap();
+        assert_eq!(Message::from(back), m);
     }
 }
