@@ -13,4 +13,5 @@ mod handoff;
 mod outbound;
 mod restart;
 mod timeouts;
+mod twitter_out;
 mod upgrade;
