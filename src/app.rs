@@ -1,6 +1,8 @@
 //! Start-up in two steps: `build` (open the store, load rules, bind; may fail) and `spawn`
 //! (start the tasks; cannot fail).
 
+use crate::channels::twitter::api::Client as TwitterClient;
+use crate::channels::twitter::outbound::{ProfileDirectory, TwitterSink};
 use crate::channels::webhook::{HttpSink, JsonlSink};
 use crate::clock::Clock;
 use crate::config::{Config, SinkConfig};
@@ -23,13 +25,17 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
+/// How long one call to the Twitter/X API may take before it counts as failed (and is retried).
+const TWITTER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Everything start-up prepared, not yet running.
 pub struct App {
     trigger: Trigger,
     listener: TcpListener,
     engine: Engine,
     state: Shared,
-    outbox: Outbox,
+    /// One runner per channel: the generic webhook's, and Twitter's when it is configured.
+    outboxes: Vec<Outbox>,
 }
 
 /// A running daemon: its address, a way to stop it, and its tasks to wait for.
@@ -82,13 +88,22 @@ impl App {
         let cfg = config.clone();
         let mut feeds = Feeds::default();
         let webhook_feed = feeds.add(Channel::Webhook);
+        let twitter_feed = config
+            .twitter
+            .is_some()
+            .then(|| feeds.add(Channel::Twitter));
         let (trigger, shutdown) = shutdown::channel();
         // Compiling a large RegexSet takes ~100 ms, and opening sled and replaying the turn log
         // read the disk: none of it belongs on a runtime thread.
-        let (account_ids, store, engine, handle) =
+        let (account_ids, bot_ids, store, engine, handle) =
             tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
                 let accounts = load_accounts(&cfg).map_err(|e| anyhow::anyhow!("{e}"))?;
                 let ids: HashSet<String> = accounts.iter().map(|a| a.id.0.clone()).collect();
+                // Only an id the rules set is a platform id; the default `<account>-bot` is not.
+                let bot_ids: Vec<(AccountId, String)> = accounts
+                    .iter()
+                    .filter_map(|a| Some((a.id.clone(), a.rules.bot.profile.id.clone()?)))
+                    .collect();
                 std::fs::create_dir_all(&cfg.data_dir)
                     .with_context(|| format!("creating {}", cfg.data_dir.display()))?;
                 let store = Store::open(&cfg.data_dir, cfg.cache_bytes)
@@ -97,7 +112,7 @@ impl App {
                 let (engine, handle) =
                     Engine::build(store.clone(), accounts, feeds, clock, retention)
                         .context("loading state from the store")?;
-                Ok((ids, store, engine, handle))
+                Ok((ids, bot_ids, store, engine, handle))
             })
             .await??;
         let sink: Arc<dyn Sink> = match &config.webhook.sink {
@@ -108,6 +123,32 @@ impl App {
             ),
             SinkConfig::Http { url, timeout } => Arc::new(HttpSink::new(url.clone(), *timeout)?),
         };
+        let mut outboxes = vec![Outbox {
+            store: store.clone(),
+            channel: Channel::Webhook,
+            sink,
+            feed: webhook_feed,
+        }];
+        if let (Some(feed), Some(app)) = (twitter_feed, &config.twitter) {
+            let profiles = ProfileDirectory::default();
+            for (account, id) in bot_ids {
+                profiles.set(account, id.clone(), id);
+            }
+            let mut clients = Vec::new();
+            for acc in &config.accounts {
+                if let Some(t) = &acc.twitter {
+                    let client = TwitterClient::new(app, t, TWITTER_TIMEOUT)
+                        .context("building the Twitter client")?;
+                    clients.push((AccountId(acc.id.clone()), client));
+                }
+            }
+            outboxes.push(Outbox {
+                store,
+                channel: Channel::Twitter,
+                sink: Arc::new(TwitterSink::new(clients, profiles)),
+                feed,
+            });
+        }
         let listener = TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("binding {}", config.listen))?;
@@ -125,12 +166,7 @@ impl App {
                 agent_auth_timeout: config.agent_auth_timeout,
                 shutdown,
             },
-            outbox: Outbox {
-                store,
-                channel: Channel::Webhook,
-                sink,
-                feed: webhook_feed,
-            },
+            outboxes,
         })
     }
 
@@ -171,14 +207,17 @@ impl App {
                 stop.trigger();
             }
         });
-        let outbox = tokio::spawn(self.outbox.run(shutdown));
+        let mut tasks = vec![server, engine];
+        for outbox in self.outboxes {
+            tasks.push(tokio::spawn(outbox.run(shutdown.clone())));
+        }
         ready.store(true, Ordering::Release);
         let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Ready]);
         tracing::info!(%addr, "baton is listening");
         Running {
             addr,
             trigger,
-            tasks: vec![server, engine, outbox],
+            tasks,
             failed,
         }
     }

@@ -265,21 +265,10 @@ impl Config {
                         path: path.filter(|p| p != "-").map(|p| resolve(&p)),
                     },
                     RawSink::Http { url, timeout } => {
-                        // Built without TLS to keep the build lean: https would fail at every
-                        // send, so it is refused here, where it can be pointed at.
-                        if url.starts_with("https://") {
+                        if !(url.starts_with("https://") || url.starts_with("http://")) {
                             return Err(at(
                                 Some(span),
-                                format!(
-                                    "outbound url '{url}': https is not supported by this build; \
-                                     use http:// to a local TLS-terminating proxy"
-                                ),
-                            ));
-                        }
-                        if !url.starts_with("http://") {
-                            return Err(at(
-                                Some(span),
-                                format!("outbound url '{url}' must be http://"),
+                                format!("outbound url '{url}' must be an http(s) URL"),
                             ));
                         }
                         SinkConfig::Http {

@@ -8,3 +8,6 @@ mod signature;
 pub use crc::{crc_response, WEBHOOK_PATH};
 pub use inbound::{parse, CustomerMessage, Delivery, Echo, Event, TwitterError};
 pub use signature::{sign, verify, SIGNATURE_HEADER};
+pub mod api;
+pub mod oauth;
+pub mod outbound;

@@ -66,6 +66,19 @@ fn http_sink() {
     );
 }
 
+#[test]
+fn https_sinks_are_taken_now_that_tls_is_built_in() {
+    let text = format!("{MINIMAL}[channels.webhook.outbound]\nsink = \"http\"\nurl = \"https://hooks.example.com/out\"\n");
+    let c = parse(&text, &[]).unwrap();
+    assert_eq!(
+        c.webhook.sink,
+        SinkConfig::Http {
+            url: "https://hooks.example.com/out".into(),
+            timeout: Duration::from_secs(5)
+        }
+    );
+}
+
 const ACME: &str = r#"[accounts.acme]
 name = "Acme Mobile"
 
@@ -145,8 +158,7 @@ fn bad_files_point_at_the_problem() {
         ("listen = \"127.0.0.1:1\"\n", "baton.toml:1:1: at least one account is required"),
         ("[store]\ncache_capacity_mb = 0\n[accounts.a]\nname = \"A\"\n", "baton.toml:2:21: cache_capacity_mb must be at least 1"),
         ("[accounts.a]\nname = \"A\"\n[channels.webhook.outbound]\nsink = \"smtp\"\n", "baton.toml:4:8: unknown variant `smtp`"),
-        ("[accounts.a]\nname = \"A\"\n[channels.webhook.outbound]\nsink = \"http\"\nurl = \"ftp://x\"\n", "baton.toml:3:1: outbound url 'ftp://x' must be http://"),
-        ("[accounts.a]\nname = \"A\"\n[channels.webhook.outbound]\nsink = \"http\"\nurl = \"https://x\"\n", "baton.toml:3:1: outbound url 'https://x': https is not supported"),
+        ("[accounts.a]\nname = \"A\"\n[channels.webhook.outbound]\nsink = \"http\"\nurl = \"ftp://x\"\n", "baton.toml:3:1: outbound url 'ftp://x' must be an http(s) URL"),
         ("[accounts.a]\nname = \"A\"\n[channels.webhook.outbound]\nsink = \"http\"\nurl = \"http://x\"\ntimeout = \"soon\"\n", "baton.toml:3:1:"),
         ("[accounts.a\n", "baton.toml:1:12:"),
     ];

@@ -14,4 +14,5 @@ mod outbound;
 mod restart;
 mod timeouts;
 mod twitter_in;
+mod twitter_out;
 mod upgrade;

@@ -2,6 +2,7 @@
 //! wait for a condition (never for a fixed time).
 
 pub mod agent;
+pub mod twitter;
 
 use axum::extract::State;
 use axum::http::StatusCode;
