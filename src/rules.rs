@@ -7,8 +7,10 @@
 
 mod compile;
 mod error;
+pub mod limits;
 mod matcher;
 mod model;
+pub mod profile_name;
 mod template;
 #[cfg(test)]
 mod tests;

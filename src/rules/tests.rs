@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use super::{compile, load_dir, RuleBook, Template, Timeouts, Vars};
 
 mod errors;
+mod limits;
 mod timeouts;
 mod waiting;
 
