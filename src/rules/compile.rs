@@ -23,6 +23,7 @@ const PRIORITY_MAX: i64 = 9;
 const DEFAULT_MAX_FALLBACKS: u32 = 2;
 const DEFAULT_QUEUED: &str = "Thanks for waiting. A person from our team will be with you soon. \
                               You are number {queue.position} in line.";
+const DEFAULT_ATTRIBUTION: &str = "(automated)";
 const DEFAULT_STUCK: &str = "Sorry, I'm not getting this right. Let me find a person from our \
                              team to help you.";
 
@@ -190,6 +191,7 @@ impl<'a> Compiler<'a> {
         let fallback = self.template(src, &bot.fallback);
         let queued = self.template_or(src, bot.queued.as_ref(), DEFAULT_QUEUED);
         let stuck = self.template_or(src, bot.stuck.as_ref(), DEFAULT_STUCK);
+        let attribution = self.template_or(src, bot.attribution.as_ref(), DEFAULT_ATTRIBUTION);
         Some(Bot {
             profile: ProfileSpec {
                 id,
@@ -201,6 +203,7 @@ impl<'a> Compiler<'a> {
             max_fallbacks: max_fallbacks?,
             queued: queued?,
             stuck: stuck?,
+            attribution: attribution?,
         })
     }
 
