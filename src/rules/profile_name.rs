@@ -298,7 +298,9 @@ mod tests {
 
     #[test]
     fn hidden_characters_are_named_once_per_kind() {
-        let cases: [(&str, &[(Hidden, char, usize)]); 8] = [
+        /// A hidden character found: its kind, itself, and its 1-based position.
+        type Found = (Hidden, char, usize);
+        let cases: [(&str, &[Found]); 8] = [
             ("Sam, Acme", &[]),
             ("Sam 🙂", &[]),
             ("Sam\0", &[(Hidden::Control, '\0', 4)]),

@@ -319,7 +319,7 @@ mod tests {
                 name: "Acme Assistant (bot)".into(),
                 avatar: "https://example.com/bot.png".into(),
             },
-            timeouts: rules.timeouts.clone(),
+            timeouts: rules.timeouts,
             hours: None,
             rules: std::sync::Arc::new(rules),
         }
