@@ -3,7 +3,7 @@
 
 use crate::channels::twitter::api::Client as TwitterClient;
 use crate::channels::twitter::outbound::{ProfileDirectory, TwitterSink};
-use crate::channels::webhook::{HttpSink, JsonlSink};
+use crate::channels::webhook::{Attribution, HttpSink, JsonlSink};
 use crate::clock::Clock;
 use crate::config::{Config, SinkConfig};
 use crate::domain::{self, AccountId, Channel, Profile};
@@ -95,9 +95,11 @@ impl App {
         let (trigger, shutdown) = shutdown::channel();
         // Compiling a large RegexSet takes ~100 ms, and opening sled and replaying the turn log
         // read the disk: none of it belongs on a runtime thread.
-        let (account_ids, bot_ids, store, engine, handle) =
+        let (account_ids, bot_ids, store, engine, handle, attribution) =
             tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
                 let accounts = load_accounts(&cfg).map_err(|e| anyhow::anyhow!("{e}"))?;
+                // A receiver that cannot show profiles gets the signature in the text.
+                let attribution = (!cfg.webhook.profiles).then(|| Attribution::new(&accounts));
                 let ids: HashSet<String> = accounts.iter().map(|a| a.id.0.clone()).collect();
                 // Only an id the rules set is a platform id; the default `<account>-bot` is not.
                 let bot_ids: Vec<(AccountId, String)> = accounts
@@ -112,16 +114,19 @@ impl App {
                 let (engine, handle) =
                     Engine::build(store.clone(), accounts, feeds, clock, retention)
                         .context("loading state from the store")?;
-                Ok((ids, bot_ids, store, engine, handle))
+                Ok((ids, bot_ids, store, engine, handle, attribution))
             })
             .await??;
         let sink: Arc<dyn Sink> = match &config.webhook.sink {
             SinkConfig::Jsonl { path } => Arc::new(
                 JsonlSink::open(path.as_deref())
                     .await
-                    .context("opening the outbound jsonl file")?,
+                    .context("opening the outbound jsonl file")?
+                    .with_attribution(attribution),
             ),
-            SinkConfig::Http { url, timeout } => Arc::new(HttpSink::new(url.clone(), *timeout)?),
+            SinkConfig::Http { url, timeout } => {
+                Arc::new(HttpSink::new(url.clone(), *timeout)?.with_attribution(attribution))
+            }
         };
         let mut outboxes = vec![Outbox {
             store: store.clone(),

@@ -42,6 +42,9 @@ pub struct WebhookConfig {
     /// Shared secret for `x-baton-signature`; when set, unsigned requests are refused.
     pub secret: Option<String>,
     pub sink: SinkConfig,
+    /// Whether the receiver shows each message's Custom Profile (`profiles`, default true); when
+    /// it cannot, every message carries its attribution in its text instead.
+    pub profiles: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -118,6 +121,7 @@ struct RawChannels {
 #[serde(deny_unknown_fields)]
 struct RawWebhook {
     secret: Option<String>,
+    profiles: Option<bool>,
     outbound: Option<Spanned<RawSink>>,
 }
 
@@ -297,6 +301,7 @@ impl Config {
                     .or(raw.channels.webhook.secret)
                     .filter(|s| !s.is_empty()),
                 sink,
+                profiles: raw.channels.webhook.profiles.unwrap_or(true),
             },
             twitter,
         })

@@ -34,7 +34,10 @@ mod testkit;
 mod tests;
 
 pub use account::Account;
-pub use agent::{check_profile_name, Agent, AgentId, NewAgent, Presence, MAX_PROFILE_NAME};
+pub use agent::{
+    check_profile_name, profile_clash, Agent, AgentId, NewAgent, Presence, ProfileClash,
+    MAX_PROFILE_NAME,
+};
 pub use conversation::{Conversation, Customer, FollowUp, State, Ticket};
 pub use desk::Desk;
 pub use effect::{AgentEvent, Effect, Input, Timer, TransferTo};

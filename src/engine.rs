@@ -19,7 +19,7 @@ mod turns;
 use crate::clock::Clock;
 use crate::domain::{
     Account, AccountId, Agent, Attachment, Channel, ConversationId, CustomerId, Desk, EventId,
-    Input, NewAgent, Timer, Timestamp,
+    Input, NewAgent, ProfileClash, Timer, Timestamp,
 };
 use crate::outbox::feed::Feeds;
 use crate::store::{EventRef, Store, WriteSet};
@@ -66,6 +66,8 @@ pub enum EngineError {
     NoSuchConversation,
     #[error("the store is unavailable; nothing was acknowledged")]
     Unavailable,
+    #[error("{0}")]
+    ProfileClash(ProfileClash),
 }
 
 pub type Reply<T> = oneshot::Sender<Result<T, EngineError>>;
@@ -248,8 +250,13 @@ impl Engine {
                         self.session(session, now, &mut set, &mut pending.outgoing)
                     }
                     Command::AddAgent(new, token_sha256, reply) => {
-                        let agent = self.agents.add(new, token_sha256, &mut set);
-                        pending.waiters.push(commit::answer(reply, agent));
+                        let bot = self.accounts.get(&new.account).map(|a| a.bot.name.as_str());
+                        match self.agents.add(new, bot, token_sha256, &mut set) {
+                            Ok(agent) => pending.waiters.push(commit::answer(reply, agent)),
+                            Err(clash) => {
+                                let _ = reply.send(Err(EngineError::ProfileClash(clash)));
+                            }
+                        }
                     }
                     Command::Query(q) => queries.push(q),
                 }

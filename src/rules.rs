@@ -7,8 +7,10 @@
 
 mod compile;
 mod error;
+pub mod limits;
 mod matcher;
 mod model;
+pub mod profile_name;
 mod template;
 #[cfg(test)]
 mod tests;
@@ -57,6 +59,9 @@ pub struct Bot {
     pub queued: Template,
     /// Sent instead of the fallback on the miss that escalates.
     pub stuck: Template,
+    /// Appended on a line of its own to every bot message on a channel that cannot show a
+    /// Custom Profile (`[channels.webhook] profiles = false`), so nobody takes it for a person.
+    pub attribution: Template,
 }
 
 /// What customers are told around a handoff (`[waiting]`): while they wait for a person, when
@@ -98,6 +103,9 @@ pub struct Waiting {
     pub agent_gone: Template,
     /// When the agent transferred the conversation to colleagues with a skill.
     pub transferred: Template,
+    /// Like `[bot] attribution`, for an agent's messages (`{profile.name}`: the agent's
+    /// profile).
+    pub agent_attribution: Template,
 }
 
 /// A Custom Profile as written in the rules; `id` is set once the platform has created it.

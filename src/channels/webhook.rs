@@ -5,5 +5,5 @@ mod outbound;
 mod signature;
 
 pub use inbound::{parse, WebhookError};
-pub use outbound::{wire, HttpSink, JsonlSink};
+pub use outbound::{wire, wire_with, Attribution, HttpSink, JsonlSink};
 pub use signature::{sign, verify, SIGNATURE_HEADER};

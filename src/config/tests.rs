@@ -52,6 +52,21 @@ fn environment_overrides_the_file() {
 }
 
 #[test]
+fn the_webhook_receiver_shows_profiles_unless_told_otherwise() {
+    assert!(parse(MINIMAL, &[]).unwrap().webhook.profiles);
+    for (value, shows) in [("true", true), ("false", false)] {
+        let text = format!("{MINIMAL}[channels.webhook]\nprofiles = {value}\n");
+        assert_eq!(
+            parse(&text, &[]).unwrap().webhook.profiles,
+            shows,
+            "{value}"
+        );
+    }
+    let text = format!("{MINIMAL}[channels.webhook]\nprofiles = \"no\"\n");
+    assert!(parse(&text, &[]).is_err());
+}
+
+#[test]
 fn http_sink() {
     let text = format!(
         "{MINIMAL}[channels.webhook.outbound]\nsink = \"http\"\nurl = \"http://127.0.0.1:9/out\"\ntimeout = \"2s\"\n"

@@ -2,11 +2,12 @@
 
 use super::ids::AccountId;
 use super::message::Profile;
+use crate::rules::profile_name::{problems, skeleton};
 use std::fmt;
 use std::str::FromStr;
 
 /// Twitter's limit for a Custom Profile name, counted in Unicode scalar values.
-pub const MAX_PROFILE_NAME: usize = 48;
+pub use crate::rules::limits::PROFILE_NAME_MAX as MAX_PROFILE_NAME;
 
 /// An agent, numbered by the engine, written `a7`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -59,18 +60,63 @@ pub struct NewAgent {
     pub capacity: u32,
 }
 
-/// Checks a Custom Profile name wherever one enters Baton.
+/// Checks a Custom Profile name wherever one enters Baton: every problem, joined.
 pub fn check_profile_name(name: &str) -> Result<(), String> {
-    let n = name.chars().count();
-    if name.trim().is_empty() {
-        return Err("profile name must not be empty".into());
+    let found = problems(name);
+    if found.is_empty() {
+        return Ok(());
     }
-    if n > MAX_PROFILE_NAME {
-        return Err(format!(
-            "profile name is {n} characters; at most {MAX_PROFILE_NAME} are shown"
-        ));
+    let said: Vec<String> = found.iter().map(ToString::to_string).collect();
+    Err(said.join("; "))
+}
+
+/// Whose profile a new one would pass for: customers must always tell a person from the bot,
+/// and one person from another.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProfileClash {
+    /// Reads as the account's bot profile.
+    Bot { bot: String },
+    /// Reads as the profile of another agent of the account.
+    Agent { agent: AgentId, profile: String },
+}
+
+impl fmt::Display for ProfileClash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ProfileClash::Bot { bot } => write!(
+                f,
+                "profile name reads as the bot's profile {bot:?}; \
+                 customers must be able to tell a person from the bot"
+            ),
+            ProfileClash::Agent { agent, profile } => write!(
+                f,
+                "profile name reads as {profile:?}, the profile of agent {agent}; \
+                 each person on an account needs a name of their own"
+            ),
+        }
     }
-    Ok(())
+}
+
+/// The profile `name` would be mistaken for, compared by [`skeleton`]: the bot's (`bot`), else
+/// one of `agents` (the account's others).
+pub fn profile_clash<'a>(
+    name: &str,
+    bot: Option<&str>,
+    agents: impl IntoIterator<Item = &'a Agent>,
+) -> Option<ProfileClash> {
+    let wanted = skeleton(name);
+    if let Some(bot) = bot.filter(|b| skeleton(b) == wanted) {
+        return Some(ProfileClash::Bot {
+            bot: bot.to_owned(),
+        });
+    }
+    agents
+        .into_iter()
+        .find(|a| skeleton(&a.profile.name) == wanted)
+        .map(|a| ProfileClash::Agent {
+            agent: a.id,
+            profile: a.profile.name.clone(),
+        })
 }
 
 fn check_skill(skill: &str) -> Result<(), String> {
@@ -94,9 +140,7 @@ impl NewAgent {
         if self.name.trim().is_empty() || self.name.chars().count() > 100 {
             errors.push("name must be 1-100 characters".into());
         }
-        if let Err(e) = check_profile_name(&self.profile_name) {
-            errors.push(e);
-        }
+        errors.extend(problems(&self.profile_name).iter().map(ToString::to_string));
         if !(self.avatar.starts_with("https://") || self.avatar.starts_with("http://")) {
             errors.push(format!("avatar '{}' must be an http(s) URL", self.avatar));
         }
@@ -153,6 +197,38 @@ mod tests {
         let err = check_profile_name(&"x".repeat(49)).unwrap_err();
         assert_eq!(err, "profile name is 49 characters; at most 48 are shown");
         assert!(check_profile_name("  ").is_err());
+        let err = check_profile_name("Sam\u{202E}\0").unwrap_err();
+        assert_eq!(err.matches("; ").count(), 3, "{err}");
+    }
+
+    #[test]
+    fn a_profile_may_not_pass_for_the_bot_or_a_colleague() {
+        let alissa = new_agent().into_agent(AgentId(1));
+        let bot = Some("Acme Assistant (bot)");
+        let cases = [
+            ("Sam, Acme Mobile", None),
+            ("Acme Assistant (bot)", Some("bot")),
+            ("acme assistant bot", Some("bot")),
+            ("Асme Assistant (b0t)", Some("bot")),
+            ("ALISSA - Acme Mobile", Some("a1")),
+            ("A1issa, Acme Mobile", Some("a1")),
+            ("Alissa", None),
+        ];
+        for (name, want) in cases {
+            let got = profile_clash(name, bot, [&alissa]).map(|c| match c {
+                ProfileClash::Bot { .. } => "bot".to_owned(),
+                ProfileClash::Agent { agent, .. } => agent.to_string(),
+            });
+            assert_eq!(got.as_deref(), want, "{name:?}");
+        }
+        let said = profile_clash("Acme  Assistant", Some("Acme Assistant"), []);
+        assert_eq!(
+            said.map(|c| c.to_string()).as_deref(),
+            Some(
+                "profile name reads as the bot's profile \"Acme Assistant\"; \
+                 customers must be able to tell a person from the bot"
+            )
+        );
     }
 
     #[test]
@@ -160,13 +236,14 @@ mod tests {
         assert!(new_agent().check().is_ok());
         let bad = NewAgent {
             name: String::new(),
-            profile_name: "y".repeat(60),
+            profile_name: format!("{}\n", "y".repeat(60)),
             avatar: "ftp://x".into(),
             skills: vec!["Billing!".into()],
             capacity: 0,
             ..new_agent()
         };
-        assert_eq!(bad.check().unwrap_err().len(), 5);
+        // Too long and a line break are two problems with the one name.
+        assert_eq!(bad.check().unwrap_err().len(), 6);
     }
 
     #[test]

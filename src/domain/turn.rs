@@ -111,6 +111,7 @@ impl<'a> Turn<'a> {
             queue_wait: extra.wait,
             hours: extra.hours,
             agent_name: extra.agent,
+            profile_name: None,
         };
         template.render(&vars)
     }

@@ -1,7 +1,7 @@
 //! The agents registry, owned by the engine like every other piece of live state: who they are
 //! (stored) and who is connected and how (in memory only: after a restart nobody is).
 
-use crate::domain::{Agent, AgentId, NewAgent, Presence};
+use crate::domain::{profile_clash, Agent, AgentId, NewAgent, Presence, ProfileClash};
 use crate::store::{AgentRecord, WriteSet};
 use std::collections::{BTreeMap, HashMap};
 
@@ -40,8 +40,20 @@ impl Agents {
         agents
     }
 
-    /// Adds a checked agent under a fresh id and writes it.
-    pub fn add(&mut self, new: NewAgent, token_sha256: String, set: &mut WriteSet) -> Agent {
+    /// Adds a checked agent under a fresh id and writes it, unless its profile would pass for
+    /// its account's bot (`bot`, the bot's profile name) or for one of the account's agents:
+    /// only here are all of them known at once, so two additions cannot race past each other.
+    pub fn add(
+        &mut self,
+        new: NewAgent,
+        bot: Option<&str>,
+        token_sha256: String,
+        set: &mut WriteSet,
+    ) -> Result<Agent, ProfileClash> {
+        let colleagues = self.all().filter(|a| a.account == new.account);
+        if let Some(clash) = profile_clash(&new.profile_name, bot, colleagues) {
+            return Err(clash);
+        }
         let id = AgentId(self.next_id);
         self.next_id += 1;
         let record = AgentRecord {
@@ -52,7 +64,7 @@ impl Agents {
         self.by_token.insert(record.token_sha256.clone(), id);
         let agent = record.agent.clone();
         self.by_id.insert(id, record);
-        agent
+        Ok(agent)
     }
 
     pub fn get(&self, id: AgentId) -> Option<&Agent> {

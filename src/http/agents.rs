@@ -1,6 +1,10 @@
 //! Admin API for agents and Custom Profiles (bearer admin token).
 //!
 //! `POST /v1/agents` creates an agent and returns its token once: only a SHA-256 of it is kept.
+//! It refuses, with a JSON body: 422 `invalid` listing every problem with the agent (a profile
+//! name must show all it says: no control, bidi or invisible characters); 409 `profile_taken`
+//! when the profile would pass for the account's bot or for one of its agents (the engine's
+//! registry decides, as only it knows them all).
 
 use super::admin::authorize;
 use super::json::{AgentAddedJson, AgentsJson, ProfilesJson};

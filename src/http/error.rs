@@ -26,6 +26,9 @@ pub enum ApiError {
     Invalid(Vec<String>),
     #[error("{0}")]
     Unavailable(String),
+    /// A profile name that would pass for the bot's or another agent's.
+    #[error("{0}")]
+    ProfileTaken(String),
 }
 
 impl ApiError {
@@ -39,6 +42,7 @@ impl ApiError {
             ApiError::UnknownAccount(_) => (StatusCode::UNPROCESSABLE_ENTITY, "unknown_account"),
             ApiError::Invalid(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid"),
             ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+            ApiError::ProfileTaken(_) => (StatusCode::CONFLICT, "profile_taken"),
         }
     }
 }
@@ -68,6 +72,7 @@ impl From<EngineError> for ApiError {
             EngineError::UnknownAccount(a) => ApiError::UnknownAccount(a),
             EngineError::NoSuchConversation => ApiError::NotFound,
             EngineError::Unavailable => ApiError::Unavailable(e.to_string()),
+            EngineError::ProfileClash(clash) => ApiError::ProfileTaken(clash.to_string()),
         }
     }
 }

@@ -9,22 +9,21 @@ use std::path::PathBuf;
 use toml::Spanned;
 
 use super::error::{Diagnostics, RulesError, RulesErrors, Source};
+use super::limits::{PROFILE_NAME_MAX, TEXT_MAX};
 use super::matcher::{BuildError, MatcherBuilder};
 use super::model::{BotToml, FileToml, WaitingToml};
+use super::profile_name::{self, NameProblem};
 use super::template::Template;
 use super::{
     Bot, ProfileSpec, Rule, RuleBook, TimeoutError, TimeoutOverrides, Timeouts, TimeoutsTable,
     Waiting,
 };
 
-/// Twitter's limits on a Custom Profile and on quick-reply options.
-const PROFILE_NAME_MAX: usize = 48;
-const QUICK_REPLIES_MAX: usize = 20;
-const LABEL_MAX: usize = 36;
 const PRIORITY_MAX: i64 = 9;
 const DEFAULT_MAX_FALLBACKS: u32 = 2;
 const DEFAULT_QUEUED: &str = "Thanks for waiting. A person from our team will be with you soon. \
                               You are number {queue.position} in line.";
+const DEFAULT_ATTRIBUTION: &str = "(automated)";
 const DEFAULT_STUCK: &str = "Sorry, I'm not getting this right. Let me find a person from our \
                              team to help you.";
 
@@ -165,15 +164,7 @@ impl<'a> Compiler<'a> {
     fn bot(&mut self, src: &Source<'_>, bot: &BotToml) -> Option<Bot> {
         let profile = bot.profile.get_ref();
         let name = &profile.name;
-        let length = name.get_ref().chars().count();
-        if name.get_ref().trim().is_empty() {
-            self.diag
-                .push(src, name.span().start, "bot profile name is empty");
-        } else if length > PROFILE_NAME_MAX {
-            let msg =
-                format!("bot profile name is {length} characters; the limit is {PROFILE_NAME_MAX}");
-            self.diag.push(src, name.span().start, msg);
-        }
+        self.profile_name(src, name);
         let avatar = &profile.avatar;
         if !is_http_url(avatar.get_ref()) {
             let msg = format!("avatar must be an http(s) URL, not {:?}", avatar.get_ref());
@@ -200,6 +191,7 @@ impl<'a> Compiler<'a> {
         let fallback = self.template(src, &bot.fallback);
         let queued = self.template_or(src, bot.queued.as_ref(), DEFAULT_QUEUED);
         let stuck = self.template_or(src, bot.stuck.as_ref(), DEFAULT_STUCK);
+        let attribution = self.template_or(src, bot.attribution.as_ref(), DEFAULT_ATTRIBUTION);
         Some(Bot {
             profile: ProfileSpec {
                 id,
@@ -211,6 +203,7 @@ impl<'a> Compiler<'a> {
             max_fallbacks: max_fallbacks?,
             queued: queued?,
             stuck: stuck?,
+            attribution: attribution?,
         })
     }
 
@@ -232,7 +225,35 @@ impl<'a> Compiler<'a> {
         })
     }
 
+    /// The bot's profile name must be shown whole: every problem, hidden characters pointed at
+    /// where they are in the file when the value is written without escapes.
+    fn profile_name(&mut self, src: &Source<'_>, name: &Spanned<String>) {
+        for problem in profile_name::problems(name.get_ref()) {
+            let (at, msg) = match problem {
+                NameProblem::Empty => (name.span().start, "bot profile name is empty".to_owned()),
+                NameProblem::TooLong { length } => (
+                    name.span().start,
+                    format!(
+                        "bot profile name is {length} characters; the limit is {PROFILE_NAME_MAX}"
+                    ),
+                ),
+                NameProblem::Hidden { offset, .. } => (
+                    src.offset_in_string(&name.span(), name.get_ref(), offset),
+                    format!("bot {problem}"),
+                ),
+            };
+            self.diag.push(src, at, msg);
+        }
+    }
+
+    /// A message the platform must carry whole; its variables are not counted, as they are
+    /// short next to the limit.
     fn template(&mut self, src: &Source<'_>, value: &Spanned<String>) -> Option<Template> {
+        let length = value.get_ref().chars().count();
+        if length > TEXT_MAX {
+            let msg = format!("message is {length} characters; the limit is {TEXT_MAX}");
+            self.diag.push(src, value.span().start, msg);
+        }
         match Template::parse(value.get_ref()) {
             Ok(template) => Some(template),
             Err(e) => {

@@ -31,6 +31,7 @@ pub(crate) struct BotToml {
     pub max_fallbacks: Option<Spanned<i64>>,
     pub queued: Option<Spanned<String>>,
     pub stuck: Option<Spanned<String>>,
+    pub attribution: Option<Spanned<String>>,
 }
 
 /// `[bot].profile`: the bot's Custom Profile.
@@ -62,6 +63,7 @@ pub(crate) struct WaitingToml {
     pub released: Option<Spanned<String>>,
     pub agent_gone: Option<Spanned<String>>,
     pub transferred: Option<Spanned<String>>,
+    pub agent_attribution: Option<Spanned<String>>,
 }
 
 /// One `[[rule]]`: matchers (keywords, patterns, payload) and actions.

@@ -17,6 +17,8 @@ pub struct Vars<'a> {
     pub hours: Option<&'a str>,
     /// The first name of the agent the customer was with.
     pub agent_name: Option<&'a str>,
+    /// The whole name of the Custom Profile a message is signed with.
+    pub profile_name: Option<&'a str>,
 }
 
 /// The variables a template may name, as written between braces.
@@ -31,10 +33,11 @@ enum Var {
     QueueWait,
     Hours,
     AgentName,
+    ProfileName,
 }
 
 impl Var {
-    const ALL: [(&'static str, Var); 9] = [
+    const ALL: [(&'static str, Var); 10] = [
         ("customer.name", Var::CustomerName),
         ("customer.id", Var::CustomerId),
         ("account.name", Var::AccountName),
@@ -44,6 +47,7 @@ impl Var {
         ("queue.wait", Var::QueueWait),
         ("hours", Var::Hours),
         ("agent.name", Var::AgentName),
+        ("profile.name", Var::ProfileName),
     ];
 
     fn from_name(name: &str) -> Option<Var> {
@@ -153,6 +157,7 @@ impl Template {
                 Part::Var(Var::QueueWait) => out.push_str(vars.queue_wait.unwrap_or_default()),
                 Part::Var(Var::Hours) => out.push_str(vars.hours.unwrap_or_default()),
                 Part::Var(Var::AgentName) => out.push_str(vars.agent_name.unwrap_or_default()),
+                Part::Var(Var::ProfileName) => out.push_str(vars.profile_name.unwrap_or_default()),
             }
         }
         out

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use super::{compile, load_dir, RuleBook, Template, Timeouts, Vars};
 
 mod errors;
+mod limits;
 mod timeouts;
 mod waiting;
 
@@ -173,6 +174,7 @@ fn templates() {
         queue_wait: Some("a few minutes"),
         hours: Some("Mon–Fri 09:00–17:30 (Europe/London)"),
         agent_name: Some("Sam"),
+        profile_name: Some("Sam, Acme Mobile"),
     };
     let anon = Vars {
         customer_id: "u2",
@@ -193,6 +195,8 @@ fn templates() {
                 "Sam: a few minutes, Mon–Fri 09:00–17:30 (Europe/London).",
             ),
             (("{agent.name}: {queue.wait}, {hours}.", anon), ": , ."),
+            (("— {profile.name}", jo), "— Sam, Acme Mobile"),
+            (("— {profile.name}", anon), "— "),
             (
                 ("{{literal}} }} {{{customer.name}}}", jo),
                 "{literal} } {Jo}",

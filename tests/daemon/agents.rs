@@ -65,8 +65,11 @@ async fn an_agent_is_added_listed_without_its_token_and_kept_across_restarts() {
             ("Sam 🙂", false)
         ]
     );
-    // A third agent after the restart gets a fresh id.
-    let (_, third) = d.admin_post("/v1/agents", alissa()).await;
+    // A third agent after the restart gets a fresh id (and a profile of its own: names are
+    // unique per account).
+    let mut another = alissa();
+    another["profile_name"] = json!("Alissa F., Acme Mobile");
+    let (_, third) = d.admin_post("/v1/agents", another).await;
     assert_eq!(third["agent"]["id"], "a2");
 }
 

@@ -127,7 +127,8 @@ async fn when_an_agent_vanishes_its_customer_is_told_and_offered_to_the_next_age
     let mut sink = FakeSink::start().await;
     let d = Daemon::start_accounts(dir.path(), &sink.url, &short_grace(dir.path())).await;
     let first = agent_with_token(&d).await;
-    let second = agent_with_token(&d).await;
+    // A colleague like her; profile names are unique per account.
+    let second = add_agent(&d, "Alina", &["billing"], 2).await;
 
     let mut a = sign_in(&d, &first).await;
     let conv = take(&d, &mut a, "g1", "u1").await;
@@ -176,7 +177,8 @@ async fn after_a_restart_a_held_conversation_is_not_left_with_an_absent_agent() 
 #[tokio::test]
 async fn an_agent_transfers_to_a_colleague_who_takes_over_with_their_own_profile() {
     let (_dir, mut sink, d) = fresh().await;
-    let (first, second) = (agent_with_token(&d).await, agent_with_token(&d).await);
+    let first = agent_with_token(&d).await;
+    let second = add_agent(&d, "Alina", &["billing"], 2).await;
     let mut a = sign_in(&d, &first).await;
     let conv = take(&d, &mut a, "x1", "u1").await;
     let (mut b, welcome) = authenticate(&d, &second, None).await;

@@ -11,6 +11,7 @@ mod crash;
 mod gateway;
 mod handoff;
 mod outbound;
+mod profiles;
 mod restart;
 mod timeouts;
 mod twitter_in;

@@ -1,10 +1,16 @@
 //! The generic outbound format and the two sinks that carry it: a JSON-lines file and HTTP.
+//!
+//! A receiver that cannot show a Custom Profile (`[channels.webhook] profiles = false`) gets
+//! each message's attribution in its text instead ([`Attribution`]).
 
-use crate::domain::{Author, Message, Profile, QuickReply};
+use crate::domain::{Account, AccountId, Author, Message, Profile, QuickReply};
 use crate::outbox::{Delivery, Sink};
+use crate::rules::{Template, Vars};
 use crate::store::Outbound;
 use futures::future::BoxFuture;
 use serde::Serialize;
+use std::borrow::Cow;
+use std::collections::HashMap;
 use std::path::Path;
 use std::time::Duration;
 use tokio::io::{AsyncWrite, AsyncWriteExt};
@@ -16,7 +22,7 @@ pub struct Wire<'a> {
     pub id: String,
     pub account: &'a str,
     pub recipient: &'a str,
-    pub text: &'a str,
+    pub text: Cow<'a, str>,
     pub quick_replies: Vec<WireQuickReply<'a>>,
     pub profile: Option<WireProfile<'a>>,
     pub sender: &'static str,
@@ -55,13 +61,81 @@ impl<'a> From<&'a Profile> for WireProfile<'a> {
     }
 }
 
+/// How each account signs messages in their text, for a receiver that cannot show a profile:
+/// `[bot] attribution` under the bot's, `[waiting] agent_attribution` under a person's.
+#[derive(Debug, Clone, Default)]
+pub struct Attribution {
+    accounts: HashMap<AccountId, Signatures>,
+}
+
+#[derive(Debug, Clone)]
+struct Signatures {
+    account_name: String,
+    bot_name: String,
+    bot: Template,
+    agent: Template,
+}
+
+impl Attribution {
+    pub fn new(accounts: &[Account]) -> Attribution {
+        let accounts = accounts
+            .iter()
+            .map(|a| {
+                let signatures = Signatures {
+                    account_name: a.name.clone(),
+                    bot_name: a.bot.name.clone(),
+                    bot: a.rules.bot.attribution.clone(),
+                    agent: a.rules.waiting.agent_attribution.clone(),
+                };
+                (a.id.clone(), signatures)
+            })
+            .collect();
+        Attribution { accounts }
+    }
+
+    /// The message's text with its attribution on a new line; as it is when the account is
+    /// unknown or its attribution reads as nothing.
+    fn text<'a>(&self, e: &'a Outbound, m: &'a Message) -> Cow<'a, str> {
+        let Some(s) = self.accounts.get(&e.account) else {
+            return Cow::Borrowed(&m.text);
+        };
+        let template = match m.from {
+            Author::Agent => &s.agent,
+            _ => &s.bot,
+        };
+        let vars = Vars {
+            customer_name: e.to.name.as_deref(),
+            customer_id: e.to.id.as_str(),
+            account_name: &s.account_name,
+            bot_name: &s.bot_name,
+            profile_name: m.profile.as_ref().map(|p| p.name.as_str()),
+            ..Vars::default()
+        };
+        let signed = template.render(&vars);
+        if signed.trim().is_empty() {
+            Cow::Borrowed(&m.text)
+        } else {
+            Cow::Owned(format!("{}\n{signed}", m.text))
+        }
+    }
+}
+
 /// The JSON object the generic channel sends for one outgoing message.
 pub fn wire<'a>(e: &'a Outbound, m: &'a Message) -> Wire<'a> {
+    wire_with(e, m, None)
+}
+
+/// As [`wire`], with the attribution in the text when the receiver cannot show profiles.
+pub fn wire_with<'a>(
+    e: &'a Outbound,
+    m: &'a Message,
+    attribution: Option<&Attribution>,
+) -> Wire<'a> {
     Wire {
         id: m.id.to_string(),
         account: e.account.as_str(),
         recipient: e.to.id.as_str(),
-        text: &m.text,
+        text: attribution.map_or(Cow::Borrowed(m.text.as_str()), |a| a.text(e, m)),
         quick_replies: m.quick_replies.iter().map(WireQuickReply::from).collect(),
         profile: m.profile.as_ref().map(WireProfile::from),
         sender: match m.from {
@@ -78,6 +152,7 @@ pub fn wire<'a>(e: &'a Outbound, m: &'a Message) -> Wire<'a> {
 pub struct JsonlSink {
     lines: std::sync::Mutex<Vec<u8>>,
     out: Mutex<Box<dyn AsyncWrite + Send + Unpin>>,
+    attribution: Option<Attribution>,
 }
 
 impl JsonlSink {
@@ -95,7 +170,16 @@ impl JsonlSink {
         Ok(JsonlSink {
             lines: std::sync::Mutex::new(Vec::with_capacity(64 * 1024)),
             out: Mutex::new(out),
+            attribution: None,
         })
+    }
+
+    /// Signs every message in its text: for a receiver that cannot show profiles.
+    pub fn with_attribution(self, attribution: Option<Attribution>) -> JsonlSink {
+        JsonlSink {
+            attribution,
+            ..self
+        }
     }
 }
 
@@ -105,7 +189,8 @@ impl Sink for JsonlSink {
             Ok(l) => l,
             Err(poisoned) => poisoned.into_inner(),
         };
-        let delivery = match serde_json::to_writer(&mut *lines, &wire(entry, message)) {
+        let wire = wire_with(entry, message, self.attribution.as_ref());
+        let delivery = match serde_json::to_writer(&mut *lines, &wire) {
             Ok(()) => {
                 lines.push(b'\n');
                 Delivery::Delivered
@@ -138,12 +223,25 @@ impl Sink for JsonlSink {
 pub struct HttpSink {
     client: reqwest::Client,
     url: String,
+    attribution: Option<Attribution>,
 }
 
 impl HttpSink {
     pub fn new(url: String, timeout: Duration) -> Result<HttpSink, reqwest::Error> {
         let client = reqwest::Client::builder().timeout(timeout).build()?;
-        Ok(HttpSink { client, url })
+        Ok(HttpSink {
+            client,
+            url,
+            attribution: None,
+        })
+    }
+
+    /// Signs every message in its text: for a receiver that cannot show profiles.
+    pub fn with_attribution(self, attribution: Option<Attribution>) -> HttpSink {
+        HttpSink {
+            attribution,
+            ..self
+        }
     }
 }
 
@@ -153,7 +251,7 @@ impl Sink for HttpSink {
             let res = self
                 .client
                 .post(&self.url)
-                .json(&wire(entry, message))
+                .json(&wire_with(entry, message, self.attribution.as_ref()))
                 .send()
                 .await;
             match res {
@@ -171,8 +269,8 @@ impl Sink for HttpSink {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::{Account, Author, Timestamp};
     use crate::domain::{AccountId, Channel, ConversationId, Customer, CustomerId, MessageId};
-    use crate::domain::{Author, Timestamp};
 
     #[test]
     fn the_outbound_format_keeps_its_bytes() {
@@ -210,5 +308,86 @@ mod tests {
         };
         let text = serde_json::to_string(&wire(&entry, &message)).unwrap();
         crate::golden::check("channel/webhook_outbound", &text);
+    }
+
+    fn account(bot_toml: &str) -> Account {
+        let rules = crate::rules::compile(&[("bot.toml".into(), bot_toml.to_owned())]).unwrap();
+        Account {
+            id: AccountId::from("acme"),
+            name: "Acme Mobile".into(),
+            bot: Profile {
+                id: "acme-bot".into(),
+                name: "Acme Assistant (bot)".into(),
+                avatar: "https://example.com/bot.png".into(),
+            },
+            timeouts: rules.timeouts,
+            hours: None,
+            rules: std::sync::Arc::new(rules),
+        }
+    }
+
+    #[test]
+    fn a_receiver_without_profiles_reads_who_wrote_in_the_text() {
+        const BOT: &str = "[bot]\nprofile = { name = 'Acme Assistant (bot)', avatar = \
+                           'https://example.com/b.png' }\ngreeting = 'Hi'\nfallback = '?'\n";
+        let set = format!(
+            "{BOT}attribution = '~ {{bot.name}} at {{account.name}}'\n\
+             [waiting]\nagent_attribution = '{{profile.name}} (a person)'\n"
+        );
+        let silent = format!("{BOT}attribution = ''\n");
+        let defaults = Attribution::new(&[account(BOT)]);
+        let chosen = Attribution::new(&[account(&set)]);
+        let none = Attribution::new(&[account(&silent)]);
+        let other = Attribution::default();
+        let sam = Profile {
+            id: "acme-a1".into(),
+            name: "Sam, Acme".into(),
+            avatar: "https://example.com/sam.png".into(),
+        };
+        let cases = [
+            (None, Author::Bot, "Hello."),
+            (None, Author::Agent, "Hello."),
+            (Some(&defaults), Author::Bot, "Hello.\n(automated)"),
+            (Some(&defaults), Author::System, "Hello.\n(automated)"),
+            (Some(&defaults), Author::Agent, "Hello.\n— Sam, Acme"),
+            (
+                Some(&chosen),
+                Author::Bot,
+                "Hello.\n~ Acme Assistant (bot) at Acme Mobile",
+            ),
+            (Some(&chosen), Author::Agent, "Hello.\nSam, Acme (a person)"),
+            // Nothing to say is said as nothing, not as an empty line.
+            (Some(&none), Author::Bot, "Hello."),
+            (Some(&other), Author::Bot, "Hello."),
+        ];
+        for (attribution, from, want) in cases {
+            let message = Message {
+                id: MessageId {
+                    conversation: ConversationId(4),
+                    seq: 1,
+                },
+                from,
+                text: "Hello.".into(),
+                payload: None,
+                quick_replies: vec![],
+                profile: Some(sam.clone()),
+                at: Timestamp(1),
+                epoch: 0,
+                attachments: Vec::new(),
+            };
+            let entry = Outbound {
+                seq: 7,
+                account: AccountId::from("acme"),
+                to: Customer {
+                    channel: Channel::Webhook,
+                    id: CustomerId::from("u1"),
+                    name: None,
+                },
+                pending: vec![],
+                skipped: 0,
+            };
+            let got = wire_with(&entry, &message, attribution).text.into_owned();
+            assert_eq!(got, want, "{from:?}");
+        }
     }
 }

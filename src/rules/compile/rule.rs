@@ -2,8 +2,11 @@
 
 use toml::Spanned;
 
-use super::{Compiler, LABEL_MAX, PRIORITY_MAX, QUICK_REPLIES_MAX};
+use super::{Compiler, PRIORITY_MAX};
 use crate::rules::error::{Diagnostics, Source};
+use crate::rules::limits::{
+    QUICK_REPLIES_MAX, QUICK_REPLY_LABEL_MAX as LABEL_MAX, QUICK_REPLY_METADATA_MAX,
+};
 use crate::rules::matcher::{normalise, parse_pattern};
 use crate::rules::model::{EscalateToml, QuickReplyToml, RuleToml};
 use crate::rules::{Escalate, QuickReply, Rule};
@@ -101,6 +104,9 @@ impl<'a> Compiler<'a> {
         let at = payload.span().start;
         if payload.get_ref().is_empty() {
             self.diag.push(src, at, "payload is empty");
+        } else if let Some(msg) = too_long(payload.get_ref()) {
+            // A quick reply can never bring it back, so the rule could never match by it.
+            self.diag.push(src, at, msg);
         } else if let Some(msg) = reserved(payload.get_ref()) {
             self.diag.push(src, at, msg);
         } else if let Some(first) = self.builder.payload(payload.get_ref().clone(), rule) {
@@ -133,6 +139,8 @@ impl<'a> Compiler<'a> {
             if payload.is_empty() {
                 self.diag
                     .push(src, qr.payload.span().start, "quick reply payload is empty");
+            } else if let Some(msg) = too_long(payload) {
+                self.diag.push(src, qr.payload.span().start, msg);
             } else if let Some(msg) = reserved(payload) {
                 self.diag.push(src, qr.payload.span().start, msg);
             } else {
@@ -190,6 +198,17 @@ impl<'a> Compiler<'a> {
             skills,
         }
     }
+}
+
+/// A payload travels as a quick reply's metadata, which the platform caps.
+fn too_long(payload: &str) -> Option<String> {
+    let length = payload.chars().count();
+    (length > QUICK_REPLY_METADATA_MAX).then(|| {
+        format!(
+            "payload is {length} characters; the limit is {QUICK_REPLY_METADATA_MAX} \
+             (it is sent as the quick reply's metadata)"
+        )
+    })
 }
 
 /// Payloads starting `baton:` are Baton's own (the keep-waiting / leave-a-message buttons).

@@ -40,6 +40,7 @@ const DEFAULT_AGENT_GONE: &str = "Sorry, the person helping you was disconnected
                                   number {queue.position}.";
 const DEFAULT_TRANSFERRED: &str = "I'm passing you to a colleague who can help with this. You \
                                    are number {queue.position} in line.";
+const DEFAULT_AGENT_ATTRIBUTION: &str = "— {profile.name}";
 
 impl Compiler<'_> {
     /// One `[waiting]` table: compiled if it is the first, else reported as a duplicate.
@@ -72,6 +73,7 @@ impl Compiler<'_> {
         let released = t(&w.released, DEFAULT_RELEASED);
         let agent_gone = t(&w.agent_gone, DEFAULT_AGENT_GONE);
         let transferred = t(&w.transferred, DEFAULT_TRANSFERRED);
+        let agent_attribution = t(&w.agent_attribution, DEFAULT_AGENT_ATTRIBUTION);
         let keep_waiting_label =
             self.label_or(src, &w.keep_waiting_label, DEFAULT_KEEP_WAITING_LABEL);
         let leave_message_label =
@@ -92,6 +94,7 @@ impl Compiler<'_> {
             released: released?,
             agent_gone: agent_gone?,
             transferred: transferred?,
+            agent_attribution: agent_attribution?,
         })
     }
 

@@ -26,7 +26,7 @@ pub(super) fn with_bot(rules: Vec<&str>) -> Files<'_> {
 
 pub(super) const KNOWN: &str =
     "known: customer.name, customer.id, account.name, bot.name, queue.position, queue.size, \
-     queue.wait, hours, agent.name";
+     queue.wait, hours, agent.name, profile.name";
 
 #[test]
 fn bad_toml() {

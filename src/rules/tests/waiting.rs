@@ -161,11 +161,38 @@ fn refused() {
                       `unknown_wait`, `apology`, `after_hours`, `keep_waiting_label`, \
                       `keep_waiting`, `leave_message_label`, `leave_message`, `message_taken`, \
                       `handed_back`, `requeued`, `announcement`, `released`, `agent_gone`, \
-                      `transferred`"
+                      `transferred`, `agent_attribution`"
                         .to_owned(),
                 ],
             ),
         ],
         errors,
+    );
+}
+
+#[test]
+fn attributions_have_defaults_and_may_be_set() {
+    let vars = Vars {
+        profile_name: Some("Sam, Acme"),
+        ..Vars::default()
+    };
+    let defaults = book(&[("bot.toml", BOT)]);
+    assert_eq!(defaults.bot.attribution.render(&vars), "(automated)");
+    assert_eq!(
+        defaults.waiting.agent_attribution.render(&vars),
+        "— Sam, Acme"
+    );
+    let bot = format!("{BOT}\nattribution = \"[bot]\"");
+    let set = book(&[
+        ("bot.toml", &bot),
+        (
+            "w.toml",
+            "[waiting]\nagent_attribution = \"from {profile.name}\"",
+        ),
+    ]);
+    assert_eq!(set.bot.attribution.render(&vars), "[bot]");
+    assert_eq!(
+        set.waiting.agent_attribution.render(&vars),
+        "from Sam, Acme"
     );
 }
