@@ -26,6 +26,9 @@ impl Engine {
                     self.people.send(agent, Some(session), sent);
                 }
                 Later::Effect(effect) => self.carry_out_for_agents(*effect, &mut kept),
+                Later::Tell(agent, notice) => {
+                    self.people.tell(agent, *notice, &self.store, &mut kept)
+                }
             }
         }
         // Written before the group flush that follows, so kept events are as durable as the

@@ -72,6 +72,8 @@ pub struct Connected {
 /// What to tell agents once the batch that caused it is written.
 pub(super) enum Later {
     Effect(Box<Effect>),
+    /// A notice that did not come from the desk (what became of a message).
+    Tell(AgentId, Box<Notice>),
     Sent {
         agent: AgentId,
         session: u64,
