@@ -27,7 +27,7 @@ use crate::domain::{Channel, ConversationId, Message};
 use crate::shutdown::Shutdown;
 use crate::store::{FailedRecord, Outbound, Store, WriteSet};
 use futures::future::{join_all, BoxFuture};
-use report::{Outcome, Report, Unsent};
+use report::{Outcome, Report, Reporter};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
@@ -73,14 +73,14 @@ struct Progress {
     stuck: BTreeMap<u64, (ConversationId, usize)>,
     saved: u64,
     saved_at: Instant,
-    /// Reports the engine had no room for yet.
-    unsent: Unsent,
+    /// Reports the engine has not taken or not kept yet.
+    reports: Reporter,
 }
 
 impl Progress {
     fn watermark(&self) -> u64 {
         let w = self.stuck.keys().next().copied().unwrap_or(self.next);
-        self.unsent.holds_back().map_or(w, |turn| w.min(turn))
+        self.reports.holds_back().map_or(w, |turn| w.min(turn))
     }
 }
 
@@ -108,9 +108,8 @@ impl Outbox {
             stuck: BTreeMap::new(),
             saved: start,
             saved_at: Instant::now(),
-            unsent: Unsent::default(),
+            reports: self.feed.reporter(),
         };
-        let reports = self.feed.reports();
         let mut cursor = Some(start);
         loop {
             let turns = match cursor {
@@ -144,13 +143,13 @@ impl Outbox {
                     let batch = tokio::select! {
                         b = self.feed.recv() => b,
                         _ = shutdown.wait() => None,
-                        Some(room) = reports.room(), if !p.unsent.is_empty() => {
-                            p.unsent.fill(room);
+                        Some(room) = p.reports.room(), if p.reports.waiting() => {
+                            p.reports.fill(room);
                             continue;
                         }
                     };
                     let Some(batch) = batch else {
-                        p.unsent.offer(&reports);
+                        p.reports.offer();
                         self.save(&mut p, true);
                         return;
                     };
@@ -175,9 +174,9 @@ impl Outbox {
             p.stuck.extend(round.stuck);
             self.keep_failed(round.failed);
             for (turn, report) in round.reports {
-                p.unsent.push(turn, report);
+                p.reports.push(turn, report);
             }
-            p.unsent.offer(&reports);
+            p.reports.offer();
             self.save(&mut p, false);
             if stuck && cursor.is_none() {
                 cursor = Some(p.watermark());
@@ -234,17 +233,16 @@ impl Outbox {
     /// Waits `ROUND_DELAY` (or until shutdown, returning true), handing reports over as the
     /// engine makes room.
     async fn pause(&self, shutdown: &mut Shutdown, p: &mut Progress) -> bool {
-        let reports = self.feed.reports();
         let until = Instant::now() + ROUND_DELAY;
         loop {
             tokio::select! {
                 _ = tokio::time::sleep_until(until) => return false,
                 _ = shutdown.wait() => {
-                    p.unsent.offer(&reports);
+                    p.reports.offer();
                     self.save(p, true);
                     return true;
                 }
-                Some(room) = reports.room(), if !p.unsent.is_empty() => p.unsent.fill(room),
+                Some(room) = p.reports.room(), if p.reports.waiting() => p.reports.fill(room),
             }
         }
     }

@@ -10,13 +10,14 @@
 use super::people::Later;
 use super::Engine;
 use crate::domain::{AccountId, AgentId, Notice};
-use crate::outbox::report::{Outcome, Report};
+use crate::outbox::report::{Batch, Outcome};
 use std::collections::HashMap;
 
 impl Engine {
-    /// Tells each report's agent, once the batch it came with is written.
-    pub(super) fn reported(&mut self, reports: Vec<Report>) {
-        if reports.is_empty() {
+    /// Tells each report's agent once the engine batch it came with is written, then lets its
+    /// runner know the notices are kept.
+    pub(super) fn reported(&mut self, batches: Vec<Batch>) {
+        if batches.is_empty() {
             return;
         }
         let authors: HashMap<(&AccountId, &str), AgentId> = self
@@ -24,19 +25,22 @@ impl Engine {
             .all()
             .map(|a| ((&a.account, a.profile.id.as_str()), a.id))
             .collect();
-        for r in reports {
-            let Some(agent) = authors.get(&(&r.account, r.profile.as_str())).copied() else {
-                tracing::debug!(message = %r.message, "no agent signs with this profile; not reported");
-                continue;
-            };
-            let notice = match r.outcome {
-                Outcome::Delivered => Notice::Delivered { message: r.message },
-                Outcome::Failed(reason) => Notice::DeliveryFailed {
-                    message: r.message,
-                    reason,
-                },
-            };
-            self.people.later.push(Later::Tell(agent, Box::new(notice)));
+        for mut batch in batches {
+            for r in std::mem::take(&mut batch.reports) {
+                let Some(agent) = authors.get(&(&r.account, r.profile.as_str())).copied() else {
+                    tracing::debug!(message = %r.message, "no agent signs with this profile; not reported");
+                    continue;
+                };
+                let notice = match r.outcome {
+                    Outcome::Delivered => Notice::Delivered { message: r.message },
+                    Outcome::Failed(reason) => Notice::DeliveryFailed {
+                        message: r.message,
+                        reason,
+                    },
+                };
+                self.people.later.push(Later::Tell(agent, Box::new(notice)));
+            }
+            self.people.later.push(Later::Kept(batch));
         }
     }
 }

@@ -12,7 +12,7 @@
 //!
 //! [`report`]: super::report
 
-use super::report::{self, ReportRx, ReportTx};
+use super::report::{self, BatchTx, ReportRx, Reporter};
 use crate::domain::Channel;
 use crate::store::Outbound;
 use std::collections::HashMap;
@@ -44,10 +44,10 @@ pub struct FeedRx {
     rx: mpsc::Receiver<FeedBatch>,
     overflow: Arc<AtomicBool>,
     durable: Arc<AtomicU64>,
-    reports: ReportTx,
+    reports: BatchTx,
 }
 
-fn feed(durable: Arc<AtomicU64>, reports: ReportTx) -> (Feed, FeedRx) {
+fn feed(durable: Arc<AtomicU64>, reports: BatchTx) -> (Feed, FeedRx) {
     let (tx, rx) = mpsc::channel(CAPACITY);
     let overflow = Arc::new(AtomicBool::new(false));
     (
@@ -88,9 +88,9 @@ impl FeedRx {
         self.overflow.swap(false, Ordering::AcqRel)
     }
 
-    /// Where the runner reports what became of people's messages.
-    pub fn reports(&self) -> ReportTx {
-        self.reports.clone()
+    /// How the runner reports what became of people's messages.
+    pub fn reporter(&self) -> Reporter {
+        Reporter::new(self.reports.clone())
     }
 }
 
@@ -100,7 +100,7 @@ impl FeedRx {
 pub struct Feeds {
     feeds: HashMap<Channel, Feed>,
     durable: Arc<AtomicU64>,
-    reports: ReportTx,
+    reports: BatchTx,
     reports_rx: Arc<Mutex<Option<ReportRx>>>,
 }
 
