@@ -8,6 +8,7 @@
 mod agents;
 mod checkpoint;
 mod commit;
+mod delivery;
 mod notices;
 mod people;
 mod query;
@@ -22,6 +23,7 @@ use crate::domain::{
     Input, NewAgent, ProfileClash, Timer, Timestamp,
 };
 use crate::outbox::feed::Feeds;
+use crate::outbox::report::ReportRx;
 use crate::store::{EventRef, Store, WriteSet};
 use agents::Agents;
 use checkpoint::Checkpoint;
@@ -129,6 +131,8 @@ pub struct Engine {
     people: people::People,
     schedule: Schedule,
     feeds: Feeds,
+    /// What the outbox runners found became of people's messages.
+    reports: ReportRx,
     next_turn: u64,
     clock: Clock,
     rx: mpsc::Receiver<Command>,
@@ -163,6 +167,7 @@ impl Engine {
             checkpoint: state.checkpoint,
             people: people::People::new(),
             schedule: Schedule::new(state.deadlines),
+            reports: feeds.take_reports(),
             feeds,
             next_turn: state.next_turn,
             clock,
@@ -214,18 +219,23 @@ impl Engine {
     async fn serve(&mut self, committer: &Committer) -> Result<(), Stopped> {
         let mut commands = Vec::with_capacity(BATCH);
         loop {
-            // Commands, or the earliest deadline, whichever comes first.
+            // Commands, delivery reports, or the earliest deadline, whichever comes first.
             let wake = self.schedule.next().map(|at| self.clock.instant(at));
-            let received = match wake {
-                Some(at) => tokio::select! {
-                    n = self.rx.recv_many(&mut commands, BATCH) => Some(n),
-                    () = tokio::time::sleep_until(at) => None,
-                },
-                None => Some(self.rx.recv_many(&mut commands, BATCH).await),
+            let deadline = async {
+                match wake {
+                    Some(at) => tokio::time::sleep_until(at).await,
+                    None => std::future::pending().await,
+                }
             };
-            if received == Some(0) {
-                break;
+            let mut reports = Vec::new();
+            tokio::select! {
+                n = self.rx.recv_many(&mut commands, BATCH) => if n == 0 {
+                    break;
+                },
+                r = self.reports.next() => reports = r,
+                () = deadline => {}
             }
+            self.reports.ready(&mut reports);
             let now = self.clock.now();
             let mut set = WriteSet::default();
             let mut pending = Pending {
@@ -261,6 +271,7 @@ impl Engine {
                     Command::Query(q) => queries.push(q),
                 }
             }
+            self.reported(reports);
             pending.end_turn = self.next_turn;
             self.checkpoint.write_due(
                 now,

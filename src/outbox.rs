@@ -15,13 +15,19 @@
 //! at-least-once delivery allows and the message ids let receivers recognise. Each
 //! conversation's messages go in order (different conversations concurrently); transient
 //! failures are retried with exponential backoff and jitter; what fails for good is kept aside.
+//!
+//! Every message signed by a person's profile is reported to the engine once its fate is
+//! final (delivered, or failed for good) and the round's flush held, over the feed's
+//! [`report`] channel; a failure not yet handed over holds the watermark back (see there).
 
 pub mod feed;
+pub mod report;
 
 use crate::domain::{Channel, ConversationId, Message};
 use crate::shutdown::Shutdown;
 use crate::store::{FailedRecord, Outbound, Store, WriteSet};
 use futures::future::{join_all, BoxFuture};
+use report::{Outcome, Report, Reporter};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
@@ -67,11 +73,14 @@ struct Progress {
     stuck: BTreeMap<u64, (ConversationId, usize)>,
     saved: u64,
     saved_at: Instant,
+    /// Reports the engine has not taken or not kept yet.
+    reports: Reporter,
 }
 
 impl Progress {
     fn watermark(&self) -> u64 {
-        self.stuck.keys().next().copied().unwrap_or(self.next)
+        let w = self.stuck.keys().next().copied().unwrap_or(self.next);
+        self.reports.holds_back().map_or(w, |turn| w.min(turn))
     }
 }
 
@@ -81,6 +90,8 @@ struct Round {
     done: Vec<u64>,
     stuck: Vec<(u64, (ConversationId, usize))>,
     failed: Vec<FailedRecord>,
+    /// Final outcomes of people's messages, with their turns.
+    reports: Vec<(u64, Report)>,
 }
 
 impl Outbox {
@@ -97,6 +108,7 @@ impl Outbox {
             stuck: BTreeMap::new(),
             saved: start,
             saved_at: Instant::now(),
+            reports: self.feed.reporter(),
         };
         let mut cursor = Some(start);
         loop {
@@ -131,8 +143,13 @@ impl Outbox {
                     let batch = tokio::select! {
                         b = self.feed.recv() => b,
                         _ = shutdown.wait() => None,
+                        Some(room) = p.reports.room(), if p.reports.waiting() => {
+                            p.reports.fill(room);
+                            continue;
+                        }
                     };
                     let Some(batch) = batch else {
+                        p.reports.offer();
                         self.save(&mut p, true);
                         return;
                     };
@@ -156,6 +173,10 @@ impl Outbox {
             let stuck = !round.stuck.is_empty();
             p.stuck.extend(round.stuck);
             self.keep_failed(round.failed);
+            for (turn, report) in round.reports {
+                p.reports.push(turn, report);
+            }
+            p.reports.offer();
             self.save(&mut p, false);
             if stuck && cursor.is_none() {
                 cursor = Some(p.watermark());
@@ -209,13 +230,19 @@ impl Outbox {
         Ok(Some((out, last + 1)))
     }
 
-    /// Waits `ROUND_DELAY` (or until shutdown, returning true).
+    /// Waits `ROUND_DELAY` (or until shutdown, returning true), handing reports over as the
+    /// engine makes room.
     async fn pause(&self, shutdown: &mut Shutdown, p: &mut Progress) -> bool {
-        tokio::select! {
-            _ = tokio::time::sleep(ROUND_DELAY) => false,
-            _ = shutdown.wait() => {
-                self.save(p, true);
-                true
+        let until = Instant::now() + ROUND_DELAY;
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep_until(until) => return false,
+                _ = shutdown.wait() => {
+                    p.reports.offer();
+                    self.save(p, true);
+                    return true;
+                }
+                Some(room) = p.reports.room(), if p.reports.waiting() => p.reports.fill(room),
             }
         }
     }
@@ -283,6 +310,7 @@ impl Outbox {
             round.done.extend(r.done);
             round.stuck.extend(r.stuck);
             round.failed.extend(r.failed);
+            round.reports.extend(r.reports);
         }
         if let Err(e) = self.sink.flush().await {
             tracing::warn!(error = %e, "sink flush failed; the round will be sent again");
@@ -328,10 +356,18 @@ impl Outbox {
                     sent += 1;
                     continue;
                 }
+                let report = |outcome| Report::of(&turn.account, message, outcome);
                 match self.send_with_retry(&turn, message).await {
-                    Delivery::Delivered => {}
+                    Delivery::Delivered => {
+                        round
+                            .reports
+                            .extend(report(Outcome::Delivered).map(|r| (turn.seq, r)));
+                    }
                     Delivery::Failed(why) => {
                         tracing::warn!(message = %message.id, %why, "outbound message failed for good");
+                        round
+                            .reports
+                            .extend(report(Outcome::Failed(why.clone())).map(|r| (turn.seq, r)));
                         round.failed.push(FailedRecord {
                             account: turn.account.clone(),
                             to: turn.to.clone(),

@@ -141,6 +141,14 @@ pub enum ServerFrame {
         conversation_id: String,
         requeue_at: String,
     },
+    /// What became of a message signed with the agent's profile once its channel had the last
+    /// word: `delivered`, or `failed` with the channel's `reason`.
+    Delivery {
+        message_id: String,
+        status: &'static str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
 }
 
 impl ServerFrame {

@@ -57,6 +57,16 @@ impl ServerFrame {
                 conversation_id: conversation.to_string(),
                 requeue_at: requeue_at.to_string(),
             },
+            Notice::Delivered { message } => ServerFrame::Delivery {
+                message_id: message.to_string(),
+                status: "delivered",
+                reason: None,
+            },
+            Notice::DeliveryFailed { message, reason } => ServerFrame::Delivery {
+                message_id: message.to_string(),
+                status: "failed",
+                reason: Some(reason.clone()),
+            },
         }
     }
 }

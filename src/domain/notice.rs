@@ -1,11 +1,13 @@
 //! What an agent is told, whole: the desk's [`AgentEvent`] with what the agent needs to see
 //! (an offer's conversation and its transcript). The engine builds it, the store keeps it until
 //! the agent acknowledges it, and the agent protocol renders it; none of them shapes another.
+//! Most notices come from the desk; what became of a message once its channel had the last
+//! word comes from the outbox runner, through the engine.
 //!
 //! [`AgentEvent`]: super::AgentEvent
 
 use super::conversation::{Customer, Ticket};
-use super::ids::{AccountId, ConversationId, Timestamp};
+use super::ids::{AccountId, ConversationId, MessageId, Timestamp};
 use super::message::Message;
 use super::reasons::{LetGo, SetAway, Withdrawn};
 
@@ -38,6 +40,17 @@ pub enum Notice {
     Reminder {
         conversation: ConversationId,
         requeue_at: Timestamp,
+    },
+    /// The channel's sink confirmed a message signed with the agent's profile (one it wrote,
+    /// or the announcement of its accept). After a restart it may be told again.
+    Delivered {
+        message: MessageId,
+    },
+    /// The channel refused a message signed with the agent's profile for good; `reason` is
+    /// the sink's account of it (the platform's words, so free text).
+    DeliveryFailed {
+        message: MessageId,
+        reason: String,
     },
 }
 

@@ -11,6 +11,7 @@ impl Engine {
     /// Carries out what agents are owed; called once the batch that caused it is written.
     pub(super) fn tell_agents(&mut self) {
         let mut kept = WriteSet::default();
+        let mut reported = Vec::new();
         for later in std::mem::take(&mut self.people.later) {
             match later {
                 Later::Sent {
@@ -26,15 +27,23 @@ impl Engine {
                     self.people.send(agent, Some(session), sent);
                 }
                 Later::Effect(effect) => self.carry_out_for_agents(*effect, &mut kept),
+                Later::Tell(agent, notice) => {
+                    self.people.tell(agent, *notice, &self.store, &mut kept)
+                }
+                Later::Kept(batch) => reported.push(batch),
             }
         }
         // Written before the group flush that follows, so kept events are as durable as the
         // turns that caused them.
         if !kept.is_empty() {
             if let Err(e) = self.store.write(kept) {
+                // The runners' failures stay unconfirmed: they are sent and reported again
+                // after a restart.
                 tracing::error!(error = %e, "cannot keep agent events for replay");
+                return;
             }
         }
+        reported.iter().for_each(|batch| batch.kept());
     }
 
     fn carry_out_for_agents(&mut self, effect: Effect, kept: &mut WriteSet) {

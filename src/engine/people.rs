@@ -72,6 +72,10 @@ pub struct Connected {
 /// What to tell agents once the batch that caused it is written.
 pub(super) enum Later {
     Effect(Box<Effect>),
+    /// A notice that did not come from the desk (what became of a message).
+    Tell(AgentId, Box<Notice>),
+    /// The notices of a runner's reports are told: once written, it may move on past them.
+    Kept(crate::outbox::report::Batch),
     Sent {
         agent: AgentId,
         session: u64,

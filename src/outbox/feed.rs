@@ -5,11 +5,19 @@
 //! channel, so the runner knows it has seen every turn up to the range's end and can move its
 //! watermark. The feed never blocks the committer: when it is full the batch is dropped (it is
 //! in the store), and the runner, seeing a gap in the ranges, catches up from the store.
+//!
+//! Each runner's feed also carries its way back: the sender of the [`report`] channel, on
+//! which it tells the engine what became of the messages people wrote. So every runner built
+//! from `Feeds::add` reports, whatever its sink.
+//!
+//! [`report`]: super::report
 
+use super::report::{self, BatchTx, ReportRx, Reporter};
 use crate::domain::Channel;
 use crate::store::Outbound;
 use std::collections::HashMap;
 use std::ops::Range;
+use std::sync::Mutex;
 
 /// The outbound turns of one or more flushed engine batches, which numbered `turns`.
 #[derive(Debug)]
@@ -36,9 +44,10 @@ pub struct FeedRx {
     rx: mpsc::Receiver<FeedBatch>,
     overflow: Arc<AtomicBool>,
     durable: Arc<AtomicU64>,
+    reports: BatchTx,
 }
 
-fn feed(durable: Arc<AtomicU64>) -> (Feed, FeedRx) {
+fn feed(durable: Arc<AtomicU64>, reports: BatchTx) -> (Feed, FeedRx) {
     let (tx, rx) = mpsc::channel(CAPACITY);
     let overflow = Arc::new(AtomicBool::new(false));
     (
@@ -50,6 +59,7 @@ fn feed(durable: Arc<AtomicU64>) -> (Feed, FeedRx) {
             rx,
             overflow,
             durable,
+            reports,
         },
     )
 }
@@ -77,21 +87,50 @@ impl FeedRx {
     pub fn take_overflow(&self) -> bool {
         self.overflow.swap(false, Ordering::AcqRel)
     }
+
+    /// How the runner reports what became of people's messages.
+    pub fn reporter(&self) -> Reporter {
+        Reporter::new(self.reports.clone())
+    }
 }
 
 /// Every channel's feed, so the committer can route turns by channel, and the end of the
-/// durable part of the turn log.
-#[derive(Clone, Default)]
+/// durable part of the turn log; and the one channel of reports back, for the engine to take.
+#[derive(Clone)]
 pub struct Feeds {
     feeds: HashMap<Channel, Feed>,
     durable: Arc<AtomicU64>,
+    reports: BatchTx,
+    reports_rx: Arc<Mutex<Option<ReportRx>>>,
+}
+
+impl Default for Feeds {
+    fn default() -> Feeds {
+        let (reports, rx) = report::channel();
+        Feeds {
+            feeds: HashMap::new(),
+            durable: Arc::default(),
+            reports,
+            reports_rx: Arc::new(Mutex::new(Some(rx))),
+        }
+    }
 }
 
 impl Feeds {
     pub fn add(&mut self, channel: Channel) -> FeedRx {
-        let (tx, rx) = feed(self.durable.clone());
+        let (tx, rx) = feed(self.durable.clone(), self.reports.clone());
         self.feeds.insert(channel, tx);
         rx
+    }
+
+    /// The engine's end of the reports; the first caller gets it, a later one a channel on
+    /// which nothing ever arrives.
+    pub fn take_reports(&self) -> ReportRx {
+        let taken = match self.reports_rx.lock() {
+            Ok(mut rx) => rx.take(),
+            Err(poisoned) => poisoned.into_inner().take(),
+        };
+        taken.unwrap_or_else(|| report::channel().1)
     }
 
     /// At start-up: everything already in the log is as durable as it will get.

@@ -248,3 +248,125 @@ async fn a_bot_message_overtaken_by_a_handoff_is_kept_aside_not_sent() {
     let store = h.stop().await;
     assert_eq!(store.watermark(Channel::Webhook).unwrap(), 2);
 }
+
+/// Turn `seq` of conversation `conv` with `out` messages signed by agent a0's profile.
+fn agent_turn(store: &Store, seq: u64, conv: u64, out: u64) -> Outbound {
+    let mut o = put_turn(store, seq, conv, 0, out).unwrap();
+    for m in &mut o.pending {
+        m.from = Author::Agent;
+        m.profile = Some(crate::domain::Profile {
+            id: "acme-a0".into(),
+            name: "Sam".into(),
+            avatar: String::new(),
+        });
+    }
+    o
+}
+
+/// Fills the report channel, as if the engine had stopped taking reports.
+fn fill_reports(h: &Harness) {
+    let mut filler = h.feeds.clone().add(Channel::Webhook).reporter();
+    let turn = agent_turn(&h.store, 900, 900, 1);
+    let report = report::Report::of(&turn.account, &turn.pending[0], report::Outcome::Delivered);
+    while !filler.waiting() {
+        filler.push(900, report.clone().unwrap());
+        filler.offer();
+    }
+}
+
+/// What the batches report (but the filler's), each batch said to be kept when `kept`.
+fn outcomes(batches: Vec<report::Batch>, kept: bool) -> Vec<(String, report::Outcome)> {
+    let mut out = Vec::new();
+    for batch in batches {
+        if kept {
+            batch.kept();
+        }
+        out.extend(
+            batch
+                .reports
+                .into_iter()
+                .filter(|r| r.message.conversation.0 != 900)
+                .map(|r| (r.message.to_string(), r.outcome)),
+        );
+    }
+    out
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_final_outcome_of_each_message_a_person_signed_is_reported() {
+    let h = start(|_| {});
+    let mut reports = h.feeds.take_reports();
+    h.settle().await;
+    h.script("c1-2", [Delivery::Failed("HTTP 400".into())]);
+    h.script("c1-3", [retry(), Delivery::Delivered]);
+    let bot = put_turn(&h.store, 0, 2, 0, 1);
+    let people = agent_turn(&h.store, 1, 1, 3);
+    h.feeds
+        .offer(0..2, [bot, Some(people)].into_iter().flatten().collect());
+    h.settle().await;
+    let failed = report::Outcome::Failed("HTTP 400".into());
+    assert_eq!(
+        outcomes(reports.next().await, true),
+        [
+            ("c1-1".into(), report::Outcome::Delivered),
+            ("c1-2".into(), failed),
+            ("c1-3".into(), report::Outcome::Delivered),
+        ],
+        "the bot's c2-1 has nobody to tell; a retry is not an outcome"
+    );
+    let store = h.stop().await;
+    assert_eq!(store.watermark(Channel::Webhook).unwrap(), 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_failure_the_engine_had_no_room_for_is_handed_over_later() {
+    let h = start(|_| {});
+    let mut reports = h.feeds.take_reports();
+    h.settle().await;
+    fill_reports(&h);
+    h.script("c1-1", [Delivery::Failed("HTTP 400".into())]);
+    let t0 = agent_turn(&h.store, 0, 1, 1);
+    h.feeds.offer(0..1, vec![t0]);
+    h.settle().await;
+    let mut waiting = Vec::new();
+    reports.ready(&mut waiting);
+    assert!(
+        outcomes(waiting, true).is_empty(),
+        "the failure is still with the runner"
+    );
+    h.settle().await;
+    let failed = report::Outcome::Failed("HTTP 400".into());
+    assert_eq!(
+        outcomes(reports.next().await, true),
+        [("c1-1".into(), failed)]
+    );
+    let store = h.stop().await;
+    assert_eq!(store.watermark(Channel::Webhook).unwrap(), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_failure_not_kept_by_the_engine_holds_the_watermark_back() {
+    for handed_over in [false, true] {
+        let h = start(|_| {});
+        let mut reports = h.feeds.take_reports();
+        h.settle().await;
+        if !handed_over {
+            fill_reports(&h);
+        }
+        h.script("c1-1", [Delivery::Failed("HTTP 400".into())]);
+        let t0 = agent_turn(&h.store, 0, 1, 1);
+        let t1 = put_turn(&h.store, 1, 2, 0, 1);
+        h.feeds
+            .offer(0..2, [Some(t0), t1].into_iter().flatten().collect());
+        h.settle().await;
+        assert_eq!(h.sent(), ["c2-1"]);
+        let mut taken = Vec::new();
+        reports.ready(&mut taken);
+        let told = outcomes(taken, false);
+        assert_eq!(told.len(), usize::from(handed_over));
+        // Stopped before the engine kept the notice: turn 0 is sent again after a restart,
+        // and its failure reported then.
+        let store = h.stop().await;
+        assert_eq!(store.watermark(Channel::Webhook).unwrap(), 0);
+    }
+}

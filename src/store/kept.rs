@@ -5,7 +5,7 @@
 //! as [`Kept::Frame`] and replayed as it is, so an upgrade loses no unacknowledged event.
 
 use super::records::{
-    same_variants, ConversationRef, CustomerRecord, MessageRecord, TicketRecord, Time,
+    same_variants, ConversationRef, CustomerRecord, MessageRecord, MessageRef, TicketRecord, Time,
 };
 use super::StoreError;
 use crate::domain::{AccountId, Card, LetGo, Notice, SetAway, Withdrawn};
@@ -49,6 +49,13 @@ enum KeptRecord {
     Reminder {
         conversation: ConversationRef,
         requeue_at: Time,
+    },
+    Delivered {
+        message: MessageRef,
+    },
+    DeliveryFailed {
+        message: MessageRef,
+        reason: String,
     },
 }
 
@@ -152,6 +159,13 @@ impl From<&Notice> for KeptRecord {
                 conversation: (*conversation).into(),
                 requeue_at: (*requeue_at).into(),
             },
+            Notice::Delivered { message } => KeptRecord::Delivered {
+                message: (*message).into(),
+            },
+            Notice::DeliveryFailed { message, reason } => KeptRecord::DeliveryFailed {
+                message: (*message).into(),
+                reason: reason.clone(),
+            },
         }
     }
 }
@@ -191,6 +205,13 @@ impl From<KeptRecord> for Notice {
             } => Notice::Reminder {
                 conversation: conversation.into(),
                 requeue_at: requeue_at.into(),
+            },
+            KeptRecord::Delivered { message } => Notice::Delivered {
+                message: message.into(),
+            },
+            KeptRecord::DeliveryFailed { message, reason } => Notice::DeliveryFailed {
+                message: message.into(),
+                reason,
             },
         }
     }
@@ -233,11 +254,12 @@ mod tests {
     fn notices() -> Vec<(&'static str, Notice)> {
         let c = ConversationId(4);
         let at = Timestamp(1_764_410_400_000);
+        let id = |seq| MessageId {
+            conversation: c,
+            seq,
+        };
         let message = Message {
-            id: MessageId {
-                conversation: c,
-                seq: 0,
-            },
+            id: id(0),
             from: Author::Customer,
             text: "hi".into(),
             payload: Some("escalate".into()),
@@ -311,6 +333,14 @@ mod tests {
                 Notice::Reminder {
                     conversation: c,
                     requeue_at: at,
+                },
+            ),
+            ("delivered", Notice::Delivered { message: id(2) }),
+            (
+                "delivery_failed",
+                Notice::DeliveryFailed {
+                    message: id(3),
+                    reason: "HTTP 400: recipient unknown".into(),
                 },
             ),
         ]

@@ -8,6 +8,7 @@ mod bad_input;
 mod bot;
 mod cli;
 mod crash;
+mod delivery;
 mod gateway;
 mod handoff;
 mod outbound;

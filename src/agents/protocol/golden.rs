@@ -177,6 +177,19 @@ fn server_frames_keep_their_bytes() {
                 requeue_at: at(360_000),
             },
         ),
+        (
+            "delivery_delivered",
+            Notice::Delivered {
+                message: agent_message().id,
+            },
+        ),
+        (
+            "delivery_failed",
+            Notice::DeliveryFailed {
+                message: agent_message().id,
+                reason: "HTTP 400: recipient unknown".into(),
+            },
+        ),
     ];
     for (name, notice) in events {
         check(

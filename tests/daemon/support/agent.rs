@@ -18,8 +18,19 @@ pub async fn send(ws: &mut Ws, v: Value) {
     ws.send(Message::text(v.to_string())).await.unwrap();
 }
 
-/// The next frame, which must be JSON text.
+/// The next frame, which must be JSON text, skipping `delivery` receipts: they come whenever
+/// the platform answers, so only the tests about them read them (with [`next_any`]).
 pub async fn next(ws: &mut Ws) -> Value {
+    loop {
+        let f = next_any(ws).await;
+        if f["type"] != "delivery" {
+            return f;
+        }
+    }
+}
+
+/// The next frame, whatever it is; it must be JSON text.
+pub async fn next_any(ws: &mut Ws) -> Value {
     loop {
         let m = tokio::time::timeout(Duration::from_secs(10), ws.next())
             .await
