@@ -217,6 +217,7 @@ mod tests {
             }),
             at: Timestamp(0),
             epoch: 1,
+            attachments: Vec::new(),
         }
     }
 
