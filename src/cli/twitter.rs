@@ -160,10 +160,13 @@ async fn webhook(
     url: &str,
     say: &mut dyn FnMut(Said),
 ) -> Result<bool, SetupError> {
-    let listed = client.webhooks().await.map_err(|source| SetupError::Refused {
-        step: format!("listing the webhooks of environment '{environment}'"),
-        source,
-    })?;
+    let listed = client
+        .webhooks()
+        .await
+        .map_err(|source| SetupError::Refused {
+            step: format!("listing the webhooks of environment '{environment}'"),
+            source,
+        })?;
     if let Some(w) = listed.iter().find(|w| w.url == url) {
         let mut line = format!("webhook {url} already registered (id {})", w.id);
         if !w.valid {
@@ -240,11 +243,20 @@ mod tests {
             (&fake, url, true),
             (&real, "ftp://baton.example.com/x", false),
             (&fake, "ftp://baton.example.com/x", false),
-            (&real, "baton.example.com/v1/channels/twitter/webhook", false),
+            (
+                &real,
+                "baton.example.com/v1/channels/twitter/webhook",
+                false,
+            ),
             (&real, "https://", false),
         ];
         for (app, url, ok) in cases {
-            assert_eq!(check_url(app, url).is_ok(), ok, "{url} with {}", app.api_base);
+            assert_eq!(
+                check_url(app, url).is_ok(),
+                ok,
+                "{url} with {}",
+                app.api_base
+            );
         }
         let why = check_url(&real, plain).unwrap_err().to_string();
         assert!(why.contains("https"), "{why}");

@@ -64,7 +64,8 @@ impl SendStatus {
     /// A message went out; `exhausted_until` when it used up the window.
     pub fn sent(&self, account: &AccountId, exhausted_until: Option<Timestamp>) {
         self.with(account, |e| {
-            e.state = exhausted_until.map_or(SendState::Ok, |until| SendState::RateLimited { until })
+            e.state =
+                exhausted_until.map_or(SendState::Ok, |until| SendState::RateLimited { until })
         });
     }
 

@@ -84,11 +84,7 @@ mod tests {
         };
         let accounts = [
             line("acme", SendState::Ok, 0),
-            line(
-                "beta",
-                SendState::RateLimited { until: at(900_000) },
-                4,
-            ),
+            line("beta", SendState::RateLimited { until: at(900_000) }, 4),
             line(
                 "gamma",
                 SendState::CredentialsRefused {

@@ -140,7 +140,11 @@ fn refusals_are_classified_by_what_the_caller_must_do() {
             403,
             none,
             errors(87, "Client is not permitted to perform this action."),
-            credentials(403, Some(87), "Client is not permitted to perform this action."),
+            credentials(
+                403,
+                Some(87),
+                "Client is not permitted to perform this action.",
+            ),
         ),
     ];
     for (what, status, limit, body, want) in cases {
