@@ -149,7 +149,9 @@ impl TwitterSink {
                 if let Some(until) = sent.exhausted_until {
                     line.limit(until);
                 }
-                let until = sent.exhausted_until.map(|s| Timestamp(s * 1_000));
+                let until = sent
+                    .exhausted_until
+                    .map(|s| Timestamp(s.saturating_mul(1_000)));
                 self.status.sent(&turn.account, until);
                 tracing::debug!(message = %message.id, event = %sent.id, "direct message sent");
                 Delivery::Delivered
@@ -159,7 +161,8 @@ impl TwitterSink {
                 // guess that errs on the side of trying again soon.
                 let until = until.unwrap_or_else(|| now_secs() + 60);
                 line.limit(until);
-                self.status.limited(&turn.account, Timestamp(until * 1_000));
+                self.status
+                    .limited(&turn.account, Timestamp(until.saturating_mul(1_000)));
                 Delivery::Retry(format!("rate limited until {until} (epoch s)"))
             }
             Err(e @ ApiError::Unavailable(_)) => Delivery::Retry(e.to_string()),
@@ -169,7 +172,7 @@ impl TwitterSink {
             Err(e @ ApiError::Credentials { .. }) => {
                 line.refused(&turn.account, &e);
                 if let ApiError::Credentials { message, .. } = &e {
-                    let now = Timestamp(now_secs() * 1_000);
+                    let now = Timestamp(now_secs().saturating_mul(1_000));
                     self.status.refused(&turn.account, now, message.clone());
                 }
                 Delivery::Retry(format!("held: {e}"))
