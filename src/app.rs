@@ -134,6 +134,7 @@ impl App {
             sink,
             feed: webhook_feed,
         }];
+        let mut twitter_status = None;
         if let (Some(feed), Some(app)) = (twitter_feed, &config.twitter) {
             let profiles = ProfileDirectory::default();
             for (account, id) in bot_ids {
@@ -147,10 +148,12 @@ impl App {
                     clients.push((AccountId(acc.id.clone()), client));
                 }
             }
+            let sink = TwitterSink::new(clients, profiles);
+            twitter_status = Some(sink.status());
             outboxes.push(Outbox {
                 store,
                 channel: Channel::Twitter,
-                sink: Arc::new(TwitterSink::new(clients, profiles)),
+                sink: Arc::new(sink),
                 feed,
             });
         }
@@ -166,6 +169,7 @@ impl App {
                 accounts: Arc::new(account_ids),
                 webhook_secret: config.webhook.secret.as_deref().map(Arc::from),
                 twitter: twitter_in(&config),
+                twitter_status,
                 admin_token: config.admin_token.as_deref().map(Arc::from),
                 ready: Arc::new(AtomicBool::new(false)),
                 agent_auth_timeout: config.agent_auth_timeout,

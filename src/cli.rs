@@ -1,6 +1,7 @@
 //! The `baton` command line: parse it, check what was typed, then run; returns an exit code.
 
 mod admin;
+mod twitter;
 
 use crate::admin_client::AdminClient;
 use crate::config::Config;
@@ -42,8 +43,26 @@ enum Command {
         #[command(flatten)]
         conn: Connection,
     },
+    /// Set up the Twitter/X channel on the platform.
+    Twitter {
+        #[command(subcommand)]
+        command: TwitterCommand,
+    },
     /// Print the version.
     Version,
+}
+
+#[derive(Subcommand)]
+enum TwitterCommand {
+    /// Register the webhook URL with the Account Activity environment (unless it is) and
+    /// subscribe every configured account (unless it is); talks to the platform directly.
+    Setup {
+        /// The daemon's public webhook URL, e.g. https://baton.example.com/v1/channels/twitter/webhook.
+        #[arg(long)]
+        url: String,
+        #[arg(long, short, default_value = "baton.toml")]
+        config: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -102,6 +121,9 @@ pub fn main() -> ExitCode {
         }
         Command::Check { config } => check(&config),
         Command::Run { config } => run(&config),
+        Command::Twitter {
+            command: TwitterCommand::Setup { url, config },
+        } => twitter::run(&config, &url),
         Command::Agent { command, conn } => admin(conn, |client, config| async move {
             match command {
                 AgentCommand::List => admin::agent_list(&client).await.map_err(|e| e.to_string()),

@@ -3,6 +3,7 @@
 
 mod admin;
 mod agents;
+mod channels;
 mod error;
 mod health;
 mod json;
@@ -20,6 +21,7 @@ pub const MAX_BODY: usize = 64 * 1024;
 
 pub fn router(state: Shared) -> Router {
     Router::new()
+        .route("/v1/channels", get(channels::list))
         .route("/v1/channels/webhook/messages", post(webhook::inbound))
         .route(
             crate::channels::twitter::WEBHOOK_PATH,

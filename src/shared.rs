@@ -1,6 +1,7 @@
 //! What every request handler and agent socket shares: the engine handle, the accounts served,
 //! the secrets, readiness and shutdown. Cheap to clone; holds no lock.
 
+use crate::channels::twitter::status::SendStatus;
 use crate::domain::AccountId;
 use crate::engine::EngineHandle;
 use crate::shutdown::Shutdown;
@@ -16,6 +17,8 @@ pub struct Shared {
     pub webhook_secret: Option<Arc<str>>,
     /// Present when `[channels.twitter]` is configured.
     pub twitter: Option<Arc<TwitterIn>>,
+    /// What the Twitter sink learns about each account's sending, when the channel is on.
+    pub twitter_status: Option<SendStatus>,
     pub admin_token: Option<Arc<str>>,
     pub ready: Arc<AtomicBool>,
     /// How long a new agent socket has to send its `auth` frame.

@@ -2,6 +2,7 @@
 //! in the domain or the engine cannot change what admin tools read. Messages, customers,
 //! tickets, profiles and agents have the shapes agents see (`agents::wire`).
 
+mod channels;
 mod conversation;
 
 use crate::agents::wire::{AgentJson, ProfileJson, TicketJson};
@@ -9,6 +10,7 @@ use crate::domain::{Agent, Presence};
 use crate::engine::{AgentView, ProfileView, QueueView, StatsView};
 use serde::Serialize;
 
+pub use channels::{ChannelJson, ChannelsJson};
 pub use conversation::ConversationJson;
 
 #[derive(Debug, Serialize)]

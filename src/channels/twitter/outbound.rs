@@ -6,7 +6,8 @@
 //! are refused (so a broken token is logged about once a minute, not once per message).
 
 use super::api::{ApiError, Client, QuickOption};
-use crate::domain::{AccountId, Channel, Message};
+use super::status::SendStatus;
+use crate::domain::{AccountId, Channel, Message, Timestamp};
 use crate::outbox::{Delivery, Sink};
 use crate::store::Outbound;
 use futures::future::BoxFuture;
@@ -63,10 +64,16 @@ struct Line {
 pub struct TwitterSink {
     lines: HashMap<AccountId, Line>,
     profiles: ProfileDirectory,
+    /// What `GET /v1/channels` reports; written here, never read back.
+    status: SendStatus,
 }
 
 impl TwitterSink {
     pub fn new(clients: Vec<(AccountId, Client)>, profiles: ProfileDirectory) -> TwitterSink {
+        let status = SendStatus::default();
+        for (id, _) in &clients {
+            status.track(id.clone());
+        }
         let lines = clients
             .into_iter()
             .map(|(id, client)| {
@@ -78,7 +85,16 @@ impl TwitterSink {
                 (id, line)
             })
             .collect();
-        TwitterSink { lines, profiles }
+        TwitterSink {
+            lines,
+            profiles,
+            status,
+        }
+    }
+
+    /// Each account's ability to send, as this sink learns it.
+    pub fn status(&self) -> SendStatus {
+        self.status.clone()
     }
 
     async fn deliver(&self, turn: &Outbound, message: &Message) -> Delivery {
@@ -133,6 +149,10 @@ impl TwitterSink {
                 if let Some(until) = sent.exhausted_until {
                     line.limit(until);
                 }
+                let until = sent
+                    .exhausted_until
+                    .map(|s| Timestamp(s.saturating_mul(1_000)));
+                self.status.sent(&turn.account, until);
                 tracing::debug!(message = %message.id, event = %sent.id, "direct message sent");
                 Delivery::Delivered
             }
@@ -141,6 +161,8 @@ impl TwitterSink {
                 // guess that errs on the side of trying again soon.
                 let until = until.unwrap_or_else(|| now_secs() + 60);
                 line.limit(until);
+                self.status
+                    .limited(&turn.account, Timestamp(until.saturating_mul(1_000)));
                 Delivery::Retry(format!("rate limited until {until} (epoch s)"))
             }
             Err(e @ ApiError::Unavailable(_)) => Delivery::Retry(e.to_string()),
@@ -149,6 +171,10 @@ impl TwitterSink {
             }
             Err(e @ ApiError::Credentials { .. }) => {
                 line.refused(&turn.account, &e);
+                if let ApiError::Credentials { message, .. } = &e {
+                    let now = Timestamp(now_secs().saturating_mul(1_000));
+                    self.status.refused(&turn.account, now, message.clone());
+                }
                 Delivery::Retry(format!("held: {e}"))
             }
             Err(e @ ApiError::Unreadable { .. }) => {
@@ -193,7 +219,20 @@ impl Line {
 
 impl Sink for TwitterSink {
     fn send<'a>(&'a self, turn: &'a Outbound, message: &'a Message) -> BoxFuture<'a, Delivery> {
-        Box::pin(self.deliver(turn, message))
+        Box::pin(async move {
+            let delivery = self.deliver(turn, message).await;
+            let conversation = message.id.conversation;
+            if let Delivery::Retry(_) = delivery {
+                // This message and the rest of its turn wait; later turns of the conversation
+                // are not counted, as the sink has not seen them.
+                let at = turn.pending.iter().position(|m| m.id == message.id);
+                let waiting = at.map_or(1, |i| turn.pending.len() - i);
+                self.status.held(&turn.account, conversation, waiting);
+            } else {
+                self.status.moved(&turn.account, conversation);
+            }
+            delivery
+        })
     }
 }
 

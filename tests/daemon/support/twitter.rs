@@ -1,6 +1,7 @@
 //! A fake of the Twitter/X v1.1 API on 127.0.0.1:0: it checks every request's OAuth 1.0a
 //! signature with the test's credentials (its own implementation of RFC 5849, not Baton's),
 //! answers 401 to anything else, records every call, and answers from a script when one is set.
+//! It keeps the Account Activity environment's webhooks and whether the account is subscribed.
 
 use axum::body::{to_bytes, Body};
 use axum::extract::{Request, State};
@@ -76,6 +77,24 @@ pub struct FakeTwitter {
     pub calls: Arc<Mutex<Vec<Call>>>,
     /// Answers to give, in order, before the defaults again.
     pub script: Arc<Mutex<VecDeque<Answer>>>,
+    on: Arc<Mutex<Vec<OnCall>>>,
+    activity: Arc<Mutex<Activity>>,
+}
+
+/// An answer for the next call (or, `sticky`, every call) of one method to a path ending so.
+#[derive(Clone)]
+struct OnCall {
+    method: String,
+    path_end: String,
+    answer: Answer,
+    sticky: bool,
+}
+
+/// The Account Activity environment as the fake keeps it.
+#[derive(Default)]
+struct Activity {
+    webhooks: Vec<Value>,
+    subscribed: bool,
 }
 
 #[derive(Clone)]
@@ -83,6 +102,8 @@ struct Fake {
     base: String,
     calls: Arc<Mutex<Vec<Call>>>,
     script: Arc<Mutex<VecDeque<Answer>>>,
+    on: Arc<Mutex<Vec<OnCall>>>,
+    activity: Arc<Mutex<Activity>>,
 }
 
 impl FakeTwitter {
@@ -93,15 +114,54 @@ impl FakeTwitter {
             base: base.clone(),
             calls: Arc::default(),
             script: Arc::default(),
+            on: Arc::default(),
+            activity: Arc::default(),
         };
         let (calls, script) = (fake.calls.clone(), fake.script.clone());
+        let (on, activity) = (fake.on.clone(), fake.activity.clone());
         let app = Router::new().fallback(handle).with_state(fake);
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
         FakeTwitter {
             base,
             calls,
             script,
+            on,
+            activity,
         }
+    }
+
+    /// Answers the next `method` call to a path ending in `path_end` with `answer`.
+    pub fn push_on(&self, method: &str, path_end: &str, answer: Answer) {
+        self.on.lock().unwrap().push(OnCall {
+            method: method.into(),
+            path_end: path_end.into(),
+            answer,
+            sticky: false,
+        });
+    }
+
+    /// Answers every `method` call to a path ending in `path_end` with `answer`, in place of
+    /// any answer set for them before, for the rest of the test.
+    pub fn always_on(&self, method: &str, path_end: &str, answer: Answer) {
+        let mut on = self.on.lock().unwrap();
+        on.retain(|o| !(o.method == method && o.path_end == path_end));
+        on.push(OnCall {
+            method: method.into(),
+            path_end: path_end.into(),
+            answer,
+            sticky: true,
+        });
+    }
+
+    /// The webhook URLs registered with the environment.
+    pub fn webhook_urls(&self) -> Vec<String> {
+        let activity = self.activity.lock().unwrap();
+        let urls = activity.webhooks.iter().map(|w| w["url"].as_str().unwrap());
+        urls.map(str::to_owned).collect()
+    }
+
+    pub fn subscribed(&self) -> bool {
+        self.activity.lock().unwrap().subscribed
     }
 
     pub fn push(&self, answer: Answer) {
@@ -173,8 +233,25 @@ async fn handle(State(fake): State<Fake>, req: Request) -> Response {
     if !signed {
         return reply(Answer::error(401, 32, "Could not authenticate you."));
     }
+    let on = {
+        let mut on = fake.on.lock().unwrap();
+        let at = on
+            .iter()
+            .position(|o| o.method == parts.method.as_str() && path.ends_with(&o.path_end));
+        at.map(|i| match on[i].sticky {
+            true => on[i].answer.clone(),
+            false => on.remove(i).answer,
+        })
+    };
+    if let Some(answer) = on {
+        return reply(answer);
+    }
     if let Some(scripted) = fake.script.lock().unwrap().pop_front() {
         return reply(scripted);
+    }
+    if let Some(what) = path.strip_prefix("/1.1/account_activity/all/") {
+        let what = what.split_once('/').map_or("", |(_env, what)| what);
+        return reply(activity(&fake, parts.method.as_str(), what, &query, n));
     }
     let ok = |body: Value| Answer {
         status: 200,
@@ -196,6 +273,38 @@ async fn handle(State(fake): State<Fake>, req: Request) -> Response {
         ("DELETE", "/1.1/custom_profiles/destroy.json") => Answer::status(204),
         _ => Answer::error(404, 34, "Sorry, that page does not exist."),
     })
+}
+
+/// The Account Activity calls setup makes; `what` is the path after the environment.
+fn activity(fake: &Fake, method: &str, what: &str, query: &[(String, String)], n: usize) -> Answer {
+    let mut activity = fake.activity.lock().unwrap();
+    let ok = |body: Value| Answer {
+        status: 200,
+        headers: vec![],
+        body,
+    };
+    match (method, what) {
+        ("GET", "webhooks.json") => ok(Value::Array(activity.webhooks.clone())),
+        ("POST", "webhooks.json") => {
+            let Some((_, url)) = query.iter().find(|(k, _)| k == "url") else {
+                return Answer::error(400, 214, "url is required");
+            };
+            if !activity.webhooks.is_empty() {
+                return Answer::error(403, 214, "Too many resources already created.");
+            }
+            let webhook = json!({"id": format!("8{n:05}"), "url": url, "valid": true,
+                "created_timestamp": "2025-11-29 10:00:00 +0000"});
+            activity.webhooks.push(webhook.clone());
+            ok(webhook)
+        }
+        ("GET", "subscriptions.json") if activity.subscribed => Answer::status(204),
+        ("GET", "subscriptions.json") => Answer::error(404, 34, "Sorry, that page does not exist."),
+        ("POST", "subscriptions.json") => {
+            activity.subscribed = true;
+            Answer::status(204)
+        }
+        _ => Answer::error(404, 34, "Sorry, that page does not exist."),
+    }
 }
 
 fn reply(a: Answer) -> Response {

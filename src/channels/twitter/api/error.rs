@@ -22,9 +22,14 @@ pub enum ApiError {
         code: Option<u32>,
         message: String,
     },
-    /// 401, or a 403 about the app or the account rather than the request.
-    #[error("the account's credentials were refused (HTTP {status})")]
-    Credentials { status: u16 },
+    /// 401, or a 403 about the app or the account rather than the request; the platform's code
+    /// and message say which (they never hold the credential itself).
+    #[error("the account's credentials were refused (HTTP {status}{}): {message}", code.map_or(String::new(), |c| format!(", code {c}")))]
+    Credentials {
+        status: u16,
+        code: Option<u32>,
+        message: String,
+    },
     /// Accepted (2xx), but the answer was not the documented shape.
     #[error("HTTP {status}, but the answer could not be read: {reason}")]
     Unreadable { status: u16, reason: String },
@@ -58,9 +63,16 @@ pub fn classify(status: u16, limit: RateLimit, body: &[u8]) -> ApiError {
         (_, Some(code @ (150 | 349))) => ApiError::CannotDm { code, message },
         _ if limit.exhausted_until().is_some() => ApiError::RateLimited { until: limit.reset },
         (500..=599, _) => ApiError::Unavailable(format!("HTTP {status}: {message}")),
-        (401, _) => ApiError::Credentials { status },
-        (403, None) => ApiError::Credentials { status },
-        (403, Some(c)) if CREDENTIAL_CODES.contains(&c) => ApiError::Credentials { status },
+        (401, _) | (403, None) => ApiError::Credentials {
+            status,
+            code,
+            message,
+        },
+        (403, Some(c)) if CREDENTIAL_CODES.contains(&c) => ApiError::Credentials {
+            status,
+            code,
+            message,
+        },
         _ => ApiError::Rejected {
             status,
             code,

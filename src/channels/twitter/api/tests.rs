@@ -18,6 +18,11 @@ fn refusals_are_classified_by_what_the_caller_must_do() {
         code,
         message: message.into(),
     };
+    let credentials = |status, code: Option<u32>, message: &str| ApiError::Credentials {
+        status,
+        code,
+        message: message.into(),
+    };
     let cases: Vec<(&str, u16, RateLimit, Vec<u8>, ApiError)> = vec![
         (
             "429 with a reset",
@@ -114,28 +119,32 @@ fn refusals_are_classified_by_what_the_caller_must_do() {
             401,
             none,
             errors(32, "Could not authenticate you."),
-            ApiError::Credentials { status: 401 },
+            credentials(401, Some(32), "Could not authenticate you."),
         ),
         (
             "403 without a code",
             403,
             none,
             b"Forbidden".to_vec(),
-            ApiError::Credentials { status: 403 },
+            credentials(403, None, "HTTP 403"),
         ),
         (
             "403 suspended account",
             403,
             none,
             errors(64, "Your account is suspended."),
-            ApiError::Credentials { status: 403 },
+            credentials(403, Some(64), "Your account is suspended."),
         ),
         (
             "403 app not allowed",
             403,
             none,
             errors(87, "Client is not permitted to perform this action."),
-            ApiError::Credentials { status: 403 },
+            credentials(
+                403,
+                Some(87),
+                "Client is not permitted to perform this action.",
+            ),
         ),
     ];
     for (what, status, limit, body, want) in cases {
