@@ -1,5 +1,6 @@
 //! What the load-generating benches share: settings from the environment, one bare HTTP/1
-//! connection that posts DMs to the generic webhook, and percentiles.
+//! connection that posts DMs to a channel's webhook, and percentiles. (`twitter.rs` here is the
+//! Twitter bench's fake platform, included by that bench alone.)
 
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
@@ -45,16 +46,24 @@ impl Webhook {
     /// Posts one DM (a generic webhook body); fails the bench unless it is acknowledged.
     /// Returns the time to the acknowledgement, in microseconds.
     pub async fn post(&mut self, body: String) -> u32 {
-        let req = hyper::Request::post("/v1/channels/webhook/messages")
-            .header("host", &self.addr)
-            .header("content-type", "application/json")
-            .body(Full::new(Bytes::from(body)))
-            .expect("request");
         let t = Instant::now();
+        self.send("/v1/channels/webhook/messages", &[], body).await;
+        t.elapsed().as_micros() as u32
+    }
+
+    /// Posts `body` to `path` with extra `headers` (a signature, say); fails the bench unless
+    /// the answer is a 2xx, read to its end.
+    pub async fn send(&mut self, path: &str, headers: &[(&str, &str)], body: String) {
+        let mut req = hyper::Request::post(path)
+            .header("host", &self.addr)
+            .header("content-type", "application/json");
+        for (name, value) in headers {
+            req = req.header(*name, *value);
+        }
+        let req = req.body(Full::new(Bytes::from(body))).expect("request");
         let res = self.sender.send_request(req).await.expect("request failed");
         let status = res.status();
         let _ = res.into_body().collect().await.expect("response body");
         assert!(status.is_success(), "request failed: {status}");
-        t.elapsed().as_micros() as u32
     }
 }
