@@ -11,3 +11,4 @@ pub use signature::{sign, verify, SIGNATURE_HEADER};
 pub mod api;
 pub mod oauth;
 pub mod outbound;
+pub mod profiles;
