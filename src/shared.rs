@@ -16,6 +16,8 @@ pub struct Shared {
     pub webhook_secret: Option<Arc<str>>,
     /// Present when `[channels.twitter]` is configured.
     pub twitter: Option<Arc<TwitterIn>>,
+    /// Twitter's profile keeper (for `POST /v1/profiles/sync`), when the channel is configured.
+    pub profiles: Option<Arc<crate::channels::twitter::profiles::ProfileKeeper>>,
     pub admin_token: Option<Arc<str>>,
     pub ready: Arc<AtomicBool>,
     /// How long a new agent socket has to send its `auth` frame.
