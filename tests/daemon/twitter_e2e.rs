@@ -345,6 +345,34 @@ async fn sync_adopts_ours_reports_strays_and_prune_deletes_them() {
     let replies = next_dms(&fake, &mut seen, 2).await;
     assert!(replies.iter().all(|(_, p)| p == "200001"), "{replies:?}");
 
+    // `baton profile sync` asks the same of the daemon: the stray is reported, not deleted.
+    fake.push(listing(&[
+        ("200001", "Acme Helper (bot)"),
+        ("200002", "Old promo"),
+    ]));
+    let base = d.base.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        let args = ["profile", "sync", "--config", "/nonexistent/baton.toml"];
+        std::process::Command::new(env!("CARGO_BIN_EXE_baton"))
+            .args(args)
+            .args(["--url", &base, "--token", ADMIN])
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        text,
+        "acme:\n  stray\t200002\t\"Old promo\"\tunknown to Baton\n\
+         (nothing deleted: --prune deletes strays)\n"
+    );
+
     // Later the bot's profile is gone from the platform and the stray is still there: prune
     // deletes the stray and forgets ours (to be made again).
     fake.push(listing(&[("200002", "Old promo")]));

@@ -199,12 +199,14 @@ impl ProfileKeeper {
         p: &Profile,
         old: Option<PlatformProfile>,
     ) -> Result<String, ProfileError> {
+        // Every turn written from now on carries the new name (the rules in force changed at
+        // start-up), so the old id is needed only below this turn.
+        let until_turn = self.store.next_turn()?;
         let bytes = avatar::load(&self.avatars, &p.avatar).await?;
         let media = line.client.upload_media(&bytes).await?;
         let made = line.client.create_custom_profile(&p.name, &media).await?;
         let mut retired = old.as_ref().map(|r| r.retired.clone()).unwrap_or_default();
         if let Some(old) = old {
-            let until_turn = self.store.next_turn()?;
             retired.push(RetiredProfile {
                 platform_id: old.platform_id,
                 name: old.name,
