@@ -185,7 +185,7 @@ impl App {
                 accounts: Arc::new(account_ids),
                 webhook_secret: config.webhook.secret.as_deref().map(Arc::from),
                 twitter: twitter_in(&config),
-                profiles: keeper.clone(),
+                profile_keeper: keeper.clone(),
                 admin_token: config.admin_token.as_deref().map(Arc::from),
                 ready: Arc::new(AtomicBool::new(false)),
                 agent_auth_timeout: config.agent_auth_timeout,

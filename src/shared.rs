@@ -17,7 +17,7 @@ pub struct Shared {
     /// Present when `[channels.twitter]` is configured.
     pub twitter: Option<Arc<TwitterIn>>,
     /// Twitter's profile keeper (for `POST /v1/profiles/sync`), when the channel is configured.
-    pub profiles: Option<Arc<crate::channels::twitter::profiles::ProfileKeeper>>,
+    pub profile_keeper: Option<Arc<crate::channels::twitter::profiles::ProfileKeeper>>,
     pub admin_token: Option<Arc<str>>,
     pub ready: Arc<AtomicBool>,
     /// How long a new agent socket has to send its `auth` frame.

@@ -53,7 +53,7 @@ pub async fn sync(
 ) -> Result<Json<SyncJson>, ApiError> {
     authorize(&s, &headers)?;
     let prune = prune(query.as_deref())?;
-    let Some(keeper) = &s.profiles else {
+    let Some(keeper) = &s.profile_keeper else {
         return Err(ApiError::Invalid(vec![
             "no channel keeps Custom Profiles on a platform: [channels.twitter] is not configured"
                 .into(),

@@ -62,9 +62,13 @@ struct Line {
     client: Client,
     /// Held while making or reconciling, so a sync never sees a profile made but not recorded.
     busy: tokio::sync::Mutex<()>,
-    /// Per local profile (or retired platform id): when to try again, and the wait after that.
-    retry: Mutex<HashMap<String, (Instant, Duration)>>,
+    /// Per local profile (or retired platform id): when to try again.
+    retry: Retries,
 }
+
+/// When each failed piece of work may be tried again, and how long the wait after that is.
+#[derive(Default)]
+struct Retries(Mutex<HashMap<String, (Instant, Duration)>>);
 
 /// Keeps the Custom Profiles of every account with Twitter credentials.
 pub struct ProfileKeeper {
@@ -108,7 +112,7 @@ impl ProfileKeeper {
                 let line = Line {
                     client,
                     busy: tokio::sync::Mutex::new(()),
-                    retry: Mutex::new(HashMap::new()),
+                    retry: Retries::default(),
                 };
                 (account, line)
             })
@@ -129,6 +133,8 @@ impl ProfileKeeper {
         loop {
             tokio::select! {
                 _ = self.pass(&engine) => {}
+                // A pass cut short between making a profile and recording it leaves one on the
+                // platform Baton does not know: `profile sync` reports it as a stray.
                 _ = shutdown.wait() => return,
             }
             tokio::select! {
@@ -174,17 +180,17 @@ impl ProfileKeeper {
         {
             return;
         }
-        if !line.due(&p.id) {
+        if !line.retry.due(&p.id) {
             return;
         }
         match self.make(line, account, p, old).await {
             Ok(id) => {
-                line.succeeded(&p.id);
+                line.retry.succeeded(&p.id);
                 tracing::info!(account = %account.as_str(), profile = %p.id, platform_id = %id,
                     "Custom Profile made on Twitter");
             }
             Err(e) => {
-                let wait = line.failed(&p.id);
+                let wait = line.retry.failed(&p.id);
                 tracing::warn!(account = %account.as_str(), profile = %p.id, error = %e,
                     retry_in_s = wait.as_secs(), "cannot make the Custom Profile on Twitter; its messages are held");
             }
@@ -280,7 +286,7 @@ impl ProfileKeeper {
             };
             let _busy = line.busy.lock().await;
             for old in r.retired.iter().filter(|o| o.until_turn <= mark) {
-                if line.due(&old.platform_id) {
+                if line.retry.due(&old.platform_id) {
                     self.delete_retired(line, &r, &old.platform_id).await;
                 }
             }
@@ -292,7 +298,7 @@ impl ProfileKeeper {
             // Already gone is as good as deleted.
             Ok(()) | Err(ApiError::Rejected { status: 404, .. }) => true,
             Err(e) => {
-                let wait = line.failed(id);
+                let wait = line.retry.failed(id);
                 tracing::warn!(account = %r.account.as_str(), platform_id = %id, error = %e,
                     retry_in_s = wait.as_secs(), "cannot delete a replaced Custom Profile");
                 false
@@ -301,7 +307,7 @@ impl ProfileKeeper {
         if !gone {
             return;
         }
-        line.succeeded(id);
+        line.retry.succeeded(id);
         let Some(mut now) = self.record(&r.account, &r.local) else {
             return;
         };
@@ -317,15 +323,15 @@ impl ProfileKeeper {
     }
 }
 
-impl Line {
+impl Retries {
     fn due(&self, key: &str) -> bool {
-        let retry = self.retry.lock().unwrap_or_else(|p| p.into_inner());
+        let retry = self.0.lock().unwrap_or_else(|p| p.into_inner());
         retry.get(key).is_none_or(|(at, _)| *at <= Instant::now())
     }
 
     /// Sets the next try after a failure; the wait until then.
     fn failed(&self, key: &str) -> Duration {
-        let mut retry = self.retry.lock().unwrap_or_else(|p| p.into_inner());
+        let mut retry = self.0.lock().unwrap_or_else(|p| p.into_inner());
         let wait = retry
             .get(key)
             .map_or(FIRST_BACKOFF, |(_, w)| (*w * 2).min(MAX_BACKOFF));
@@ -334,7 +340,7 @@ impl Line {
     }
 
     fn succeeded(&self, key: &str) {
-        let mut retry = self.retry.lock().unwrap_or_else(|p| p.into_inner());
+        let mut retry = self.0.lock().unwrap_or_else(|p| p.into_inner());
         retry.remove(key);
     }
 }
@@ -344,5 +350,26 @@ fn profile(local: &str, name: &str, avatar: &str) -> Profile {
         id: local.to_owned(),
         name: name.to_owned(),
         avatar: avatar.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn failures_back_off_doubling_up_to_the_cap_and_success_clears() {
+        let r = Retries::default();
+        assert!(r.due("acme-bot"));
+        let waits: Vec<u64> = (0..10).map(|_| r.failed("acme-bot").as_secs()).collect();
+        assert_eq!(waits, [2, 4, 8, 16, 32, 64, 128, 256, 300, 300]);
+        assert!(!r.due("acme-bot"));
+        assert!(r.due("acme-a0"), "per profile");
+        tokio::time::advance(MAX_BACKOFF).await;
+        assert!(r.due("acme-bot"));
+        r.failed("acme-bot");
+        r.succeeded("acme-bot");
+        assert!(r.due("acme-bot"));
+        assert_eq!(r.failed("acme-bot"), FIRST_BACKOFF);
     }
 }
