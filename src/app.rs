@@ -3,6 +3,7 @@
 
 use crate::channels::twitter::api::Client as TwitterClient;
 use crate::channels::twitter::outbound::{ProfileDirectory, TwitterSink};
+use crate::channels::twitter::profiles::ProfileKeeper;
 use crate::channels::webhook::{Attribution, HttpSink, JsonlSink};
 use crate::clock::Clock;
 use crate::config::{Config, SinkConfig};
@@ -36,6 +37,8 @@ pub struct App {
     state: Shared,
     /// One runner per channel: the generic webhook's, and Twitter's when it is configured.
     outboxes: Vec<Outbox>,
+    /// Twitter's profile keeper, when the channel is configured.
+    keeper: Option<Arc<ProfileKeeper>>,
 }
 
 /// A running daemon: its address, a way to stop it, and its tasks to wait for.
@@ -95,7 +98,7 @@ impl App {
         let (trigger, shutdown) = shutdown::channel();
         // Compiling a large RegexSet takes ~100 ms, and opening sled and replaying the turn log
         // read the disk: none of it belongs on a runtime thread.
-        let (account_ids, bot_ids, store, engine, handle, attribution) =
+        let (account_ids, bot_ids, made, store, engine, handle, attribution) =
             tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
                 let accounts = load_accounts(&cfg).map_err(|e| anyhow::anyhow!("{e}"))?;
                 // A receiver that cannot show profiles gets the signature in the text.
@@ -110,11 +113,14 @@ impl App {
                     .with_context(|| format!("creating {}", cfg.data_dir.display()))?;
                 let store = Store::open(&cfg.data_dir, cfg.cache_bytes)
                     .with_context(|| format!("opening the store in {}", cfg.data_dir.display()))?;
+                let made = store
+                    .platform_profiles(Channel::Twitter)
+                    .context("reading the Twitter profiles made")?;
                 let retention = cfg.event_retention;
                 let (engine, handle) =
                     Engine::build(store.clone(), accounts, feeds, clock, retention)
                         .context("loading state from the store")?;
-                Ok((ids, bot_ids, store, engine, handle, attribution))
+                Ok((ids, bot_ids, made, store, engine, handle, attribution))
             })
             .await??;
         let sink: Arc<dyn Sink> = match &config.webhook.sink {
@@ -135,19 +141,32 @@ impl App {
             feed: webhook_feed,
         }];
         let mut twitter_status = None;
+        let mut keeper = None;
         if let (Some(feed), Some(app)) = (twitter_feed, &config.twitter) {
             let profiles = ProfileDirectory::default();
-            for (account, id) in bot_ids {
-                profiles.set(account, id.clone(), id);
-            }
             let mut clients = Vec::new();
+            let mut keeper_clients = Vec::new();
             for acc in &config.accounts {
                 if let Some(t) = &acc.twitter {
+                    let id = AccountId(acc.id.clone());
                     let client = TwitterClient::new(app, t, TWITTER_TIMEOUT)
                         .context("building the Twitter client")?;
-                    clients.push((AccountId(acc.id.clone()), client));
+                    clients.push((id.clone(), client));
+                    // A client of its own, so an avatar upload never queues behind messages.
+                    let client = TwitterClient::new(app, t, TWITTER_TIMEOUT)
+                        .context("building the Twitter client")?;
+                    keeper_clients.push((id, client));
                 }
             }
+            let kept = ProfileKeeper::new(
+                store.clone(),
+                profiles.clone(),
+                bot_ids,
+                keeper_clients,
+                made,
+            )
+            .context("building the Twitter profile keeper")?;
+            keeper = Some(Arc::new(kept));
             let sink = TwitterSink::new(clients, profiles);
             twitter_status = Some(sink.status());
             outboxes.push(Outbox {
@@ -170,12 +189,14 @@ impl App {
                 webhook_secret: config.webhook.secret.as_deref().map(Arc::from),
                 twitter: twitter_in(&config),
                 twitter_status,
+                profile_keeper: keeper.clone(),
                 admin_token: config.admin_token.as_deref().map(Arc::from),
                 ready: Arc::new(AtomicBool::new(false)),
                 agent_auth_timeout: config.agent_auth_timeout,
                 shutdown,
             },
             outboxes,
+            keeper,
         })
     }
 
@@ -190,6 +211,9 @@ impl App {
             .local_addr()
             .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)));
         let ready = self.state.ready.clone();
+        let keeper = self
+            .keeper
+            .map(|k| k.run(self.state.engine.clone(), shutdown.clone()));
         let router = http::router(self.state);
         let mut stop = shutdown.clone();
         let server = tokio::spawn(async move {
@@ -217,6 +241,9 @@ impl App {
             }
         });
         let mut tasks = vec![server, engine];
+        if let Some(keeper) = keeper {
+            tasks.push(tokio::spawn(keeper));
+        }
         for outbox in self.outboxes {
             tasks.push(tokio::spawn(outbox.run(shutdown.clone())));
         }

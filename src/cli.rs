@@ -96,6 +96,14 @@ enum AgentCommand {
 enum ProfileCommand {
     /// List every Custom Profile.
     List,
+    /// Reconcile the profiles kept on Twitter with the platform's list: adopt ours found
+    /// there, report strays.
+    Sync {
+        /// Also delete strays: theirs unknown to Baton on the platform, and Baton's records of
+        /// profiles the platform no longer has (made again).
+        #[arg(long)]
+        prune: bool,
+    },
 }
 
 /// How to reach the daemon: from the config unless given.
@@ -158,6 +166,9 @@ pub fn main() -> ExitCode {
         Command::Profile { command, conn } => admin(conn, |client, _| async move {
             match command {
                 ProfileCommand::List => admin::profile_list(&client)
+                    .await
+                    .map_err(|e| e.to_string()),
+                ProfileCommand::Sync { prune } => admin::profile_sync(&client, prune)
                     .await
                     .map_err(|e| e.to_string()),
             }

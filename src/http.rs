@@ -7,6 +7,7 @@ mod channels;
 mod error;
 mod health;
 mod json;
+mod profile_sync;
 mod twitter;
 mod webhook;
 
@@ -32,6 +33,7 @@ pub fn router(state: Shared) -> Router {
         .route("/v1/stats", get(admin::stats))
         .route("/v1/agents", post(agents::add).get(agents::list))
         .route("/v1/profiles", get(agents::profiles))
+        .route("/v1/profiles/sync", post(profile_sync::sync))
         .route("/v1/agents/ws", get(crate::agents::gateway::upgrade))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))

@@ -19,6 +19,8 @@ pub struct Shared {
     pub twitter: Option<Arc<TwitterIn>>,
     /// What the Twitter sink learns about each account's sending, when the channel is on.
     pub twitter_status: Option<SendStatus>,
+    /// Twitter's profile keeper (for `POST /v1/profiles/sync`), when the channel is configured.
+    pub profile_keeper: Option<Arc<crate::channels::twitter::profiles::ProfileKeeper>>,
     pub admin_token: Option<Arc<str>>,
     pub ready: Arc<AtomicBool>,
     /// How long a new agent socket has to send its `auth` frame.

@@ -21,7 +21,8 @@ use std::path::Path;
 
 pub use kept::Kept;
 pub use records::{
-    AgentRecord, ConversationRecord, EventBucket, EventRef, FailedRecord, Outbound, TurnRecord,
+    AgentRecord, ConversationRecord, EventBucket, EventRef, FailedRecord, Outbound,
+    PlatformProfile, RetiredProfile, TurnRecord,
 };
 pub use writes::WriteSet;
 
@@ -100,10 +101,7 @@ impl Store {
         };
         let marker = self.read_u64(&keys::marker())?.unwrap_or(0);
         let replay = self.turns(marker, u64::MAX, usize::MAX)?;
-        let next_turn = match self.tree.scan_prefix([keys::TURN]).next_back() {
-            Some(kv) => keys::turn_seq(&kv?.0).map_or(0, |n| n + 1),
-            None => 0,
-        };
+        let next_turn = self.next_turn()?;
         Ok(Loaded {
             agents: self.decode_all(keys::AGENT)?,
             conversations,
@@ -222,6 +220,25 @@ impl Store {
     /// The next event number for an agent (1 for one never sent anything).
     pub fn agent_next_seq(&self, agent: crate::domain::AgentId) -> Result<u64, StoreError> {
         Ok(self.read_u64(&keys::agent_seq(agent))?.unwrap_or(1))
+    }
+
+    /// Every platform profile kept for `channel`, ordered by account and local id.
+    pub fn platform_profiles(&self, channel: Channel) -> Result<Vec<PlatformProfile>, StoreError> {
+        self.tree
+            .scan_prefix(keys::platform_profiles(channel))
+            .map(|kv| {
+                let (k, v) = kv?;
+                records::decode(&k, &v)
+            })
+            .collect()
+    }
+
+    /// The number the next turn will have: every turn written so far is below it.
+    pub fn next_turn(&self) -> Result<u64, StoreError> {
+        Ok(match self.tree.scan_prefix([keys::TURN]).next_back() {
+            Some(kv) => keys::turn_seq(&kv?.0).map_or(0, |n| n + 1),
+            None => 0,
+        })
     }
 
     /// Every turn below this is delivered on the channel.

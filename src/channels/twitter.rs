@@ -11,4 +11,5 @@ pub use signature::{sign, verify, SIGNATURE_HEADER};
 pub mod api;
 pub mod oauth;
 pub mod outbound;
+pub mod profiles;
 pub mod status;

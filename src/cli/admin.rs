@@ -100,6 +100,58 @@ pub async fn profile_list(client: &AdminClient) -> Result<String, AdminError> {
         .join("\n"))
 }
 
+/// `baton profile sync [--prune]`: one block per account.
+pub async fn profile_sync(client: &AdminClient, prune: bool) -> Result<String, AdminError> {
+    let path = format!("/v1/profiles/sync?prune={prune}");
+    let v: Value = client.post(&path, &json!({})).await?;
+    let text = |v: &Value, k: &str| v[k].as_str().unwrap_or("").to_owned();
+    let rows = |v: &Value, k: &str| v[k].as_array().cloned().unwrap_or_default();
+    let mut out = Vec::new();
+    for a in rows(&v, "accounts") {
+        out.push(format!("{}:", text(&a, "account")));
+        for x in rows(&a, "adopted") {
+            out.push(format!(
+                "  adopted\t{}\t{}\t\"{}\"",
+                text(&x, "profile"),
+                text(&x, "platform_id"),
+                text(&x, "name")
+            ));
+        }
+        for m in rows(&a, "missing") {
+            let what = if m["forgotten"].as_bool() == Some(true) {
+                "forgotten: it will be made again"
+            } else {
+                "not on the platform"
+            };
+            out.push(format!(
+                "  missing\t{}\t{}\t{what}",
+                text(&m, "profile"),
+                text(&m, "platform_id")
+            ));
+        }
+        let deleted = rows(&a, "deleted");
+        for u in rows(&a, "unknown") {
+            let id = text(&u, "platform_id");
+            let what = if deleted.iter().any(|d| d.as_str() == Some(&id)) {
+                "deleted"
+            } else {
+                "unknown to Baton"
+            };
+            out.push(format!("  stray\t{id}\t\"{}\"\t{what}", text(&u, "name")));
+        }
+        for e in rows(&a, "errors") {
+            out.push(format!("  error\t{}", e.as_str().unwrap_or("")));
+        }
+    }
+    if out.is_empty() {
+        return Ok("no account has Twitter credentials".into());
+    }
+    if !prune {
+        out.push("(nothing deleted: --prune deletes strays)".into());
+    }
+    Ok(out.join("\n"))
+}
+
 /// Checked before sending, so a typo is caught without a round trip.
 pub fn check_profile_name(name: &str) -> Result<(), String> {
     crate::domain::check_profile_name(name).map_err(|e| format!("--profile-name: {e}"))

@@ -1,6 +1,6 @@
 //! Key layout of the one tree: a keyspace byte, then big-endian numbers so order is numeric.
 
-use crate::domain::{AgentId, Channel, ConversationId, Timer, Timestamp};
+use crate::domain::{AccountId, AgentId, Channel, ConversationId, Timer, Timestamp};
 
 /// The turn log: every input's effects on one conversation, append-only.
 pub const TURN: u8 = b't';
@@ -23,6 +23,8 @@ pub const AGENT_SEQ: u8 = b'q';
 /// Agents' grace deadlines: deadline, then the agent; no value. (A conversation's deadline is
 /// a field of the conversation.)
 pub const DEADLINE: u8 = b'd';
+/// Per channel, account and local profile id: the platform's Custom Profile made for it.
+pub const PLATFORM_PROFILE: u8 = b'p';
 
 fn numbered(space: u8, n: u64) -> [u8; 9] {
     let mut k = [0u8; 9];
@@ -97,14 +99,30 @@ pub fn marker() -> [u8; 1] {
     [MARKER]
 }
 
+fn channel_byte(c: Channel) -> u8 {
+    match c {
+        Channel::Webhook => b'w',
+        Channel::Twitter => b't',
+    }
+}
+
 pub fn watermark(c: Channel) -> [u8; 2] {
-    [
-        WATERMARK,
-        match c {
-            Channel::Webhook => b'w',
-            Channel::Twitter => b't',
-        },
-    ]
+    [WATERMARK, channel_byte(c)]
+}
+
+/// `p`, the channel byte, then the keys of one channel's platform profiles.
+pub fn platform_profiles(c: Channel) -> [u8; 2] {
+    [PLATFORM_PROFILE, channel_byte(c)]
+}
+
+/// `p`, the channel byte, the account, a NUL (account ids are config keys, never NUL), the
+/// local profile id.
+pub fn platform_profile(c: Channel, account: &AccountId, local: &str) -> Vec<u8> {
+    let mut k = platform_profiles(c).to_vec();
+    k.extend_from_slice(account.0.as_bytes());
+    k.push(0);
+    k.extend_from_slice(local.as_bytes());
+    k
 }
 
 pub fn failed(id: ConversationId, seq: u64) -> [u8; 17] {

@@ -32,6 +32,7 @@ pub(crate) use same_variants;
 
 mod conversation;
 mod message;
+mod platform;
 mod text;
 mod v2;
 
@@ -44,6 +45,7 @@ pub use conversation::{
     SnapshotRecord, StateRecord, TicketRecord,
 };
 pub use message::{AuthorRecord, MessageRecord, ProfileRecord, QuickReplyRecord};
+pub use platform::{PlatformProfileV2, RetiredV2};
 pub use text::{AgentRef, ConversationRef, MessageRef, Time};
 pub use v2::{AgentDataRecord, AgentV2, BucketV2, CheckpointV2, EventRefRecord, FailedV2, TurnV2};
 
@@ -137,6 +139,31 @@ pub struct FailedRecord {
     pub error: String,
 }
 
+/// The platform's Custom Profile made for one of our profiles (the bot's or an agent's) on one
+/// account, and the name and avatar it was made with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlatformProfile {
+    pub account: AccountId,
+    /// Our profile id (`Profile::id`).
+    pub local: String,
+    pub name: String,
+    pub avatar: String,
+    pub platform_id: String,
+    /// Platform ids made for earlier names or avatars of the same profile, not yet deleted.
+    pub retired: Vec<RetiredProfile>,
+}
+
+/// A platform id replaced by a new one: messages written before the switch may still use it,
+/// so it is deleted only once the channel's watermark reaches `until_turn`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetiredProfile {
+    pub platform_id: String,
+    pub name: String,
+    pub avatar: String,
+    /// Every turn that can carry the old name and avatar is below this.
+    pub until_turn: u64,
+}
+
 /// A record the store keeps under a versioned key: written as `VERSION`, read from any
 /// version ever written.
 pub trait Record: Sized {
@@ -178,6 +205,7 @@ record! {
     EventBucket => BucketV2,
     AgentRecord => AgentV2,
     FailedRecord => FailedV2,
+    PlatformProfile => PlatformProfileV2,
 }
 
 pub fn encode<T: Record>(value: &T) -> Vec<u8> {

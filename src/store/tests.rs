@@ -122,3 +122,39 @@ fn a_record_of_an_unknown_version_is_an_error_not_a_panic() {
     let err = store.load().unwrap_err().to_string();
     assert!(err.contains("unknown record version 9"), "{err}");
 }
+
+#[test]
+fn platform_profiles_are_kept_per_channel_account_and_profile() {
+    let (_dir, store) = open();
+    let record = |account: &str, local: &str, id: &str| PlatformProfile {
+        account: AccountId::from(account),
+        local: local.into(),
+        name: format!("{local} at {account}"),
+        avatar: "https://example.com/a.png".into(),
+        platform_id: id.into(),
+        retired: Vec::new(),
+    };
+    let mut set = WriteSet::default();
+    for r in [
+        record("acme", "acme-bot", "1"),
+        record("acme2", "bot", "2"),
+        record("acme", "a1", "3"),
+    ] {
+        set.platform_profile(Channel::Twitter, &r);
+    }
+    store.write(set).unwrap();
+    let ids = |store: &Store| -> Vec<String> {
+        let kept = store.platform_profiles(Channel::Twitter).unwrap();
+        kept.into_iter().map(|p| p.platform_id).collect()
+    };
+    assert_eq!(ids(&store), ["3", "1", "2"]);
+    assert!(store
+        .platform_profiles(Channel::Webhook)
+        .unwrap()
+        .is_empty());
+    let mut set = WriteSet::default();
+    set.remove_platform_profile(Channel::Twitter, &AccountId::from("acme"), "a1");
+    store.write(set).unwrap();
+    assert_eq!(ids(&store), ["1", "2"]);
+    assert_eq!(store.next_turn().unwrap(), 0);
+}

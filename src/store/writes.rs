@@ -2,9 +2,9 @@
 
 use super::keys;
 use super::records::{
-    encode, AgentRecord, ConversationRecord, EventBucket, FailedRecord, TurnRecord,
+    encode, AgentRecord, ConversationRecord, EventBucket, FailedRecord, PlatformProfile, TurnRecord,
 };
-use crate::domain::{AgentId, Channel, Timer, Timestamp};
+use crate::domain::{AccountId, AgentId, Channel, Timer, Timestamp};
 
 #[derive(Default)]
 pub struct WriteSet {
@@ -83,6 +83,18 @@ impl WriteSet {
             keys::failed(id.conversation, id.seq).to_vec(),
             encode(record),
         );
+    }
+
+    /// The platform's profile for one of ours on `channel` (replacing what was kept for it).
+    pub fn platform_profile(&mut self, channel: Channel, record: &PlatformProfile) {
+        let key = keys::platform_profile(channel, &record.account, &record.local);
+        self.insert(key, encode(record));
+    }
+
+    pub fn remove_platform_profile(&mut self, channel: Channel, account: &AccountId, local: &str) {
+        self.batch
+            .remove(keys::platform_profile(channel, account, local));
+        self.len += 1;
     }
 
     pub fn is_empty(&self) -> bool {

@@ -16,6 +16,7 @@ mod outbound;
 mod profiles;
 mod restart;
 mod timeouts;
+mod twitter_e2e;
 mod twitter_in;
 mod twitter_out;
 mod twitter_setup;

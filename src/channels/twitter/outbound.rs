@@ -12,9 +12,13 @@ use crate::outbox::{Delivery, Sink};
 use crate::store::Outbound;
 use futures::future::BoxFuture;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::time::Instant;
+
+mod directory;
+
+pub use directory::ProfileDirectory;
 
 /// The platform's limits on a direct message.
 pub const MAX_TEXT: usize = 10_000;
@@ -24,33 +28,6 @@ pub const MAX_METADATA: usize = 1_000;
 
 /// How long without a fresh answer from the platform a refused account stays unmentioned.
 const REFUSED_LOG_EVERY: Duration = Duration::from_secs(60);
-
-/// Which platform Custom Profile id stands for a local profile id, per account.
-///
-/// Shared (`Arc<RwLock<…>>`): filled from the config at start-up (the bot's profile id set in
-/// the rules is already a platform id) and, later, as agents' profiles are created on the
-/// platform; the sink reads it for every message.
-#[derive(Clone, Default, Debug)]
-pub struct ProfileDirectory {
-    ids: Arc<RwLock<HashMap<(AccountId, String), String>>>,
-}
-
-impl ProfileDirectory {
-    pub fn get(&self, account: &AccountId, local: &str) -> Option<String> {
-        let ids = self.ids.read().unwrap_or_else(|p| p.into_inner());
-        ids.get(&(account.clone(), local.to_owned())).cloned()
-    }
-
-    pub fn set(&self, account: AccountId, local: String, platform: String) {
-        let mut ids = self.ids.write().unwrap_or_else(|p| p.into_inner());
-        ids.insert((account, local), platform);
-    }
-
-    pub fn remove(&self, account: &AccountId, local: &str) -> Option<String> {
-        let mut ids = self.ids.write().unwrap_or_else(|p| p.into_inner());
-        ids.remove(&(account.clone(), local.to_owned()))
-    }
-}
 
 /// One account's client and what the sink remembers about it.
 struct Line {
@@ -118,7 +95,7 @@ impl TwitterSink {
                 turn.account.as_str()
             ));
         };
-        let Some(platform_id) = self.profiles.get(&turn.account, &profile.id) else {
+        let Some(platform_id) = self.profiles.resolve(&turn.account, profile) else {
             return Delivery::Retry(format!(
                 "held: profile '{}' has no Custom Profile on Twitter yet",
                 profile.id
@@ -345,21 +322,5 @@ mod tests {
         for (what, m, ok) in cases {
             assert_eq!(fits(&m).is_ok(), ok, "{what}");
         }
-    }
-
-    #[test]
-    fn the_directory_maps_per_account() {
-        let d = ProfileDirectory::default();
-        d.set(AccountId::from("a"), "bot".into(), "100001".into());
-        assert_eq!(
-            d.get(&AccountId::from("a"), "bot").as_deref(),
-            Some("100001")
-        );
-        assert_eq!(d.get(&AccountId::from("b"), "bot"), None);
-        assert_eq!(
-            d.remove(&AccountId::from("a"), "bot").as_deref(),
-            Some("100001")
-        );
-        assert_eq!(d.get(&AccountId::from("a"), "bot"), None);
     }
 }

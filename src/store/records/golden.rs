@@ -223,6 +223,26 @@ fn the_other_records_pin_their_bytes() {
 }
 
 #[test]
+fn platform_profiles_pin_their_bytes() {
+    let mut record = PlatformProfile {
+        account: AccountId::from("acme"),
+        local: "acme-bot".into(),
+        name: "Acme (bot)".into(),
+        avatar: "https://example.com/b.png".into(),
+        platform_id: "100002".into(),
+        retired: Vec::new(),
+    };
+    golden(record.clone(), GOLDEN_PLATFORM_PROFILE);
+    record.retired.push(RetiredProfile {
+        platform_id: "100001".into(),
+        name: "Acme".into(),
+        avatar: "https://example.com/a.png".into(),
+        until_turn: 42,
+    });
+    golden(record, GOLDEN_PLATFORM_PROFILE_RETIRED);
+}
+
+#[test]
 fn unknown_versions_and_empty_values_are_corrupt() {
     for value in [&[][..], &[1, b'{', b'}'][..], &[3, b'{', b'}'][..]] {
         let got = decode::<EventBucket>(b"e", value);
@@ -240,3 +260,5 @@ const GOLDEN_CHECKPOINT: &str = r#"{"conversation":{"id":"c7","account":"acme","
 const GOLDEN_BUCKET: &str = r#"{"written_at":"2026-11-29T11:00:00.013Z","events":[[{"account":"acme","channel":"webhook","id":"e1"},4]]}"#;
 const GOLDEN_AGENT: &str = r#"{"agent":{"id":"a1","account":"acme","name":"Ann","profile":{"id":"acme-a1","name":"Ann, Acme","avatar":"https://example.com/a.png"},"skills":["billing"],"capacity":2},"token_sha256":"ab12"}"#;
 const GOLDEN_FAILED: &str = r#"{"account":"acme","to":{"channel":"webhook","id":"u1","name":"Jo"},"message":{"id":"c7-8","from":"bot","text":"You can track any order.","payload":"escalate","quick_replies":[{"label":"Talk to a person","payload":"escalate"}],"profile":{"id":"acme-a1","name":"Ann, Acme","avatar":"https://example.com/a.png"},"at":"2026-11-29T11:00:00.011Z","epoch":3},"error":"400 Bad Request"}"#;
+const GOLDEN_PLATFORM_PROFILE: &str = r#"{"account":"acme","profile":"acme-bot","name":"Acme (bot)","avatar":"https://example.com/b.png","platform_id":"100002"}"#;
+const GOLDEN_PLATFORM_PROFILE_RETIRED: &str = r#"{"account":"acme","profile":"acme-bot","name":"Acme (bot)","avatar":"https://example.com/b.png","platform_id":"100002","retired":[{"platform_id":"100001","name":"Acme","avatar":"https://example.com/a.png","until_turn":42}]}"#;
