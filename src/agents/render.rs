@@ -104,6 +104,7 @@ fn withdrawn(why: Withdrawn) -> &'static str {
         Withdrawn::Timeout => "timeout",
         Withdrawn::AgentGone => "agent_gone",
         Withdrawn::CustomerLeft => "customer_left",
+        Withdrawn::TakenOutside => "taken_outside",
     }
 }
 

@@ -89,6 +89,14 @@ impl Desk {
                 };
                 self.customer_message(t, customer, text, payload, attachments)
             }
+            Input::TakenOutside { channel, customer } => {
+                let customer = Customer {
+                    channel,
+                    id: customer,
+                    name: None,
+                };
+                self.taken_outside(t, customer)
+            }
             Input::AgentSeen { agent, presence } => self.agent_seen(t, agent, presence),
             Input::Accept {
                 agent,

@@ -218,7 +218,10 @@ fn acted_on(input: &Input) -> Option<(AgentId, ConversationId)> {
             conversation,
             ..
         } => Some((agent, conversation)),
-        Input::CustomerMessage { .. } | Input::AgentSeen { .. } | Input::Deadline { .. } => None,
+        Input::CustomerMessage { .. }
+        | Input::TakenOutside { .. }
+        | Input::AgentSeen { .. }
+        | Input::Deadline { .. } => None,
     }
 }
 
