@@ -3,6 +3,7 @@
 
 use crate::channels::twitter::api::Client as TwitterClient;
 use crate::channels::twitter::outbound::{ProfileDirectory, TwitterSink};
+use crate::channels::twitter::SentIds;
 use crate::channels::webhook::{Attribution, HttpSink, JsonlSink};
 use crate::clock::Clock;
 use crate::config::{Config, SinkConfig};
@@ -134,6 +135,7 @@ impl App {
             sink,
             feed: webhook_feed,
         }];
+        let sent = SentIds::default();
         if let (Some(feed), Some(app)) = (twitter_feed, &config.twitter) {
             let profiles = ProfileDirectory::default();
             for (account, id) in bot_ids {
@@ -150,7 +152,7 @@ impl App {
             outboxes.push(Outbox {
                 store,
                 channel: Channel::Twitter,
-                sink: Arc::new(TwitterSink::new(clients, profiles)),
+                sink: Arc::new(TwitterSink::new(clients, profiles).remembering(sent.clone())),
                 feed,
             });
         }
@@ -165,7 +167,7 @@ impl App {
                 engine: handle,
                 accounts: Arc::new(account_ids),
                 webhook_secret: config.webhook.secret.as_deref().map(Arc::from),
-                twitter: twitter_in(&config),
+                twitter: twitter_in(&config, sent),
                 admin_token: config.admin_token.as_deref().map(Arc::from),
                 ready: Arc::new(AtomicBool::new(false)),
                 agent_auth_timeout: config.agent_auth_timeout,
@@ -252,7 +254,7 @@ impl Running {
     }
 }
 
-fn twitter_in(config: &Config) -> Option<Arc<TwitterIn>> {
+fn twitter_in(config: &Config, sent: SentIds) -> Option<Arc<TwitterIn>> {
     let app = config.twitter.as_ref()?;
     let accounts = config
         .accounts
@@ -262,6 +264,8 @@ fn twitter_in(config: &Config) -> Option<Arc<TwitterIn>> {
     Some(Arc::new(TwitterIn {
         consumer_secret: app.consumer_secret.clone(),
         accounts,
+        app_id: app.app_id.clone(),
+        sent,
     }))
 }
 

@@ -53,6 +53,16 @@ pub struct Inbound {
     pub attachments: Vec<Attachment>,
 }
 
+/// The brand's account wrote to a customer from an app other than Baton (a channel's echo of
+/// someone answering outside).
+#[derive(Debug, Clone)]
+pub struct OutsideReply {
+    pub event: EventId,
+    pub account: AccountId,
+    pub channel: Channel,
+    pub customer: CustomerId,
+}
+
 /// What happened to an inbound message; told only once it is durable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Intake {
@@ -76,6 +86,7 @@ pub type Reply<T> = oneshot::Sender<Result<T, EngineError>>;
 
 enum Command {
     Inbound(Inbound, Reply<Intake>),
+    Outside(OutsideReply, Reply<Intake>),
     AddAgent(NewAgent, String, Reply<Agent>),
     Session(Session),
     Query(query::Query),
@@ -91,6 +102,13 @@ impl EngineHandle {
     pub async fn inbound(&self, dm: Inbound) -> Result<Intake, EngineError> {
         let (reply, rx) = oneshot::channel();
         self.call(Command::Inbound(dm, reply), rx).await
+    }
+
+    /// An answer from outside Baton; answers once it is durable (a redelivery is a
+    /// duplicate).
+    pub async fn outside(&self, reply: OutsideReply) -> Result<Intake, EngineError> {
+        let (tx, rx) = oneshot::channel();
+        self.call(Command::Outside(reply, tx), rx).await
     }
 
     /// Adds a checked agent whose token hashes to `token_sha256`; answers once it is durable.
@@ -249,7 +267,39 @@ impl Engine {
             for cmd in commands.drain(..) {
                 match cmd {
                     Command::Inbound(dm, reply) => {
-                        match self.inbound(dm, now, &mut set, &mut fresh, &mut pending) {
+                        let event = EventRef {
+                            account: dm.account.clone(),
+                            channel: dm.channel,
+                            id: dm.event.clone(),
+                        };
+                        let input = Input::CustomerMessage {
+                            channel: dm.channel,
+                            customer: dm.customer,
+                            name: dm.name,
+                            text: dm.text,
+                            payload: dm.payload,
+                            attachments: dm.attachments,
+                        };
+                        let r = self.take(event, input, now, &mut set, &mut fresh, &mut pending);
+                        match r {
+                            Ok(intake) => pending.waiters.push(commit::answer(reply, intake)),
+                            Err(e) => {
+                                let _ = reply.send(Err(e));
+                            }
+                        }
+                    }
+                    Command::Outside(o, reply) => {
+                        let event = EventRef {
+                            account: o.account,
+                            channel: o.channel,
+                            id: o.event,
+                        };
+                        let input = Input::TakenOutside {
+                            channel: o.channel,
+                            customer: o.customer,
+                        };
+                        let r = self.take(event, input, now, &mut set, &mut fresh, &mut pending);
+                        match r {
                             Ok(intake) => pending.waiters.push(commit::answer(reply, intake)),
                             Err(e) => {
                                 let _ = reply.send(Err(e));
@@ -303,21 +353,18 @@ impl Engine {
         Ok(())
     }
 
-    fn inbound(
+    /// Applies an input a platform event caused, once: a redelivered event is a duplicate.
+    fn take(
         &mut self,
-        dm: Inbound,
+        event: EventRef,
+        input: Input,
         now: Timestamp,
         set: &mut WriteSet,
         fresh: &mut HashSet<EventRef>,
         pending: &mut Pending,
     ) -> Result<Intake, EngineError> {
-        let Some(account) = self.accounts.get(&dm.account) else {
-            return Err(EngineError::UnknownAccount(dm.account.0));
-        };
-        let event = EventRef {
-            account: dm.account.clone(),
-            channel: dm.channel,
-            id: dm.event,
+        let Some(account) = self.accounts.get(&event.account) else {
+            return Err(EngineError::UnknownAccount(event.account.0));
         };
         if fresh.contains(&event) {
             return Ok(Intake::Duplicate);
@@ -330,14 +377,6 @@ impl Engine {
             return Ok(Intake::Duplicate);
         }
         fresh.insert(event.clone());
-        let input = Input::CustomerMessage {
-            channel: dm.channel,
-            customer: dm.customer,
-            name: dm.name,
-            text: dm.text,
-            payload: dm.payload,
-            attachments: dm.attachments,
-        };
         let effects = self.desk.handle(input, now, account);
         self.write_turns(effects, Some(event), now, set, &mut pending.outgoing);
         Ok(Intake::Accepted)

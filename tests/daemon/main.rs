@@ -15,6 +15,7 @@ mod outbound;
 mod profiles;
 mod restart;
 mod timeouts;
+mod twitter_echo;
 mod twitter_in;
 mod twitter_out;
 mod upgrade;

@@ -6,6 +6,7 @@
 //! are refused (so a broken token is logged about once a minute, not once per message).
 
 use super::api::{ApiError, Client, QuickOption};
+use super::SentIds;
 use crate::domain::{AccountId, Channel, Message};
 use crate::outbox::{Delivery, Sink};
 use crate::store::Outbound;
@@ -63,6 +64,8 @@ struct Line {
 pub struct TwitterSink {
     lines: HashMap<AccountId, Line>,
     profiles: ProfileDirectory,
+    /// Where the ids of sent messages go, so their echoes are known as Baton's own.
+    sent: SentIds,
 }
 
 impl TwitterSink {
@@ -78,7 +81,17 @@ impl TwitterSink {
                 (id, line)
             })
             .collect();
-        TwitterSink { lines, profiles }
+        TwitterSink {
+            lines,
+            profiles,
+            sent: SentIds::default(),
+        }
+    }
+
+    /// Remembers every sent message's id in `sent` (the webhook asks it about echoes).
+    pub fn remembering(mut self, sent: SentIds) -> TwitterSink {
+        self.sent = sent;
+        self
     }
 
     async fn deliver(&self, turn: &Outbound, message: &Message) -> Delivery {
@@ -130,6 +143,7 @@ impl TwitterSink {
             .await;
         match sent {
             Ok(sent) => {
+                self.sent.remember(&turn.account, &sent.id);
                 if let Some(until) = sent.exhausted_until {
                     line.limit(until);
                 }
