@@ -3,7 +3,7 @@
 
 use crate::channels::twitter::api::Client as TwitterClient;
 use crate::channels::twitter::outbound::{ProfileDirectory, TwitterSink};
-use crate::channels::twitter::SentIds;
+use crate::channels::twitter::{signals as twitter_signals, SentIds};
 use crate::channels::webhook::{Attribution, HttpSink, JsonlSink};
 use crate::clock::Clock;
 use crate::config::{Config, SinkConfig};
@@ -96,7 +96,7 @@ impl App {
         let (trigger, shutdown) = shutdown::channel();
         // Compiling a large RegexSet takes ~100 ms, and opening sled and replaying the turn log
         // read the disk: none of it belongs on a runtime thread.
-        let (account_ids, bot_ids, store, engine, handle, attribution) =
+        let (account_ids, bot_ids, store, mut engine, handle, attribution) =
             tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
                 let accounts = load_accounts(&cfg).map_err(|e| anyhow::anyhow!("{e}"))?;
                 // A receiver that cannot show profiles gets the signature in the text.
@@ -142,13 +142,21 @@ impl App {
                 profiles.set(account, id.clone(), id);
             }
             let mut clients = Vec::new();
+            let mut signal_clients = HashMap::new();
             for acc in &config.accounts {
                 if let Some(t) = &acc.twitter {
                     let client = TwitterClient::new(app, t, TWITTER_TIMEOUT)
                         .context("building the Twitter client")?;
                     clients.push((AccountId(acc.id.clone()), client));
+                    let client = TwitterClient::new(app, t, TWITTER_TIMEOUT)
+                        .context("building the Twitter client")?;
+                    signal_clients.insert(AccountId(acc.id.clone()), client);
                 }
             }
+            // Typing and read: live signals, on a task of their own (ends with the engine).
+            let (outlet, signals) = tokio::sync::mpsc::channel(twitter_signals::OUTLET);
+            engine.signals_to(outlet);
+            twitter_signals::spawn(signal_clients, signals);
             outboxes.push(Outbox {
                 store,
                 channel: Channel::Twitter,

@@ -15,12 +15,13 @@ mod query;
 mod restore;
 mod schedule;
 mod seen;
+mod signals;
 mod turns;
 
 use crate::clock::Clock;
 use crate::domain::{
-    Account, AccountId, Agent, Attachment, Channel, ConversationId, CustomerId, Desk, EventId,
-    Input, NewAgent, ProfileClash, Timer, Timestamp,
+    Account, AccountId, Agent, Attachment, Channel, ConversationId, CustomerId, Desk, Effect,
+    EventId, Input, NewAgent, ProfileClash, Timer, Timestamp,
 };
 use crate::outbox::feed::Feeds;
 use crate::outbox::report::ReportRx;
@@ -38,6 +39,7 @@ pub use commit::{Committer, Stopped};
 pub use people::{Connected, ToAgent};
 pub use query::{ConversationView, FollowUpEntry, ProfileView, QueueEntry, QueueView, StatsView};
 pub use schedule::{Schedule, ScheduleStats};
+pub use signals::{CustomerDid, CustomerSignal, PlatformSignal, Shown};
 
 /// An inbound customer message as a channel decoded it.
 #[derive(Debug, Clone)]
@@ -87,6 +89,7 @@ pub type Reply<T> = oneshot::Sender<Result<T, EngineError>>;
 enum Command {
     Inbound(Inbound, Reply<Intake>),
     Outside(OutsideReply, Reply<Intake>),
+    Signal(CustomerSignal),
     AddAgent(NewAgent, String, Reply<Agent>),
     Session(Session),
     Query(query::Query),
@@ -147,6 +150,7 @@ pub struct Engine {
     transcripts: HashMap<ConversationId, Vec<u64>>,
     checkpoint: Checkpoint,
     people: people::People,
+    signals: signals::Signals,
     schedule: Schedule,
     feeds: Feeds,
     /// What the outbox runners found became of people's messages.
@@ -184,6 +188,7 @@ impl Engine {
             transcripts: state.transcripts,
             checkpoint: state.checkpoint,
             people: people::People::new(),
+            signals: signals::Signals::default(),
             schedule: Schedule::new(state.deadlines),
             reports: feeds.take_reports(),
             feeds,
@@ -319,6 +324,7 @@ impl Engine {
                         }
                     }
                     Command::Query(q) => queries.push(q),
+                    Command::Signal(signal) => self.customer_signal(signal),
                 }
             }
             self.reported(reports);
@@ -378,6 +384,14 @@ impl Engine {
         }
         fresh.insert(event.clone());
         let effects = self.desk.handle(input, now, account);
+        // A customer's message: the one the platform marks read once an agent is shown it.
+        let recorded = effects.iter().find_map(|e| match e {
+            Effect::Record(m) => Some(m.id.conversation),
+            _ => None,
+        });
+        if let (Some(conversation), Channel::Twitter) = (recorded, event.channel) {
+            self.signals.heard(conversation, event.id.clone());
+        }
         self.write_turns(effects, Some(event), now, set, &mut pending.outgoing);
         Ok(Intake::Accepted)
     }

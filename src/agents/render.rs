@@ -85,6 +85,18 @@ pub fn render(item: &ToAgent) -> String {
             message_id: message_id.to_string(),
         }
         .to_text(),
+        ToAgent::Typing { conversation } => ServerFrame::Typing {
+            conversation_id: conversation.to_string(),
+        }
+        .to_text(),
+        ToAgent::Read {
+            conversation,
+            message,
+        } => ServerFrame::Read {
+            conversation_id: conversation.to_string(),
+            message_id: message.map(|m| m.to_string()),
+        }
+        .to_text(),
         ToAgent::Refused {
             code,
             message,

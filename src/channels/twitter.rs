@@ -4,6 +4,7 @@
 mod crc;
 mod inbound;
 mod sent;
+pub mod signals;
 mod signature;
 
 pub use crc::{crc_response, WEBHOOK_PATH};

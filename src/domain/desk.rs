@@ -8,7 +8,7 @@ use super::agent::AgentId;
 use super::conversation::{Conversation, Customer, State};
 use super::conversations::Conversations;
 use super::effect::{Effect, Input, Timer};
-use super::ids::{AccountId, ConversationId, Timestamp};
+use super::ids::{AccountId, Channel, ConversationId, CustomerId, Timestamp};
 use super::lines::Lines;
 use super::queue::Queue;
 use super::reasons::LetGo;
@@ -48,6 +48,16 @@ impl Desk {
 
     pub fn conversation(&self, id: ConversationId) -> Option<&Conversation> {
         self.conversations.get(id)
+    }
+
+    /// The customer's conversation with `account` on `channel`, if there is one.
+    pub fn find(
+        &self,
+        account: &AccountId,
+        channel: Channel,
+        customer: &CustomerId,
+    ) -> Option<&Conversation> {
+        self.conversations.find(account, channel, customer)
     }
 
     pub fn conversations(&self) -> impl Iterator<Item = &Conversation> {

@@ -5,7 +5,7 @@ use super::webhook::read_body;
 use super::ApiError;
 use crate::channels::twitter::{self, Echo, Event, TwitterError, SIGNATURE_HEADER};
 use crate::domain::{AccountId, Channel, CustomerId, EventId};
-use crate::engine::{Inbound, Intake, OutsideReply};
+use crate::engine::{CustomerDid, CustomerSignal, Inbound, Intake, OutsideReply};
 use crate::shared::{Shared, TwitterIn};
 use axum::body::Body;
 use axum::extract::{Query, State};
@@ -62,6 +62,7 @@ pub async fn deliveries(
     };
     let (mut ours, mut typing, mut read, mut ignored) = (0usize, 0usize, 0usize, 0usize);
     let mut taken = Vec::new();
+    let mut signals = Vec::new();
     for event in delivery.events {
         match event {
             Event::Message(m) => taken.push(Taken::Message(m.into_inbound(account.clone()))),
@@ -73,8 +74,29 @@ pub async fn deliveries(
                 channel: Channel::Twitter,
                 customer: CustomerId(e.recipient),
             })),
-            Event::Typing { .. } => typing += 1,
-            Event::Read { .. } => read += 1,
+            Event::Typing { customer } => {
+                typing += 1;
+                signals.push(CustomerSignal {
+                    account: account.clone(),
+                    channel: Channel::Twitter,
+                    customer: CustomerId(customer),
+                    what: CustomerDid::Typing,
+                });
+            }
+            Event::Read {
+                customer,
+                last_read,
+            } => {
+                read += 1;
+                // The platform names the last event read: one of ours, if it is remembered.
+                let message = last_read.and_then(|id| tw.sent.message(account, &id));
+                signals.push(CustomerSignal {
+                    account: account.clone(),
+                    channel: Channel::Twitter,
+                    customer: CustomerId(customer),
+                    what: CustomerDid::Read(message),
+                });
+            }
             Event::Ignored(_) => ignored += 1,
         }
     }
@@ -102,6 +124,10 @@ pub async fn deliveries(
         }
     }))
     .await;
+    // Live only: they reach the agent holding the conversation, after the messages before.
+    for signal in signals {
+        s.engine.customer_signal(signal).await;
+    }
     let (mut accepted, mut duplicates) = (0usize, 0usize);
     for r in results {
         match r {

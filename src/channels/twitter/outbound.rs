@@ -143,7 +143,7 @@ impl TwitterSink {
             .await;
         match sent {
             Ok(sent) => {
-                self.sent.remember(&turn.account, &sent.id);
+                self.sent.remember(&turn.account, &sent.id, message.id);
                 if let Some(until) = sent.exhausted_until {
                     line.limit(until);
                 }
