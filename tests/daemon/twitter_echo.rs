@@ -1,7 +1,9 @@
 //! Echoes on the Twitter/X webhook: Baton's own sends (its app, or an id the sink was given
 //! back) change nothing; an answer from another app silences the bot until the customer has
-//! been idle for `customer_idle`.
+//! been idle for `customer_idle`. And the live signals: a customer's typing and reading reach
+//! the agent holding the conversation; the agent's typing and reading reach the platform.
 
+use crate::support::agent::{accept, next, online, send};
 use crate::support::twitter::*;
 use crate::support::*;
 use base64::engine::general_purpose::STANDARD;
@@ -177,4 +179,73 @@ async fn an_answer_from_another_app_silences_the_bot_until_the_customer_is_idle(
         authors(&d).await,
         ["customer", "bot", "customer", "customer", "bot"]
     );
+}
+
+/// The calls the fake received on `path`, once there are `n`.
+async fn calls_to(fake: &FakeTwitter, path: &str, n: usize) -> Vec<Call> {
+    eventually(&format!("{n} call(s) to {path}"), || async {
+        let calls: Vec<Call> = fake
+            .calls()
+            .into_iter()
+            .filter(|c| c.path == path)
+            .collect();
+        (calls.len() >= n).then_some(calls)
+    })
+    .await
+}
+
+#[tokio::test]
+async fn typing_and_reading_reach_the_holding_agent_and_the_platform() {
+    let dir = tempfile::tempdir().unwrap();
+    let (fake, sink) = (FakeTwitter::start().await, FakeSink::start().await);
+    let d = daemon(dir.path(), &fake, &sink).await;
+    let mut sam = online(&d, "Sam", &[], 1).await;
+    customer_writes(&d, "3101", "agent please").await;
+    let offer = next(&mut sam).await;
+    assert_eq!(offer["type"], "offer", "{offer}");
+    let conv = offer["conversation"]["id"].as_str().unwrap().to_owned();
+    accept(&mut sam, &conv).await;
+
+    // Shown the transcript: the customer's message is marked read on the platform.
+    let read = calls_to(&fake, "/1.1/direct_messages/mark_read.json", 1).await;
+    assert_eq!(read[0].body["last_read_event_id"], "3101", "{:?}", read[0]);
+    assert_eq!(read[0].body["recipient_id"], CUSTOMER);
+    assert!(read[0].signed);
+
+    // The customer types, then reads: live frames for Sam, without a seq.
+    let typing = json!({"sender_id": CUSTOMER, "target": {"recipient_id": BRAND},
+                        "created_timestamp": "1767225600000"});
+    deliver(
+        &d,
+        json!({"for_user_id": BRAND,
+                       "direct_message_indicate_typing_events": [typing]}),
+    )
+    .await;
+    assert_eq!(
+        next(&mut sam).await,
+        json!({"type": "typing", "conversation_id": conv})
+    );
+    let read = json!({"sender_id": CUSTOMER, "target": {"recipient_id": BRAND},
+                      "created_timestamp": "1767225600000", "last_read_event_id": "999"});
+    deliver(
+        &d,
+        json!({"for_user_id": BRAND,
+                       "direct_message_mark_read_events": [read]}),
+    )
+    .await;
+    assert_eq!(
+        next(&mut sam).await,
+        json!({"type": "read", "conversation_id": conv})
+    );
+
+    // Sam types twice in a row: the platform hears it once (at most every 3 s).
+    for _ in 0..2 {
+        send(&mut sam, json!({"type": "typing", "conversation_id": conv})).await;
+    }
+    let typed = calls_to(&fake, "/1.1/direct_messages/indicate_typing.json", 1).await;
+    assert_eq!(typed[0].body["recipient_id"], CUSTOMER);
+    assert!(typed[0].signed);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let typed = calls_to(&fake, "/1.1/direct_messages/indicate_typing.json", 1).await;
+    assert_eq!(typed.len(), 1);
 }
