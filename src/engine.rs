@@ -9,6 +9,7 @@ mod agents;
 mod checkpoint;
 mod commit;
 mod delivery;
+mod intake;
 mod notices;
 mod people;
 mod query;
@@ -20,12 +21,12 @@ mod turns;
 
 use crate::clock::Clock;
 use crate::domain::{
-    Account, AccountId, Agent, Attachment, Channel, ConversationId, CustomerId, Desk, Effect,
-    EventId, Input, NewAgent, ProfileClash, Timer, Timestamp,
+    Account, AccountId, Agent, ConversationId, Desk, Input, NewAgent, ProfileClash, Timer,
+    Timestamp,
 };
 use crate::outbox::feed::Feeds;
 use crate::outbox::report::ReportRx;
-use crate::store::{EventRef, Store, WriteSet};
+use crate::store::{Store, WriteSet};
 use agents::Agents;
 use checkpoint::Checkpoint;
 use commit::Pending;
@@ -36,41 +37,11 @@ use tokio::sync::{mpsc, oneshot};
 
 pub use agents::AgentView;
 pub use commit::{Committer, Stopped};
+pub use intake::{Inbound, Intake, OutsideReply};
 pub use people::{Connected, ToAgent};
 pub use query::{ConversationView, FollowUpEntry, ProfileView, QueueEntry, QueueView, StatsView};
 pub use schedule::{Schedule, ScheduleStats};
 pub use signals::{CustomerDid, CustomerSignal, PlatformSignal, Shown};
-
-/// An inbound customer message as a channel decoded it.
-#[derive(Debug, Clone)]
-pub struct Inbound {
-    pub event: EventId,
-    pub account: AccountId,
-    pub channel: Channel,
-    pub customer: CustomerId,
-    pub name: Option<String>,
-    pub text: String,
-    pub payload: Option<String>,
-    /// What the customer sent beside the text (media on Twitter/X).
-    pub attachments: Vec<Attachment>,
-}
-
-/// The brand's account wrote to a customer from an app other than Baton (a channel's echo of
-/// someone answering outside).
-#[derive(Debug, Clone)]
-pub struct OutsideReply {
-    pub event: EventId,
-    pub account: AccountId,
-    pub channel: Channel,
-    pub customer: CustomerId,
-}
-
-/// What happened to an inbound message; told only once it is durable.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Intake {
-    Accepted,
-    Duplicate,
-}
 
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum EngineError {
@@ -102,18 +73,6 @@ pub struct EngineHandle {
 }
 
 impl EngineHandle {
-    pub async fn inbound(&self, dm: Inbound) -> Result<Intake, EngineError> {
-        let (reply, rx) = oneshot::channel();
-        self.call(Command::Inbound(dm, reply), rx).await
-    }
-
-    /// An answer from outside Baton; answers once it is durable (a redelivery is a
-    /// duplicate).
-    pub async fn outside(&self, reply: OutsideReply) -> Result<Intake, EngineError> {
-        let (tx, rx) = oneshot::channel();
-        self.call(Command::Outside(reply, tx), rx).await
-    }
-
     /// Adds a checked agent whose token hashes to `token_sha256`; answers once it is durable.
     pub async fn add_agent(
         &self,
@@ -272,44 +231,14 @@ impl Engine {
             for cmd in commands.drain(..) {
                 match cmd {
                     Command::Inbound(dm, reply) => {
-                        let event = EventRef {
-                            account: dm.account.clone(),
-                            channel: dm.channel,
-                            id: dm.event.clone(),
-                        };
-                        let input = Input::CustomerMessage {
-                            channel: dm.channel,
-                            customer: dm.customer,
-                            name: dm.name,
-                            text: dm.text,
-                            payload: dm.payload,
-                            attachments: dm.attachments,
-                        };
+                        let (event, input) = dm.into_input();
                         let r = self.take(event, input, now, &mut set, &mut fresh, &mut pending);
-                        match r {
-                            Ok(intake) => pending.waiters.push(commit::answer(reply, intake)),
-                            Err(e) => {
-                                let _ = reply.send(Err(e));
-                            }
-                        }
+                        intake::answer(&mut pending, reply, r);
                     }
                     Command::Outside(o, reply) => {
-                        let event = EventRef {
-                            account: o.account,
-                            channel: o.channel,
-                            id: o.event,
-                        };
-                        let input = Input::TakenOutside {
-                            channel: o.channel,
-                            customer: o.customer,
-                        };
+                        let (event, input) = o.into_input();
                         let r = self.take(event, input, now, &mut set, &mut fresh, &mut pending);
-                        match r {
-                            Ok(intake) => pending.waiters.push(commit::answer(reply, intake)),
-                            Err(e) => {
-                                let _ = reply.send(Err(e));
-                            }
-                        }
+                        intake::answer(&mut pending, reply, r);
                     }
                     Command::Session(session) => {
                         self.session(session, now, &mut set, &mut pending.outgoing)
@@ -357,43 +286,6 @@ impl Engine {
             }
         }
         Ok(())
-    }
-
-    /// Applies an input a platform event caused, once: a redelivered event is a duplicate.
-    fn take(
-        &mut self,
-        event: EventRef,
-        input: Input,
-        now: Timestamp,
-        set: &mut WriteSet,
-        fresh: &mut HashSet<EventRef>,
-        pending: &mut Pending,
-    ) -> Result<Intake, EngineError> {
-        let Some(account) = self.accounts.get(&event.account) else {
-            return Err(EngineError::UnknownAccount(event.account.0));
-        };
-        if fresh.contains(&event) {
-            return Ok(Intake::Duplicate);
-        }
-        let seen = self
-            .seen
-            .contains(&self.store, &event)
-            .map_err(|_| EngineError::Unavailable)?;
-        if seen {
-            return Ok(Intake::Duplicate);
-        }
-        fresh.insert(event.clone());
-        let effects = self.desk.handle(input, now, account);
-        // A customer's message: the one the platform marks read once an agent is shown it.
-        let recorded = effects.iter().find_map(|e| match e {
-            Effect::Record(m) => Some(m.id.conversation),
-            _ => None,
-        });
-        if let (Some(conversation), Channel::Twitter) = (recorded, event.channel) {
-            self.signals.heard(conversation, event.id.clone());
-        }
-        self.write_turns(effects, Some(event), now, set, &mut pending.outgoing);
-        Ok(Intake::Accepted)
     }
 }
 
