@@ -1,5 +1,7 @@
 //! `GET` and `POST /v1/channels/twitter/webhook`: the Account Activity challenge, and deliveries
-//! acknowledged only once every customer message in them is durable.
+//! acknowledged only once every customer message and every answer from outside Baton (an echo
+//! another app sent) in them is durable. Echoes of Baton's own sends change nothing; typing and
+//! read events go live to the agent holding the conversation.
 
 use super::webhook::read_body;
 use super::ApiError;
