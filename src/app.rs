@@ -4,6 +4,7 @@
 use crate::channels::twitter::api::Client as TwitterClient;
 use crate::channels::twitter::outbound::{ProfileDirectory, TwitterSink};
 use crate::channels::twitter::profiles::ProfileKeeper;
+use crate::channels::twitter::{signals as twitter_signals, SentIds};
 use crate::channels::webhook::{Attribution, HttpSink, JsonlSink};
 use crate::clock::Clock;
 use crate::config::{Config, SinkConfig};
@@ -98,7 +99,7 @@ impl App {
         let (trigger, shutdown) = shutdown::channel();
         // Compiling a large RegexSet takes ~100 ms, and opening sled and replaying the turn log
         // read the disk: none of it belongs on a runtime thread.
-        let (account_ids, bot_ids, made, store, engine, handle, attribution) =
+        let (account_ids, bot_ids, made, store, mut engine, handle, attribution) =
             tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
                 let accounts = load_accounts(&cfg).map_err(|e| anyhow::anyhow!("{e}"))?;
                 // A receiver that cannot show profiles gets the signature in the text.
@@ -142,10 +143,12 @@ impl App {
         }];
         let mut twitter_status = None;
         let mut keeper = None;
+        let sent = SentIds::default();
         if let (Some(feed), Some(app)) = (twitter_feed, &config.twitter) {
             let profiles = ProfileDirectory::default();
             let mut clients = Vec::new();
             let mut keeper_clients = Vec::new();
+            let mut signal_clients = HashMap::new();
             for acc in &config.accounts {
                 if let Some(t) = &acc.twitter {
                     let id = AccountId(acc.id.clone());
@@ -155,7 +158,10 @@ impl App {
                     // A client of its own, so an avatar upload never queues behind messages.
                     let client = TwitterClient::new(app, t, TWITTER_TIMEOUT)
                         .context("building the Twitter client")?;
-                    keeper_clients.push((id, client));
+                    keeper_clients.push((id.clone(), client));
+                    let client = TwitterClient::new(app, t, TWITTER_TIMEOUT)
+                        .context("building the Twitter client")?;
+                    signal_clients.insert(id, client);
                 }
             }
             let kept = ProfileKeeper::new(
@@ -167,7 +173,11 @@ impl App {
             )
             .context("building the Twitter profile keeper")?;
             keeper = Some(Arc::new(kept));
-            let sink = TwitterSink::new(clients, profiles);
+            // Typing and read: live signals, on a task of their own (ends with the engine).
+            let (outlet, signals) = tokio::sync::mpsc::channel(twitter_signals::OUTLET);
+            engine.signals_to(outlet);
+            twitter_signals::spawn(signal_clients, signals);
+            let sink = TwitterSink::new(clients, profiles).remembering(sent.clone());
             twitter_status = Some(sink.status());
             outboxes.push(Outbox {
                 store,
@@ -187,7 +197,7 @@ impl App {
                 engine: handle,
                 accounts: Arc::new(account_ids),
                 webhook_secret: config.webhook.secret.as_deref().map(Arc::from),
-                twitter: twitter_in(&config),
+                twitter: twitter_in(&config, sent),
                 twitter_status,
                 profile_keeper: keeper.clone(),
                 admin_token: config.admin_token.as_deref().map(Arc::from),
@@ -283,7 +293,7 @@ impl Running {
     }
 }
 
-fn twitter_in(config: &Config) -> Option<Arc<TwitterIn>> {
+fn twitter_in(config: &Config, sent: SentIds) -> Option<Arc<TwitterIn>> {
     let app = config.twitter.as_ref()?;
     let accounts = config
         .accounts
@@ -293,6 +303,8 @@ fn twitter_in(config: &Config) -> Option<Arc<TwitterIn>> {
     Some(Arc::new(TwitterIn {
         consumer_secret: app.consumer_secret.clone(),
         accounts,
+        app_id: app.app_id.clone(),
+        sent,
     }))
 }
 

@@ -20,6 +20,7 @@ mod lines;
 mod message;
 mod notice;
 mod offers;
+mod outside;
 mod queue;
 mod reasons;
 mod routing;
@@ -38,7 +39,7 @@ pub use agent::{
     check_profile_name, profile_clash, Agent, AgentId, NewAgent, Presence, ProfileClash,
     MAX_PROFILE_NAME,
 };
-pub use conversation::{Conversation, Customer, FollowUp, State, Ticket};
+pub use conversation::{Conversation, Customer, FollowUp, Outside, State, Ticket};
 pub use desk::Desk;
 pub use effect::{AgentEvent, Effect, Input, Timer, TransferTo};
 pub use hours::{Hours, HoursError};

@@ -9,22 +9,24 @@ mod agents;
 mod checkpoint;
 mod commit;
 mod delivery;
+mod intake;
 mod notices;
 mod people;
 mod query;
 mod restore;
 mod schedule;
 mod seen;
+mod signals;
 mod turns;
 
 use crate::clock::Clock;
 use crate::domain::{
-    Account, AccountId, Agent, Attachment, Channel, ConversationId, CustomerId, Desk, EventId,
-    Input, NewAgent, ProfileClash, Timer, Timestamp,
+    Account, AccountId, Agent, ConversationId, Desk, Input, NewAgent, ProfileClash, Timer,
+    Timestamp,
 };
 use crate::outbox::feed::Feeds;
 use crate::outbox::report::ReportRx;
-use crate::store::{EventRef, Store, WriteSet};
+use crate::store::{Store, WriteSet};
 use agents::Agents;
 use checkpoint::Checkpoint;
 use commit::Pending;
@@ -35,30 +37,11 @@ use tokio::sync::{mpsc, oneshot};
 
 pub use agents::AgentView;
 pub use commit::{Committer, Stopped};
+pub use intake::{Inbound, Intake, OutsideReply};
 pub use people::{Connected, ToAgent};
 pub use query::{ConversationView, FollowUpEntry, ProfileView, QueueEntry, QueueView, StatsView};
 pub use schedule::{Schedule, ScheduleStats};
-
-/// An inbound customer message as a channel decoded it.
-#[derive(Debug, Clone)]
-pub struct Inbound {
-    pub event: EventId,
-    pub account: AccountId,
-    pub channel: Channel,
-    pub customer: CustomerId,
-    pub name: Option<String>,
-    pub text: String,
-    pub payload: Option<String>,
-    /// What the customer sent beside the text (media on Twitter/X).
-    pub attachments: Vec<Attachment>,
-}
-
-/// What happened to an inbound message; told only once it is durable.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Intake {
-    Accepted,
-    Duplicate,
-}
+pub use signals::{CustomerDid, CustomerSignal, PlatformSignal, Shown};
 
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum EngineError {
@@ -76,6 +59,8 @@ pub type Reply<T> = oneshot::Sender<Result<T, EngineError>>;
 
 enum Command {
     Inbound(Inbound, Reply<Intake>),
+    Outside(OutsideReply, Reply<Intake>),
+    Signal(CustomerSignal),
     AddAgent(NewAgent, String, Reply<Agent>),
     Session(Session),
     Query(query::Query),
@@ -88,11 +73,6 @@ pub struct EngineHandle {
 }
 
 impl EngineHandle {
-    pub async fn inbound(&self, dm: Inbound) -> Result<Intake, EngineError> {
-        let (reply, rx) = oneshot::channel();
-        self.call(Command::Inbound(dm, reply), rx).await
-    }
-
     /// Adds a checked agent whose token hashes to `token_sha256`; answers once it is durable.
     pub async fn add_agent(
         &self,
@@ -129,6 +109,7 @@ pub struct Engine {
     transcripts: HashMap<ConversationId, Vec<u64>>,
     checkpoint: Checkpoint,
     people: people::People,
+    signals: signals::Signals,
     schedule: Schedule,
     feeds: Feeds,
     /// What the outbox runners found became of people's messages.
@@ -166,6 +147,7 @@ impl Engine {
             transcripts: state.transcripts,
             checkpoint: state.checkpoint,
             people: people::People::new(),
+            signals: signals::Signals::default(),
             schedule: Schedule::new(state.deadlines),
             reports: feeds.take_reports(),
             feeds,
@@ -249,12 +231,14 @@ impl Engine {
             for cmd in commands.drain(..) {
                 match cmd {
                     Command::Inbound(dm, reply) => {
-                        match self.inbound(dm, now, &mut set, &mut fresh, &mut pending) {
-                            Ok(intake) => pending.waiters.push(commit::answer(reply, intake)),
-                            Err(e) => {
-                                let _ = reply.send(Err(e));
-                            }
-                        }
+                        let (event, input) = dm.into_input();
+                        let r = self.take(event, input, now, &mut set, &mut fresh, &mut pending);
+                        intake::answer(&mut pending, reply, r);
+                    }
+                    Command::Outside(o, reply) => {
+                        let (event, input) = o.into_input();
+                        let r = self.take(event, input, now, &mut set, &mut fresh, &mut pending);
+                        intake::answer(&mut pending, reply, r);
                     }
                     Command::Session(session) => {
                         self.session(session, now, &mut set, &mut pending.outgoing)
@@ -269,6 +253,7 @@ impl Engine {
                         }
                     }
                     Command::Query(q) => queries.push(q),
+                    Command::Signal(signal) => self.customer_signal(signal),
                 }
             }
             self.reported(reports);
@@ -301,46 +286,6 @@ impl Engine {
             }
         }
         Ok(())
-    }
-
-    fn inbound(
-        &mut self,
-        dm: Inbound,
-        now: Timestamp,
-        set: &mut WriteSet,
-        fresh: &mut HashSet<EventRef>,
-        pending: &mut Pending,
-    ) -> Result<Intake, EngineError> {
-        let Some(account) = self.accounts.get(&dm.account) else {
-            return Err(EngineError::UnknownAccount(dm.account.0));
-        };
-        let event = EventRef {
-            account: dm.account.clone(),
-            channel: dm.channel,
-            id: dm.event,
-        };
-        if fresh.contains(&event) {
-            return Ok(Intake::Duplicate);
-        }
-        let seen = self
-            .seen
-            .contains(&self.store, &event)
-            .map_err(|_| EngineError::Unavailable)?;
-        if seen {
-            return Ok(Intake::Duplicate);
-        }
-        fresh.insert(event.clone());
-        let input = Input::CustomerMessage {
-            channel: dm.channel,
-            customer: dm.customer,
-            name: dm.name,
-            text: dm.text,
-            payload: dm.payload,
-            attachments: dm.attachments,
-        };
-        let effects = self.desk.handle(input, now, account);
-        self.write_turns(effects, Some(event), now, set, &mut pending.outgoing);
-        Ok(Intake::Accepted)
     }
 }
 

@@ -33,4 +33,8 @@ pub struct Shared {
 pub struct TwitterIn {
     pub consumer_secret: String,
     pub accounts: HashMap<String, AccountId>,
+    /// The app's id: an echo from it is Baton's own send.
+    pub app_id: Option<String>,
+    /// What the Twitter sink sent lately: their echoes are Baton's own too.
+    pub sent: crate::channels::twitter::SentIds,
 }

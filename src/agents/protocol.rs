@@ -143,6 +143,17 @@ pub enum ServerFrame {
     },
     /// What became of a message signed with the agent's profile once its channel had the last
     /// word: `delivered`, or `failed` with the channel's `reason`.
+    /// The customer is typing (never numbered or kept).
+    Typing {
+        conversation_id: String,
+    },
+    /// The customer read the conversation, up to `message_id` when the channel says (never
+    /// numbered or kept).
+    Read {
+        conversation_id: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        message_id: Option<String>,
+    },
     Delivery {
         message_id: String,
         status: &'static str,

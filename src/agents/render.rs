@@ -85,6 +85,18 @@ pub fn render(item: &ToAgent) -> String {
             message_id: message_id.to_string(),
         }
         .to_text(),
+        ToAgent::Typing { conversation } => ServerFrame::Typing {
+            conversation_id: conversation.to_string(),
+        }
+        .to_text(),
+        ToAgent::Read {
+            conversation,
+            message,
+        } => ServerFrame::Read {
+            conversation_id: conversation.to_string(),
+            message_id: message.map(|m| m.to_string()),
+        }
+        .to_text(),
         ToAgent::Refused {
             code,
             message,
@@ -104,6 +116,7 @@ fn withdrawn(why: Withdrawn) -> &'static str {
         Withdrawn::Timeout => "timeout",
         Withdrawn::AgentGone => "agent_gone",
         Withdrawn::CustomerLeft => "customer_left",
+        Withdrawn::TakenOutside => "taken_outside",
     }
 }
 

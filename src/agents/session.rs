@@ -204,7 +204,10 @@ async fn answer(frame: ClientFrame, engine: &EngineHandle, me: Me) -> Option<Ser
             engine.agent_ack(agent, seq).await;
             return None;
         }
-        ClientFrame::Typing { .. } => return None,
+        ClientFrame::Typing { conversation_id } => {
+            engine.agent_typing(agent, conversation_id).await;
+            return None;
+        }
         ClientFrame::Transfer {
             conversation_id,
             agent_id,

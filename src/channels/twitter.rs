@@ -3,10 +3,13 @@
 
 mod crc;
 mod inbound;
+mod sent;
+pub mod signals;
 mod signature;
 
 pub use crc::{crc_response, WEBHOOK_PATH};
 pub use inbound::{parse, CustomerMessage, Delivery, Echo, Event, TwitterError};
+pub use sent::SentIds;
 pub use signature::{sign, verify, SIGNATURE_HEADER};
 pub mod api;
 pub mod oauth;

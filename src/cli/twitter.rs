@@ -227,6 +227,7 @@ mod tests {
             environment: "prod".into(),
             consumer_key: "k".into(),
             consumer_secret: "s".into(),
+            app_id: None,
         }
     }
 

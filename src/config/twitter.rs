@@ -28,6 +28,9 @@ pub struct TwitterConfig {
     pub consumer_key: String,
     /// Also the key of the CRC challenge and of the deliveries' signatures.
     pub consumer_secret: String,
+    /// The app's numeric id (a message event's `source_app_id`): an echo from it is Baton's own
+    /// send, even one whose echo arrives before the send returns or after a restart.
+    pub app_id: Option<String>,
 }
 
 /// One brand account on Twitter/X: the user id deliveries name in `for_user_id`, and the
@@ -46,6 +49,7 @@ impl std::fmt::Debug for TwitterConfig {
             .field("api_base", &self.api_base)
             .field("upload_base", &self.upload_base)
             .field("environment", &self.environment)
+            .field("app_id", &self.app_id)
             .finish_non_exhaustive()
     }
 }
@@ -79,6 +83,7 @@ pub(super) struct RawTwitter {
     api_base: Option<Spanned<String>>,
     upload_base: Option<Spanned<String>>,
     environment: Option<String>,
+    app_id: Option<Spanned<String>>,
     consumer_key: Spanned<RawSecret>,
     consumer_secret: Spanned<RawSecret>,
 }
@@ -144,6 +149,17 @@ fn base_url(v: &Option<Spanned<String>>, default: &str, at: At<'_>) -> Result<St
     Ok(url.to_owned())
 }
 
+fn numeric_id(v: &Spanned<String>, at: At<'_>) -> Result<String, ConfigError> {
+    let id = v.get_ref();
+    if id.is_empty() || id.len() > 20 || !id.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(at(
+            Some(v.span()),
+            format!("app_id '{id}' must be the app's numeric id"),
+        ));
+    }
+    Ok(id.clone())
+}
+
 impl RawTwitter {
     pub(super) fn check(
         &self,
@@ -156,6 +172,11 @@ impl RawTwitter {
             environment: self.environment.clone().unwrap_or_else(|| "prod".into()),
             consumer_key: src.secret("consumer_key", &self.consumer_key, at)?,
             consumer_secret: src.secret("consumer_secret", &self.consumer_secret, at)?,
+            app_id: self
+                .app_id
+                .as_ref()
+                .map(|id| numeric_id(id, at))
+                .transpose()?,
         })
     }
 }

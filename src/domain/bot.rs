@@ -48,6 +48,9 @@ impl Desk {
         if let State::WithAgent { heard_at, .. } = &mut conv.state {
             *heard_at = Some(now);
         }
+        if let Some(outside) = &mut conv.taken_outside {
+            outside.active_at = now;
+        }
         if let Some(agent) = conv.held_by() {
             // A person holds it: the message goes to them, and the bot stays silent.
             let conversation = conv.id;
@@ -63,6 +66,8 @@ impl Desk {
         turn.effects.push(Effect::Record(inbound));
         let mut freed = false;
         match &conv.state {
+            // Someone answers outside Baton: kept, and the bot stays silent.
+            State::Bot if conv.taken_outside.is_some() => {}
             State::Bot => {
                 conv.bot_since.get_or_insert(now);
                 bot_turn(&mut self.lines, conv, turn, &text, payload.as_deref());

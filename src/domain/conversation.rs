@@ -56,6 +56,17 @@ impl Ticket {
     }
 }
 
+/// A person answered the customer outside Baton (the brand's account wrote from another app):
+/// the bot keeps quiet until an agent lets go of the conversation or the customer goes idle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Outside {
+    /// The first answer from outside.
+    pub since: Timestamp,
+    /// The customer's last message or the last answer from outside, whichever is later:
+    /// `customer_idle` counts from here.
+    pub active_at: Timestamp,
+}
+
 /// A conversation parked for a person to follow up: the customer chose to leave a message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FollowUp {
@@ -136,6 +147,8 @@ pub struct Conversation {
     pub bot_since: Option<Timestamp>,
     /// Set when the customer chose to leave a message; cleared when a person takes it.
     pub follow_up: Option<FollowUp>,
+    /// Set while someone answers the customer outside Baton; the bot is silent meanwhile.
+    pub taken_outside: Option<Outside>,
     /// The one deadline the scheduler holds for this conversation (see `timers`).
     pub deadline: Option<Timestamp>,
     pub opened_at: Timestamp,
@@ -161,6 +174,7 @@ impl Conversation {
             rule: None,
             bot_since: None,
             follow_up: None,
+            taken_outside: None,
             deadline: None,
             opened_at: now,
             updated_at: now,

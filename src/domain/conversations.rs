@@ -58,6 +58,17 @@ impl Conversations {
         self.map.get(&id)
     }
 
+    /// The customer's conversation with the account, if there is one.
+    pub fn find(
+        &self,
+        account: &AccountId,
+        channel: Channel,
+        customer: &CustomerId,
+    ) -> Option<&Conversation> {
+        let key = (account.clone(), channel, customer.clone());
+        self.by_customer.get(&key).and_then(|id| self.map.get(id))
+    }
+
     pub fn get_mut(&mut self, id: ConversationId) -> Option<&mut Conversation> {
         self.map.get_mut(&id)
     }

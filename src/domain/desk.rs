@@ -8,7 +8,7 @@ use super::agent::AgentId;
 use super::conversation::{Conversation, Customer, State};
 use super::conversations::Conversations;
 use super::effect::{Effect, Input, Timer};
-use super::ids::{AccountId, ConversationId, Timestamp};
+use super::ids::{AccountId, Channel, ConversationId, CustomerId, Timestamp};
 use super::lines::Lines;
 use super::queue::Queue;
 use super::reasons::LetGo;
@@ -50,6 +50,16 @@ impl Desk {
         self.conversations.get(id)
     }
 
+    /// The customer's conversation with `account` on `channel`, if there is one.
+    pub fn find(
+        &self,
+        account: &AccountId,
+        channel: Channel,
+        customer: &CustomerId,
+    ) -> Option<&Conversation> {
+        self.conversations.find(account, channel, customer)
+    }
+
     pub fn conversations(&self) -> impl Iterator<Item = &Conversation> {
         self.conversations.iter()
     }
@@ -88,6 +98,14 @@ impl Desk {
                     name,
                 };
                 self.customer_message(t, customer, text, payload, attachments)
+            }
+            Input::TakenOutside { channel, customer } => {
+                let customer = Customer {
+                    channel,
+                    id: customer,
+                    name: None,
+                };
+                self.taken_outside(t, customer)
             }
             Input::AgentSeen { agent, presence } => self.agent_seen(t, agent, presence),
             Input::Accept {

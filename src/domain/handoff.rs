@@ -218,6 +218,8 @@ impl Desk {
                 .handled(&t.account.id, t.now.0.saturating_sub(since.0));
         }
         conv.epoch += 1;
+        // Whoever answered outside is done too: the bot (or nobody, closed) has it now.
+        conv.taken_outside = None;
         let waiting = &t.account.rules.waiting;
         match why {
             LetGo::Released => {

@@ -49,6 +49,8 @@ impl Lines {
         };
         conv.fallbacks = 0;
         conv.bot_since = None;
+        // In line, a Baton agent takes it next: whoever answered outside no longer counts.
+        conv.taken_outside = None;
         conv.state = State::Queued(ticket);
         place
     }

@@ -13,6 +13,8 @@ pub enum Withdrawn {
     AgentGone,
     /// The customer chose to leave a message instead of waiting.
     CustomerLeft,
+    /// Someone answered the customer outside Baton.
+    TakenOutside,
 }
 
 /// Why an agent no longer holds a conversation.

@@ -195,6 +195,14 @@ impl World {
         })
     }
 
+    /// The brand's account wrote to `who` from another app.
+    pub fn outside(&mut self, who: &str) -> Vec<Effect> {
+        self.input(Input::TakenOutside {
+            channel: Channel::Webhook,
+            customer: CustomerId::from(who),
+        })
+    }
+
     pub fn accept(&mut self, agent: AgentId, conversation: ConversationId) -> Vec<Effect> {
         self.input(Input::Accept {
             agent,

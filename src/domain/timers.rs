@@ -35,7 +35,8 @@ pub enum Due {
     FirstReply,
     /// Still nothing after twice the time: back in line with a higher priority.
     FirstReplyRequeue,
-    /// The customer has been silent with the agent: hand back to the bot.
+    /// The customer has been silent with the agent, or after an answer from outside Baton:
+    /// hand back to the bot.
     CustomerIdle,
 }
 
@@ -53,6 +54,17 @@ pub fn due(
     hours: Option<&Hours>,
     now: Timestamp,
 ) -> Option<(Timestamp, Due)> {
+    if let Some(outside) = conv.taken_outside {
+        // Answered outside Baton: nothing escalates it; only the customer's silence ends it.
+        let heard = match conv.state {
+            State::WithAgent {
+                since, heard_at, ..
+            } => heard_at.unwrap_or(since),
+            _ => outside.active_at,
+        };
+        let from = heard.max(outside.active_at);
+        return Some((after(from, t.customer_idle), Due::CustomerIdle));
+    }
     Some(match &conv.state {
         State::Bot => (after(conv.bot_since?, t.bot_unresolved), Due::BotUnresolved),
         State::Queued(ticket) => queued(ticket, t, hours, now),
@@ -175,6 +187,7 @@ impl Desk {
             (Some(Due::CustomerIdle), Some(agent), _) => {
                 self.let_go(t, agent, id, LetGo::CustomerIdle)
             }
+            (Some(Due::CustomerIdle), None, _) => self.outside_idle(t, id),
             (Some(what @ (Due::BotUnresolved | Due::QueueUpdate | Due::QueueMaxWait)), _, _) => {
                 self.bot_due(t, id, what, at)
             }

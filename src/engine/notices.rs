@@ -49,8 +49,12 @@ impl Engine {
     fn carry_out_for_agents(&mut self, effect: Effect, kept: &mut WriteSet) {
         match effect {
             Effect::Notify { agent, event } => {
+                let shown = super::signals::shows_customer(&event);
                 if let Some(notice) = self.notice(event) {
                     self.people.tell(agent, notice, &self.store, kept);
+                }
+                if let Some(conversation) = shown {
+                    self.shown(conversation);
                 }
             }
             Effect::Refuse {

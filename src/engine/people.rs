@@ -18,6 +18,8 @@ pub enum Session {
     Ack(AgentId, u64),
     Presence(AgentId, Presence),
     Disconnect(AgentId, u64),
+    /// The agent is typing in a conversation.
+    Typing(AgentId, ConversationId),
     /// An agent's action on a conversation, from socket `session`; a `send` names the
     /// client's id for the message, answered with [`ToAgent::Sent`].
     Act {
@@ -38,6 +40,13 @@ pub enum ToAgent {
     Sent {
         client_id: String,
         message_id: MessageId,
+    },
+    /// The customer is typing (not kept: it matters only now).
+    Typing { conversation: ConversationId },
+    /// The customer read the conversation, up to `message` when the channel says (not kept).
+    Read {
+        conversation: ConversationId,
+        message: Option<MessageId>,
     },
     /// An action was refused and changed nothing.
     Refused {
@@ -180,6 +189,11 @@ impl EngineHandle {
         .await;
     }
 
+    /// The agent is typing in `conversation` (the platform shows it, if it can).
+    pub async fn agent_typing(&self, id: AgentId, conversation: ConversationId) {
+        self.session(Session::Typing(id, conversation)).await;
+    }
+
     pub async fn agent_disconnect(&self, id: AgentId, session: u64) {
         self.session(Session::Disconnect(id, session)).await;
     }
@@ -218,7 +232,10 @@ fn acted_on(input: &Input) -> Option<(AgentId, ConversationId)> {
             conversation,
             ..
         } => Some((agent, conversation)),
-        Input::CustomerMessage { .. } | Input::AgentSeen { .. } | Input::Deadline { .. } => None,
+        Input::CustomerMessage { .. }
+        | Input::TakenOutside { .. }
+        | Input::AgentSeen { .. }
+        | Input::Deadline { .. } => None,
     }
 }
 
@@ -252,6 +269,7 @@ impl Engine {
                 self.agents.disconnect(id);
                 self.seen_again(id, now, set, outgoing);
             }
+            Session::Typing(agent, conversation) => self.agent_typing(agent, conversation),
             Session::Act {
                 session,
                 input,

@@ -1,10 +1,13 @@
 //! `GET` and `POST /v1/channels/twitter/webhook`: the Account Activity challenge, and deliveries
-//! acknowledged only once every customer message in them is durable.
+//! acknowledged only once every customer message and every answer from outside Baton (an echo
+//! another app sent) in them is durable. Echoes of Baton's own sends change nothing; typing and
+//! read events go live to the agent holding the conversation.
 
 use super::webhook::read_body;
 use super::ApiError;
-use crate::channels::twitter::{self, Event, TwitterError, SIGNATURE_HEADER};
-use crate::engine::Intake;
+use crate::channels::twitter::{self, Echo, Event, TwitterError, SIGNATURE_HEADER};
+use crate::domain::{AccountId, Channel, CustomerId, EventId};
+use crate::engine::{CustomerDid, CustomerSignal, Inbound, Intake, OutsideReply};
 use crate::shared::{Shared, TwitterIn};
 use axum::body::Body;
 use axum::extract::{Query, State};
@@ -59,36 +62,80 @@ pub async fn deliveries(
         );
         return Ok(Json(json!({ "status": "ignored" })));
     };
-    let (mut echoes, mut typing, mut read, mut ignored) = (0usize, 0usize, 0usize, 0usize);
-    let mut messages = Vec::new();
+    let (mut ours, mut typing, mut read, mut ignored) = (0usize, 0usize, 0usize, 0usize);
+    let mut taken = Vec::new();
+    let mut signals = Vec::new();
     for event in delivery.events {
         match event {
-            Event::Message(m) => messages.push(m.into_inbound(account.clone())),
-            Event::Echo(_) => echoes += 1,
-            Event::Typing { .. } => typing += 1,
-            Event::Read { .. } => read += 1,
+            Event::Message(m) => taken.push(Taken::Message(m.into_inbound(account.clone()))),
+            Event::Echo(e) if is_ours(tw, account, &e) => ours += 1,
+            // The brand wrote from another app: a person is answering outside Baton.
+            Event::Echo(e) => taken.push(Taken::Outside(OutsideReply {
+                event: EventId(e.id),
+                account: account.clone(),
+                channel: Channel::Twitter,
+                customer: CustomerId(e.recipient),
+            })),
+            Event::Typing { customer } => {
+                typing += 1;
+                signals.push(CustomerSignal {
+                    account: account.clone(),
+                    channel: Channel::Twitter,
+                    customer: CustomerId(customer),
+                    what: CustomerDid::Typing,
+                });
+            }
+            Event::Read {
+                customer,
+                last_read,
+            } => {
+                read += 1;
+                // The platform names the last event read: one of ours, if it is remembered.
+                let message = last_read.and_then(|id| tw.sent.message(account, &id));
+                signals.push(CustomerSignal {
+                    account: account.clone(),
+                    channel: Channel::Twitter,
+                    customer: CustomerId(customer),
+                    what: CustomerDid::Read(message),
+                });
+            }
             Event::Ignored(_) => ignored += 1,
         }
     }
     tracing::debug!(
         account = %account,
-        messages = messages.len(),
-        echoes,
+        taken = taken.len(),
+        ours,
         typing,
         read,
         ignored,
         "twitter delivery"
     );
     // Submitted together, so they share group commits instead of waiting one flush each. The
-    // engine still takes them in the delivery's order: `join_all` polls them in turn, and the
-    // command channel queues its senders first come, first served.
-    let results =
-        futures::future::join_all(messages.into_iter().map(|dm| s.engine.inbound(dm))).await;
+    // engine still takes them in the delivery's order (a customer's message after an answer
+    // from outside finds the bot silenced): `join_all` polls them in turn, and the command
+    // channel queues its senders first come, first served.
+    let results = futures::future::join_all(taken.into_iter().map(|t| {
+        let engine = s.engine.clone();
+        async move {
+            match t {
+                Taken::Message(dm) => engine.inbound(dm).await.map(Some),
+                // Not counted: the answer says what became of customers' messages.
+                Taken::Outside(o) => engine.outside(o).await.map(|_| None),
+            }
+        }
+    }))
+    .await;
+    // Live only: they reach the agent holding the conversation, after the messages before.
+    for signal in signals {
+        s.engine.customer_signal(signal).await;
+    }
     let (mut accepted, mut duplicates) = (0usize, 0usize);
     for r in results {
         match r {
-            Ok(Intake::Accepted) => accepted += 1,
-            Ok(Intake::Duplicate) => duplicates += 1,
+            Ok(Some(Intake::Accepted)) => accepted += 1,
+            Ok(Some(Intake::Duplicate)) => duplicates += 1,
+            Ok(None) => {}
             // Any message not durable: the platform must deliver again (the rest dedupe).
             Err(e) => return Err(ApiError::Unavailable(e.to_string())),
         }
@@ -96,4 +143,16 @@ pub async fn deliveries(
     Ok(Json(
         json!({ "status": "ok", "accepted": accepted, "duplicates": duplicates }),
     ))
+}
+
+/// What a delivery hands the engine, in its order.
+enum Taken {
+    Message(Inbound),
+    Outside(OutsideReply),
+}
+
+/// An echo of Baton's own send: from our app, or an id the sink was given back lately.
+fn is_ours(tw: &TwitterIn, account: &AccountId, e: &Echo) -> bool {
+    let from_our_app = tw.app_id.is_some() && e.source_app_id == tw.app_id;
+    from_our_app || tw.sent.contains(account, &e.id)
 }

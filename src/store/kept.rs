@@ -77,6 +77,7 @@ enum WithdrawnRecord {
     Timeout,
     AgentGone,
     CustomerLeft,
+    TakenOutside,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]
@@ -95,7 +96,7 @@ enum SetAwayRecord {
     OffersLapsed,
 }
 
-same_variants!(Withdrawn <=> WithdrawnRecord: Declined, Timeout, AgentGone, CustomerLeft);
+same_variants!(Withdrawn <=> WithdrawnRecord: Declined, Timeout, AgentGone, CustomerLeft, TakenOutside);
 same_variants!(LetGo <=> LetGoRecord: Released, Resolved, CustomerIdle, Transferred, NoFirstReply);
 same_variants!(SetAway <=> SetAwayRecord: OffersLapsed);
 

@@ -17,6 +17,7 @@ mod profiles;
 mod restart;
 mod timeouts;
 mod twitter_e2e;
+mod twitter_echo;
 mod twitter_in;
 mod twitter_out;
 mod twitter_setup;

@@ -22,6 +22,7 @@ fn app(fake: &FakeTwitter, consumer_secret: &str) -> TwitterConfig {
         environment: "prod".into(),
         consumer_key: CONSUMER_KEY.into(),
         consumer_secret: consumer_secret.into(),
+        app_id: None,
     }
 }
 

@@ -208,6 +208,29 @@ fn server_frames_keep_their_bytes() {
         message_id: agent_message().id,
     };
     check("agent/sent", &told(sent));
+    // Live signals: never numbered, never kept.
+    let typing = ToAgent::Typing {
+        conversation: conversation(),
+    };
+    check("agent/typing", &told(typing));
+    let read = ToAgent::Read {
+        conversation: conversation(),
+        message: Some(agent_message().id),
+    };
+    check("agent/read", &told(read));
+    let read = ToAgent::Read {
+        conversation: conversation(),
+        message: None,
+    };
+    check("agent/read_unnamed", &told(read));
+    let outside = Notice::OfferWithdrawn {
+        conversation: conversation(),
+        why: Withdrawn::TakenOutside,
+    };
+    check(
+        "agent/offer_withdrawn_taken_outside",
+        &told(ToAgent::Event(17, std::sync::Arc::new(outside))),
+    );
     let refused = ToAgent::Refused {
         code: Refusal::NotAssigned,
         message: "conversation c4 is not assigned to you".into(),

@@ -215,6 +215,41 @@ impl Client {
         .map(drop)
     }
 
+    /// Shows the customer that the account is typing (for a few seconds, or until it sends).
+    pub async fn indicate_typing(&self, recipient: &str) -> Result<(), ApiError> {
+        let form = [("recipient_id", recipient)];
+        self.call(
+            Method::POST,
+            Base::Api,
+            "1.1/direct_messages/indicate_typing.json",
+            &[],
+            Body::Form(&form),
+        )
+        .await
+        .map(drop)
+    }
+
+    /// Marks the customer's messages read up to the event `last_read_event_id`.
+    pub async fn mark_read(
+        &self,
+        recipient: &str,
+        last_read_event_id: &str,
+    ) -> Result<(), ApiError> {
+        let form = [
+            ("last_read_event_id", last_read_event_id),
+            ("recipient_id", recipient),
+        ];
+        self.call(
+            Method::POST,
+            Base::Api,
+            "1.1/direct_messages/mark_read.json",
+            &[],
+            Body::Form(&form),
+        )
+        .await
+        .map(drop)
+    }
+
     fn activity(&self, what: &str) -> String {
         format!(
             "1.1/account_activity/all/{}/{what}",

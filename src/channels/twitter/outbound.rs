@@ -7,6 +7,7 @@
 
 use super::api::{ApiError, Client, QuickOption};
 use super::status::SendStatus;
+use super::SentIds;
 use crate::domain::{AccountId, Channel, Message, Timestamp};
 use crate::outbox::{Delivery, Sink};
 use crate::store::Outbound;
@@ -43,6 +44,8 @@ pub struct TwitterSink {
     profiles: ProfileDirectory,
     /// What `GET /v1/channels` reports; written here, never read back.
     status: SendStatus,
+    /// Where the ids of sent messages go, so their echoes are known as Baton's own.
+    sent: SentIds,
 }
 
 impl TwitterSink {
@@ -66,12 +69,19 @@ impl TwitterSink {
             lines,
             profiles,
             status,
+            sent: SentIds::default(),
         }
     }
 
     /// Each account's ability to send, as this sink learns it.
     pub fn status(&self) -> SendStatus {
         self.status.clone()
+    }
+
+    /// Remembers every sent message's id in `sent` (the webhook asks it about echoes).
+    pub fn remembering(mut self, sent: SentIds) -> TwitterSink {
+        self.sent = sent;
+        self
     }
 
     async fn deliver(&self, turn: &Outbound, message: &Message) -> Delivery {
@@ -123,6 +133,7 @@ impl TwitterSink {
             .await;
         match sent {
             Ok(sent) => {
+                self.sent.remember(&turn.account, &sent.id, message.id);
                 if let Some(until) = sent.exhausted_until {
                     line.limit(until);
                 }

@@ -43,6 +43,9 @@ pub struct ConversationStateJson {
     pub bot_since: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub follow_up: Option<FollowUpJson>,
+    /// Since when someone has answered the customer outside Baton (the bot is silent).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub taken_outside_since: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub deadline: Option<String>,
     pub opened_at: String,
@@ -185,6 +188,7 @@ impl From<&Conversation> for ConversationStateJson {
             rule: c.rule.clone(),
             bot_since: c.bot_since.map(|t| t.to_string()),
             follow_up: c.follow_up.as_ref().map(FollowUpJson::from),
+            taken_outside_since: c.taken_outside.map(|o| o.since.to_string()),
             deadline: c.deadline.map(|t| t.to_string()),
             opened_at: c.opened_at.to_string(),
             updated_at: c.updated_at.to_string(),

@@ -3,7 +3,7 @@
 
 use super::text::{AgentRef, ConversationRef, MessageRef, Time};
 use crate::domain::{
-    AccountId, Channel, Conversation, Customer, CustomerId, FollowUp, Passed, PassedOver,
+    AccountId, Channel, Conversation, Customer, CustomerId, FollowUp, Outside, Passed, PassedOver,
     RoutingNote, State, Ticket,
 };
 use serde::{Deserialize, Serialize};
@@ -49,6 +49,31 @@ pub struct FollowUpRecord {
     pub since: Time,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<MessageRef>,
+}
+
+/// Someone answered the customer outside Baton (absent from records written before).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutsideRecord {
+    pub since: Time,
+    pub active_at: Time,
+}
+
+impl From<Outside> for OutsideRecord {
+    fn from(o: Outside) -> Self {
+        OutsideRecord {
+            since: o.since.into(),
+            active_at: o.active_at.into(),
+        }
+    }
+}
+
+impl From<OutsideRecord> for Outside {
+    fn from(o: OutsideRecord) -> Self {
+        Outside {
+            since: o.since.into(),
+            active_at: o.active_at.into(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -140,6 +165,8 @@ pub struct SnapshotRecord {
     pub bot_since: Option<Time>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub follow_up: Option<FollowUpRecord>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub taken_outside: Option<OutsideRecord>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deadline: Option<Time>,
     pub opened_at: Time,
@@ -344,6 +371,7 @@ impl From<&Conversation> for SnapshotRecord {
             rule: c.rule.clone(),
             bot_since: c.bot_since.map(Into::into),
             follow_up: c.follow_up.as_ref().map(Into::into),
+            taken_outside: c.taken_outside.map(Into::into),
             deadline: c.deadline.map(Into::into),
             opened_at: c.opened_at.into(),
             updated_at: c.updated_at.into(),
@@ -369,10 +397,37 @@ impl From<SnapshotRecord> for Conversation {
             rule: c.rule,
             bot_since: c.bot_since.map(Into::into),
             follow_up: c.follow_up.map(Into::into),
+            taken_outside: c.taken_outside.map(Into::into),
             deadline: c.deadline.map(Into::into),
             opened_at: c.opened_at.into(),
             updated_at: c.updated_at.into(),
             revision: c.revision,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{ConversationId, Timestamp};
+
+    #[test]
+    fn an_answer_from_outside_is_kept_and_absent_when_there_is_none() {
+        let customer = Customer {
+            channel: Channel::Twitter,
+            id: CustomerId::from("4001"),
+            name: None,
+        };
+        let mut c = Conversation::new(ConversationId(3), "acme".into(), customer, Timestamp(5));
+        let plain = serde_json::to_string(&SnapshotRecord::from(&c)).unwrap();
+        assert!(!plain.contains("taken_outside"), "{plain}");
+        c.taken_outside = Some(Outside {
+            since: Timestamp(7),
+            active_at: Timestamp(9),
+        });
+        let text = serde_json::to_string(&SnapshotRecord::from(&c)).unwrap();
+        assert!(text.contains("\"taken_outside\""), "{text}");
+        let back: SnapshotRecord = serde_json::from_str(&text).unwrap();
+        assert_eq!(Conversation::from(back), c);
     }
 }
