@@ -142,5 +142,6 @@ fn refusal(code: Refusal) -> &'static str {
         Refusal::NotAssigned => "not_assigned",
         Refusal::NotConnected => "not_connected",
         Refusal::AgentUnavailable => "agent_unavailable",
+        Refusal::TooLong => "too_long",
     }
 }

@@ -12,6 +12,7 @@ use super::reasons::{LetGo, Lined, Refusal, SetAway, Withdrawn};
 use super::routing::RoutingNote;
 use super::seats::Seats;
 use super::turn::{Extra, Turn};
+use crate::rules::limits::TEXT_MAX;
 
 /// What an agent's action needs of the conversation: an offer of it to the agent, or the
 /// agent holding it.
@@ -126,6 +127,14 @@ impl Desk {
                 .push(refuse(agent, id, Refusal::NotConnected, why));
             return;
         };
+        // Refused whole rather than cut: the platform takes at most this many characters, and a
+        // message cut short would say something the agent did not write.
+        let length = text.chars().count();
+        if length > TEXT_MAX {
+            let why = format!("the message is {length} characters; at most {TEXT_MAX} are sent");
+            t.effects.push(refuse(agent, id, Refusal::TooLong, why));
+            return;
+        }
         let Some(conv) = self.conversations.get_mut(id) else {
             return;
         };

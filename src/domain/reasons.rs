@@ -50,6 +50,8 @@ pub enum Refusal {
     NotConnected,
     /// The named agent of a transfer cannot take it.
     AgentUnavailable,
+    /// The message is longer than the channels take.
+    TooLong,
 }
 
 /// Why the desk itself put a conversation in line (a rule's escalation names its own reason).

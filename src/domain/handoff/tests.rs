@@ -167,3 +167,17 @@ fn what_the_customer_is_told_at_each_switch_is_the_brands_to_word() {
     let fx = w.transfer(a1.id, v, TransferTo::Skills(vec!["retention".into()]), None);
     assert_eq!(sent(&fx)[0].2, "Over to a colleague (#1).");
 }
+
+#[test]
+fn an_agent_message_longer_than_the_channels_take_is_refused_whole() {
+    let mut w = World::new();
+    let (a, c) = w.held("u", 0);
+    let longest = "é".repeat(crate::rules::limits::TEXT_MAX);
+    let too_long = format!("{longest}!");
+    let fx = w.send(a.id, c, &too_long);
+    assert_eq!(refused(&fx), [Refusal::TooLong]);
+    assert!(sent(&fx).is_empty());
+    let fx = w.send(a.id, c, &longest);
+    assert!(refused(&fx).is_empty());
+    assert_eq!(sent(&fx).len(), 1);
+}
