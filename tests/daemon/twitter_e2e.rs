@@ -14,7 +14,6 @@ use hmac::{Hmac, Mac};
 use serde_json::{json, Value};
 use sha2::Sha256;
 use std::path::Path;
-use std::time::Duration;
 
 const CUSTOMER: &str = "3805104374";
 const BRAND: &str = "42";
@@ -231,9 +230,70 @@ async fn a_dm_goes_through_the_bot_an_agent_and_back_with_the_profile_in_force()
     customer_says(&d, "1600000000000000003", "where is my order").await;
     let answer = next_dms(&fake, &mut seen, 1).await;
     assert_eq!(answer[0].1, bot);
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // A conversation's messages go out in order: anything owed to the redelivery would have
+    // come before the answer to the new event.
     assert_eq!(fake.dms().len(), seen, "only the answer to the new event");
     assert_eq!(creations(&fake), 2, "one profile each, never per message");
+}
+
+#[tokio::test]
+async fn a_dm_the_platform_refuses_reaches_its_agent_as_a_failed_delivery() {
+    let dir = tempfile::tempdir().unwrap();
+    let (fake, avatar_base, out) = (
+        FakeTwitter::start().await,
+        avatars().await,
+        FakeSink::start().await,
+    );
+    let bot_avatar = format!("{avatar_base}/bot.png");
+    let accounts = accounts(dir.path(), &fake, "Acme Helper (bot)", &bot_avatar);
+    let d = Daemon::start_accounts(&dir.path().join("data"), &out.url, &accounts).await;
+    made(&fake, "Acme Helper (bot)", BOT_PNG).await;
+    let token = add_ann(&d, &avatar_base).await;
+    made(&fake, "Ann, Acme", ANN_PNG).await;
+    let mut agent = sign_in(&d, &token).await;
+    customer_says(&d, "1600000000000000011", "I want a real person").await;
+    let offer = next(&mut agent).await;
+    let conv = offer["conversation"]["id"].as_str().unwrap().to_owned();
+    accept(&mut agent, &conv).await;
+    // The announcement goes out; then the customer has closed their DMs to the brand.
+    let mut seen = 0;
+    eventually("the announcement is sent", || async {
+        let dms = fake.dms();
+        let last = dms.last()?;
+        let text = last.body["event"]["message_create"]["message_data"]["text"].as_str()?;
+        text.starts_with("Hi, I'm Ann").then_some(())
+    })
+    .await;
+    seen += fake.dms().len();
+    fake.push_on(
+        "POST",
+        "direct_messages/events/new.json",
+        Answer::error(
+            403,
+            150,
+            "You cannot send messages to users who are not following you.",
+        ),
+    );
+    let message = json!({"type": "send", "conversation_id": conv, "text": "Are you there?", "client_id": "k9"});
+    send(&mut agent, message).await;
+    let failed = loop {
+        let frame = next_any(&mut agent).await;
+        if frame["type"] == "delivery" && frame["status"] == "failed" {
+            break frame;
+        }
+    };
+    let id = failed["message_id"].as_str().unwrap();
+    assert!(id.starts_with(&format!("{conv}-")), "{failed}");
+    let reason = failed["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("150") && reason.contains("not following"),
+        "{reason}"
+    );
+    assert_eq!(
+        fake.dms().len(),
+        seen + 1,
+        "tried once, not retried: {seen}"
+    );
 }
 
 #[tokio::test]
@@ -259,9 +319,18 @@ async fn profile_ids_survive_a_restart_and_a_changed_bot_profile_replaces_the_ol
     customer_says(&d, "1600000000000000011", "where is my order").await;
     let replies = next_dms(&fake, &mut seen, 2).await;
     assert!(replies.iter().all(|(_, p)| *p == bot), "{replies:?}");
-    // Longer than a poll of the keeper.
-    tokio::time::sleep(Duration::from_millis(2_500)).await;
-    assert_eq!(creations(&fake), 2);
+    // A new agent after the restart: once the keeper has made its profile it has been through
+    // every profile at least once, and made none of the others again.
+    let (status, v) = d
+        .admin_post(
+            "/v1/agents",
+            json!({"account": "acme", "name": "Bo", "profile_name": "Bo, Acme",
+                   "avatar": format!("{avatar_base}/ann.png"), "skills": [], "capacity": 1}),
+        )
+        .await;
+    assert_eq!(status, 201, "{v}");
+    made(&fake, "Bo, Acme", ANN_PNG).await;
+    assert_eq!(creations(&fake), 3, "only Bo's profile is new");
     d.stop().await;
 
     // The rules rename the bot: a new profile, new messages signed with it, and the old one
@@ -281,7 +350,7 @@ async fn profile_ids_survive_a_restart_and_a_changed_bot_profile_replaces_the_ol
             .map(|c| assert_eq!(c.query, [("id".to_owned(), bot.clone())]))
     })
     .await;
-    assert_eq!(creations(&fake), 3);
+    assert_eq!(creations(&fake), 4);
 }
 
 async fn sync(d: &Daemon, prune: bool) -> Value {

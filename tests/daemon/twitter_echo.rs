@@ -3,7 +3,7 @@
 //! been idle for `customer_idle`. And the live signals: a customer's typing and reading reach
 //! the agent holding the conversation; the agent's typing and reading reach the platform.
 
-use crate::support::agent::{accept, next, online, send};
+use crate::support::agent::{accept, assert_nothing_pending, next, online, send};
 use crate::support::twitter::*;
 use crate::support::*;
 use base64::engine::general_purpose::STANDARD;
@@ -11,7 +11,6 @@ use base64::Engine as _;
 use hmac::{Hmac, Mac};
 use serde_json::{json, Value};
 use sha2::Sha256;
-use std::time::Duration;
 
 const BRAND: &str = "3001";
 const CUSTOMER: &str = "4001";
@@ -126,8 +125,14 @@ async fn our_own_echoes_change_nothing() {
     })
     .await;
     let sent_id = format!("9{id:05}");
-    // The fake records a call before it answers: give the sink time to read the answer.
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The fake records a call before it answers, so the sink may not have the id yet. The
+    // conversation's messages go out one after another: once the next one has reached the
+    // fake, the sink has read the answer to the greeting.
+    customer_writes(&d, "1000", "where is my order").await;
+    eventually("the next message is sent", || async {
+        (fake.dms().len() > id).then_some(())
+    })
+    .await;
     // Its echo (no app named), and one from Baton's app: both ours.
     brand_writes(&d, &sent_id, None).await;
     brand_writes(&d, "1002", Some(OUR_APP)).await;
@@ -139,7 +144,7 @@ async fn our_own_echoes_change_nothing() {
     );
     customer_writes(&d, "1003", "order?").await;
     let n = authors(&d).await.iter().filter(|a| *a == "bot").count();
-    assert_eq!(n, 2, "the bot answered both messages");
+    assert_eq!(n, 3, "the bot greeted, and answered both later messages");
 }
 
 #[tokio::test]
@@ -161,8 +166,8 @@ async fn an_answer_from_another_app_silences_the_bot_until_the_customer_is_idle(
     brand_writes(&d, "2002", Some(PHONE_APP)).await;
 
     // The customer's next message: kept, and no bot reply.
+    // A bot reply would be written with the message, before the 200.
     customer_writes(&d, "2003", "thanks, and my order?").await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(authors(&d).await, ["customer", "bot", "customer"]);
 
     // Idle for customer_idle: the bot's again, and it answers.
@@ -245,7 +250,12 @@ async fn typing_and_reading_reach_the_holding_agent_and_the_platform() {
     let typed = calls_to(&fake, "/1.1/direct_messages/indicate_typing.json", 1).await;
     assert_eq!(typed[0].body["recipient_id"], CUSTOMER);
     assert!(typed[0].signed);
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Barrier: the engine has handled both typing frames once it answers a later one (in
+    // order), so it passed both to the platform task before the customer's next message, whose
+    // read mark then comes after them (once its 5 s window allows).
+    assert_nothing_pending(&mut sam).await;
+    customer_writes(&d, "3102", "still there?").await;
+    calls_to(&fake, "/1.1/direct_messages/mark_read.json", 2).await;
     let typed = calls_to(&fake, "/1.1/direct_messages/indicate_typing.json", 1).await;
     assert_eq!(typed.len(), 1);
 }
