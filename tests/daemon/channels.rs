@@ -3,36 +3,10 @@
 
 use crate::support::twitter::*;
 use crate::support::*;
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine as _;
-use hmac::{Hmac, Mac};
 use serde_json::{json, Value};
-use sha2::Sha256;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 const DM: &str = "/direct_messages/events/new.json";
-
-/// A daemon whose account `acme` is Twitter user 42, its API the fake.
-async fn twitter_daemon(fake: &FakeTwitter) -> (tempfile::TempDir, FakeSink, Daemon) {
-    let dir = tempfile::tempdir().unwrap();
-    let out = FakeSink::start().await;
-    let extra = format!(
-        "[channels.twitter]\napi_base = \"{0}\"\nupload_base = \"{0}\"\n\
-         consumer_key = {{ env = \"TW_KEY\" }}\nconsumer_secret = {{ env = \"TW_SECRET\" }}\n\
-         [accounts.acme.twitter]\nuser_id = \"42\"\n\
-         access_token = {{ env = \"TW_TOKEN\" }}\naccess_secret = {{ env = \"TW_TOKEN_SECRET\" }}\n",
-        fake.base
-    );
-    let env = |name: &str| match name {
-        "TW_KEY" => Some(CONSUMER_KEY.to_owned()),
-        "TW_SECRET" => Some(CONSUMER_SECRET.to_owned()),
-        "TW_TOKEN" => Some(ACCESS_TOKEN.to_owned()),
-        "TW_TOKEN_SECRET" => Some(ACCESS_SECRET.to_owned()),
-        _ => None,
-    };
-    let d = Daemon::start_with(dir.path(), &out.url, &extra, env).await;
-    (dir, out, d)
-}
 
 /// A customer's direct message to user 42, signed as the platform signs deliveries.
 async fn customer_says(d: &Daemon, event: &str, customer: &str, text: &str) {
@@ -42,19 +16,7 @@ async fn customer_says(d: &Daemon, event: &str, customer: &str, text: &str) {
             "message_data": {"text": text}}}],
         "users": {customer: {"id": customer, "name": "Jo", "screen_name": "jo"}}})
     .to_string();
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(CONSUMER_SECRET.as_bytes()).unwrap();
-    mac.update(body.as_bytes());
-    let sig = format!("sha256={}", STANDARD.encode(mac.finalize().into_bytes()));
-    let res = d
-        .client
-        .post(format!("{}/v1/channels/twitter/webhook", d.base))
-        .header("content-type", "application/json")
-        .header("x-twitter-webhooks-signature", sig)
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status().as_u16(), 200);
+    assert_eq!(post_delivery(d, body.as_bytes()).await.0, 200);
 }
 
 /// Acme's line under the Twitter channel.

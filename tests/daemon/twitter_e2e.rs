@@ -10,9 +10,7 @@ use axum::routing::get;
 use axum::Router;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
-use hmac::{Hmac, Mac};
 use serde_json::{json, Value};
-use sha2::Sha256;
 use std::path::Path;
 
 const CUSTOMER: &str = "3805104374";
@@ -90,25 +88,8 @@ fn delivery(event: &str, text: &str) -> Vec<u8> {
     .into_bytes()
 }
 
-/// Posts a delivery signed as the platform signs it; the status.
-async fn post(d: &Daemon, body: Vec<u8>) -> u16 {
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(CONSUMER_SECRET.as_bytes()).unwrap();
-    mac.update(&body);
-    let sig = format!("sha256={}", STANDARD.encode(mac.finalize().into_bytes()));
-    let res = d
-        .client
-        .post(format!("{}/v1/channels/twitter/webhook", d.base))
-        .header("content-type", "application/json")
-        .header("x-twitter-webhooks-signature", sig)
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    res.status().as_u16()
-}
-
 async fn customer_says(d: &Daemon, event: &str, text: &str) {
-    assert_eq!(post(d, delivery(event, text)).await, 200);
+    assert_eq!(post_delivery(d, &delivery(event, text)).await.0, 200);
 }
 
 /// The platform id the fake gave the profile made with `name` (the n-th call makes `1<n>`),

@@ -6,11 +6,7 @@
 use crate::support::agent::{accept, assert_nothing_pending, next, online, send};
 use crate::support::twitter::*;
 use crate::support::*;
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine as _;
-use hmac::{Hmac, Mac};
 use serde_json::{json, Value};
-use sha2::Sha256;
 
 const BRAND: &str = "3001";
 const CUSTOMER: &str = "4001";
@@ -44,25 +40,10 @@ async fn daemon(dir: &std::path::Path, fake: &FakeTwitter, sink: &FakeSink) -> D
     Daemon::start_accounts(&dir.join("data"), &sink.url, &accounts).await
 }
 
-fn signature(body: &[u8]) -> String {
-    let mut m = <Hmac<Sha256> as Mac>::new_from_slice(CONSUMER_SECRET.as_bytes()).unwrap();
-    m.update(body);
-    format!("sha256={}", STANDARD.encode(m.finalize().into_bytes()))
-}
-
 async fn deliver(d: &Daemon, delivery: Value) -> Value {
-    let body = delivery.to_string().into_bytes();
-    let res = d
-        .client
-        .post(format!("{}/v1/channels/twitter/webhook", d.base))
-        .header("content-type", "application/json")
-        .header("x-twitter-webhooks-signature", signature(&body))
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status().as_u16(), 200);
-    res.json().await.unwrap()
+    let (status, answer) = post_delivery(d, delivery.to_string().as_bytes()).await;
+    assert_eq!(status, 200, "{answer}");
+    answer
 }
 
 fn dm_event(id: &str, from: &str, to: &str, app: Option<&str>, text: &str) -> Value {

@@ -301,24 +301,8 @@ async fn the_client_covers_profiles_media_and_setup() {
 
 #[tokio::test]
 async fn a_daemon_starts_with_the_twitter_channel_configured() {
-    let dir = tempfile::tempdir().unwrap();
     let fake = FakeTwitter::start().await;
-    let out = FakeSink::start().await;
-    let extra = format!(
-        "[channels.twitter]\napi_base = \"{0}\"\nupload_base = \"{0}\"\n\
-         consumer_key = {{ env = \"TW_KEY\" }}\nconsumer_secret = {{ env = \"TW_SECRET\" }}\n\
-         [accounts.acme.twitter]\nuser_id = \"42\"\n\
-         access_token = {{ env = \"TW_TOKEN\" }}\naccess_secret = {{ env = \"TW_TOKEN_SECRET\" }}\n",
-        fake.base
-    );
-    let env = |name: &str| match name {
-        "TW_KEY" => Some(CONSUMER_KEY.to_owned()),
-        "TW_SECRET" => Some(CONSUMER_SECRET.to_owned()),
-        "TW_TOKEN" => Some(ACCESS_TOKEN.to_owned()),
-        "TW_TOKEN_SECRET" => Some(ACCESS_SECRET.to_owned()),
-        _ => None,
-    };
-    let mut d = Daemon::start_with(dir.path(), &out.url, &extra, env).await;
+    let (_dir, _out, mut d) = twitter_daemon(&fake).await;
     assert_eq!(d.get("/healthz").await.status().as_u16(), 200);
     d.stop().await;
 }

@@ -418,3 +418,58 @@ fn percent_decode(s: &str, plus_is_space: bool) -> String {
     }
     String::from_utf8_lossy(&out).into_owned()
 }
+
+/// `x-twitter-webhooks-signature` for a body, as the platform signs deliveries.
+pub fn delivery_signature(body: &[u8]) -> String {
+    let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(CONSUMER_SECRET.as_bytes()).unwrap();
+    mac.update(body);
+    let sig = mac.finalize().into_bytes();
+    format!(
+        "sha256={}",
+        base64::engine::general_purpose::STANDARD.encode(sig)
+    )
+}
+
+/// Posts a delivery signed as the platform signs it; the status and the JSON answer.
+pub async fn post_delivery(d: &crate::support::Daemon, body: &[u8]) -> (u16, Value) {
+    let res = d
+        .client
+        .post(format!("{}/v1/channels/twitter/webhook", d.base))
+        .header("content-type", "application/json")
+        .header("x-twitter-webhooks-signature", delivery_signature(body))
+        .body(body.to_vec())
+        .send()
+        .await
+        .unwrap();
+    let status = res.status().as_u16();
+    (status, res.json().await.unwrap_or(Value::Null))
+}
+
+/// A daemon whose account `acme` is Twitter user 42 against `fake`, credentials from the
+/// (test's own) environment.
+pub async fn twitter_daemon(
+    fake: &FakeTwitter,
+) -> (
+    tempfile::TempDir,
+    crate::support::FakeSink,
+    crate::support::Daemon,
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let out = crate::support::FakeSink::start().await;
+    let extra = format!(
+        "[channels.twitter]\napi_base = \"{0}\"\nupload_base = \"{0}\"\n\
+         consumer_key = {{ env = \"TW_KEY\" }}\nconsumer_secret = {{ env = \"TW_SECRET\" }}\n\
+         [accounts.acme.twitter]\nuser_id = \"42\"\n\
+         access_token = {{ env = \"TW_TOKEN\" }}\naccess_secret = {{ env = \"TW_TOKEN_SECRET\" }}\n",
+        fake.base
+    );
+    let env = |name: &str| match name {
+        "TW_KEY" => Some(CONSUMER_KEY.to_owned()),
+        "TW_SECRET" => Some(CONSUMER_SECRET.to_owned()),
+        "TW_TOKEN" => Some(ACCESS_TOKEN.to_owned()),
+        "TW_TOKEN_SECRET" => Some(ACCESS_SECRET.to_owned()),
+        _ => None,
+    };
+    let d = crate::support::Daemon::start_with(dir.path(), &out.url, &extra, env).await;
+    (dir, out, d)
+}

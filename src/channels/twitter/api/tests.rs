@@ -1,3 +1,5 @@
+//! The Twitter v1.1 client against canned answers: requests as the platform wants them, and every refusal classified.
+
 use super::*;
 
 fn limit(remaining: Option<u64>, reset: Option<u64>) -> RateLimit {
