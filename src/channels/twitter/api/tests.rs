@@ -1,4 +1,5 @@
-//! The Twitter v1.1 client against canned answers: requests as the platform wants them, and every refusal classified.
+//! The Twitter v1.1 client against canned answers: requests as the platform wants them, and
+//! every refusal classified.
 
 use super::*;
 
