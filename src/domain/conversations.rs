@@ -87,12 +87,16 @@ impl Conversations {
         self.ids(|c| matches!(c.state, State::Offered { agent: a, .. } if a == agent))
     }
 
+    /// Sorted: what is done to each, in this order, does not depend on the map's.
     fn ids(&self, which: impl Fn(&Conversation) -> bool) -> Vec<ConversationId> {
-        self.map
+        let mut ids: Vec<ConversationId> = self
+            .map
             .values()
             .filter(|c| which(c))
             .map(|c| c.id)
-            .collect()
+            .collect();
+        ids.sort();
+        ids
     }
 
     /// Agents holding conversations, each once.

@@ -106,6 +106,7 @@ impl Desk {
         if self.seats.lapsed(agent) {
             let why = SetAway::OffersLapsed;
             t.notify(agent, AgentEvent::SetAway { why });
+            self.give_back_offers(t, agent);
         }
         self.route(t);
     }

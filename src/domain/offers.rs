@@ -1,5 +1,6 @@
 //! Seating agents and routing the queue: who is offered what, and how an offer or a hold ends
-//! without the agent (a decline, a lapse, a vanished agent).
+//! without the agent (a decline, a lapse, an agent gone or away: an agent that takes nothing
+//! new keeps no offer open).
 
 use super::agent::{Agent, AgentId, Presence};
 use super::conversation::{State, Ticket};
@@ -25,18 +26,28 @@ impl Desk {
             t.effects.push(Effect::Schedule { timer, from, to });
         }
         if presence.is_none() {
-            // Gone: offers return to the queue at their place; held conversations wait out the
-            // grace period, in case the agent is only reconnecting.
+            // Gone: held conversations wait out the grace period, in case the agent is only
+            // reconnecting.
             let at = after(t.now, t.account.timeouts.agent_disconnect_grace);
             if !self.conversations.held_by(id).is_empty() && self.seats.start_grace(id, at) {
                 let (from, to) = (None, Some(at));
                 t.effects.push(Effect::Schedule { timer, from, to });
             }
-            for conv in self.conversations.offered_to(id) {
-                self.withdraw(t, conv, id, Withdrawn::AgentGone);
-            }
+        }
+        if presence != Some(Presence::Available) {
+            self.give_back_offers(t, id);
         }
         self.route(t);
+    }
+
+    /// The agent takes nothing new (away, or gone): an offer it still has open would only
+    /// keep the customer waiting until it lapsed, so each goes back to the line at its place
+    /// now, for the caller's `route` to pass on. In the order they joined the desk, so the
+    /// agent hears of them in a stable order.
+    pub(super) fn give_back_offers(&mut self, t: &mut Turn<'_>, agent: AgentId) {
+        for conv in self.conversations.offered_to(agent) {
+            self.withdraw(t, conv, agent, Withdrawn::AgentGone);
+        }
     }
 
     /// The agent did not come back in time: its conversations return to the queue ahead of

@@ -9,7 +9,8 @@ pub enum Withdrawn {
     Declined,
     /// The offer lapsed.
     Timeout,
-    /// The agent has no connection left.
+    /// The agent takes nothing new: it has no connection left, or went away (by choice, or
+    /// set away for lapsed offers).
     AgentGone,
     /// The customer chose to leave a message instead of waiting.
     CustomerLeft,

@@ -4,7 +4,9 @@
 //!
 //! Fit: connected and available, same account, every required skill, spare capacity. Among the
 //! fit: someone who has not declined this conversation before, if there is one; then the least
-//! loaded; then the longest idle; then the lowest id, so the choice is deterministic.
+//! loaded, where an open offer weighs as much as a conversation held (it is counted from the
+//! moment it is made, so two new conversations go to two free agents, not both to one); then
+//! the longest idle; then the lowest id, so the choice is deterministic.
 
 use super::agent::{Agent, AgentId, Presence};
 use super::conversation::Ticket;
@@ -23,7 +25,7 @@ pub struct Seat {
     agent: Agent,
     /// `None` when no connection is left.
     presence: Option<Presence>,
-    /// Conversations offered to or held by the agent.
+    /// Conversations offered to or held by the agent: both weigh on routing alike.
     load: u32,
     /// Since when the agent has held nothing.
     idle_since: Timestamp,

@@ -15,6 +15,7 @@ mod handoff;
 mod outbound;
 mod profiles;
 mod restart;
+mod routing;
 mod timeouts;
 mod twitter_e2e;
 mod twitter_echo;

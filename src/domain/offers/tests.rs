@@ -227,3 +227,5 @@ fn after_a_restart_open_offers_are_back_in_line() {
         Some(1)
     );
 }
+
+mod load;
