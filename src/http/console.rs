@@ -69,6 +69,8 @@ const SUPERVISOR: Page = Page {
 /// Every file under `console/assets/`, by name.
 const ASSETS: &[(&str, Kind, &[u8])] = &[
     ("console.js", Kind::Js, file!("assets/console.js")),
+    ("console-view.js", Kind::Js, file!("assets/console-view.js")),
+    ("console-canned.js", Kind::Js, file!("assets/console-canned.js")),
     ("console.css", Kind::Css, file!("assets/console.css")),
     ("try.js", Kind::Js, file!("assets/try.js")),
     ("try.css", Kind::Css, file!("assets/try.css")),
