@@ -248,7 +248,6 @@ function vars(c) {
   return {
     'customer.name': c.customer && c.customer.name,
     'customer.id': c.customer && c.customer.id,
-    'account.name': state.agent && state.agent.account,
     'agent.name': state.agent && state.agent.name.split(/\s+/)[0],
     'profile.name': profile.name,
   };
