@@ -179,7 +179,10 @@ impl Template {
                 Part::Var(var) => match value(*var) {
                     Some(text) => text,
                     None => {
-                        let name = Var::ALL.iter().find(|(_, v)| v == var).map_or("", |(n, _)| n);
+                        let name = Var::ALL
+                            .iter()
+                            .find(|(_, v)| v == var)
+                            .map_or("", |(n, _)| n);
                         source.push('{');
                         source.push_str(name);
                         source.push('}');
