@@ -139,7 +139,7 @@ export function askToNotify() {
 }
 
 export function notify(title, body) {
-  if ('Notification' in window && Notification.permission === 'granted' && document.hidden) {
+  if ('Notification' in window && Notification.permission === 'granted') {
     try { new Notification(title, { body }); } catch { /* some browsers need a service worker */ }
   }
 }
