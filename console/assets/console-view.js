@@ -131,8 +131,12 @@ export function beep() {
   } catch { /* no audio: the card is still there */ }
 }
 
-/** Asks for notification permission once, from a user gesture. */
+/** Asks for notification permission once, from a user gesture; sound needs one too. */
 export function askToNotify() {
+  try {
+    audio = audio || new AudioContext();
+    audio.resume().catch(() => {});
+  } catch { /* no audio */ }
   if ('Notification' in window && Notification.permission === 'default') {
     Notification.requestPermission().catch(() => {});
   }
