@@ -1,0 +1,1 @@
+// Coming: the supervisor page's script.

@@ -1,0 +1,1 @@
+// Coming: the try page's script.
