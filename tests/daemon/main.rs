@@ -18,6 +18,7 @@ mod profiles;
 mod restart;
 mod routing;
 mod timeouts;
+mod try_page;
 mod twitter_e2e;
 mod twitter_echo;
 mod twitter_in;
