@@ -38,6 +38,8 @@ pub struct RuleBook {
     pub bot: Bot,
     pub timeouts: Timeouts,
     pub waiting: Waiting,
+    /// Replies agents can pick (`[[canned]]`), in file order.
+    pub canned: Vec<Canned>,
     rules: Vec<Rule>,
     /// Each rule's index in `rules`, by name.
     by_name: HashMap<String, usize>,
@@ -130,6 +132,15 @@ pub struct Rule {
     /// What this rule changes of `[timeouts]` (see [`Timeouts::for_rule`]); never a timeout
     /// of an agent's (`TimeoutScope::Agent`), such as `agent_disconnect_grace`.
     pub timeouts: TimeoutOverrides,
+}
+
+/// One `[[canned]]` reply: agents pick it by `name` and may edit it before it is sent. Its
+/// text is a template with the bot's variables, filled by the agent's client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Canned {
+    /// 1 to 64 characters, unique in the rule book.
+    pub name: String,
+    pub text: Template,
 }
 
 /// A button under a reply; tapping it sends `payload` back.

@@ -1,5 +1,6 @@
 //! Turns rule files into a `RuleBook`: checks every value, reports every problem, builds matchers.
 
+mod canned;
 mod rule;
 mod waiting;
 
@@ -15,7 +16,7 @@ use super::model::{BotToml, FileToml, WaitingToml};
 use super::profile_name::{self, NameProblem};
 use super::template::Template;
 use super::{
-    Bot, ProfileSpec, Rule, RuleBook, TimeoutError, TimeoutOverrides, Timeouts, TimeoutsTable,
+    Bot, Canned, ProfileSpec, Rule, RuleBook, TimeoutError, TimeoutOverrides, Timeouts, TimeoutsTable,
     Waiting,
 };
 
@@ -60,6 +61,7 @@ pub(crate) fn compile(sources: &[(PathBuf, String)]) -> Result<RuleBook, RulesEr
         bot,
         timeouts,
         waiting,
+        canned,
         ..
     } = c;
     let (bot, waiting) = match (bot, waiting) {
@@ -84,6 +86,7 @@ pub(crate) fn compile(sources: &[(PathBuf, String)]) -> Result<RuleBook, RulesEr
         bot,
         timeouts: timeouts.map_or_else(Timeouts::default, |(t, _)| t),
         waiting,
+        canned,
         rules,
         by_name,
         matcher,
@@ -105,6 +108,9 @@ struct Compiler<'a> {
     /// Like `bot_at`, for `[waiting]`.
     waiting_at: Option<String>,
     waiting: Option<Waiting>,
+    canned: Vec<Canned>,
+    /// Where each canned reply's name was written, by name, for "first defined at" messages.
+    canned_at: HashMap<String, String>,
     /// Quick-reply payloads, checked once every rule's `payload` is known.
     offered: Vec<(Source<'a>, usize, String)>,
 }
@@ -135,6 +141,9 @@ impl<'a> Compiler<'a> {
         }
         for rule in &file.rule {
             self.rule(src, rule);
+        }
+        for canned in &file.canned {
+            self.canned(src, canned.get_ref());
         }
     }
 

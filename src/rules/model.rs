@@ -18,6 +18,16 @@ pub(crate) struct FileToml {
     pub waiting: Option<Spanned<WaitingToml>>,
     #[serde(default)]
     pub rule: Vec<Spanned<RuleToml>>,
+    #[serde(default)]
+    pub canned: Vec<Spanned<CannedToml>>,
+}
+
+/// One `[[canned]]`: a reply agents pick in their console and may edit before sending.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CannedToml {
+    pub name: Spanned<String>,
+    pub text: Spanned<String>,
 }
 
 /// `[bot]`: who the bot is and what it says when no rule decides.

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use super::{compile, load_dir, RuleBook, Template, Timeouts, Vars};
 
+mod canned;
 mod errors;
 mod limits;
 mod timeouts;
@@ -220,6 +221,18 @@ fn shipped_rules() {
     };
     assert_eq!(book.bot.profile.name, "Acme Assistant (bot)");
     assert_eq!(book.bot.max_fallbacks, 2);
+    let canned: Vec<&str> = book.canned.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(
+        canned,
+        [
+            "greeting",
+            "checking",
+            "refund-timing",
+            "verify-account",
+            "network-check",
+            "goodbye"
+        ]
+    );
     assert_eq!(book.timeouts, Timeouts::default());
     let frustrated = Timeouts {
         queue_max_wait: std::time::Duration::from_secs(15 * 60),
