@@ -8,6 +8,7 @@ mod error;
 mod health;
 mod json;
 mod profile_sync;
+mod try_page;
 mod twitter;
 mod webhook;
 
@@ -34,6 +35,10 @@ pub fn router(state: Shared) -> Router {
         .route("/v1/agents", post(agents::add).get(agents::list))
         .route("/v1/profiles", get(agents::profiles))
         .route("/v1/profiles/sync", post(profile_sync::sync))
+        .route(
+            "/v1/try/{account}/{customer}/messages",
+            get(try_page::messages),
+        )
         .route("/v1/agents/ws", get(crate::agents::gateway::upgrade))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))

@@ -5,8 +5,8 @@ use super::agents::{AgentView, Agents};
 use super::schedule::{Schedule, ScheduleStats};
 use super::{EngineError, EngineHandle, Reply};
 use crate::domain::{
-    Account, AccountId, AgentId, Conversation, ConversationId, Desk, Message, MessageId, Profile,
-    Ticket, Timestamp,
+    Account, AccountId, AgentId, Channel, Conversation, ConversationId, CustomerId, Desk, Message,
+    MessageId, Profile, Ticket, Timestamp,
 };
 use crate::store::Store;
 use std::collections::HashMap;
@@ -15,6 +15,8 @@ use tokio::sync::oneshot;
 pub enum Query {
     Queue(AccountId, Reply<QueueView>),
     Conversation(ConversationId, Reply<ConversationView>),
+    /// A customer's conversation with an account on a channel (the try page knows no id).
+    Customer(AccountId, Channel, CustomerId, Reply<ConversationView>),
     Agents(Reply<Vec<AgentView>>),
     Profiles(Reply<Vec<ProfileView>>),
     Stats(Reply<StatsView>),
@@ -87,6 +89,17 @@ impl EngineHandle {
         let (reply, rx) = oneshot::channel();
         self.call(super::Command::Query(Query::Conversation(id, reply)), rx)
             .await
+    }
+
+    pub async fn customer_conversation(
+        &self,
+        account: AccountId,
+        channel: Channel,
+        customer: CustomerId,
+    ) -> Result<ConversationView, EngineError> {
+        let (reply, rx) = oneshot::channel();
+        let q = Query::Customer(account, channel, customer, reply);
+        self.call(super::Command::Query(q), rx).await
     }
 
     pub async fn agents(&self) -> Result<Vec<AgentView>, EngineError> {
@@ -179,18 +192,34 @@ pub(super) fn answer(q: Query, view: View<'_>, store: &Store) {
                 follow_ups,
             }));
         }
-        Query::Conversation(id, reply) => {
-            let view = match desk.conversation(id) {
+        Query::Customer(account, channel, customer, reply) => {
+            let id = desk.find(&account, channel, &customer).map(|c| c.id);
+            let view = match id {
                 None => Err(EngineError::NoSuchConversation),
-                Some(c) => store
-                    .transcript(transcripts.get(&id).map_or(&[][..], Vec::as_slice))
-                    .map(|transcript| ConversationView {
-                        conversation: c.clone(),
-                        transcript,
-                    })
-                    .map_err(|_| EngineError::Unavailable),
+                Some(id) => conversation(desk, transcripts, store, id),
             };
             let _ = reply.send(view);
         }
+        Query::Conversation(id, reply) => {
+            let _ = reply.send(conversation(desk, transcripts, store, id));
+        }
     }
+}
+
+fn conversation(
+    desk: &Desk,
+    transcripts: &HashMap<ConversationId, Vec<u64>>,
+    store: &Store,
+    id: ConversationId,
+) -> Result<ConversationView, EngineError> {
+    let c = desk
+        .conversation(id)
+        .ok_or(EngineError::NoSuchConversation)?;
+    store
+        .transcript(transcripts.get(&id).map_or(&[][..], Vec::as_slice))
+        .map(|transcript| ConversationView {
+            conversation: c.clone(),
+            transcript,
+        })
+        .map_err(|_| EngineError::Unavailable)
 }

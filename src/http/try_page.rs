@@ -1,0 +1,144 @@
+//! `GET /v1/try/{account}/{customer}/messages?after=<id>`: what a customer of the generic
+//! webhook would see on their phone, for the console's try page. The webhook's replies go to a
+//! sink, never back to whoever posted, so the page polls this instead. No token: it shows only
+//! what the customer themselves sent and received, and it exists only with
+//! `[console] try_page = true` (else 404, as if there were no such route).
+
+use super::ApiError;
+use crate::domain::{AccountId, Author, Channel, CustomerId, Message, MessageId, State};
+use crate::engine::{ConversationView, EngineError};
+use crate::shared::Shared;
+use axum::extract::{Path, Query, State as AxumState};
+use axum::Json;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Deserialize)]
+pub struct After {
+    /// The last message id the page has (`c12-3`); only later ones are returned.
+    #[serde(default)]
+    after: Option<String>,
+}
+
+/// The customer's side of their conversation.
+#[derive(Debug, Serialize)]
+pub struct TryMessagesJson {
+    /// `None` until the customer has written.
+    conversation: Option<String>,
+    /// Who answers now: `bot`, `queue` (waiting for a person, offered included), `person` or
+    /// `closed`; the page marks a switch between the bot and a person.
+    answering: &'static str,
+    messages: Vec<TryMessageJson>,
+}
+
+#[derive(Debug, Serialize)]
+struct TryMessageJson {
+    id: String,
+    /// `customer` (their own), `bot`, `agent` or `system`.
+    from: &'static str,
+    text: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    quick_replies: Vec<TryQuickReplyJson>,
+    /// The name and avatar the customer sees as the sender; absent on their own messages.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    profile: Option<TryProfileJson>,
+    at: String,
+}
+
+#[derive(Debug, Serialize)]
+struct TryQuickReplyJson {
+    label: String,
+    payload: String,
+}
+
+#[derive(Debug, Serialize)]
+struct TryProfileJson {
+    name: String,
+    avatar: String,
+}
+
+pub async fn messages(
+    AxumState(s): AxumState<Shared>,
+    Path((account, customer)): Path<(String, String)>,
+    Query(q): Query<After>,
+) -> Result<Json<TryMessagesJson>, ApiError> {
+    if !s.try_page {
+        return Err(ApiError::NotFound);
+    }
+    if !s.accounts.contains(&account) {
+        return Err(ApiError::UnknownAccount(account));
+    }
+    let after: Option<MessageId> = q
+        .after
+        .filter(|a| !a.is_empty())
+        .map(|a| a.parse())
+        .transpose()
+        .map_err(ApiError::BadRequest)?;
+    let found = s
+        .engine
+        .customer_conversation(AccountId(account), Channel::Webhook, CustomerId(customer))
+        .await;
+    match found {
+        Ok(view) => Ok(Json(TryMessagesJson::new(&view, after))),
+        Err(EngineError::NoSuchConversation) => Ok(Json(TryMessagesJson {
+            conversation: None,
+            answering: "bot",
+            messages: Vec::new(),
+        })),
+        Err(e) => Err(e.into()),
+    }
+}
+
+impl TryMessagesJson {
+    fn new(view: &ConversationView, after: Option<MessageId>) -> Self {
+        let c = &view.conversation;
+        // An id from another conversation (a customer id reused after a reset) is no cursor.
+        let after = after.filter(|a| a.conversation == c.id).map_or(0, |a| a.seq);
+        TryMessagesJson {
+            conversation: Some(c.id.to_string()),
+            answering: answering(&c.state),
+            messages: view
+                .transcript
+                .iter()
+                .filter(|m| m.id.seq > after)
+                .map(TryMessageJson::from)
+                .collect(),
+        }
+    }
+}
+
+fn answering(state: &State) -> &'static str {
+    match state {
+        State::Bot => "bot",
+        State::Queued(_) | State::Offered { .. } => "queue",
+        State::WithAgent { .. } => "person",
+        State::Closed => "closed",
+    }
+}
+
+impl From<&Message> for TryMessageJson {
+    fn from(m: &Message) -> Self {
+        TryMessageJson {
+            id: m.id.to_string(),
+            from: match m.from {
+                Author::Customer => "customer",
+                Author::Bot => "bot",
+                Author::Agent => "agent",
+                Author::System => "system",
+            },
+            text: m.text.clone(),
+            quick_replies: m
+                .quick_replies
+                .iter()
+                .map(|r| TryQuickReplyJson {
+                    label: r.label.clone(),
+                    payload: r.payload.clone(),
+                })
+                .collect(),
+            profile: m.profile.as_ref().map(|p| TryProfileJson {
+                name: p.name.clone(),
+                avatar: p.avatar.clone(),
+            }),
+            at: m.at.to_string(),
+        }
+    }
+}
