@@ -92,7 +92,9 @@ impl TryMessagesJson {
     fn new(view: &ConversationView, after: Option<MessageId>) -> Self {
         let c = &view.conversation;
         // An id from another conversation (a customer id reused after a reset) is no cursor.
-        let after = after.filter(|a| a.conversation == c.id).map_or(0, |a| a.seq);
+        let after = after
+            .filter(|a| a.conversation == c.id)
+            .map_or(0, |a| a.seq);
         TryMessagesJson {
             conversation: Some(c.id.to_string()),
             answering: answering(&c.state),

@@ -16,8 +16,8 @@ use super::model::{BotToml, FileToml, WaitingToml};
 use super::profile_name::{self, NameProblem};
 use super::template::Template;
 use super::{
-    Bot, Canned, ProfileSpec, Rule, RuleBook, TimeoutError, TimeoutOverrides, Timeouts, TimeoutsTable,
-    Waiting,
+    Bot, Canned, ProfileSpec, Rule, RuleBook, TimeoutError, TimeoutOverrides, Timeouts,
+    TimeoutsTable, Waiting,
 };
 
 const PRIORITY_MAX: i64 = 9;

@@ -192,17 +192,26 @@ impl Browser {
     }
 
     /// Polls until `check` gives `Some`; fails the test saying `what` did not happen.
-    pub async fn until<T, F, Fut>(&self, what: &str, mut check: F) -> T
+    pub async fn until<T, F, Fut>(&self, what: &str, check: F) -> T
     where
         F: FnMut() -> Fut,
         Fut: Future<Output = Option<T>>,
     {
-        let deadline = Instant::now() + PATIENCE;
+        self.until_within(PATIENCE, what, check).await
+    }
+
+    /// [`Browser::until`] with a deadline of `limit`.
+    pub async fn until_within<T, F, Fut>(&self, limit: Duration, what: &str, mut check: F) -> T
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Option<T>>,
+    {
+        let deadline = Instant::now() + limit;
         loop {
             if let Some(v) = check().await {
                 return v;
             }
-            assert!(Instant::now() < deadline, "not within {PATIENCE:?}: {what}");
+            assert!(Instant::now() < deadline, "not within {limit:?}: {what}");
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
@@ -235,15 +244,6 @@ impl Browser {
             Ok(b) => b.text().await.unwrap_or_default(),
             Err(_) => String::new(),
         }
-    }
-
-    /// Waits until the body's text contains `needle`.
-    pub async fn until_text(&self, needle: &str) {
-        let what = format!("the page shows {needle:?}");
-        self.until(&what, || async {
-            self.body_text().await.contains(needle).then_some(())
-        })
-        .await
     }
 
     /// Waits until the element `css` shows text containing `needle`; returns its text.
@@ -281,10 +281,11 @@ impl Browser {
             .unwrap_or_else(|e| panic!("type into {id}: {e}"));
     }
 
-    /// Runs `script` in the page and returns its value.
-    pub async fn eval(&self, script: &str) -> Value {
+    /// Runs `script` in the page with `arguments` and returns its value. WebDriver's scripts
+    /// are not the page's, so the page's strict CSP does not stop them.
+    pub async fn eval_with(&self, script: &str, arguments: Vec<Value>) -> Value {
         self.client
-            .execute(script, vec![])
+            .execute(script, arguments)
             .await
             .unwrap_or_else(|e| panic!("script {script:?}: {e}"))
     }

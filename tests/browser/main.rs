@@ -2,10 +2,14 @@
 //! on 127.0.0.1, its webhook delivering to a local fake platform. Skipped without a browser,
 //! except under `CI=true`.
 
-// Helpers grow ahead of the pages that use them.
-#![allow(dead_code)]
-
 mod driver;
+mod pages;
 mod support;
+mod ws;
 
+mod handoff;
 mod harness;
+mod reconnect;
+mod supervisor;
+mod try_page;
+mod xss;

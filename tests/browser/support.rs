@@ -1,7 +1,6 @@
 //! The daemon side of the browser tests: a real daemon on 127.0.0.1:0 over a temp data dir,
-//! delivering to a local fake platform, and `eventually` (every wait is on a condition with a
-//! deadline). A minimal copy of what `tests/daemon/support.rs` does; test binaries cannot share
-//! modules.
+//! delivering to a local fake platform whose waits have a deadline. A minimal copy of what
+//! `tests/daemon/support.rs` does; test binaries cannot share modules.
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -10,7 +9,6 @@ use axum::{Json, Router};
 use baton::app::{App, Running};
 use baton::config::Config;
 use serde_json::{json, Value};
-use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -88,9 +86,9 @@ pub fn config_text(data: &Path, sink_url: &str, listen: &str) -> String {
     )
 }
 
-/// The `[console]` table the tests run with.
+/// The `[console]` table the tests run with: the try page on.
 fn console_table() -> &'static str {
-    ""
+    "[console]\ntry_page = true\n"
 }
 
 impl Daemon {
@@ -169,25 +167,14 @@ impl Daemon {
     }
 }
 
-/// How long [`eventually`] waits before it fails the test.
+/// How long a wait on the daemon's side lasts before it fails the test.
 pub const PATIENCE: Duration = Duration::from_secs(10);
 
-/// Polls `check` until it gives `Some`, and returns that; fails the test, saying what did not
-/// happen, if it has not within [`PATIENCE`].
-pub async fn eventually<T, F, Fut>(what: &str, mut check: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Option<T>>,
-{
-    let deadline = std::time::Instant::now() + PATIENCE;
-    loop {
-        if let Some(v) = check().await {
-            return v;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "not within {PATIENCE:?}: {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+/// A daemon on a fresh data dir (kept while the returned guard lives), delivering to a fresh
+/// fake platform: how every test begins.
+pub async fn fresh() -> (tempfile::TempDir, FakeSink, Daemon) {
+    let dir = tempfile::tempdir().unwrap();
+    let sink = FakeSink::start().await;
+    let d = Daemon::start(dir.path(), &sink.url, "127.0.0.1:0").await;
+    (dir, sink, d)
 }

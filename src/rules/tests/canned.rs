@@ -37,9 +37,7 @@ fn canned_reply_errors() {
             ),
             (
                 with_bot(vec!["[[canned]]", &long, "text = 'hi'"]),
-                vec![
-                    "r.toml:2:8: canned reply name is 65 characters; the limit is 64".to_owned(),
-                ],
+                vec!["r.toml:2:8: canned reply name is 65 characters; the limit is 64".to_owned()],
             ),
             (
                 with_bot(vec![
@@ -70,7 +68,12 @@ fn canned_reply_errors() {
                 vec!["r.toml:1:1: missing field `text`".to_owned()],
             ),
             (
-                with_bot(vec!["[[canned]]", "name = 'x'", "text = 'a'", "tone = 'warm'"]),
+                with_bot(vec![
+                    "[[canned]]",
+                    "name = 'x'",
+                    "text = 'a'",
+                    "tone = 'warm'",
+                ]),
                 vec!["r.toml:4:1: unknown field `tone`, expected `name` or `text`".to_owned()],
             ),
         ],
