@@ -99,12 +99,16 @@ impl App {
         let (trigger, shutdown) = shutdown::channel();
         // Compiling a large RegexSet takes ~100 ms, and opening sled and replaying the turn log
         // read the disk: none of it belongs on a runtime thread.
-        let (account_ids, bot_ids, made, store, mut engine, handle, attribution) =
+        let (account_ids, canned, bot_ids, made, store, mut engine, handle, attribution) =
             tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
                 let accounts = load_accounts(&cfg).map_err(|e| anyhow::anyhow!("{e}"))?;
                 // A receiver that cannot show profiles gets the signature in the text.
                 let attribution = (!cfg.webhook.profiles).then(|| Attribution::new(&accounts));
                 let ids: HashSet<String> = accounts.iter().map(|a| a.id.0.clone()).collect();
+                let canned: HashMap<AccountId, Arc<[rules::Canned]>> = accounts
+                    .iter()
+                    .map(|a| (a.id.clone(), a.rules.canned.clone().into()))
+                    .collect();
                 // Only an id the rules set is a platform id; the default `<account>-bot` is not.
                 let bot_ids: Vec<(AccountId, String)> = accounts
                     .iter()
@@ -121,7 +125,7 @@ impl App {
                 let (engine, handle) =
                     Engine::build(store.clone(), accounts, feeds, clock, retention)
                         .context("loading state from the store")?;
-                Ok((ids, bot_ids, made, store, engine, handle, attribution))
+                Ok((ids, canned, bot_ids, made, store, engine, handle, attribution))
             })
             .await??;
         let sink: Arc<dyn Sink> = match &config.webhook.sink {
@@ -204,6 +208,8 @@ impl App {
                 try_page: false,
                 ready: Arc::new(AtomicBool::new(false)),
                 agent_auth_timeout: config.agent_auth_timeout,
+                canned: Arc::new(canned),
+                try_page: config.console.try_page,
                 shutdown,
             },
             outboxes,

@@ -35,6 +35,15 @@ pub struct Config {
     pub twitter: Option<TwitterConfig>,
     /// How long a new agent socket has to authenticate.
     pub agent_auth_timeout: Duration,
+    pub console: ConsoleConfig,
+}
+
+/// `[console]`: the web pages the daemon serves under `/console/`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ConsoleConfig {
+    /// Serve `/console/try`, where anyone who can reach the port plays a customer through the
+    /// generic webhook; off unless asked for, as it lets strangers write to the bot.
+    pub try_page: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -86,6 +95,15 @@ struct Raw {
     channels: RawChannels,
     #[serde(default)]
     agents: RawAgents,
+    #[serde(default)]
+    console: RawConsole,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawConsole {
+    #[serde(default)]
+    try_page: bool,
 }
 
 #[derive(Deserialize, Default)]
@@ -296,6 +314,9 @@ impl Config {
                 .filter(|t| !t.is_empty()),
             accounts,
             agent_auth_timeout: raw.agents.auth_timeout.unwrap_or(Duration::from_secs(5)),
+            console: ConsoleConfig {
+                try_page: raw.console.try_page,
+            },
             webhook: WebhookConfig {
                 secret: env("BATON_WEBHOOK_SECRET")
                     .or(raw.channels.webhook.secret)

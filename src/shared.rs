@@ -27,6 +27,10 @@ pub struct Shared {
     pub ready: Arc<AtomicBool>,
     /// How long a new agent socket has to send its `auth` frame.
     pub agent_auth_timeout: Duration,
+    /// Each account's canned replies, for its agents' `welcome`.
+    pub canned: Arc<crate::agents::session::CannedByAccount>,
+    /// Whether `/console/try` is served (`[console] try_page`).
+    pub try_page: bool,
     pub shutdown: Shutdown,
 }
 

@@ -48,6 +48,7 @@ async fn run(socket: WebSocket, s: Shared) {
         Box::pin(outgoing),
         s.engine,
         s.agent_auth_timeout,
+        &s.canned,
         s.shutdown,
     )
     .await;

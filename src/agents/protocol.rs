@@ -2,7 +2,7 @@
 //! inside frames have their JSON shapes in `wire`, and `render` builds frames from what the
 //! engine tells an agent; nothing here serialises a domain type.
 
-use super::wire::{AgentJson, CardJson, MessageJson, PresenceJson, ProfileJson};
+use super::wire::{AgentJson, CannedJson, CardJson, MessageJson, PresenceJson, ProfileJson};
 use crate::domain::ConversationId;
 use serde::{Deserialize, Deserializer, Serialize};
 use std::str::FromStr;
@@ -100,6 +100,9 @@ pub enum ServerFrame {
         profile: ProfileJson,
         presence: PresenceJson,
         conversations: Vec<String>,
+        /// The account's canned replies; left out when it has none.
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        canned: Vec<CannedJson>,
     },
     Error {
         code: &'static str,

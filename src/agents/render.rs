@@ -6,15 +6,23 @@ use super::protocol::ServerFrame;
 use super::wire::PresenceJson;
 use crate::domain::{Agent, ConversationId, LetGo, Notice, Presence, Refusal, SetAway, Withdrawn};
 use crate::engine::ToAgent;
+use crate::rules::Canned;
 
 impl ServerFrame {
-    /// The first frame of an authenticated socket.
-    pub fn welcome(agent: &Agent, presence: Presence, conversations: &[ConversationId]) -> Self {
+    /// The first frame of an authenticated socket, with the canned replies of the agent's
+    /// account.
+    pub fn welcome(
+        agent: &Agent,
+        presence: Presence,
+        conversations: &[ConversationId],
+        canned: &[Canned],
+    ) -> Self {
         ServerFrame::Welcome {
             agent: agent.into(),
             profile: (&agent.profile).into(),
             presence: presence.into(),
             conversations: conversations.iter().map(ToString::to_string).collect(),
+            canned: canned.iter().map(Into::into).collect(),
         }
     }
 

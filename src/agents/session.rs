@@ -6,9 +6,12 @@
 
 use super::protocol::{self, ClientFrame, ServerFrame};
 use super::render::render;
-use crate::domain::{Input, TransferTo};
+use crate::domain::{AccountId, Input, TransferTo};
 use crate::engine::{Connected, EngineHandle, ToAgent};
+use crate::rules::Canned;
 use crate::shutdown::Shutdown;
+use std::collections::HashMap;
+use std::sync::Arc;
 use futures::{Sink, SinkExt, Stream, StreamExt};
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -34,11 +37,15 @@ pub const CLOSE_GOING_AWAY: u16 = 1001;
 const FLOOD_LIMIT: usize = 20;
 const FLOOD_WINDOW: Duration = Duration::from_secs(10);
 
+/// Each account's canned replies, told in its agents' `welcome`.
+pub type CannedByAccount = HashMap<AccountId, Arc<[Canned]>>;
+
 pub async fn run<I, O>(
     mut incoming: I,
     mut out: O,
     engine: EngineHandle,
     auth_timeout: Duration,
+    canned: &CannedByAccount,
     mut shutdown: Shutdown,
 ) where
     I: Stream<Item = Incoming> + Unpin,
@@ -95,7 +102,8 @@ pub async fn run<I, O>(
         session,
     };
     tracing::info!(agent = %me.id, session, "agent connected");
-    let welcome = ServerFrame::welcome(&agent, presence, &conversations);
+    let canned = canned.get(&agent.account).map_or(&[][..], |c| &c[..]);
+    let welcome = ServerFrame::welcome(&agent, presence, &conversations, canned);
     let mut greeted = out.send(Outgoing::Text(welcome.to_text())).await.is_ok();
     for item in &replay {
         greeted = greeted && out.send(Outgoing::Text(render(item))).await.is_ok();

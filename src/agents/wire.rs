@@ -6,6 +6,7 @@ use crate::domain::{
     Agent, Attachment, AttachmentKind, Author, Card, Customer, Message, Presence, Profile,
     QuickReply, Ticket,
 };
+use crate::rules::Canned;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -21,6 +22,23 @@ impl From<&Profile> for ProfileJson {
             id: p.id.clone(),
             name: p.name.clone(),
             avatar: p.avatar.clone(),
+        }
+    }
+}
+
+/// A canned reply an agent can pick (`[[canned]]` in the rules): its `text` is the template as
+/// written, `{customer.name}` and all, for the client to fill in and the agent to edit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CannedJson {
+    pub name: String,
+    pub text: String,
+}
+
+impl From<&Canned> for CannedJson {
+    fn from(c: &Canned) -> Self {
+        CannedJson {
+            name: c.name.clone(),
+            text: c.text.source().to_owned(),
         }
     }
 }

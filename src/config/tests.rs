@@ -369,3 +369,29 @@ fn every_timeout_key_is_wired_through_every_table() {
 }
 
 mod twitter;
+
+#[test]
+fn the_try_page_is_served_only_when_asked_for() {
+    assert!(!parse(MINIMAL, &[]).unwrap().console.try_page);
+    for (value, served) in [("true", true), ("false", false)] {
+        let text = format!("[console]\ntry_page = {value}\n{MINIMAL}");
+        assert_eq!(parse(&text, &[]).unwrap().console.try_page, served);
+    }
+    let text = format!("[console]\ntry_page = \"yes\"\n{MINIMAL}");
+    assert_eq!(
+        parse(&text, &[]).unwrap_err(),
+        "/etc/baton/baton.toml:2:12: invalid type: string \"yes\", expected a boolean"
+    );
+    let text = format!("[console]\ntheme = \"dark\"\n{MINIMAL}");
+    assert_eq!(
+        parse(&text, &[]).unwrap_err(),
+        "/etc/baton/baton.toml:2:1: unknown field `theme`, expected `try_page`"
+    );
+}
+
+#[test]
+fn the_shipped_config_serves_the_try_page() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("baton.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(parse(&text, &[]).unwrap().console.try_page);
+}

@@ -201,8 +201,19 @@ fn server_frames_keep_their_bytes() {
         &agent,
         Presence::Available,
         &[ConversationId(4), ConversationId(9)],
+        &[],
     );
     check("agent/welcome", &welcome.to_text());
+    let canned = [
+        ("greeting", "Hi {customer.name}, I'm {agent.name}."),
+        ("goodbye", "Thanks for contacting {account.name}!"),
+    ]
+    .map(|(name, text)| crate::rules::Canned {
+        name: name.into(),
+        text: crate::rules::Template::parse(text).unwrap(),
+    });
+    let welcome = ServerFrame::welcome(&agent, Presence::Away, &[], &canned);
+    check("agent/welcome_canned", &welcome.to_text());
     let sent = ToAgent::Sent {
         client_id: "draft-7".into(),
         message_id: agent_message().id,
