@@ -205,7 +205,6 @@ impl App {
                 twitter_status,
                 profile_keeper: keeper.clone(),
                 admin_token: config.admin_token.as_deref().map(Arc::from),
-                try_page: false,
                 ready: Arc::new(AtomicBool::new(false)),
                 agent_auth_timeout: config.agent_auth_timeout,
                 canned: Arc::new(canned),

@@ -22,8 +22,6 @@ pub struct Shared {
     /// Twitter's profile keeper (for `POST /v1/profiles/sync`), when the channel is configured.
     pub profile_keeper: Option<Arc<crate::channels::twitter::profiles::ProfileKeeper>>,
     pub admin_token: Option<Arc<str>>,
-    /// `[console] try_page`: the try page and what it polls (`GET /v1/try/…`) are served.
-    pub try_page: bool,
     pub ready: Arc<AtomicBool>,
     /// How long a new agent socket has to send its `auth` frame.
     pub agent_auth_timeout: Duration,

@@ -144,3 +144,127 @@ impl From<&Message> for TryMessageJson {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{AgentId, Conversation, ConversationId, Customer, Profile, QuickReply};
+    use crate::domain::{Ticket, Timestamp};
+    use serde_json::{json, Value};
+
+    fn message(seq: u64, from: Author, profile: Option<&str>) -> Message {
+        Message {
+            id: MessageId {
+                conversation: ConversationId(7),
+                seq,
+            },
+            from,
+            text: format!("m{seq}"),
+            payload: None,
+            quick_replies: Vec::new(),
+            attachments: Vec::new(),
+            profile: profile.map(|name| Profile {
+                id: format!("p-{name}"),
+                name: name.into(),
+                avatar: "https://example.com/a.png".into(),
+            }),
+            at: Timestamp(0),
+            epoch: 0,
+        }
+    }
+
+    fn view(state: State) -> ConversationView {
+        let customer = Customer {
+            channel: Channel::Webhook,
+            id: CustomerId("u1".into()),
+            name: None,
+        };
+        let mut conversation = Conversation::new(
+            ConversationId(7),
+            AccountId("acme".into()),
+            customer,
+            Timestamp(0),
+        );
+        conversation.state = state;
+        let mut bot = message(2, Author::Bot, Some("Acme Assistant (bot)"));
+        bot.quick_replies = vec![QuickReply {
+            label: "Billing".into(),
+            payload: "BILLING".into(),
+        }];
+        ConversationView {
+            conversation,
+            transcript: vec![
+                message(1, Author::Customer, None),
+                bot,
+                message(3, Author::Agent, Some("Sam, Acme")),
+            ],
+        }
+    }
+
+    fn ids(json: &Value) -> Vec<&str> {
+        json["messages"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|m| m["id"].as_str())
+            .collect()
+    }
+
+    #[test]
+    fn the_cursor_returns_only_later_messages_of_the_same_conversation() {
+        let cases: &[(Option<&str>, &[&str])] = &[
+            (None, &["c7-1", "c7-2", "c7-3"]),
+            (Some("c7-1"), &["c7-2", "c7-3"]),
+            (Some("c7-3"), &[]),
+            // Another conversation's id (the daemon was reset): everything, from the start.
+            (Some("c2-9"), &["c7-1", "c7-2", "c7-3"]),
+        ];
+        for (after, want) in cases {
+            let after = after.map(|a| a.parse().unwrap());
+            let got = serde_json::to_value(TryMessagesJson::new(&view(State::Bot), after)).unwrap();
+            assert_eq!(ids(&got), *want, "after {after:?}");
+        }
+    }
+
+    #[test]
+    fn who_answers_follows_the_state() {
+        let ticket = Ticket::new("customer_request", 0, Timestamp(0), Timestamp(0));
+        let cases = [
+            (State::Bot, "bot"),
+            (State::Queued(ticket.clone()), "queue"),
+            (
+                State::Offered {
+                    ticket,
+                    agent: AgentId(1),
+                    expires_at: Timestamp(0),
+                },
+                "queue",
+            ),
+            (State::Closed, "closed"),
+        ];
+        for (state, want) in cases {
+            let got = serde_json::to_value(TryMessagesJson::new(&view(state), None)).unwrap();
+            assert_eq!(got["answering"], want);
+        }
+    }
+
+    #[test]
+    fn messages_carry_what_the_customer_sees_and_nothing_else() {
+        let got = serde_json::to_value(TryMessagesJson::new(&view(State::Bot), None)).unwrap();
+        assert_eq!(got["conversation"], "c7");
+        assert_eq!(
+            got["messages"][0],
+            json!({"id": "c7-1", "from": "customer", "text": "m1", "at": "1970-01-01T00:00:00.000Z"})
+        );
+        assert_eq!(
+            got["messages"][1],
+            json!({
+                "id": "c7-2", "from": "bot", "text": "m2",
+                "quick_replies": [{"label": "Billing", "payload": "BILLING"}],
+                "profile": {"name": "Acme Assistant (bot)", "avatar": "https://example.com/a.png"},
+                "at": "1970-01-01T00:00:00.000Z"
+            })
+        );
+        assert_eq!(got["messages"][2]["profile"]["name"], "Sam, Acme");
+    }
+}
