@@ -125,7 +125,16 @@ impl App {
                 let (engine, handle) =
                     Engine::build(store.clone(), accounts, feeds, clock, retention)
                         .context("loading state from the store")?;
-                Ok((ids, canned, bot_ids, made, store, engine, handle, attribution))
+                Ok((
+                    ids,
+                    canned,
+                    bot_ids,
+                    made,
+                    store,
+                    engine,
+                    handle,
+                    attribution,
+                ))
             })
             .await??;
         let sink: Arc<dyn Sink> = match &config.webhook.sink {

@@ -36,28 +36,21 @@ impl Drop for Driver {
     }
 }
 
-fn find(candidates: &[&str]) -> Option<PathBuf> {
-    candidates
-        .iter()
-        .map(Path::new)
+/// The first of `names` on `PATH`.
+fn find(names: &[&str]) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .flat_map(|dir| names.iter().map(move |n| dir.join(n)))
         .find(|p| p.is_file())
-        .map(Path::to_path_buf)
 }
 
 fn chromedriver() -> Option<PathBuf> {
-    find(&[
-        "/usr/bin/chromedriver",
-        "/usr/lib/chromium/chromedriver",
-        "/usr/local/bin/chromedriver",
-    ])
+    find(&["chromedriver"])
 }
 
 fn chromium() -> Option<PathBuf> {
-    find(&[
-        "/usr/bin/chromium",
-        "/usr/bin/chromium-browser",
-        "/usr/bin/google-chrome",
-    ])
+    // Debian's name first, then others' for the same browser.
+    find(&["chromium", "chromium-browser", "google-chrome"])
 }
 
 /// A port nobody listens on right now; another process may still take it before chromedriver
