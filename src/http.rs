@@ -1,9 +1,10 @@
-//! The one HTTP port: channels, admin API, health. Handlers decode, call the engine, and encode
+//! The one HTTP port: channels, admin API, health, the web console. Handlers decode, call the engine, and encode
 //! with the admin API's own JSON types (`json`).
 
 mod admin;
 mod agents;
 mod channels;
+mod console;
 mod error;
 mod health;
 mod json;
@@ -42,6 +43,7 @@ pub fn router(state: Shared) -> Router {
         .route("/v1/agents/ws", get(crate::agents::gateway::upgrade))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .merge(console::routes(state.try_page))
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
         .with_state(state)
