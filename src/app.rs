@@ -107,7 +107,11 @@ impl App {
                 let ids: HashSet<String> = accounts.iter().map(|a| a.id.0.clone()).collect();
                 let canned: HashMap<AccountId, Arc<[rules::Canned]>> = accounts
                     .iter()
-                    .map(|a| (a.id.clone(), a.rules.canned.clone().into()))
+                    .map(|a| {
+                        let canned = a.rules.canned.iter();
+                        let canned = canned.map(|c| c.for_account(&a.name, &a.bot.name));
+                        (a.id.clone(), canned.collect())
+                    })
                     .collect();
                 // Only an id the rules set is a platform id; the default `<account>-bot` is not.
                 let bot_ids: Vec<(AccountId, String)> = accounts

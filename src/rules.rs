@@ -143,6 +143,16 @@ pub struct Canned {
     pub text: Template,
 }
 
+impl Canned {
+    /// This reply as an account's agents get it: `{account.name}` and `{bot.name}` filled in.
+    pub fn for_account(&self, account_name: &str, bot_name: &str) -> Canned {
+        Canned {
+            name: self.name.clone(),
+            text: self.text.with_account(account_name, bot_name),
+        }
+    }
+}
+
 /// A button under a reply; tapping it sends `payload` back.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QuickReply {

@@ -69,6 +69,12 @@ const SUPERVISOR: Page = Page {
 /// Every file under `console/assets/`, by name.
 const ASSETS: &[(&str, Kind, &[u8])] = &[
     ("console.js", Kind::Js, file!("assets/console.js")),
+    ("console-view.js", Kind::Js, file!("assets/console-view.js")),
+    (
+        "console-canned.js",
+        Kind::Js,
+        file!("assets/console-canned.js"),
+    ),
     ("console.css", Kind::Css, file!("assets/console.css")),
     ("try.js", Kind::Js, file!("assets/try.js")),
     ("try.css", Kind::Css, file!("assets/try.css")),
@@ -121,10 +127,9 @@ fn asset(name: &str) -> Response {
 
 fn file(kind: Kind, body: &'static [u8]) -> Response {
     let mut response = body.into_response();
-    response.headers_mut().insert(
-        CONTENT_TYPE,
-        HeaderValue::from_static(kind.content_type()),
-    );
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static(kind.content_type()));
     guarded(response)
 }
 

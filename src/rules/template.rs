@@ -163,6 +163,43 @@ impl Template {
         out
     }
 
+    /// The same template with the account's own variables (`{account.name}`, `{bot.name}`)
+    /// filled in, for a client that knows only the conversation's; the rest stay variables.
+    pub fn with_account(&self, account_name: &str, bot_name: &str) -> Template {
+        let value = |var: Var| match var {
+            Var::AccountName => Some(account_name),
+            Var::BotName => Some(bot_name),
+            _ => None,
+        };
+        let mut source = String::with_capacity(self.source.len());
+        let mut parts: Vec<Part> = Vec::with_capacity(self.parts.len());
+        for part in &self.parts {
+            let text = match part {
+                Part::Text(text) => text.as_str(),
+                Part::Var(var) => match value(*var) {
+                    Some(text) => text,
+                    None => {
+                        let name = Var::ALL
+                            .iter()
+                            .find(|(_, v)| v == var)
+                            .map_or("", |(n, _)| n);
+                        source.push('{');
+                        source.push_str(name);
+                        source.push('}');
+                        parts.push(Part::Var(*var));
+                        continue;
+                    }
+                },
+            };
+            source.push_str(&text.replace('{', "{{").replace('}', "}}"));
+            match parts.last_mut() {
+                Some(Part::Text(last)) => last.push_str(text),
+                _ => parts.push(Part::Text(text.to_owned())),
+            }
+        }
+        Template { source, parts }
+    }
+
     /// The template as written in the rule file.
     pub fn source(&self) -> &str {
         &self.source

@@ -8,6 +8,7 @@ mod bad_input;
 mod bot;
 mod channels;
 mod cli;
+mod console;
 mod crash;
 mod delivery;
 mod gateway;

@@ -9,7 +9,11 @@ fn all_paths() -> Vec<String> {
     let mut paths: Vec<String> = [INDEX.path, TRY.path, SUPERVISOR.path, "/console"]
         .map(String::from)
         .to_vec();
-    paths.extend(ASSETS.iter().map(|(n, _, _)| format!("/console/assets/{n}")));
+    paths.extend(
+        ASSETS
+            .iter()
+            .map(|(n, _, _)| format!("/console/assets/{n}")),
+    );
     paths.extend(["/console/assets/nope.js", "/console/assets/../index.html"].map(String::from));
     paths
 }
@@ -117,7 +121,12 @@ fn no_inline_code_and_no_markup_from_data() {
             if name.ends_with("html") && has_inline_handler(&lower) {
                 problems.push(format!("{at}: inline event handler"));
             }
-            for sink in ["innerhtml", "outerhtml", "insertadjacenthtml", "document.write"] {
+            for sink in [
+                "innerhtml",
+                "outerhtml",
+                "insertadjacenthtml",
+                "document.write",
+            ] {
                 if let Some(rest) = lower.split(sink).nth(1) {
                     if !assigns_a_literal(rest) {
                         problems.push(format!("{at}: {sink} with something other than a literal"));

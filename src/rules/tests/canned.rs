@@ -80,3 +80,34 @@ fn canned_reply_errors() {
         errors,
     );
 }
+
+/// An account's agents get its name and its bot's filled in; what only a conversation knows
+/// stays a variable, and braces in the filled values stay literal.
+#[test]
+fn canned_replies_know_their_account() {
+    let jo = crate::rules::Vars {
+        customer_name: Some("Jo"),
+        account_name: "unused",
+        ..Default::default()
+    };
+    check(
+        &[
+            (
+                "Thanks for contacting {account.name}, {customer.name}! ({bot.name})",
+                "Thanks for contacting Acme {{Mobile}}, {customer.name}! (Ace {{bot}}) \
+                 → Thanks for contacting Acme {Mobile}, Jo! (Ace {bot})",
+            ),
+            ("{{x}} {agent.name}", "{{x}} {agent.name} → {x} "),
+        ],
+        |source| {
+            let canned = crate::rules::Canned {
+                name: "n".into(),
+                text: crate::rules::Template::parse(source).unwrap(),
+            };
+            let filled = canned.for_account("Acme {Mobile}", "Ace {bot}").text;
+            let reparsed = crate::rules::Template::parse(filled.source()).unwrap();
+            assert_eq!(reparsed, filled, "{source}");
+            format!("{} → {}", filled.source(), filled.render(&jo))
+        },
+    );
+}
