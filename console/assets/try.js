@@ -229,7 +229,8 @@ function switchMarker(kind, name) {
   li.dataset.to = kind;
   li.dataset.profileName = name;
   const who = kind === "person" ? "a person" : "the bot";
-  li.textContent = name ? `Now talking with ${name} (${who})` : `Now talking with ${who}`;
+  // A bot's profile name usually says it is one; a person's may not.
+  li.textContent = !name ? `Now talking with ${who}` : kind === "person" ? `Now talking with ${name}, a person` : `Now talking with ${name}`;
   return li;
 }
 
@@ -266,15 +267,12 @@ function sender(profile) {
     img.width = 24;
     img.height = 24;
     img.referrerPolicy = "no-referrer";
+    // An avatar that cannot be loaded gives way to the name's initial, not a broken image.
+    img.addEventListener("error", () => img.replaceWith(initial(name)), { once: true });
     img.src = url;
     div.append(img);
   } else {
-    const dot = document.createElement("span");
-    dot.className = "avatar-none";
-    dot.dataset.testid = "try-sender-avatar";
-    dot.setAttribute("aria-hidden", "true");
-    dot.textContent = (name.trim()[0] || "?").toUpperCase();
-    div.append(dot);
+    div.append(initial(name));
   }
   const span = document.createElement("span");
   span.className = "name";
@@ -282,6 +280,15 @@ function sender(profile) {
   span.textContent = name || "(no profile)";
   div.append(span);
   return div;
+}
+
+function initial(name) {
+  const dot = document.createElement("span");
+  dot.className = "avatar-none";
+  dot.dataset.testid = "try-sender-avatar";
+  dot.setAttribute("aria-hidden", "true");
+  dot.textContent = (name.trim()[0] || "?").toUpperCase();
+  return dot;
 }
 
 function clock(iso) {

@@ -92,16 +92,14 @@ impl TryMessagesJson {
     fn new(view: &ConversationView, after: Option<MessageId>) -> Self {
         let c = &view.conversation;
         // An id from another conversation (a customer id reused after a reset) is no cursor.
-        let after = after
-            .filter(|a| a.conversation == c.id)
-            .map_or(0, |a| a.seq);
+        let after = after.filter(|a| a.conversation == c.id).map(|a| a.seq);
         TryMessagesJson {
             conversation: Some(c.id.to_string()),
             answering: answering(&c.state),
             messages: view
                 .transcript
                 .iter()
-                .filter(|m| m.id.seq > after)
+                .filter(|m| after.is_none_or(|a| m.id.seq > a))
                 .map(TryMessageJson::from)
                 .collect(),
         }
@@ -152,6 +150,7 @@ mod tests {
     use crate::domain::{Ticket, Timestamp};
     use serde_json::{json, Value};
 
+    // Numbered from 0, as a conversation's first message is.
     fn message(seq: u64, from: Author, profile: Option<&str>) -> Message {
         Message {
             id: MessageId {
@@ -186,7 +185,7 @@ mod tests {
             Timestamp(0),
         );
         conversation.state = state;
-        let mut bot = message(2, Author::Bot, Some("Acme Assistant (bot)"));
+        let mut bot = message(1, Author::Bot, Some("Acme Assistant (bot)"));
         bot.quick_replies = vec![QuickReply {
             label: "Billing".into(),
             payload: "BILLING".into(),
@@ -194,9 +193,9 @@ mod tests {
         ConversationView {
             conversation,
             transcript: vec![
-                message(1, Author::Customer, None),
+                message(0, Author::Customer, None),
                 bot,
-                message(3, Author::Agent, Some("Sam, Acme")),
+                message(2, Author::Agent, Some("Sam, Acme")),
             ],
         }
     }
@@ -213,11 +212,11 @@ mod tests {
     #[test]
     fn the_cursor_returns_only_later_messages_of_the_same_conversation() {
         let cases: &[(Option<&str>, &[&str])] = &[
-            (None, &["c7-1", "c7-2", "c7-3"]),
-            (Some("c7-1"), &["c7-2", "c7-3"]),
-            (Some("c7-3"), &[]),
+            (None, &["c7-0", "c7-1", "c7-2"]),
+            (Some("c7-0"), &["c7-1", "c7-2"]),
+            (Some("c7-2"), &[]),
             // Another conversation's id (the daemon was reset): everything, from the start.
-            (Some("c2-9"), &["c7-1", "c7-2", "c7-3"]),
+            (Some("c2-9"), &["c7-0", "c7-1", "c7-2"]),
         ];
         for (after, want) in cases {
             let after = after.map(|a| a.parse().unwrap());
@@ -254,12 +253,12 @@ mod tests {
         assert_eq!(got["conversation"], "c7");
         assert_eq!(
             got["messages"][0],
-            json!({"id": "c7-1", "from": "customer", "text": "m1", "at": "1970-01-01T00:00:00.000Z"})
+            json!({"id": "c7-0", "from": "customer", "text": "m0", "at": "1970-01-01T00:00:00.000Z"})
         );
         assert_eq!(
             got["messages"][1],
             json!({
-                "id": "c7-2", "from": "bot", "text": "m2",
+                "id": "c7-1", "from": "bot", "text": "m1",
                 "quick_replies": [{"label": "Billing", "payload": "BILLING"}],
                 "profile": {"name": "Acme Assistant (bot)", "avatar": "https://example.com/a.png"},
                 "at": "1970-01-01T00:00:00.000Z"

@@ -17,6 +17,7 @@ mod outbound;
 mod profiles;
 mod restart;
 mod timeouts;
+mod try_page;
 mod twitter_e2e;
 mod twitter_echo;
 mod twitter_in;
