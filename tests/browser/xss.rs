@@ -53,3 +53,36 @@ async fn markup_and_script_links_from_a_customer_stay_text() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn markup_typed_on_the_try_page_stays_text() {
+    with_browser(|b| async move {
+        let (_dir, _sink, mut d) = fresh().await;
+        b.goto(&format!("{}/console/try", d.base)).await;
+        let title = b.title().await;
+        b.fill("try-customer", "try-xss").await;
+        b.fill("try-customer-name", IMG).await;
+        for text in [IMG, LINK] {
+            b.fill("try-input", text).await;
+            b.click("try-send").await;
+            b.until_text_in(&testid("try-messages"), text).await;
+        }
+        // The bot greets the customer by the name given: markup there stays text too.
+        b.until_text_in(&testid("try-messages"), &format!("Hi {IMG}!"))
+            .await;
+        assert_eq!(b.title().await, title, "the page's title changed");
+        assert_eq!(
+            b.count("img[src='x']").await,
+            0,
+            "an img was made from customer text"
+        );
+        assert_eq!(b.count("[onerror]").await, 0, "an onerror handler exists");
+        assert_eq!(
+            b.count("a[href^='javascript']").await,
+            0,
+            "a javascript: link exists"
+        );
+        d.stop().await;
+    })
+    .await;
+}
