@@ -72,7 +72,7 @@ impl Driver {
                 .stderr(Stdio::null());
             std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
             let child = cmd.spawn().expect("chromedriver starts");
-            let driver = Driver {
+            let mut driver = Driver {
                 child,
                 url: format!("http://127.0.0.1:{port}"),
             };
@@ -85,10 +85,13 @@ impl Driver {
     }
 
     /// Waits until the driver answers `/status` ready, or exits (its port was taken).
-    async fn ready(&self) -> Result<(), String> {
+    async fn ready(&mut self) -> Result<(), String> {
         let client = reqwest::Client::new();
         let deadline = Instant::now() + PATIENCE;
         while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Err(format!("chromedriver on {} exited: {status}", self.url));
+            }
             if let Ok(r) = client.get(format!("{}/status", self.url)).send().await {
                 let v: Value = r.json().await.unwrap_or_default();
                 if v["value"]["ready"] == true {
