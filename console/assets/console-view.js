@@ -131,15 +131,19 @@ export function beep() {
   } catch { /* no audio: the card is still there */ }
 }
 
-/** Asks for notification permission once, from a user gesture. */
+/** Asks for notification permission once, from a user gesture; sound needs one too. */
 export function askToNotify() {
+  try {
+    audio = audio || new AudioContext();
+    audio.resume().catch(() => {});
+  } catch { /* no audio */ }
   if ('Notification' in window && Notification.permission === 'default') {
     Notification.requestPermission().catch(() => {});
   }
 }
 
 export function notify(title, body) {
-  if ('Notification' in window && Notification.permission === 'granted' && document.hidden) {
+  if ('Notification' in window && Notification.permission === 'granted') {
     try { new Notification(title, { body }); } catch { /* some browsers need a service worker */ }
   }
 }

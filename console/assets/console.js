@@ -51,6 +51,12 @@ function connect() {
   const token = sessionStorage.getItem(TOKEN_KEY);
   if (!token) return;
   state.wanted = true;
+  if (state.socket) {
+    // One socket per page: a second sign-in replaces the first.
+    const old = state.socket;
+    state.socket = null;
+    old.close(1000);
+  }
   setConnection(state.agent ? 'reconnecting' : 'connecting', state.agent ? 'Reconnecting…' : 'Connecting…');
   const socket = new WebSocket(wsUrl());
   state.socket = socket;
@@ -95,6 +101,16 @@ function signOut() {
   state.socket = null;
   if (s) s.close(1000);
   state.agent = null;
+  state.profile = null;
+  state.canned = [];
+  // A different agent may sign in next: nothing of this one's stays on screen.
+  state.lastSeq = 0;
+  document.body.dataset.lastSeq = '0';
+  for (const id of [...state.offers.keys()]) dropOffer(id);
+  for (const c of state.convs.values()) { c.tab.remove(); c.panel.remove(); }
+  state.convs.clear();
+  state.selected = null;
+  $('empty').hidden = false;
   $('who').hidden = true;
   $('sign-in-form').hidden = false;
   setConnection('signed-out', 'Signed out');
