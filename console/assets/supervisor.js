@@ -143,6 +143,7 @@ async function refresh() {
     return;
   }
   refreshing = true;
+  let refused = false;
   if (ui.status.dataset.state !== "ok") setStatus("loading", "Loading…");
   try {
     const [profiles, agents, stats] = await Promise.all([
@@ -174,12 +175,14 @@ async function refresh() {
     setStatus("ok", "Live");
     showError("");
   } catch (e) {
-    setStatus("error", e.status === 401 ? "Token refused" : "Not updated");
+    refused = e.status === 401;
+    setStatus("error", refused ? "Token refused" : "Not updated");
     showError(e.message || String(e));
   } finally {
     refreshing = false;
   }
-  if (signedIn()) timer = setTimeout(refresh, REFRESH_MS);
+  // A refused token stays refused: asking again every few seconds would only fill the log.
+  if (signedIn() && !refused) timer = setTimeout(refresh, REFRESH_MS);
 }
 
 // Lists are rebuilt on each refresh; the focused control is found again by what it names.
