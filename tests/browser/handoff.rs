@@ -1,0 +1,108 @@
+//! The agent console across a handoff: sign in, an offer with its transcript and countdown,
+//! accept, write under the agent's profile (delivered), let go to the bot.
+
+use crate::driver::{testid, with_browser, Browser};
+use crate::pages::with_attr;
+use crate::support::{fresh, BOT};
+use serde_json::json;
+
+/// The seconds an offer's countdown shows: its digits, as a number ("0:29" and "29 s" both
+/// read 29; a countdown only ever goes down either way).
+async fn seconds(b: &Browser, css: &str) -> Option<u64> {
+    let text = b.find(css).await.text().await.ok()?;
+    let digits: String = text.chars().filter(char::is_ascii_digit).collect();
+    digits.parse().ok()
+}
+
+/// The delivery state shown on the agent's message saying `text`, in conversation `cid`.
+async fn delivery_state(b: &Browser, cid: &str, text: &str) -> Option<String> {
+    let script = r#"
+        const [cid, text] = arguments;
+        const panel = document.querySelector(`[data-testid="conversation"][data-conversation-id="${cid}"]`);
+        if (!panel) return null;
+        const item = [...panel.querySelectorAll('[data-testid="transcript-item"]')]
+            .find(i => i.querySelector('[data-testid="message-text"]')?.textContent === text);
+        return item?.querySelector('[data-testid="delivery-state"]')?.dataset.state ?? null;
+    "#;
+    let v = b.eval_with(script, vec![json!(cid), json!(text)]).await;
+    v.as_str().map(str::to_owned)
+}
+
+#[tokio::test]
+async fn an_agent_is_offered_takes_writes_under_its_profile_and_lets_go() {
+    with_browser(|b| async move {
+        let (_dir, mut sink, mut d) = fresh().await;
+        let token = d.add_agent("Alissa", "Alissa, Acme").await;
+        b.sign_in(&d, &token).await;
+        b.until_text_in(&testid("agent-name"), "Alissa").await;
+
+        d.dm("e1", "u1", "Jo", "hi").await;
+        d.dm("e2", "u1", "Jo", "I want a real person").await;
+        let cid = b.offer().await;
+        let card = with_attr("offer-card", "data-conversation-id", &cid);
+        b.until_text_in(
+            &format!("{card} {}", testid("offer-transcript")),
+            "I want a real person",
+        )
+        .await;
+        b.until_text_in(
+            &format!("{card} {}", testid("offer-reason")),
+            "customer_request",
+        )
+        .await;
+        let countdown = format!("{card} {}", testid("offer-countdown"));
+        assert!(b.attr(&countdown, "data-expires-at").await.is_some());
+        let first = b
+            .until("the countdown shows seconds", || seconds(&b, &countdown))
+            .await;
+        b.until("the countdown ticks down", || async {
+            seconds(&b, &countdown).await.filter(|s| *s < first)
+        })
+        .await;
+
+        b.accept(&cid).await;
+        assert_eq!(b.count(&testid("offer-card")).await, 0, "the offer is gone");
+        let badge = testid("profile-in-force-name");
+        b.until_text_in(&badge, "Alissa, Acme").await;
+        b.until_text_in(&testid("profile-in-force"), "Customers see you as")
+            .await;
+        b.until_message(&cid, "I want a real person").await;
+
+        let reply = "Hello Jo, Alissa here. Let me look.";
+        b.send(&cid, reply).await;
+        let out = sink.until_text("u1", reply).await;
+        assert_eq!(out["sender"], "agent", "{out}");
+        assert_eq!(out["profile"]["name"], "Alissa, Acme", "{out}");
+        b.until("the reply shows delivered", || async {
+            (delivery_state(&b, &cid, reply).await.as_deref() == Some("delivered")).then_some(())
+        })
+        .await;
+        b.screenshot("console").await;
+
+        let panel = with_attr("conversation", "data-conversation-id", &cid);
+        b.find(&format!("{panel} {}", testid("release")))
+            .await
+            .click()
+            .await
+            .expect("click release");
+        b.find(&with_attr("notice", "data-why", "released")).await;
+        assert_eq!(
+            b.count(&panel).await,
+            0,
+            "the released conversation's panel is gone"
+        );
+        let back = sink.next().await;
+        assert_eq!(
+            (
+                &back["recipient"],
+                &back["sender"],
+                &back["profile"]["name"]
+            ),
+            (&json!("u1"), &json!("bot"), &json!(BOT)),
+            "{back}"
+        );
+        assert_eq!(d.state(&cid).await, "bot");
+        d.stop().await;
+    })
+    .await;
+}
