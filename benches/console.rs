@@ -6,6 +6,12 @@
 //! `cargo bench --bench console` — env: BENCH_LOADS (default 20 navigations), BENCH_OFFERS
 //! (default 200 offers). Without Chromium and chromedriver it says how to install them and
 //! exits 0. Every wait has a deadline, so a stuck page fails the bench instead of hanging it.
+//!
+//! Paint times are the Paint Timing entries' `startTime` (ms after navigation start, as coarse
+//! as Chromium makes them). The offer figure starts when the bench reads the wall clock right
+//! after the `200` and ends at the page's wall-clock reading; it may be negative, since the
+//! offer leaves before the acknowledgement. The two clocks are one machine's, and the bench
+//! prints the bounds it measured on their offset rather than correcting by a guess.
 
 // The shared load generator; its microsecond percentiles are not needed here.
 #[allow(dead_code)]
