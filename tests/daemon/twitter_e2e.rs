@@ -152,17 +152,46 @@ async fn add_ann(d: &Daemon, avatar_base: &str) -> String {
     v["token"].as_str().unwrap().to_owned()
 }
 
+/// A daemon for account `acme` (Twitter user 42) against a fresh fake API, with the avatars
+/// served locally and a bot profile the keeper has to make.
+struct World {
+    dir: tempfile::TempDir,
+    fake: FakeTwitter,
+    avatar_base: String,
+    out: FakeSink,
+    d: Daemon,
+}
+
+impl World {
+    async fn start() -> World {
+        let dir = tempfile::tempdir().unwrap();
+        let (fake, avatar_base, out) = (
+            FakeTwitter::start().await,
+            avatars().await,
+            FakeSink::start().await,
+        );
+        let bot_avatar = format!("{avatar_base}/bot.png");
+        let accounts = accounts(dir.path(), &fake, "Acme Helper (bot)", &bot_avatar);
+        let d = Daemon::start_accounts(&dir.path().join("data"), &out.url, &accounts).await;
+        World {
+            dir,
+            fake,
+            avatar_base,
+            out,
+            d,
+        }
+    }
+}
+
 #[tokio::test]
 async fn a_dm_goes_through_the_bot_an_agent_and_back_with_the_profile_in_force() {
-    let dir = tempfile::tempdir().unwrap();
-    let (fake, avatar_base, out) = (
-        FakeTwitter::start().await,
-        avatars().await,
-        FakeSink::start().await,
-    );
-    let bot_avatar = format!("{avatar_base}/bot.png");
-    let accounts = accounts(dir.path(), &fake, "Acme Helper (bot)", &bot_avatar);
-    let d = Daemon::start_accounts(&dir.path().join("data"), &out.url, &accounts).await;
+    let World {
+        dir: _dir,
+        fake,
+        avatar_base,
+        out: _out,
+        d,
+    } = World::start().await;
     let bot = made(&fake, "Acme Helper (bot)", BOT_PNG).await;
     let mut seen = 0;
 
@@ -219,15 +248,13 @@ async fn a_dm_goes_through_the_bot_an_agent_and_back_with_the_profile_in_force()
 
 #[tokio::test]
 async fn a_dm_the_platform_refuses_reaches_its_agent_as_a_failed_delivery() {
-    let dir = tempfile::tempdir().unwrap();
-    let (fake, avatar_base, out) = (
-        FakeTwitter::start().await,
-        avatars().await,
-        FakeSink::start().await,
-    );
-    let bot_avatar = format!("{avatar_base}/bot.png");
-    let accounts = accounts(dir.path(), &fake, "Acme Helper (bot)", &bot_avatar);
-    let d = Daemon::start_accounts(&dir.path().join("data"), &out.url, &accounts).await;
+    let World {
+        dir: _dir,
+        fake,
+        avatar_base,
+        out: _out,
+        d,
+    } = World::start().await;
     made(&fake, "Acme Helper (bot)", BOT_PNG).await;
     let token = add_ann(&d, &avatar_base).await;
     made(&fake, "Ann, Acme", ANN_PNG).await;
