@@ -33,6 +33,7 @@ pub(crate) use same_variants;
 mod conversation;
 mod message;
 mod platform;
+mod routing;
 mod text;
 mod v2;
 
@@ -41,11 +42,11 @@ use crate::domain::{AccountId, Channel, Conversation, Customer, EventId, Message
 use serde::{de::DeserializeOwned, Serialize};
 
 pub use conversation::{
-    ChannelRecord, CustomerRecord, FollowUpRecord, PassedOverRecord, RoutingNoteRecord,
-    SnapshotRecord, StateRecord, TicketRecord,
+    ChannelRecord, CustomerRecord, FollowUpRecord, SnapshotRecord, StateRecord, TicketRecord,
 };
 pub use message::{AuthorRecord, MessageRecord, ProfileRecord, QuickReplyRecord};
 pub use platform::{PlatformProfileV2, RetiredV2};
+pub use routing::{PassedOverRecord, PassedRecord, RoutingNoteRecord};
 pub use text::{AgentRef, ConversationRef, MessageRef, Time};
 pub use v2::{AgentDataRecord, AgentV2, BucketV2, CheckpointV2, EventRefRecord, FailedV2, TurnV2};
 

@@ -1,10 +1,10 @@
 //! A conversation as stored (the snapshot in turns and checkpoints), with its state, ticket,
 //! customer, follow-up and routing notes.
 
+use super::routing::RoutingNoteRecord;
 use super::text::{AgentRef, ConversationRef, MessageRef, Time};
 use crate::domain::{
-    AccountId, Channel, Conversation, Customer, CustomerId, FollowUp, Outside, Passed, PassedOver,
-    RoutingNote, State, Ticket,
+    AccountId, Channel, Conversation, Customer, CustomerId, FollowUp, Outside, State, Ticket,
 };
 use serde::{Deserialize, Serialize};
 
@@ -74,44 +74,6 @@ impl From<OutsideRecord> for Outside {
             active_at: o.active_at.into(),
         }
     }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PassedOverRecord {
-    pub why: PassedRecord,
-    pub count: usize,
-    pub agents: Vec<AgentRef>,
-}
-
-/// Why routing passed an agent over, as stored.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum PassedRecord {
-    #[serde(rename = "at capacity")]
-    AtCapacity,
-    #[serde(rename = "away")]
-    Away,
-    #[serde(rename = "busier or idle for less time")]
-    Busier,
-    #[serde(rename = "declined before")]
-    DeclinedBefore,
-    #[serde(rename = "missing skill")]
-    MissingSkill,
-    #[serde(rename = "offline")]
-    Offline,
-    #[serde(rename = "other account")]
-    OtherAccount,
-}
-
-super::same_variants!(Passed <=> PassedRecord: AtCapacity, Away, Busier, DeclinedBefore, MissingSkill, Offline, OtherAccount);
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RoutingNoteRecord {
-    pub at: Time,
-    pub offered_to: AgentRef,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub named_by: Option<AgentRef>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub passed_over: Vec<PassedOverRecord>,
 }
 
 /// Flattened into the conversation: `"state": "queued"` next to the ticket's fields.
@@ -244,44 +206,6 @@ impl From<FollowUpRecord> for FollowUp {
     }
 }
 
-impl From<&RoutingNote> for RoutingNoteRecord {
-    fn from(n: &RoutingNote) -> Self {
-        RoutingNoteRecord {
-            at: n.at.into(),
-            offered_to: n.offered_to.into(),
-            named_by: n.named_by.map(Into::into),
-            passed_over: n
-                .passed_over
-                .iter()
-                .map(|p| PassedOverRecord {
-                    why: p.why.into(),
-                    count: p.count,
-                    agents: p.agents.iter().map(|&a| a.into()).collect(),
-                })
-                .collect(),
-        }
-    }
-}
-
-impl From<RoutingNoteRecord> for RoutingNote {
-    fn from(n: RoutingNoteRecord) -> Self {
-        RoutingNote {
-            at: n.at.into(),
-            offered_to: n.offered_to.into(),
-            named_by: n.named_by.map(Into::into),
-            passed_over: n
-                .passed_over
-                .into_iter()
-                .map(|p| PassedOver {
-                    why: p.why.into(),
-                    count: p.count,
-                    agents: p.agents.into_iter().map(Into::into).collect(),
-                })
-                .collect(),
-        }
-    }
-}
-
 impl From<&State> for StateRecord {
     fn from(s: &State) -> Self {
         match s {
@@ -407,27 +331,4 @@ impl From<SnapshotRecord> for Conversation {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::domain::{ConversationId, Timestamp};
-
-    #[test]
-    fn an_answer_from_outside_is_kept_and_absent_when_there_is_none() {
-        let customer = Customer {
-            channel: Channel::Twitter,
-            id: CustomerId::from("4001"),
-            name: None,
-        };
-        let mut c = Conversation::new(ConversationId(3), "acme".into(), customer, Timestamp(5));
-        let plain = serde_json::to_string(&SnapshotRecord::from(&c)).unwrap();
-        assert!(!plain.contains("taken_outside"), "{plain}");
-        c.taken_outside = Some(Outside {
-            since: Timestamp(7),
-            active_at: Timestamp(9),
-        });
-        let text = serde_json::to_string(&SnapshotRecord::from(&c)).unwrap();
-        assert!(text.contains("\"taken_outside\""), "{text}");
-        let back: SnapshotRecord = serde_json::from_str(&text).unwrap();
-        assert_eq!(Conversation::from(back), c);
-    }
-}
+mod tests;
