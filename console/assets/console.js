@@ -167,6 +167,14 @@ function welcome(frame) {
   $('sign-in-form').hidden = true;
   presence(frame.presence);
   setConnection('connected', 'Connected');
+  // Held conversations come whole (a reloaded page shows them again); `append` skips messages
+  // already shown, so a reconnect repeats nothing.
+  for (const card of frame.held || []) {
+    const c = conversation(card.id, card);
+    for (const m of card.transcript || []) append(c, m);
+    c.unread = 0;
+    c.badge.hidden = true;
+  }
   for (const id of frame.conversations) conversation(id, null);
   for (const c of state.convs.values()) seenAs(c);
 }

@@ -100,6 +100,9 @@ pub enum ServerFrame {
         profile: ProfileJson,
         presence: PresenceJson,
         conversations: Vec<String>,
+        /// The conversations it holds, each with its whole transcript; left out when none.
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        held: Vec<CardJson>,
         /// The account's canned replies; left out when it has none.
         #[serde(skip_serializing_if = "Vec::is_empty")]
         canned: Vec<CannedJson>,

@@ -4,24 +4,20 @@
 
 use super::protocol::ServerFrame;
 use super::wire::PresenceJson;
-use crate::domain::{Agent, ConversationId, LetGo, Notice, Presence, Refusal, SetAway, Withdrawn};
+use crate::domain::{Agent, Card, LetGo, Notice, Presence, Refusal, SetAway, Withdrawn};
 use crate::engine::ToAgent;
 use crate::rules::Canned;
 
 impl ServerFrame {
     /// The first frame of an authenticated socket, with the canned replies of the agent's
     /// account.
-    pub fn welcome(
-        agent: &Agent,
-        presence: Presence,
-        conversations: &[ConversationId],
-        canned: &[Canned],
-    ) -> Self {
+    pub fn welcome(agent: &Agent, presence: Presence, held: &[Card], canned: &[Canned]) -> Self {
         ServerFrame::Welcome {
             agent: agent.into(),
             profile: (&agent.profile).into(),
             presence: presence.into(),
-            conversations: conversations.iter().map(ToString::to_string).collect(),
+            conversations: held.iter().map(|c| c.id.to_string()).collect(),
+            held: held.iter().map(Into::into).collect(),
             canned: canned.iter().map(Into::into).collect(),
         }
     }

@@ -127,7 +127,7 @@ impl Engine {
     }
 
     /// A conversation with its whole transcript, as an offer or assignment shows it.
-    fn card(&self, id: ConversationId) -> Option<Card> {
+    pub(super) fn card(&self, id: ConversationId) -> Option<Card> {
         let c = self.desk.conversation(id)?;
         let turns = self.transcripts.get(&id).map_or(&[][..], Vec::as_slice);
         let transcript = match self.store.transcript(turns) {

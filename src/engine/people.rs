@@ -4,7 +4,8 @@
 
 use super::{Command, Engine, EngineError, EngineHandle, Reply};
 use crate::domain::{
-    Agent, AgentId, ConversationId, Effect, Input, MessageId, Notice, Presence, Refusal, Timestamp,
+    Agent, AgentId, Card, ConversationId, Effect, Input, MessageId, Notice, Presence, Refusal,
+    Timestamp,
 };
 use crate::store::{Kept, Outbound, Store, WriteSet};
 use std::collections::HashMap;
@@ -72,8 +73,9 @@ pub struct Connected {
     pub session: u64,
     /// Everything the engine has to tell this socket.
     pub told: mpsc::UnboundedReceiver<ToAgent>,
-    /// Conversations the agent holds now.
-    pub conversations: Vec<ConversationId>,
+    /// Conversations the agent holds now, each with its whole transcript, so a client that
+    /// lost its state (a reloaded page) can show them again.
+    pub conversations: Vec<Card>,
     /// Events kept since `resume_after`, to send right after the welcome.
     pub replay: Vec<ToAgent>,
 }
@@ -286,12 +288,13 @@ impl Engine {
     ) -> Option<Connected> {
         let (agent, presence) = self.agents.connect(token_sha256)?;
         let (session, told) = self.people.open(agent.id);
-        let conversations = self
+        let held: Vec<ConversationId> = self
             .desk
             .conversations()
             .filter(|c| c.held_by() == Some(agent.id))
             .map(|c| c.id)
             .collect();
+        let conversations = held.into_iter().filter_map(|id| self.card(id)).collect();
         let mut replay = Vec::new();
         if let Some(after) = resume_after {
             self.forget_events(agent.id, after, set);

@@ -325,3 +325,30 @@ async fn a_lapsed_offer_goes_to_the_next_fit_agent() {
         (Some("offer"), &conv)
     );
 }
+
+/// A client that lost everything (a reloaded console) gets each held conversation back whole in
+/// the welcome, without replaying events it had acknowledged.
+#[tokio::test]
+async fn a_new_connection_is_welcomed_with_each_held_conversation_and_its_transcript() {
+    let (_dir, _sink, d) = fresh().await;
+    let token = add_agent(&d, "Sam", &[], 2).await;
+    let mut first = sign_in(&d, &token).await;
+    let conv = take(&d, &mut first, "h1", "u-held").await;
+    // The offer and the assignment were events 1 and 2: acknowledged, so never replayed.
+    send(&mut first, json!({"type": "ack", "seq": 2})).await;
+    assert_nothing_pending(&mut first).await;
+
+    let (_second, welcome) = authenticate(&d, &token, None).await;
+    assert_eq!(welcome["conversations"], json!([conv]), "{welcome}");
+    let held = &welcome["held"][0];
+    assert_eq!(held["id"], conv.as_str(), "{welcome}");
+    assert_eq!(held["customer"]["id"], "u-held");
+    let texts: Vec<&str> = held["transcript"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["from"].as_str().unwrap())
+        .collect();
+    assert_eq!(texts.first(), Some(&"customer"), "{held}");
+    assert_eq!(texts.last(), Some(&"agent"), "the announcement: {held}");
+}

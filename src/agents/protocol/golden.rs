@@ -200,7 +200,14 @@ fn server_frames_keep_their_bytes() {
     let welcome = ServerFrame::welcome(
         &agent,
         Presence::Available,
-        &[ConversationId(4), ConversationId(9)],
+        &[
+            card(None),
+            Card {
+                id: ConversationId(9),
+                transcript: Vec::new(),
+                ..card(None)
+            },
+        ],
         &[],
     );
     check("agent/welcome", &welcome.to_text());
