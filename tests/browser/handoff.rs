@@ -79,6 +79,17 @@ async fn an_agent_is_offered_takes_writes_under_its_profile_and_lets_go() {
         .await;
         b.screenshot("console").await;
 
+        // A reloaded page signs back in (the token is in sessionStorage) and shows the held
+        // conversation again, whole, each message once.
+        b.goto(&format!("{}/console/", d.base)).await;
+        b.until_attr(&testid("connection-state"), "data-state", "connected")
+            .await;
+        b.until_message(&cid, reply).await;
+        b.until_message(&cid, "I want a real person").await;
+        let shown = b.transcript(&cid).await;
+        let replies = shown.iter().filter(|(_, t)| t == reply).count();
+        assert_eq!(replies, 1, "each message once after a reload: {shown:?}");
+
         let panel = with_attr("conversation", "data-conversation-id", &cid);
         b.find(&format!("{panel} {}", testid("release")))
             .await
