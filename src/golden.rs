@@ -26,3 +26,17 @@ pub fn check(name: &str, actual: &str) {
         path.display()
     );
 }
+
+/// A fixed moment (2025-11-29T10:00:00Z) plus `ms`, so golden timestamps never move.
+pub fn at(ms: u64) -> crate::domain::Timestamp {
+    crate::domain::Timestamp(1_764_410_400_000 + ms)
+}
+
+/// Agent Sam's Custom Profile, as the golden frames and admin responses show it.
+pub fn sam() -> crate::domain::Profile {
+    crate::domain::Profile {
+        id: "acme-a1".into(),
+        name: "Sam, Acme".into(),
+        avatar: "https://example.com/sam.png".into(),
+    }
+}

@@ -6,25 +6,13 @@ use super::json::{
 use crate::domain::{
     AccountId, Agent, AgentId, Author, Channel, Conversation, ConversationId, Customer, CustomerId,
     FollowUp, Message, MessageId, Passed, PassedOver, Presence, Profile, RoutingNote, State,
-    Ticket, Timestamp,
+    Ticket,
 };
 use crate::engine::{
     AgentView, ConversationView, FollowUpEntry, ProfileView, QueueEntry, QueueView, ScheduleStats,
     StatsView,
 };
-use crate::golden::check;
-
-fn at(ms: u64) -> Timestamp {
-    Timestamp(1_764_410_400_000 + ms)
-}
-
-fn profile() -> Profile {
-    Profile {
-        id: "acme-a1".into(),
-        name: "Sam, Acme".into(),
-        avatar: "https://example.com/sam.png".into(),
-    }
-}
+use crate::golden::{at, check, sam as profile};
 
 fn ticket() -> Ticket {
     Ticket {

@@ -5,23 +5,10 @@ use super::*;
 use crate::agents::render::render;
 use crate::domain::{
     AccountId, Agent, AgentId, Author, Card, Channel, Customer, CustomerId, LetGo, Message,
-    MessageId, Notice, Presence, Profile, QuickReply, Refusal, SetAway, Ticket, Timestamp,
-    Withdrawn,
+    MessageId, Notice, Presence, Profile, QuickReply, Refusal, SetAway, Ticket, Withdrawn,
 };
 use crate::engine::ToAgent;
-use crate::golden::check;
-
-fn at(ms: u64) -> Timestamp {
-    Timestamp(1_764_410_400_000 + ms)
-}
-
-fn profile() -> Profile {
-    Profile {
-        id: "acme-a1".into(),
-        name: "Sam, Acme".into(),
-        avatar: "https://example.com/sam.png".into(),
-    }
-}
+use crate::golden::{at, check, sam as profile};
 
 fn customer() -> Customer {
     Customer {
