@@ -25,7 +25,7 @@ use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
-use support::{env, Webhook};
+use support::{add_agent, env, Webhook};
 
 /// How long any one wait (a page, an offer, a script) may take before the bench gives up.
 const PATIENCE: Duration = Duration::from_secs(10);
@@ -253,24 +253,6 @@ async fn console_load(c: &Client, base: &str, loads: usize) -> (Vec<f64>, Vec<f6
         cached += usize::from(v["cached"] == true);
     }
     (fcp, fp, bytes, cached)
-}
-
-/// An agent of acme with room for every offer; its token.
-async fn add_agent(base: &str) -> String {
-    let created: Value = reqwest::Client::new()
-        .post(format!("{base}/v1/agents"))
-        .bearer_auth("bench")
-        .json(
-            &json!({"account": "acme", "name": "Bench", "profile_name": "Bench, Acme",
-                      "avatar": "https://example.com/b.png", "capacity": 50}),
-        )
-        .send()
-        .await
-        .expect("agent")
-        .json()
-        .await
-        .expect("json");
-    created["token"].as_str().expect("a token").to_owned()
 }
 
 struct Figures {

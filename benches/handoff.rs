@@ -4,6 +4,9 @@
 //!
 //! `cargo bench --bench handoff` — env: BENCH_ROUNDS (default 2000).
 
+#[allow(dead_code)]
+mod support;
+
 use baton::app::App;
 use baton::config::Config;
 use futures::{SinkExt, StreamExt};
@@ -56,25 +59,13 @@ async fn main() {
     let running = App::build(config).await.expect("build").spawn();
     let base = format!("http://{}", running.addr);
     let http = reqwest::Client::new();
-    let created: Value = http
-        .post(format!("{base}/v1/agents"))
-        .bearer_auth("bench")
-        .json(
-            &json!({"account": "acme", "name": "Bench", "profile_name": "Bench, Acme",
-                      "avatar": "https://example.com/b.png", "capacity": 50}),
-        )
-        .send()
-        .await
-        .expect("agent")
-        .json()
-        .await
-        .expect("json");
+    let token = support::add_agent(&base).await;
     let (mut ws, _) =
         tokio_tungstenite::connect_async(format!("{}/v1/agents/ws", base.replace("http", "ws")))
             .await
             .expect("connect");
     ws.send(Message::text(
-        json!({"type": "auth", "token": created["token"]}).to_string(),
+        json!({"type": "auth", "token": token}).to_string(),
     ))
     .await
     .expect("auth");

@@ -67,3 +67,21 @@ impl Webhook {
         assert!(status.is_success(), "request failed: {status}");
     }
 }
+
+/// Adds an agent of account `acme` with room for 50 conversations through the admin API (bearer
+/// `bench`), and returns its token. (Not every bench that includes this module adds agents.)
+#[allow(dead_code)]
+pub async fn add_agent(base: &str) -> String {
+    let created: serde_json::Value = reqwest::Client::new()
+        .post(format!("{base}/v1/agents"))
+        .bearer_auth("bench")
+        .json(&serde_json::json!({"account": "acme", "name": "Bench",
+            "profile_name": "Bench, Acme", "avatar": "https://example.com/b.png", "capacity": 50}))
+        .send()
+        .await
+        .expect("agent")
+        .json()
+        .await
+        .expect("json");
+    created["token"].as_str().expect("a token").to_owned()
+}
