@@ -42,6 +42,8 @@ pub const POLL: Duration = Duration::from_secs(2);
 /// The first wait after a failure, doubled each time up to `MAX_BACKOFF`.
 const FIRST_BACKOFF: Duration = Duration::from_secs(2);
 const MAX_BACKOFF: Duration = Duration::from_secs(300);
+/// How long a profile being made when shutdown comes may take to finish and be recorded.
+const FINISH: Duration = Duration::from_secs(5);
 /// How long fetching an avatar may take.
 const AVATAR_TIMEOUT: Duration = Duration::from_secs(20);
 
@@ -129,13 +131,25 @@ impl ProfileKeeper {
     }
 
     /// Makes what is missing, then polls; stops on shutdown (dropping its engine handle).
+    ///
+    /// A profile being made when shutdown comes is finished and recorded (for up to
+    /// [`FINISH`]), and no other is started: a pass cut short between making a profile and
+    /// recording it would leave one on the platform Baton does not know (`profile sync` would
+    /// report it as a stray) and make it again after the restart.
     pub async fn run(self: std::sync::Arc<Self>, engine: EngineHandle, mut shutdown: Shutdown) {
         loop {
+            let watch = shutdown.clone();
+            let pass = self.pass(&engine, &watch);
+            tokio::pin!(pass);
             tokio::select! {
-                _ = self.pass(&engine) => {}
-                // A pass cut short between making a profile and recording it leaves one on the
-                // platform Baton does not know: `profile sync` reports it as a stray.
-                _ = shutdown.wait() => return,
+                _ = &mut pass => {}
+                _ = shutdown.wait() => {
+                    if tokio::time::timeout(FINISH, pass).await.is_err() {
+                        tracing::warn!("stopped while making a Custom Profile on Twitter; \
+                            `baton profile sync` reports it if the platform made it");
+                    }
+                    return;
+                }
             }
             tokio::select! {
                 _ = tokio::time::sleep(POLL) => {}
@@ -146,11 +160,14 @@ impl ProfileKeeper {
     }
 
     /// One round: every wanted profile made, every retired one past the watermark deleted.
-    async fn pass(&self, engine: &EngineHandle) {
+    async fn pass(&self, engine: &EngineHandle, shutdown: &Shutdown) {
         let Ok(wanted) = engine.profiles().await else {
             return;
         };
         for view in wanted {
+            if shutdown.is_triggered() {
+                return;
+            }
             if self.is_fixed(&view.account, &view.profile.id) {
                 continue;
             }
@@ -159,7 +176,9 @@ impl ProfileKeeper {
             };
             self.ensure(line, &view.account, &view.profile).await;
         }
-        self.retire().await;
+        if !shutdown.is_triggered() {
+            self.retire().await;
+        }
     }
 
     fn is_fixed(&self, account: &AccountId, local: &str) -> bool {
