@@ -16,6 +16,7 @@ pub mod engine;
 #[cfg(test)]
 mod golden;
 pub mod http;
+pub mod journal;
 pub mod outbox;
 pub mod rules;
 pub mod shared;

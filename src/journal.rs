@@ -1,0 +1,392 @@
+//! The journal: an append-only write-ahead log in segment files under one directory. Every
+//! record Baton acknowledges is appended here and `fdatasync`ed first; many callers share one
+//! sync (group commit: [`Journal::append`] only buffers, [`Journal::sync`] writes the buffer and
+//! syncs once for everyone who appended before it).
+//!
+//! Written here rather than taken from a WAL crate because the power-cut tests need the file
+//! layer to be a trait ([`Files`]) that a simulator ([`SimFiles`]) can stand behind.
+//!
+//! Layout: segments named `{first_lsn:020}.journal`, each a header then frames (see `frame.rs`
+//! for the bytes). Record numbers (LSNs) are dense across segments; the first ever is 1. A
+//! segment is rotated at a sync once it has passed `Options::segment_bytes`; a new segment's
+//! directory entry is synced before any record in it is called durable. On open, a torn tail of
+//! the last segment (what a power cut leaves of a write that was never acknowledged) is cut
+//! away; damage anywhere else is [`JournalError::Corrupt`].
+
+mod files;
+mod frame;
+mod scan;
+mod sim;
+#[cfg(test)]
+mod tests;
+#[cfg(test)]
+mod tests_prop;
+
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+pub use files::{Files, OsFiles, SegmentFile};
+pub use scan::{scan, Damage, Scan};
+pub use sim::SimFiles;
+
+use frame::{Frame, Reader};
+
+/// A record's number: dense, the first record ever is 1.
+pub type Lsn = u64;
+
+/// Larger payloads are refused (and a larger length on disk is never allocated).
+pub const MAX_RECORD: usize = 16 << 20;
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// A segment is closed at the first sync after it passes this size.
+    pub segment_bytes: u64,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options { segment_bytes: 64 << 20 }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum JournalError {
+    #[error("journal file {}: {source}", path.display())]
+    Io { path: PathBuf, source: io::Error },
+    #[error("journal file {} is damaged at byte {offset}: {what}", path.display())]
+    Corrupt { path: PathBuf, offset: u64, what: String },
+    #[error("a journal record of {len} bytes is larger than the limit of {MAX_RECORD}")]
+    TooLarge { len: usize },
+    #[error("the journal failed to write or sync earlier; nothing after that is trusted")]
+    Poisoned,
+}
+
+/// What appends share: the frames not yet written and the next number.
+struct Pending {
+    buf: Vec<u8>,
+    next: Lsn,
+}
+
+/// The segment being written, owned by whoever is syncing.
+struct Writer {
+    file: Box<dyn SegmentFile>,
+    path: PathBuf,
+    len: u64,
+}
+
+/// The segments on disk, oldest first, with their sizes.
+struct Segment {
+    first: Lsn,
+    path: PathBuf,
+    len: u64,
+}
+
+pub struct Journal {
+    dir: PathBuf,
+    files: Arc<dyn Files>,
+    options: Options,
+    pending: Mutex<Pending>,
+    writer: Mutex<Writer>,
+    segments: Mutex<Vec<Segment>>,
+    durable: AtomicU64,
+    poisoned: AtomicBool,
+}
+
+impl std::fmt::Debug for Journal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Journal")
+            .field("dir", &self.dir)
+            .field("durable", &self.durable())
+            .field("next_lsn", &self.next_lsn())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Locks a mutex whose holder may have panicked: the data is still consistent because every
+/// critical section here either completes or poisons the journal first.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl Journal {
+    /// Opens (creating the directory if needed). A torn tail of the last segment (short frame,
+    /// bad CRC, impossible length) is truncated away and logged; damage anywhere else (an
+    /// earlier segment, a valid frame after a bad one, LSNs not dense across segments) is
+    /// [`JournalError::Corrupt`].
+    pub fn open(dir: &Path, files: Arc<dyn Files>, options: Options) -> Result<Journal, JournalError> {
+        let dir_err = |source| JournalError::Io { path: dir.to_path_buf(), source };
+        files.create_dir_all(dir).map_err(dir_err)?;
+        let listed = scan::list_segments(dir, files.as_ref())?;
+        let mut segments = Vec::with_capacity(listed.len().max(1));
+        let mut writer = None;
+        let mut expected: Option<Lsn> = None;
+        let count = listed.len();
+        for (i, (first, path)) in listed.into_iter().enumerate() {
+            if let Some(want) = expected.filter(|&want| want != first) {
+                let what = format!("the segment starts at record {first} where {want} was expected");
+                return Err(JournalError::Corrupt { path, offset: 0, what });
+            }
+            let checked = scan::check(files.as_ref(), &path, first)?;
+            let last = i + 1 == count;
+            let mut len = checked.end;
+            if let Some(why) = checked.torn {
+                let cut = checked.reader.len() - checked.end;
+                if !last {
+                    let (offset, what) = (checked.end, format!("{why} in a segment that is not the last"));
+                    return Err(JournalError::Corrupt { path, offset, what });
+                }
+                tracing::warn!(file = %path.display(), offset = checked.end, bytes = cut, why, "cutting a torn tail off the journal");
+                let mut file = checked.reader.into_file();
+                let io = |source| JournalError::Io { path: path.clone(), source };
+                file.truncate(checked.end).map_err(io)?;
+                if checked.bad_header {
+                    file.append(&frame::header()).map_err(io)?;
+                    len = frame::HEADER_LEN;
+                }
+                file.sync_data().map_err(io)?;
+                writer = Some(Writer { file, path: path.clone(), len });
+            } else if last {
+                writer = Some(Writer { file: checked.reader.into_file(), path: path.clone(), len });
+            }
+            expected = Some(checked.next);
+            segments.push(Segment { first, path, len });
+        }
+        let next = expected.unwrap_or(1);
+        let writer = match writer {
+            Some(w) => w,
+            None => {
+                let w = create_segment(dir, files.as_ref(), next)?;
+                sync_dir(dir, files.as_ref())?;
+                segments.push(Segment { first: next, path: w.path.clone(), len: w.len });
+                w
+            }
+        };
+        Ok(Journal {
+            dir: dir.to_path_buf(),
+            files,
+            options,
+            pending: Mutex::new(Pending { buf: Vec::new(), next }),
+            writer: Mutex::new(writer),
+            segments: Mutex::new(segments),
+            durable: AtomicU64::new(next - 1),
+            poisoned: AtomicBool::new(false),
+        })
+    }
+
+    fn check_poison(&self) -> Result<(), JournalError> {
+        if self.poisoned.load(Ordering::Acquire) {
+            return Err(JournalError::Poisoned);
+        }
+        Ok(())
+    }
+
+    /// Records numbered `from` and later, in order, up to what was durable when called
+    /// (streamed: one segment's reader at a time). Records released are gone: the first one
+    /// given is then [`Journal::first_lsn`]. Do not release what is being read.
+    pub fn read_from(
+        &self,
+        from: Lsn,
+    ) -> Result<impl Iterator<Item = Result<(Lsn, Vec<u8>), JournalError>> + '_, JournalError> {
+        self.check_poison()?;
+        let upto = self.durable();
+        let paths: Vec<(Lsn, PathBuf)> = {
+            let segments = lock(&self.segments);
+            let start = segments.iter().rposition(|s| s.first <= from).unwrap_or(0);
+            segments[start..].iter().map(|s| (s.first, s.path.clone())).collect()
+        };
+        Ok(ReadFrom { journal: self, from, upto, paths: paths.into_iter(), current: None })
+    }
+
+    /// Buffers one record in memory; its number. Never does I/O.
+    pub fn append(&self, payload: &[u8]) -> Result<Lsn, JournalError> {
+        if payload.len() > MAX_RECORD {
+            return Err(JournalError::TooLarge { len: payload.len() });
+        }
+        self.check_poison()?;
+        let mut pending = lock(&self.pending);
+        let lsn = pending.next;
+        frame::encode(&mut pending.buf, lsn, payload);
+        pending.next += 1;
+        Ok(lsn)
+    }
+
+    /// Writes what is buffered and fdatasyncs it (blocking: call it off the async runtime). On
+    /// return every record appended before the call is durable; returns the highest durable
+    /// LSN. Concurrent callers share one sync; appends proceed while it runs. After a failed
+    /// write or sync the journal is poisoned and every later call fails: an fsync is never
+    /// retried, because a failed one may have dropped the dirty pages it was meant to write.
+    pub fn sync(&self) -> Result<Lsn, JournalError> {
+        self.check_poison()?;
+        let target = lock(&self.pending).next - 1;
+        let mut writer = lock(&self.writer);
+        // Whoever held the writer before us may have written our records already.
+        self.check_poison()?;
+        let durable = self.durable();
+        if durable >= target {
+            return Ok(durable);
+        }
+        let (buf, last) = {
+            let mut pending = lock(&self.pending);
+            (std::mem::take(&mut pending.buf), pending.next - 1)
+        };
+        match self.write(&mut writer, &buf, durable + 1) {
+            Ok(()) => {
+                self.durable.store(last, Ordering::Release);
+                // Give the buffer's memory back for the next round if nobody refilled it.
+                let mut pending = lock(&self.pending);
+                if pending.buf.is_empty() {
+                    pending.buf = buf;
+                    pending.buf.clear();
+                }
+                Ok(last)
+            }
+            Err(e) => {
+                self.poisoned.store(true, Ordering::Release);
+                Err(e)
+            }
+        }
+    }
+
+    /// Writes frames starting at record `first` and makes them durable, rotating first when the
+    /// segment is full.
+    fn write(&self, writer: &mut Writer, buf: &[u8], first: Lsn) -> Result<(), JournalError> {
+        let mut new_segment = false;
+        if writer.len >= self.options.segment_bytes && writer.len > frame::HEADER_LEN {
+            let fresh = create_segment(&self.dir, self.files.as_ref(), first)?;
+            *writer = fresh;
+            new_segment = true;
+            let mut segments = lock(&self.segments);
+            segments.push(Segment { first, path: writer.path.clone(), len: writer.len });
+        }
+        let io = |source| JournalError::Io { path: writer.path.clone(), source };
+        writer.file.append(buf).map_err(io)?;
+        writer.len += buf.len() as u64;
+        writer.file.sync_data().map_err(io)?;
+        if new_segment {
+            sync_dir(&self.dir, self.files.as_ref())?;
+        }
+        if let Some(last) = lock(&self.segments).last_mut() {
+            last.len = writer.len;
+        }
+        Ok(())
+    }
+
+    /// The highest durable record; 0 when there has never been one.
+    pub fn durable(&self) -> Lsn {
+        self.durable.load(Ordering::Acquire)
+    }
+
+    pub fn next_lsn(&self) -> Lsn {
+        lock(&self.pending).next
+    }
+
+    /// The oldest record still kept (`next_lsn` when there is none).
+    pub fn first_lsn(&self) -> Lsn {
+        let first = lock(&self.segments).first().map(|s| s.first);
+        first.unwrap_or_else(|| self.next_lsn())
+    }
+
+    /// Bytes in all segments (written, not buffered), to checkpoint by size.
+    pub fn bytes(&self) -> u64 {
+        lock(&self.segments).iter().map(|s| s.len).sum()
+    }
+
+    /// Deletes whole segments whose records are all below `lsn` (never the one being written),
+    /// oldest first, syncing the directory after each so that no gap can survive a power cut;
+    /// how many it deleted.
+    pub fn release_before(&self, lsn: Lsn) -> Result<usize, JournalError> {
+        self.check_poison()?;
+        let mut segments = lock(&self.segments);
+        let mut deleted = 0;
+        while segments.len() > 1 && segments[1].first <= lsn {
+            let path = segments[0].path.clone();
+            self.files.remove(&path).map_err(|source| JournalError::Io { path, source })?;
+            segments.remove(0);
+            sync_dir(&self.dir, self.files.as_ref())?;
+            deleted += 1;
+        }
+        Ok(deleted)
+    }
+}
+
+fn sync_dir(dir: &Path, files: &dyn Files) -> Result<(), JournalError> {
+    files.sync_dir(dir).map_err(|source| JournalError::Io { path: dir.to_path_buf(), source })
+}
+
+/// Creates a segment starting at record `first` with its header written (not yet synced).
+fn create_segment(dir: &Path, files: &dyn Files, first: Lsn) -> Result<Writer, JournalError> {
+    let path = scan::segment_name(dir, first);
+    let io = |source| JournalError::Io { path: path.clone(), source };
+    let mut file = files.open(&path, true).map_err(io)?;
+    // A leftover of the same name (a create whose directory entry survived, nothing else) is
+    // started afresh: it held no acknowledged record.
+    file.truncate(0).map_err(io)?;
+    file.append(&frame::header()).map_err(io)?;
+    Ok(Writer { file, path, len: frame::HEADER_LEN })
+}
+
+/// The iterator of [`Journal::read_from`].
+struct ReadFrom<'a> {
+    journal: &'a Journal,
+    from: Lsn,
+    upto: Lsn,
+    paths: std::vec::IntoIter<(Lsn, PathBuf)>,
+    /// The segment being read, where in it, and the number expected there.
+    current: Option<(PathBuf, Reader, u64, Lsn)>,
+}
+
+impl ReadFrom<'_> {
+    fn step(&mut self) -> Result<Option<(Lsn, Vec<u8>)>, JournalError> {
+        loop {
+            let Some((path, reader, at, expected)) = self.current.as_mut() else {
+                let Some((first, path)) = self.paths.next() else { return Ok(None) };
+                if first > self.upto {
+                    return Ok(None);
+                }
+                let reader = scan::open_reader(self.journal.files.as_ref(), &path)?;
+                self.current = Some((path, reader, frame::HEADER_LEN, first));
+                continue;
+            };
+            // What lies past `upto` may be a write still under way: never read it.
+            if *expected > self.upto {
+                return Ok(None);
+            }
+            let io = |source| JournalError::Io { path: path.clone(), source };
+            match reader.frame(*at).map_err(io)? {
+                Frame::Record { lsn, payload, end } if lsn == *expected => {
+                    *at = end;
+                    *expected += 1;
+                    if lsn >= self.from {
+                        return Ok(Some((lsn, payload)));
+                    }
+                }
+                Frame::End => self.current = None,
+                Frame::Record { lsn, .. } => {
+                    let (path, offset) = (path.clone(), *at);
+                    let what = format!("record {lsn} where {expected} was expected");
+                    return Err(JournalError::Corrupt { path, offset, what });
+                }
+                Frame::Bad(why) => {
+                    let (path, offset) = (path.clone(), *at);
+                    return Err(JournalError::Corrupt { path, offset, what: why.to_string() });
+                }
+            }
+        }
+    }
+}
+
+impl Iterator for ReadFrom<'_> {
+    type Item = Result<(Lsn, Vec<u8>), JournalError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let item = self.step().transpose();
+        if !matches!(item, Some(Ok(_))) {
+            // Finished or failed: stay finished.
+            self.paths = Vec::new().into_iter();
+            self.current = None;
+        }
+        item
+    }
+}
