@@ -145,7 +145,6 @@ impl Journal {
                     file.append(&frame::header()).map_err(io)?;
                     len = frame::HEADER_LEN;
                 }
-                file.sync_data().map_err(io)?;
                 writer = Some(Writer { file, path: path.clone(), len });
             } else if last {
                 writer = Some(Writer { file: checked.reader.into_file(), path: path.clone(), len });
@@ -154,15 +153,19 @@ impl Journal {
             segments.push(Segment { first, path, len });
         }
         let next = expected.unwrap_or(1);
-        let writer = match writer {
+        let mut writer = match writer {
             Some(w) => w,
             None => {
                 let w = create_segment(dir, files.as_ref(), next)?;
-                sync_dir(dir, files.as_ref())?;
                 segments.push(Segment { first: next, path: w.path.clone(), len: w.len });
                 w
             }
         };
+        // What was found is about to be called durable, yet it may be only in the page cache
+        // (written by a process that died before its sync): make it so, entry and bytes.
+        let io = |source| JournalError::Io { path: writer.path.clone(), source };
+        writer.file.sync_data().map_err(io)?;
+        sync_dir(dir, files.as_ref())?;
         Ok(Journal {
             dir: dir.to_path_buf(),
             files,
