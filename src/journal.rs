@@ -15,6 +15,8 @@
 
 mod files;
 mod frame;
+mod read;
+mod recover;
 mod scan;
 mod sim;
 #[cfg(test)]
@@ -31,8 +33,6 @@ pub use files::{Files, OsFiles, SegmentFile};
 pub use scan::{scan, Damage, Scan};
 pub use sim::SimFiles;
 
-use frame::{Frame, Reader};
-
 /// A record's number: dense, the first record ever is 1.
 pub type Lsn = u64;
 
@@ -47,7 +47,9 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Options {
-        Options { segment_bytes: 64 << 20 }
+        Options {
+            segment_bytes: 64 << 20,
+        }
     }
 }
 
@@ -56,7 +58,11 @@ pub enum JournalError {
     #[error("journal file {}: {source}", path.display())]
     Io { path: PathBuf, source: io::Error },
     #[error("journal file {} is damaged at byte {offset}: {what}", path.display())]
-    Corrupt { path: PathBuf, offset: u64, what: String },
+    Corrupt {
+        path: PathBuf,
+        offset: u64,
+        what: String,
+    },
     #[error("a journal record of {len} bytes is larger than the limit of {MAX_RECORD}")]
     TooLarge { len: usize },
     #[error("the journal failed to write or sync earlier; nothing after that is trusted")]
@@ -115,62 +121,20 @@ impl Journal {
     /// bad CRC, impossible length) is truncated away and logged; damage anywhere else (an
     /// earlier segment, a valid frame after a bad one, LSNs not dense across segments) is
     /// [`JournalError::Corrupt`].
-    pub fn open(dir: &Path, files: Arc<dyn Files>, options: Options) -> Result<Journal, JournalError> {
-        let dir_err = |source| JournalError::Io { path: dir.to_path_buf(), source };
-        files.create_dir_all(dir).map_err(dir_err)?;
-        let listed = scan::list_segments(dir, files.as_ref())?;
-        let mut segments = Vec::with_capacity(listed.len().max(1));
-        let mut writer = None;
-        let mut expected: Option<Lsn> = None;
-        let count = listed.len();
-        for (i, (first, path)) in listed.into_iter().enumerate() {
-            if let Some(want) = expected.filter(|&want| want != first) {
-                let what = format!("the segment starts at record {first} where {want} was expected");
-                return Err(JournalError::Corrupt { path, offset: 0, what });
-            }
-            let checked = scan::check(files.as_ref(), &path, first)?;
-            let last = i + 1 == count;
-            let mut len = checked.end;
-            if let Some(why) = checked.torn {
-                let cut = checked.reader.len() - checked.end;
-                if !last {
-                    let (offset, what) = (checked.end, format!("{why} in a segment that is not the last"));
-                    return Err(JournalError::Corrupt { path, offset, what });
-                }
-                tracing::warn!(file = %path.display(), offset = checked.end, bytes = cut, why, "cutting a torn tail off the journal");
-                let mut file = checked.reader.into_file();
-                let io = |source| JournalError::Io { path: path.clone(), source };
-                file.truncate(checked.end).map_err(io)?;
-                if checked.bad_header {
-                    file.append(&frame::header()).map_err(io)?;
-                    len = frame::HEADER_LEN;
-                }
-                writer = Some(Writer { file, path: path.clone(), len });
-            } else if last {
-                writer = Some(Writer { file: checked.reader.into_file(), path: path.clone(), len });
-            }
-            expected = Some(checked.next);
-            segments.push(Segment { first, path, len });
-        }
-        let next = expected.unwrap_or(1);
-        let mut writer = match writer {
-            Some(w) => w,
-            None => {
-                let w = create_segment(dir, files.as_ref(), next)?;
-                segments.push(Segment { first: next, path: w.path.clone(), len: w.len });
-                w
-            }
-        };
-        // What was found is about to be called durable, yet it may be only in the page cache
-        // (written by a process that died before its sync): make it so, entry and bytes.
-        let io = |source| JournalError::Io { path: writer.path.clone(), source };
-        writer.file.sync_data().map_err(io)?;
-        sync_dir(dir, files.as_ref())?;
+    pub fn open(
+        dir: &Path,
+        files: Arc<dyn Files>,
+        options: Options,
+    ) -> Result<Journal, JournalError> {
+        let (segments, writer, next) = recover::recover(dir, files.as_ref())?;
         Ok(Journal {
             dir: dir.to_path_buf(),
             files,
             options,
-            pending: Mutex::new(Pending { buf: Vec::new(), next }),
+            pending: Mutex::new(Pending {
+                buf: Vec::new(),
+                next,
+            }),
             writer: Mutex::new(writer),
             segments: Mutex::new(segments),
             durable: AtomicU64::new(next - 1),
@@ -197,9 +161,18 @@ impl Journal {
         let paths: Vec<(Lsn, PathBuf)> = {
             let segments = lock(&self.segments);
             let start = segments.iter().rposition(|s| s.first <= from).unwrap_or(0);
-            segments[start..].iter().map(|s| (s.first, s.path.clone())).collect()
+            segments[start..]
+                .iter()
+                .map(|s| (s.first, s.path.clone()))
+                .collect()
         };
-        Ok(ReadFrom { journal: self, from, upto, paths: paths.into_iter(), current: None })
+        Ok(read::ReadFrom {
+            journal: self,
+            from,
+            upto,
+            paths: paths.into_iter(),
+            current: None,
+        })
     }
 
     /// Buffers one record in memory; its number. Never does I/O.
@@ -257,18 +230,25 @@ impl Journal {
     fn write(&self, writer: &mut Writer, buf: &[u8], first: Lsn) -> Result<(), JournalError> {
         let mut new_segment = false;
         if writer.len >= self.options.segment_bytes && writer.len > frame::HEADER_LEN {
-            let fresh = create_segment(&self.dir, self.files.as_ref(), first)?;
+            let fresh = recover::create_segment(&self.dir, self.files.as_ref(), first)?;
             *writer = fresh;
             new_segment = true;
             let mut segments = lock(&self.segments);
-            segments.push(Segment { first, path: writer.path.clone(), len: writer.len });
+            segments.push(Segment {
+                first,
+                path: writer.path.clone(),
+                len: writer.len,
+            });
         }
-        let io = |source| JournalError::Io { path: writer.path.clone(), source };
+        let io = |source| JournalError::Io {
+            path: writer.path.clone(),
+            source,
+        };
         writer.file.append(buf).map_err(io)?;
         writer.len += buf.len() as u64;
         writer.file.sync_data().map_err(io)?;
         if new_segment {
-            sync_dir(&self.dir, self.files.as_ref())?;
+            recover::sync_dir(&self.dir, self.files.as_ref())?;
         }
         if let Some(last) = lock(&self.segments).last_mut() {
             last.len = writer.len;
@@ -305,91 +285,13 @@ impl Journal {
         let mut deleted = 0;
         while segments.len() > 1 && segments[1].first <= lsn {
             let path = segments[0].path.clone();
-            self.files.remove(&path).map_err(|source| JournalError::Io { path, source })?;
+            self.files
+                .remove(&path)
+                .map_err(|source| JournalError::Io { path, source })?;
             segments.remove(0);
-            sync_dir(&self.dir, self.files.as_ref())?;
+            recover::sync_dir(&self.dir, self.files.as_ref())?;
             deleted += 1;
         }
         Ok(deleted)
-    }
-}
-
-fn sync_dir(dir: &Path, files: &dyn Files) -> Result<(), JournalError> {
-    files.sync_dir(dir).map_err(|source| JournalError::Io { path: dir.to_path_buf(), source })
-}
-
-/// Creates a segment starting at record `first` with its header written (not yet synced).
-fn create_segment(dir: &Path, files: &dyn Files, first: Lsn) -> Result<Writer, JournalError> {
-    let path = scan::segment_name(dir, first);
-    let io = |source| JournalError::Io { path: path.clone(), source };
-    let mut file = files.open(&path, true).map_err(io)?;
-    // A leftover of the same name (a create whose directory entry survived, nothing else) is
-    // started afresh: it held no acknowledged record.
-    file.truncate(0).map_err(io)?;
-    file.append(&frame::header()).map_err(io)?;
-    Ok(Writer { file, path, len: frame::HEADER_LEN })
-}
-
-/// The iterator of [`Journal::read_from`].
-struct ReadFrom<'a> {
-    journal: &'a Journal,
-    from: Lsn,
-    upto: Lsn,
-    paths: std::vec::IntoIter<(Lsn, PathBuf)>,
-    /// The segment being read, where in it, and the number expected there.
-    current: Option<(PathBuf, Reader, u64, Lsn)>,
-}
-
-impl ReadFrom<'_> {
-    fn step(&mut self) -> Result<Option<(Lsn, Vec<u8>)>, JournalError> {
-        loop {
-            let Some((path, reader, at, expected)) = self.current.as_mut() else {
-                let Some((first, path)) = self.paths.next() else { return Ok(None) };
-                if first > self.upto {
-                    return Ok(None);
-                }
-                let reader = scan::open_reader(self.journal.files.as_ref(), &path)?;
-                self.current = Some((path, reader, frame::HEADER_LEN, first));
-                continue;
-            };
-            // What lies past `upto` may be a write still under way: never read it.
-            if *expected > self.upto {
-                return Ok(None);
-            }
-            let io = |source| JournalError::Io { path: path.clone(), source };
-            match reader.frame(*at).map_err(io)? {
-                Frame::Record { lsn, payload, end } if lsn == *expected => {
-                    *at = end;
-                    *expected += 1;
-                    if lsn >= self.from {
-                        return Ok(Some((lsn, payload)));
-                    }
-                }
-                Frame::End => self.current = None,
-                Frame::Record { lsn, .. } => {
-                    let (path, offset) = (path.clone(), *at);
-                    let what = format!("record {lsn} where {expected} was expected");
-                    return Err(JournalError::Corrupt { path, offset, what });
-                }
-                Frame::Bad(why) => {
-                    let (path, offset) = (path.clone(), *at);
-                    return Err(JournalError::Corrupt { path, offset, what: why.to_string() });
-                }
-            }
-        }
-    }
-}
-
-impl Iterator for ReadFrom<'_> {
-    type Item = Result<(Lsn, Vec<u8>), JournalError>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        let item = self.step().transpose();
-        if !matches!(item, Some(Ok(_))) {
-            // Finished or failed: stay finished.
-            self.paths = Vec::new().into_iter();
-            self.current = None;
-        }
-        item
     }
 }

@@ -19,6 +19,8 @@ pub trait Files: Send + Sync + std::fmt::Debug + 'static {
 }
 
 /// One open segment: positional reads, appends at the end, `fdatasync`.
+// `len` is a fallible file size, not a collection's: an `is_empty` would add nothing.
+#[allow(clippy::len_without_is_empty)]
 pub trait SegmentFile: Send {
     fn len(&self) -> io::Result<u64>;
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<usize>;

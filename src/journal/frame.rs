@@ -34,7 +34,9 @@ fn crc(len: [u8; 4], lsn: [u8; 8], payload: &[u8]) -> u32 {
 /// Appends one frame to `out`; the caller has checked `payload.len() <= MAX_RECORD`.
 pub(crate) fn encode(out: &mut Vec<u8>, lsn: Lsn, payload: &[u8]) {
     // MAX_RECORD fits in a u32, so this never saturates for a checked payload.
-    let len = u32::try_from(payload.len()).unwrap_or(u32::MAX).to_le_bytes();
+    let len = u32::try_from(payload.len())
+        .unwrap_or(u32::MAX)
+        .to_le_bytes();
     let lsn = lsn.to_le_bytes();
     out.extend_from_slice(&len);
     out.extend_from_slice(&crc(len, lsn, payload).to_le_bytes());
@@ -45,7 +47,11 @@ pub(crate) fn encode(out: &mut Vec<u8>, lsn: Lsn, payload: &[u8]) {
 /// What is at an offset of a segment.
 #[derive(Debug)]
 pub(crate) enum Frame {
-    Record { lsn: Lsn, payload: Vec<u8>, end: u64 },
+    Record {
+        lsn: Lsn,
+        payload: Vec<u8>,
+        end: u64,
+    },
     /// The file ends exactly here.
     End,
     /// Not a whole, valid frame: why.
@@ -63,7 +69,12 @@ pub(crate) struct Reader {
 impl Reader {
     pub(crate) fn new(file: Box<dyn SegmentFile>) -> io::Result<Reader> {
         let len = file.len()?;
-        Ok(Reader { file, len, buf: Vec::new(), buf_at: 0 })
+        Ok(Reader {
+            file,
+            len,
+            buf: Vec::new(),
+            buf_at: 0,
+        })
     }
 
     pub(crate) fn len(&self) -> u64 {
@@ -79,11 +90,15 @@ impl Reader {
         let end = at + n as u64;
         let have = self.buf_at + self.buf.len() as u64;
         if at < self.buf_at || end > have {
-            let want = n.max(CHUNK).min(usize::try_from(self.len - at).unwrap_or(usize::MAX));
+            let want = n
+                .max(CHUNK)
+                .min(usize::try_from(self.len - at).unwrap_or(usize::MAX));
             self.buf.resize(want, 0);
             let mut filled = 0;
             while filled < want {
-                let got = self.file.read_at(at + filled as u64, &mut self.buf[filled..])?;
+                let got = self
+                    .file
+                    .read_at(at + filled as u64, &mut self.buf[filled..])?;
                 if got == 0 {
                     return Err(io::Error::new(
                         io::ErrorKind::UnexpectedEof,
@@ -133,7 +148,11 @@ impl Reader {
             return Ok(Frame::Bad("a checksum that does not match"));
         }
         let payload = payload.to_vec();
-        Ok(Frame::Record { lsn: Lsn::from_le_bytes(lsn8), payload, end: at + FRAME_HEAD + len as u64 })
+        Ok(Frame::Record {
+            lsn: Lsn::from_le_bytes(lsn8),
+            payload,
+            end: at + FRAME_HEAD + len as u64,
+        })
     }
 
     /// The lsn a frame at `at` claims, unchecked (to skip candidates cheaply).

@@ -21,8 +21,14 @@ fn parse_name(path: &Path) -> Option<Lsn> {
 }
 
 /// The segments in `dir`, oldest first; other files are ignored with a warning.
-pub(crate) fn list_segments(dir: &Path, files: &dyn Files) -> Result<Vec<(Lsn, PathBuf)>, JournalError> {
-    let paths = files.list(dir).map_err(|source| JournalError::Io { path: dir.to_path_buf(), source })?;
+pub(crate) fn list_segments(
+    dir: &Path,
+    files: &dyn Files,
+) -> Result<Vec<(Lsn, PathBuf)>, JournalError> {
+    let paths = files.list(dir).map_err(|source| JournalError::Io {
+        path: dir.to_path_buf(),
+        source,
+    })?;
     let mut segments = Vec::new();
     for path in paths {
         match parse_name(&path) {
@@ -35,7 +41,10 @@ pub(crate) fn list_segments(dir: &Path, files: &dyn Files) -> Result<Vec<(Lsn, P
 }
 
 pub(crate) fn open_reader(files: &dyn Files, path: &Path) -> Result<Reader, JournalError> {
-    let io = |source| JournalError::Io { path: path.to_path_buf(), source };
+    let io = |source| JournalError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
     Reader::new(files.open(path, false).map_err(io)?).map_err(io)
 }
 
@@ -57,32 +66,68 @@ pub(crate) struct Checked {
 /// decide (a torn tail is only acceptable in the last segment).
 pub(crate) fn check(files: &dyn Files, path: &Path, first: Lsn) -> Result<Checked, JournalError> {
     let mut reader = open_reader(files, path)?;
-    let io = |source| JournalError::Io { path: path.to_path_buf(), source };
-    let corrupt = |offset, what: String| JournalError::Corrupt { path: path.to_path_buf(), offset, what };
+    let io = |source| JournalError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let corrupt = |offset, what: String| JournalError::Corrupt {
+        path: path.to_path_buf(),
+        offset,
+        what,
+    };
     let prev = first.saturating_sub(1);
     if !reader.header_ok().map_err(io)? {
         if reader.resync(0, prev).map_err(io)?.is_some() {
-            return Err(corrupt(0, "a segment header that is not Baton's journal".into()));
+            return Err(corrupt(
+                0,
+                "a segment header that is not Baton's journal".into(),
+            ));
         }
         let torn = Some("a segment header cut short");
-        return Ok(Checked { reader, next: first, end: 0, torn, bad_header: true });
+        return Ok(Checked {
+            reader,
+            next: first,
+            end: 0,
+            torn,
+            bad_header: true,
+        });
     }
     let (mut at, mut next) = (HEADER_LEN, first);
     loop {
         match reader.frame(at).map_err(io)? {
-            Frame::End => return Ok(Checked { reader, next, end: at, torn: None, bad_header: false }),
+            Frame::End => {
+                return Ok(Checked {
+                    reader,
+                    next,
+                    end: at,
+                    torn: None,
+                    bad_header: false,
+                })
+            }
             Frame::Record { lsn, end, .. } if lsn == next => {
                 at = end;
                 next += 1;
             }
             Frame::Record { lsn, .. } => {
-                return Err(corrupt(at, format!("record {lsn} where {next} was expected")));
+                return Err(corrupt(
+                    at,
+                    format!("record {lsn} where {next} was expected"),
+                ));
             }
             Frame::Bad(why) => {
                 if let Some(valid) = reader.resync(at + 1, next - 1).map_err(io)? {
-                    return Err(corrupt(at, format!("{why}, with a valid record after it at {valid}")));
+                    return Err(corrupt(
+                        at,
+                        format!("{why}, with a valid record after it at {valid}"),
+                    ));
                 }
-                return Ok(Checked { reader, next, end: at, torn: Some(why), bad_header: false });
+                return Ok(Checked {
+                    reader,
+                    next,
+                    end: at,
+                    torn: Some(why),
+                    bad_header: false,
+                });
             }
         }
     }
@@ -109,7 +154,10 @@ pub fn scan(dir: &Path, files: &dyn Files) -> Result<Scan, JournalError> {
     let mut out = Scan::default();
     for (first, path) in list_segments(dir, files)? {
         let mut reader = open_reader(files, &path)?;
-        let io = |source| JournalError::Io { path: path.clone(), source };
+        let io = |source| JournalError::Io {
+            path: path.clone(),
+            source,
+        };
         let mut at = 0;
         if reader.header_ok().map_err(io)? {
             at = HEADER_LEN;
@@ -127,7 +175,11 @@ pub fn scan(dir: &Path, files: &dyn Files) -> Result<Scan, JournalError> {
             };
             let resumed = reader.resync(damage_at.max(1), prev).map_err(io)?;
             let stop = resumed.unwrap_or(reader.len());
-            out.damaged.push(Damage { path: path.clone(), offset: damage_at, len: stop - damage_at });
+            out.damaged.push(Damage {
+                path: path.clone(),
+                offset: damage_at,
+                len: stop - damage_at,
+            });
             match resumed {
                 Some(next) => at = next,
                 None => break,

@@ -55,7 +55,10 @@ impl SimFiles {
         for file in state.files.values_mut() {
             file.exists = true;
             let extra = file.current.len().saturating_sub(file.durable.len());
-            let keep = if file.current.starts_with(&file.durable) && extra > 0 && next(&mut rng) % 2 == 0 {
+            let keep = if file.current.starts_with(&file.durable)
+                && extra > 0
+                && next(&mut rng).is_multiple_of(2)
+            {
                 (next(&mut rng) % (extra as u64 + 1)) as usize
             } else {
                 0
@@ -77,7 +80,11 @@ impl SimFiles {
     /// A file's current bytes (durable or not), if it exists.
     pub fn bytes(&self, path: &Path) -> Option<Vec<u8>> {
         let state = self.lock();
-        state.files.get(path).filter(|f| f.exists).map(|f| f.current.clone())
+        state
+            .files
+            .get(path)
+            .filter(|f| f.exists)
+            .map(|f| f.current.clone())
     }
 
     /// Replaces (or creates) a file with `bytes`, all durable, its directory too.
@@ -86,7 +93,12 @@ impl SimFiles {
         if let Some(dir) = path.parent() {
             state.dirs.insert(dir.to_path_buf());
         }
-        let file = SimFile { durable: bytes.clone(), current: bytes, exists: true, entry_durable: true };
+        let file = SimFile {
+            durable: bytes.clone(),
+            current: bytes,
+            exists: true,
+            entry_durable: true,
+        };
         state.files.insert(path.to_path_buf(), file);
     }
 }
@@ -101,7 +113,10 @@ fn next(state: &mut u64) -> u64 {
 }
 
 fn not_found(path: &Path) -> io::Error {
-    io::Error::new(io::ErrorKind::NotFound, format!("{}: no such file", path.display()))
+    io::Error::new(
+        io::ErrorKind::NotFound,
+        format!("{}: no such file", path.display()),
+    )
 }
 
 impl Files for SimFiles {
@@ -119,7 +134,14 @@ impl Files for SimFiles {
             return Err(not_found(dir));
         }
         let here = |p: &&PathBuf| p.parent() == Some(dir);
-        Ok(state.files.iter().filter(|(_, f)| f.exists).map(|(p, _)| p).filter(here).cloned().collect())
+        Ok(state
+            .files
+            .iter()
+            .filter(|(_, f)| f.exists)
+            .map(|(p, _)| p)
+            .filter(here)
+            .cloned()
+            .collect())
     }
 
     fn open(&self, path: &Path, create: bool) -> io::Result<Box<dyn SegmentFile>> {
@@ -131,11 +153,18 @@ impl Files for SimFiles {
                 return Err(not_found(path));
             }
             // A name removed and made again is simply a new file here (its old self is lost).
-            let fresh = SimFile { exists: true, ..SimFile::default() };
+            let fresh = SimFile {
+                exists: true,
+                ..SimFile::default()
+            };
             state.files.insert(path.to_path_buf(), fresh);
         }
         let boot = state.boot;
-        Ok(Box::new(Handle { sim: self.clone(), path: path.to_path_buf(), boot }))
+        Ok(Box::new(Handle {
+            sim: self.clone(),
+            path: path.to_path_buf(),
+            boot,
+        }))
     }
 
     fn remove(&self, path: &Path) -> io::Result<()> {
@@ -151,8 +180,14 @@ impl Files for SimFiles {
 
     fn sync_dir(&self, dir: &Path) -> io::Result<()> {
         let mut state = self.lock();
-        state.files.retain(|p, f| f.exists || p.parent() != Some(dir));
-        for (_, f) in state.files.iter_mut().filter(|(p, _)| p.parent() == Some(dir)) {
+        state
+            .files
+            .retain(|p, f| f.exists || p.parent() != Some(dir));
+        for (_, f) in state
+            .files
+            .iter_mut()
+            .filter(|(p, _)| p.parent() == Some(dir))
+        {
             f.entry_durable = true;
         }
         Ok(())
@@ -187,7 +222,9 @@ impl SegmentFile for Handle {
 
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<usize> {
         self.with(|f, _| {
-            let start = usize::try_from(offset).unwrap_or(usize::MAX).min(f.current.len());
+            let start = usize::try_from(offset)
+                .unwrap_or(usize::MAX)
+                .min(f.current.len());
             let n = buf.len().min(f.current.len() - start);
             buf[..n].copy_from_slice(&f.current[start..start + n]);
             Ok(n)
@@ -213,7 +250,8 @@ impl SegmentFile for Handle {
 
     fn truncate(&mut self, len: u64) -> io::Result<()> {
         self.with(|f, _| {
-            f.current.truncate(usize::try_from(len).unwrap_or(usize::MAX));
+            f.current
+                .truncate(usize::try_from(len).unwrap_or(usize::MAX));
             Ok(())
         })
     }

@@ -14,13 +14,23 @@ pub(super) fn open_sim(sim: &SimFiles, segment_bytes: u64) -> Result<Journal, Jo
 }
 
 pub(super) fn all(j: &Journal) -> Vec<(Lsn, Vec<u8>)> {
-    j.read_from(0).expect("read").collect::<Result<_, _>>().expect("records")
+    j.read_from(0)
+        .expect("read")
+        .collect::<Result<_, _>>()
+        .expect("records")
 }
 
 fn segments(sim: &SimFiles) -> Vec<PathBuf> {
     let mut v = sim.list(&dir()).expect("list");
     v.sort();
     v
+}
+
+#[test]
+fn a_journal_is_shared_between_threads() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<Journal>();
+    send_sync::<SimFiles>();
 }
 
 #[test]
@@ -79,10 +89,21 @@ fn group_commit_covers_every_returned_lsn() {
     }
     let records = all(&j);
     assert_eq!(records.len(), 200);
-    assert!(records.iter().enumerate().all(|(i, (lsn, _))| *lsn == i as u64 + 1));
+    assert!(records
+        .iter()
+        .enumerate()
+        .all(|(i, (lsn, _))| *lsn == i as u64 + 1));
     for t in 0..4u8 {
-        let mine: Vec<u8> = records.iter().filter(|(_, p)| p[0] == t).map(|(_, p)| p[1]).collect();
-        assert_eq!(mine, (0..50).collect::<Vec<_>>(), "each thread's records in its order");
+        let mine: Vec<u8> = records
+            .iter()
+            .filter(|(_, p)| p[0] == t)
+            .map(|(_, p)| p[1])
+            .collect();
+        assert_eq!(
+            mine,
+            (0..50).collect::<Vec<_>>(),
+            "each thread's records in its order"
+        );
     }
 }
 
@@ -96,11 +117,21 @@ fn segments_rotate_and_release_deletes_whole_old_ones() {
     }
     let names = segments(&sim);
     assert!(names.len() >= 5, "{names:?}");
-    assert_eq!(j.bytes(), names.iter().map(|p| sim.bytes(p).unwrap().len() as u64).sum::<u64>());
+    assert_eq!(
+        j.bytes(),
+        names
+            .iter()
+            .map(|p| sim.bytes(p).unwrap().len() as u64)
+            .sum::<u64>()
+    );
     assert_eq!(j.release_before(1).unwrap(), 0);
     let deleted = j.release_before(10).unwrap();
     assert!(deleted > 0);
-    assert!(j.first_lsn() <= 10 && j.first_lsn() > 1, "first {}", j.first_lsn());
+    assert!(
+        j.first_lsn() <= 10 && j.first_lsn() > 1,
+        "first {}",
+        j.first_lsn()
+    );
     assert_eq!(segments(&sim).len(), names.len() - deleted);
     let kept: Vec<Lsn> = all(&j).into_iter().map(|r| r.0).collect();
     assert_eq!(kept, (j.first_lsn()..=20).collect::<Vec<_>>());
@@ -152,7 +183,10 @@ fn damage_before_a_valid_record_of_the_last_segment_is_corrupt() {
     bytes[frame::HEADER_LEN as usize + 20] ^= 1;
     sim.set_bytes(&last, bytes);
     let err = open_sim(&sim, 1 << 20).unwrap_err();
-    assert!(matches!(&err, JournalError::Corrupt { path, offset: 12, .. } if *path == last), "{err}");
+    assert!(
+        matches!(&err, JournalError::Corrupt { path, offset: 12, .. } if *path == last),
+        "{err}"
+    );
 }
 
 #[test]
@@ -171,8 +205,14 @@ fn damage_in_an_older_segment_is_corrupt() {
     first.pop();
     sim.set_bytes(&names[0], first);
     let err = open_sim(&sim, 60).unwrap_err();
-    assert!(matches!(&err, JournalError::Corrupt { path, .. } if *path == names[0]), "{err}");
-    assert!(err.to_string().contains("00000000000000000001.journal"), "{err}");
+    assert!(
+        matches!(&err, JournalError::Corrupt { path, .. } if *path == names[0]),
+        "{err}"
+    );
+    assert!(
+        err.to_string().contains("00000000000000000001.journal"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -186,7 +226,10 @@ fn a_missing_middle_segment_is_corrupt() {
     drop(j);
     let names = segments(&sim);
     sim.remove(&names[1]).unwrap();
-    assert!(matches!(open_sim(&sim, 60), Err(JournalError::Corrupt { .. })));
+    assert!(matches!(
+        open_sim(&sim, 60),
+        Err(JournalError::Corrupt { .. })
+    ));
 }
 
 #[test]
@@ -194,7 +237,10 @@ fn unknown_files_are_ignored_and_oversized_records_refused() {
     let sim = SimFiles::new();
     sim.set_bytes(&dir().join("notes.txt"), b"hello".to_vec());
     let j = open_sim(&sim, 1 << 20).unwrap();
-    assert!(matches!(j.append(&vec![0; MAX_RECORD + 1]), Err(JournalError::TooLarge { .. })));
+    assert!(matches!(
+        j.append(&vec![0; MAX_RECORD + 1]),
+        Err(JournalError::TooLarge { .. })
+    ));
     j.append(b"x").unwrap();
     assert_eq!(j.sync().unwrap(), 1);
 }
@@ -216,7 +262,14 @@ fn scan_reports_damage_and_keeps_the_records_around_it() {
     let found = scan(&dir(), &sim).unwrap();
     let lsns: Vec<Lsn> = found.records.iter().map(|r| r.0).collect();
     assert_eq!(lsns, vec![1, 3, 4, 5]);
-    assert_eq!(found.damaged, vec![Damage { path, offset: second as u64, len: 26 }]);
+    assert_eq!(
+        found.damaged,
+        vec![Damage {
+            path,
+            offset: second as u64,
+            len: 26
+        }]
+    );
 }
 
 #[test]

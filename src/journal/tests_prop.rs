@@ -48,16 +48,38 @@ fn reopen_and_check(sim: &SimFiles, model: &mut Model) -> Journal {
     let j = open_sim(sim, SEGMENT).expect("a journal opens after a cut");
     let records = all(&j);
     let first = j.first_lsn();
-    assert!(first <= model.released.max(1), "first {first} past the release {}", model.released);
+    assert!(
+        first <= model.released.max(1),
+        "first {first} past the release {}",
+        model.released
+    );
     for (i, (lsn, _)) in records.iter().enumerate() {
         assert_eq!(*lsn, first + i as u64, "numbers are dense from first_lsn");
     }
-    let kept: Vec<_> = model.synced.iter().filter(|r| r.0 >= first).cloned().collect();
-    assert!(records.len() >= kept.len(), "synced records lost: {} of {}", records.len(), kept.len());
-    assert_eq!(records[..kept.len()], kept[..], "synced records as they were");
+    let kept: Vec<_> = model
+        .synced
+        .iter()
+        .filter(|r| r.0 >= first)
+        .cloned()
+        .collect();
+    assert!(
+        records.len() >= kept.len(),
+        "synced records lost: {} of {}",
+        records.len(),
+        kept.len()
+    );
+    assert_eq!(
+        records[..kept.len()],
+        kept[..],
+        "synced records as they were"
+    );
     let extra = &records[kept.len()..];
     assert!(extra.len() <= model.unsynced.len());
-    assert_eq!(extra, &model.unsynced[..extra.len()], "what survived unsynced is a prefix");
+    assert_eq!(
+        extra,
+        &model.unsynced[..extra.len()],
+        "what survived unsynced is a prefix"
+    );
     let next = records.last().map_or(first, |r| r.0 + 1);
     assert_eq!((j.next_lsn(), j.durable()), (next, next - 1));
     model.synced = records;
@@ -74,7 +96,11 @@ fn run(ops: Vec<Op>) {
         match op {
             Op::Append(p) => match j.append(&p) {
                 Ok(lsn) => {
-                    let expected = model.unsynced.last().or(model.synced.last()).map_or(j.first_lsn(), |r| r.0 + 1);
+                    let expected = model
+                        .unsynced
+                        .last()
+                        .or(model.synced.last())
+                        .map_or(j.first_lsn(), |r| r.0 + 1);
                     assert_eq!(lsn, expected);
                     model.unsynced.push((lsn, p));
                 }
@@ -170,7 +196,11 @@ impl SegmentFile for BoundedFile {
     }
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<usize> {
         let len = self.0.len()?;
-        assert!(offset + buf.len() as u64 <= len, "a read of {} at {offset} past {len}", buf.len());
+        assert!(
+            offset + buf.len() as u64 <= len,
+            "a read of {} at {offset} past {len}",
+            buf.len()
+        );
         self.0.read_at(offset, buf)
     }
     fn append(&mut self, bytes: &[u8]) -> io::Result<()> {
@@ -206,7 +236,11 @@ fn open_and_scan(sim: &SimFiles, originals: Option<&[Vec<u8>]>) {
     let scanned = scan(&dir(), &*bounded).expect("scan fails only on I/O");
     if let Some(originals) = originals {
         for (lsn, payload) in &scanned.records {
-            assert_eq!(Some(payload), originals.get(*lsn as usize - 1), "scan found record {lsn} changed");
+            assert_eq!(
+                Some(payload),
+                originals.get(*lsn as usize - 1),
+                "scan found record {lsn} changed"
+            );
         }
     }
     match Journal::open(&dir(), bounded, Options { segment_bytes: 256 }) {
