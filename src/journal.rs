@@ -110,8 +110,8 @@ impl std::fmt::Debug for Journal {
     }
 }
 
-/// Locks a mutex whose holder may have panicked: the data is still consistent because every
-/// critical section here either completes or poisons the journal first.
+/// Locks a mutex whose holder may have panicked: the plain values behind these stay consistent
+/// (each critical section is a few assignments); the writer's lock is not taken this way.
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
@@ -196,7 +196,11 @@ impl Journal {
     pub fn sync(&self) -> Result<Lsn, JournalError> {
         self.check_poison()?;
         let target = lock(&self.pending).next - 1;
-        let mut writer = lock(&self.writer);
+        let Ok(mut writer) = self.writer.lock() else {
+            // A sync panicked half-way: what it took from the buffer may never have been written.
+            self.poisoned.store(true, Ordering::Release);
+            return Err(JournalError::Poisoned);
+        };
         // Whoever held the writer before us may have written our records already.
         self.check_poison()?;
         let durable = self.durable();
