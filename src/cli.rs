@@ -29,6 +29,12 @@ enum Command {
         #[arg(long, short, default_value = "baton.toml")]
         config: PathBuf,
     },
+    /// Rebuild a data dir the daemon refused (damaged or behind its journal) from what is
+    /// left, and say what could not be saved. Run it with the daemon stopped.
+    Recover {
+        #[arg(long, short, default_value = "baton.toml")]
+        config: PathBuf,
+    },
     /// Manage agents through the running daemon's admin API.
     Agent {
         #[command(subcommand)]
@@ -129,6 +135,7 @@ pub fn main() -> ExitCode {
         }
         Command::Check { config } => check(&config),
         Command::Run { config } => run(&config),
+        Command::Recover { config } => recover(&config),
         Command::Twitter {
             command: TwitterCommand::Setup { url, config },
         } => twitter::run(&config, &url),
@@ -214,6 +221,26 @@ where
         }
         Err(e) => {
             eprintln!("baton: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn recover(path: &Path) -> ExitCode {
+    let config = match Config::load(path) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match crate::store::recover(&config.data_dir, config.cache_bytes) {
+        Ok(report) => {
+            println!("{report}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("baton: cannot recover {}: {e}", config.data_dir.display());
             ExitCode::FAILURE
         }
     }

@@ -185,9 +185,10 @@ impl Engine {
             &mut set,
         );
         let store = self.store.clone();
+        // A barrier, not just a flush: the journal is let go, so the next start replays nothing.
         let done = tokio::task::spawn_blocking(move || {
             store.write(set)?;
-            store.flush()
+            store.barrier()
         })
         .await;
         if !matches!(done, Ok(Ok(_))) {

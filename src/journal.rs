@@ -43,12 +43,16 @@ pub const MAX_RECORD: usize = 16 << 20;
 pub struct Options {
     /// A segment is closed at the first sync after it passes this size.
     pub segment_bytes: u64,
+    /// The number the first record gets when the journal holds no segment at all (a store
+    /// that already holds records up to `first_lsn - 1` starts its journal after them).
+    pub first_lsn: Lsn,
 }
 
 impl Default for Options {
     fn default() -> Options {
         Options {
             segment_bytes: 64 << 20,
+            first_lsn: 1,
         }
     }
 }
@@ -126,7 +130,7 @@ impl Journal {
         files: Arc<dyn Files>,
         options: Options,
     ) -> Result<Journal, JournalError> {
-        let (segments, writer, next) = recover::recover(dir, files.as_ref())?;
+        let (segments, writer, next) = recover::recover(dir, files.as_ref(), options.first_lsn)?;
         Ok(Journal {
             dir: dir.to_path_buf(),
             files,
@@ -280,11 +284,70 @@ impl Journal {
         lock(&self.segments).iter().map(|s| s.len).sum()
     }
 
-    /// Deletes whole segments whose records are all below `lsn` (never the one being written),
-    /// oldest first, syncing the directory after each so that no gap can survive a power cut;
-    /// how many it deleted.
+    /// Makes the next record number `lsn` (not below `next_lsn`), for a store that holds every
+    /// record below it, including some the journal lost (written out by the store itself,
+    /// never acknowledged): the segments kept are deleted and a new one starts at `lsn`.
+    pub fn skip_to(&self, lsn: Lsn) -> Result<(), JournalError> {
+        self.sync()?;
+        let mut writer = self.writer.lock().map_err(|_| JournalError::Poisoned)?;
+        let mut pending = lock(&self.pending);
+        if lsn < pending.next || !pending.buf.is_empty() {
+            return Err(JournalError::Corrupt {
+                path: self.dir.clone(),
+                offset: 0,
+                what: format!("cannot go back to record {lsn} from {}", pending.next),
+            });
+        }
+        // Every record kept is below `lsn` and held by the store: the old segments go first,
+        // so a power cut in between leaves no gap, only an empty journal (which `first_lsn`
+        // starts at the right number).
+        let old: Vec<PathBuf> = lock(&self.segments).drain(..).map(|s| s.path).collect();
+        for path in old {
+            self.files
+                .remove(&path)
+                .map_err(|source| JournalError::Io { path, source })?;
+        }
+        recover::sync_dir(&self.dir, self.files.as_ref())?;
+        self.start_segment(&mut writer, lsn)?;
+        pending.next = lsn;
+        self.durable.store(lsn - 1, Ordering::Release);
+        Ok(())
+    }
+
+    /// Replaces the segment being written with a new one whose first record is `first`.
+    fn start_segment(&self, writer: &mut Writer, first: Lsn) -> Result<(), JournalError> {
+        let mut fresh = recover::create_segment(&self.dir, self.files.as_ref(), first)?;
+        let path = fresh.path.clone();
+        fresh
+            .file
+            .sync_data()
+            .map_err(|source| JournalError::Io { path, source })?;
+        recover::sync_dir(&self.dir, self.files.as_ref())?;
+        lock(&self.segments).push(Segment {
+            first,
+            path: fresh.path.clone(),
+            len: fresh.len,
+        });
+        *writer = fresh;
+        Ok(())
+    }
+
+    /// Deletes whole segments whose records are all below `lsn`, oldest first, syncing the
+    /// directory after each so that no gap can survive a power cut; how many it deleted. When
+    /// every record written so far is below `lsn`, the segment being written is closed too (a
+    /// new one begins), so after a barrier the journal holds only what came after it.
     pub fn release_before(&self, lsn: Lsn) -> Result<usize, JournalError> {
         self.check_poison()?;
+        {
+            let mut writer = self.writer.lock().map_err(|_| JournalError::Poisoned)?;
+            let pending = lock(&self.pending);
+            let next = pending.next;
+            let written = writer.len > frame::HEADER_LEN;
+            if written && next <= lsn && pending.buf.is_empty() && self.durable() + 1 == next {
+                drop(pending);
+                self.start_segment(&mut writer, next)?;
+            }
+        }
         let mut segments = lock(&self.segments);
         let mut deleted = 0;
         while segments.len() > 1 && segments[1].first <= lsn {

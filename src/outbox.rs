@@ -11,7 +11,8 @@
 //! seen; every turn below it is delivered (or has nothing for this channel) unless it is in
 //! `stuck`. So the watermark, every turn below which is delivered, is the smallest stuck turn,
 //! or `next`. It is saved at most every `SAVE_EVERY` (one small write per round, not per
-//! message); after a crash the turns since the saved watermark are sent again, which
+//! message), also when the runner is idle, and synced at once; after a crash the turns
+//! delivered since the saved watermark (at most `SAVE_EVERY` of them) are sent again, which
 //! at-least-once delivery allows and the message ids let receivers recognise. Each
 //! conversation's messages go in order (different conversations concurrently); transient
 //! failures are retried with exponential backoff and jitter; what fails for good is kept aside.
@@ -131,9 +132,17 @@ impl Outbox {
                     }
                 },
                 None => {
+                    let unsaved = p.watermark() != p.saved;
+                    let save_at = p.saved_at + SAVE_EVERY;
                     let batch = tokio::select! {
                         b = self.feed.recv() => b,
                         _ = shutdown.wait() => None,
+                        // Idle with progress unsaved: save it when due, so a crash re-sends at
+                        // most `SAVE_EVERY` of deliveries whether traffic goes on or not.
+                        _ = tokio::time::sleep_until(save_at), if unsaved => {
+                            self.save(&mut p, true);
+                            continue;
+                        }
                         Some(room) = p.reports.room(), if p.reports.waiting() => {
                             p.reports.fill(room);
                             continue;
@@ -249,6 +258,15 @@ impl Outbox {
             Ok(()) => {
                 p.saved = w;
                 p.saved_at = Instant::now();
+                // Durable now rather than at the next acknowledgement's sync: the window of
+                // re-sends after a crash is `SAVE_EVERY`, traffic or not. Off the runtime
+                // thread, and nobody waits for it.
+                let store = self.store.clone();
+                tokio::task::spawn_blocking(move || {
+                    if let Err(e) = store.flush() {
+                        tracing::error!(error = %e, "syncing the outbox watermark failed");
+                    }
+                });
             }
             Err(e) => tracing::error!(error = %e, "saving the outbox watermark failed"),
         }

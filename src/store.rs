@@ -7,23 +7,31 @@
 //! loads the checkpoint and replays the log from the marker. Everything lives in one sled tree
 //! because a sled batch is atomic only within one tree. Values are a version byte, then JSON.
 //!
-//! Durability: `flush` makes everything written so far survive a crash of the process. On Linux
-//! sled flushes with `sync_file_range`, not `fsync` (sled issue 1452), so a power cut can still
-//! lose the last moments.
+//! Durability: `write` puts the writes in the journal and in sled; `flush` makes everything
+//! written so far survive a power cut (the journal's `fdatasync`). See `durable` for how the
+//! journal and sled stay in step, and how start-up refuses a data dir that lost changes.
 
+mod durable;
 mod kept;
 mod keys;
 pub mod records;
+mod recover;
+mod state;
 mod writes;
 
 use crate::domain::{Channel, Message, Timer, Timestamp};
-use std::path::Path;
+use crate::journal::Journal;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 
+pub use durable::JOURNAL_DIR;
 pub use kept::Kept;
 pub use records::{
     AgentRecord, ConversationRecord, EventBucket, EventRef, FailedRecord, Outbound,
     PlatformProfile, RetiredProfile, TurnRecord,
 };
+pub use recover::{recover, Recovery};
+pub use state::FILE as STATE_FILE;
 pub use writes::WriteSet;
 
 #[derive(Debug, thiserror::Error)]
@@ -32,6 +40,20 @@ pub enum StoreError {
     Sled(#[from] sled::Error),
     #[error("store record {key}: {message}")]
     Corrupt { key: String, message: String },
+    /// The data dir lost something or cannot be read: one sentence, naming the file.
+    #[error(
+        "{}: {what}. Restore the data dir from a backup, or run `baton recover` to rebuild \
+         what the journal holds",
+        path.display()
+    )]
+    Damaged { path: PathBuf, what: String },
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("journal: {0}")]
+    Journal(#[from] crate::journal::JournalError),
 }
 
 /// A cheap-to-clone handle on the database.
@@ -39,6 +61,12 @@ pub enum StoreError {
 pub struct Store {
     db: sled::Db,
     tree: sled::Tree,
+    journal: Arc<Journal>,
+    /// Held while a write is appended to the journal and applied to sled: one order for both.
+    order: Arc<Mutex<()>>,
+    /// One barrier at a time, and the journal record the last one covered.
+    barrier: Arc<Mutex<Option<u64>>>,
+    dir: PathBuf,
 }
 
 /// Everything start-up needs: the checkpoint, and the log after it.
@@ -57,24 +85,21 @@ pub struct Loaded {
 }
 
 impl Store {
-    /// Opens (or creates) the database in `dir`; `cache_bytes` caps sled's page cache.
-    pub fn open(dir: &Path, cache_bytes: u64) -> Result<Store, StoreError> {
-        let db = sled::Config::new()
-            .path(dir)
-            .cache_capacity(cache_bytes)
-            .mode(sled::Mode::HighThroughput)
-            .open()?;
-        let tree = db.open_tree("baton")?;
-        Ok(Store { db, tree })
+    /// Makes every write so far survive a power cut: the journal's `fdatasync`. Blocking; many
+    /// callers may share one (`engine::commit` groups them).
+    pub fn flush(&self) -> Result<u64, StoreError> {
+        Ok(self.journal.sync()?)
     }
 
-    /// Makes every write so far durable (see the module docs for what that means on Linux).
-    pub fn flush(&self) -> Result<usize, StoreError> {
-        Ok(self.db.flush()?)
-    }
-
+    /// Applies `set` atomically, after putting it in the journal (durable at the next `flush`).
     pub fn write(&self, set: WriteSet) -> Result<(), StoreError> {
-        Ok(self.tree.apply_batch(set.into_batch())?)
+        if set.is_empty() {
+            return Ok(());
+        }
+        let record = set.encode();
+        let _order = self.order.lock().unwrap_or_else(|p| p.into_inner());
+        let lsn = self.journal.append(&record)?;
+        Ok(self.tree.apply_batch(set.into_batch_at(lsn))?)
     }
 
     fn decode_all<T: records::Record>(&self, space: u8) -> Result<Vec<T>, StoreError> {
@@ -247,5 +272,7 @@ impl Store {
     }
 }
 
+#[cfg(test)]
+mod power_cut;
 #[cfg(test)]
 pub(crate) mod tests;

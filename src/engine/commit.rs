@@ -1,13 +1,27 @@
 //! Group commit: callers whose writes are applied wait here for one shared flush.
 //!
-//! While one flush runs, later batches pile up in the channel; the next flush takes them all.
-//! Flushing is blocking I/O, so it runs on the blocking pool, never on a runtime thread. After a
-//! flush, the outbound turns it made durable go to the outbox runners' live feeds.
+//! While one flush (the journal's `fdatasync`) runs, later batches pile up in the channel; the
+//! next flush takes them all. Flushing is blocking I/O, so it runs on the blocking pool, never
+//! on a runtime thread. After a flush, the outbound turns it made durable go to the outbox
+//! runners' live feeds.
+//!
+//! The committer also starts the store's barriers (sled made durable, the journal below it let
+//! go): every [`BARRIER_EVERY`], and as soon as the journal holds [`BARRIER_BYTES`], so what a
+//! crash replays stays small however fast DMs come. A barrier runs beside the flushes, never
+//! in front of one.
 
 use super::{EngineError, Reply};
 use crate::outbox::feed::Feeds;
 use crate::store::{Outbound, Store};
+use std::time::Duration;
 use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+
+/// The longest a barrier waits while anything is written.
+pub const BARRIER_EVERY: Duration = Duration::from_secs(10);
+/// The most journal a crash should have to replay into sled.
+pub const BARRIER_BYTES: u64 = 16 << 20;
 
 /// Told, once, whether the writes it waited for are durable.
 pub type Waiter = Box<dyn FnOnce(Result<(), EngineError>) + Send>;
@@ -78,7 +92,19 @@ fn refuse(waiters: Waiters) {
 }
 
 async fn run(store: Store, mut rx: mpsc::Receiver<Pending>, feeds: Feeds) {
-    while let Some(mut group) = rx.recv().await {
+    let mut barriers = Barriers::default();
+    loop {
+        let next_barrier = barriers.last + BARRIER_EVERY;
+        let mut group = tokio::select! {
+            group = rx.recv() => match group {
+                Some(group) => group,
+                None => break,
+            },
+            _ = tokio::time::sleep_until(next_barrier) => {
+                barriers.start(&store);
+                continue;
+            }
+        };
         while let Ok(more) = rx.try_recv() {
             group.waiters.extend(more.waiters);
             group.outgoing.extend(more.outgoing);
@@ -96,6 +122,48 @@ async fn run(store: Store, mut rx: mpsc::Receiver<Pending>, feeds: Feeds) {
         feeds.offer(group.first_turn..group.end_turn, group.outgoing);
         for w in group.waiters {
             w(Ok(()));
+        }
+        if store.journal_bytes() >= BARRIER_BYTES || barriers.last.elapsed() >= BARRIER_EVERY {
+            barriers.start(&store);
+        }
+    }
+    barriers.finish().await;
+}
+
+/// The barrier running, if one is, and when the last one started.
+struct Barriers {
+    running: Option<JoinHandle<()>>,
+    last: Instant,
+}
+
+impl Default for Barriers {
+    fn default() -> Self {
+        Barriers {
+            running: None,
+            last: Instant::now(),
+        }
+    }
+}
+
+impl Barriers {
+    /// Starts a barrier on the blocking pool unless one is running.
+    fn start(&mut self, store: &Store) {
+        if self.running.as_ref().is_some_and(|t| !t.is_finished()) {
+            return;
+        }
+        self.last = Instant::now();
+        let store = store.clone();
+        self.running = Some(tokio::task::spawn_blocking(move || {
+            if let Err(e) = store.barrier() {
+                // The journal keeps everything meanwhile: nothing is lost, start-up replays more.
+                tracing::error!(error = %e, "store barrier failed");
+            }
+        }));
+    }
+
+    async fn finish(self) {
+        if let Some(t) = self.running {
+            let _ = t.await;
         }
     }
 }

@@ -9,6 +9,7 @@ use super::{frame, scan, Files, JournalError, Lsn, Segment, Writer};
 pub(super) fn recover(
     dir: &Path,
     files: &dyn Files,
+    first_lsn: Lsn,
 ) -> Result<(Vec<Segment>, Writer, Lsn), JournalError> {
     let dir_err = |source| JournalError::Io {
         path: dir.to_path_buf(),
@@ -71,7 +72,7 @@ pub(super) fn recover(
         expected = Some(checked.next);
         segments.push(Segment { first, path, len });
     }
-    let next = expected.unwrap_or(1);
+    let next = expected.unwrap_or(first_lsn);
     let mut writer = match writer {
         Some(w) => w,
         None => {

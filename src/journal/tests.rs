@@ -10,7 +10,14 @@ pub(super) fn dir() -> PathBuf {
 }
 
 pub(super) fn open_sim(sim: &SimFiles, segment_bytes: u64) -> Result<Journal, JournalError> {
-    Journal::open(&dir(), Arc::new(sim.clone()), Options { segment_bytes })
+    Journal::open(
+        &dir(),
+        Arc::new(sim.clone()),
+        Options {
+            segment_bytes,
+            ..Options::default()
+        },
+    )
 }
 
 pub(super) fn all(j: &Journal) -> Vec<(Lsn, Vec<u8>)> {
@@ -293,7 +300,15 @@ fn a_power_cut_keeps_what_was_synced() {
 
 fn os_round_trip(dir: &Path) {
     let files: Arc<dyn Files> = Arc::new(OsFiles);
-    let j = Journal::open(dir, Arc::clone(&files), Options { segment_bytes: 64 }).unwrap();
+    let j = Journal::open(
+        dir,
+        Arc::clone(&files),
+        Options {
+            segment_bytes: 64,
+            ..Options::default()
+        },
+    )
+    .unwrap();
     for i in 0..10u8 {
         j.append(&[i; 20]).unwrap();
         j.sync().unwrap();
@@ -301,7 +316,15 @@ fn os_round_trip(dir: &Path) {
     assert!(j.release_before(5).unwrap() > 0);
     let first = j.first_lsn();
     drop(j);
-    let j = Journal::open(dir, files, Options { segment_bytes: 64 }).unwrap();
+    let j = Journal::open(
+        dir,
+        files,
+        Options {
+            segment_bytes: 64,
+            ..Options::default()
+        },
+    )
+    .unwrap();
     let got: Vec<_> = all(&j);
     assert_eq!(got.first().map(|r| r.0), Some(first));
     assert_eq!(got.last(), Some(&(10, vec![9; 20])));

@@ -243,7 +243,14 @@ fn open_and_scan(sim: &SimFiles, originals: Option<&[Vec<u8>]>) {
             );
         }
     }
-    match Journal::open(&dir(), bounded, Options { segment_bytes: 256 }) {
+    match Journal::open(
+        &dir(),
+        bounded,
+        Options {
+            segment_bytes: 256,
+            ..Options::default()
+        },
+    ) {
         Ok(j) => {
             let records = all(&j);
             for (i, (lsn, payload)) in records.iter().enumerate() {

@@ -23,6 +23,8 @@ pub const AGENT_SEQ: u8 = b'q';
 /// Agents' grace deadlines: deadline, then the agent; no value. (A conversation's deadline is
 /// a field of the conversation.)
 pub const DEADLINE: u8 = b'd';
+/// How far the journal is applied to sled (as of the last barrier); see `durable`.
+pub const APPLIED: u8 = b'j';
 /// Per channel, account and local profile id: the platform's Custom Profile made for it.
 pub const PLATFORM_PROFILE: u8 = b'p';
 

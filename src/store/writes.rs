@@ -1,4 +1,11 @@
-//! A set of writes applied as one atomic sled batch.
+//! A set of writes applied as one atomic unit: one journal record, then one sled batch.
+//!
+//! The same ops are written twice: encoded as the journal's record (what makes them durable,
+//! and what start-up replays into sled after a crash) and applied to sled as a batch (where
+//! they are read). Replaying a record is idempotent: each op sets or removes one key, so
+//! applying a suffix of the journal over a sled that already holds part of it ends in the same
+//! state. The record format (version 1): a version byte, then per op a tag byte (1 put, 2
+//! remove), the key's length (u32 LE) and bytes, and for a put the value's length and bytes.
 
 use super::keys;
 use super::records::{
@@ -6,11 +13,26 @@ use super::records::{
 };
 use crate::domain::{AccountId, AgentId, Channel, Timer, Timestamp};
 
-#[derive(Default)]
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct WriteSet {
-    batch: sled::Batch,
-    len: usize,
+    ops: Vec<Op>,
 }
+
+/// One key set to a value, or removed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Op {
+    key: Vec<u8>,
+    value: Option<Vec<u8>>,
+}
+
+const RECORD_VERSION: u8 = 1;
+const PUT: u8 = 1;
+const REMOVE: u8 = 2;
+
+/// A journal record that is not a write set this build can read.
+#[derive(Debug, thiserror::Error)]
+#[error("journal record: {0}")]
+pub struct BadRecord(pub &'static str);
 
 impl WriteSet {
     pub fn turn(&mut self, seq: u64, turn: &TurnRecord) {
@@ -27,8 +49,7 @@ impl WriteSet {
     }
 
     pub fn remove_events(&mut self, number: u64) {
-        self.batch.remove(&keys::events(number)[..]);
-        self.len += 1;
+        self.remove(keys::events(number).to_vec());
     }
 
     pub fn marker(&mut self, first_to_replay: u64) {
@@ -63,8 +84,7 @@ impl WriteSet {
     }
 
     pub fn remove_agent_event(&mut self, agent: AgentId, seq: u64) {
-        self.batch.remove(&keys::agent_event(agent, seq)[..]);
-        self.len += 1;
+        self.remove(keys::agent_event(agent, seq).to_vec());
     }
 
     /// Puts `timer`'s deadline in the scheduler's index.
@@ -73,8 +93,7 @@ impl WriteSet {
     }
 
     pub fn remove_deadline(&mut self, at: Timestamp, timer: Timer) {
-        self.batch.remove(&keys::deadline(at, timer)[..]);
-        self.len += 1;
+        self.remove(keys::deadline(at, timer).to_vec());
     }
 
     pub fn failed(&mut self, record: &FailedRecord) {
@@ -92,21 +111,93 @@ impl WriteSet {
     }
 
     pub fn remove_platform_profile(&mut self, channel: Channel, account: &AccountId, local: &str) {
-        self.batch
-            .remove(keys::platform_profile(channel, account, local));
-        self.len += 1;
+        self.remove(keys::platform_profile(channel, account, local));
     }
 
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.ops.is_empty()
     }
 
-    fn insert(&mut self, k: Vec<u8>, v: Vec<u8>) {
-        self.batch.insert(k, v);
-        self.len += 1;
+    pub(super) fn insert(&mut self, key: Vec<u8>, value: Vec<u8>) {
+        self.ops.push(Op {
+            key,
+            value: Some(value),
+        });
     }
 
-    pub(super) fn into_batch(self) -> sled::Batch {
-        self.batch
+    pub(super) fn remove(&mut self, key: Vec<u8>) {
+        self.ops.push(Op { key, value: None });
     }
+
+    /// The journal's record of these writes.
+    pub(super) fn encode(&self) -> Vec<u8> {
+        let size: usize = self
+            .ops
+            .iter()
+            .map(|op| 9 + op.key.len() + op.value.as_ref().map_or(0, Vec::len))
+            .sum();
+        let mut out = Vec::with_capacity(1 + size);
+        out.push(RECORD_VERSION);
+        for op in &self.ops {
+            out.push(if op.value.is_some() { PUT } else { REMOVE });
+            put_bytes(&mut out, &op.key);
+            if let Some(v) = &op.value {
+                put_bytes(&mut out, v);
+            }
+        }
+        out
+    }
+
+    /// Reads a journal record back; never trusts a length beyond the bytes there are.
+    pub(super) fn decode(mut bytes: &[u8]) -> Result<WriteSet, BadRecord> {
+        let Some((&RECORD_VERSION, rest)) = bytes.split_first() else {
+            return Err(BadRecord("an unknown version"));
+        };
+        bytes = rest;
+        let mut ops = Vec::new();
+        while let Some((&tag, rest)) = bytes.split_first() {
+            bytes = rest;
+            let key = take_bytes(&mut bytes)?;
+            let value = match tag {
+                PUT => Some(take_bytes(&mut bytes)?),
+                REMOVE => None,
+                _ => return Err(BadRecord("an unknown op")),
+            };
+            ops.push(Op { key, value });
+        }
+        Ok(WriteSet { ops })
+    }
+
+    /// The sled batch of journal record `lsn`: the writes, and `j` set to `lsn` in the same
+    /// atomic batch, so sled always knows exactly which records it holds (see `durable`).
+    pub(super) fn into_batch_at(self, lsn: u64) -> sled::Batch {
+        let mut batch = sled::Batch::default();
+        batch.insert(&[keys::APPLIED], &lsn.to_be_bytes());
+        for op in self.ops {
+            match op.value {
+                Some(v) => batch.insert(op.key, v),
+                None => batch.remove(op.key),
+            }
+        }
+        batch
+    }
+}
+
+fn put_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
+    // A key or value over 4 GiB cannot be built by this crate (records are bounded far below).
+    out.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
+    out.extend_from_slice(bytes);
+}
+
+fn take_bytes(bytes: &mut &[u8]) -> Result<Vec<u8>, BadRecord> {
+    let Some((len, rest)) = bytes.split_first_chunk::<4>() else {
+        return Err(BadRecord("a cut length"));
+    };
+    let len = u32::from_le_bytes(*len) as usize;
+    if len > rest.len() {
+        return Err(BadRecord("a length past the end"));
+    }
+    let (taken, rest) = rest.split_at(len);
+    *bytes = rest;
+    Ok(taken.to_vec())
 }

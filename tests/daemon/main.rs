@@ -10,6 +10,7 @@ mod channels;
 mod cli;
 mod console;
 mod crash;
+mod damage;
 mod delivery;
 mod gateway;
 mod handoff;

@@ -198,6 +198,21 @@ impl Daemon {
         Daemon::launch(&text, |_| None, clock).await
     }
 
+    /// Starts a daemon on `data`, or says why it would not start (the whole error chain).
+    pub async fn try_start(data: &Path, sink_url: &str) -> Result<Daemon, String> {
+        let text = config_text(data, sink_url, "");
+        let config = Config::parse(&text, Path::new("/nonexistent/baton.toml"), |_| None).unwrap();
+        let app = App::build_with_clock(config, baton::clock::Clock::system())
+            .await
+            .map_err(|e| format!("{e:#}"))?;
+        let running = app.spawn();
+        Ok(Daemon {
+            base: format!("http://{}", running.addr),
+            client: reqwest::Client::new(),
+            running: Some(running),
+        })
+    }
+
     async fn launch(
         text: &str,
         env: impl Fn(&str) -> Option<String>,
