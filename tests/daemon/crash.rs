@@ -66,7 +66,7 @@ impl Customer {
     }
 
     fn escalates(&self) -> bool {
-        self.index % 3 == 0
+        self.index.is_multiple_of(3)
     }
 
     /// DM `k`: a bot-only customer asks for their order every time; one who escalates asks
