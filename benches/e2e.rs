@@ -8,12 +8,10 @@
 mod support;
 
 use baton::app::App;
-use baton::config::Config;
-use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use support::{env, pct_ms, Webhook};
+use support::{env, pct_ms, webhook_config, Webhook};
 
 const TEXTS: &[&str] = &[
     "where is my order?",
@@ -29,15 +27,7 @@ fn main() {
     let conns = env("BENCH_CONNS", 64);
     let customers = env("BENCH_CUSTOMERS", 10_000);
     let dir = tempfile::tempdir().expect("temp dir");
-    let root = env!("CARGO_MANIFEST_DIR");
-    let text = format!(
-        "listen = \"127.0.0.1:0\"\ndata_dir = \"{}\"\nrules_dir = \"{root}/rules\"\n\
-         [accounts.acme]\nname = \"Acme Mobile\"\n\
-         [channels.webhook.outbound]\nsink = \"jsonl\"\npath = \"{}\"\n",
-        dir.path().join("data").display(),
-        dir.path().join("out.jsonl").display(),
-    );
-    let config = Config::parse(&text, Path::new("bench.toml"), |_| None).expect("config");
+    let config = webhook_config(dir.path());
 
     let daemon_rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

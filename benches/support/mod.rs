@@ -1,11 +1,13 @@
-//! What the load-generating benches share: settings from the environment, one bare HTTP/1
-//! connection that posts DMs to a channel's webhook, and percentiles. (`twitter.rs` here is the
+//! What the load-generating benches share: settings from the environment, the webhook benches'
+//! daemon config, one bare HTTP/1 connection that posts DMs to a channel's webhook, and
+//! percentiles. (`twitter.rs` here is the
 //! Twitter bench's fake platform, included by that bench alone.)
 
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use hyper::client::conn::http1::SendRequest;
 use hyper_util::rt::TokioIo;
+use std::path::Path;
 use std::time::Instant;
 
 /// A number from the environment, or `default`.
@@ -14,6 +16,21 @@ pub fn env(name: &str, default: u64) -> u64 {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
+}
+
+/// The webhook benches' daemon: the shipped rules, data and the JSON-lines sink (`out.jsonl`)
+/// under `dir`, no admin token, nothing else; so their figures compare.
+#[allow(dead_code)]
+pub fn webhook_config(dir: &Path) -> baton::config::Config {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let text = format!(
+        "listen = \"127.0.0.1:0\"\ndata_dir = \"{}\"\nrules_dir = \"{root}/rules\"\n\
+         [accounts.acme]\nname = \"Acme Mobile\"\n\
+         [channels.webhook.outbound]\nsink = \"jsonl\"\npath = \"{}\"\n",
+        dir.join("data").display(),
+        dir.join("out.jsonl").display(),
+    );
+    baton::config::Config::parse(&text, Path::new("bench.toml"), |_| None).expect("config")
 }
 
 /// The value at fraction `p` of sorted `v`, in milliseconds from microseconds.
