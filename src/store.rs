@@ -11,6 +11,7 @@
 //! sled flushes with `sync_file_range`, not `fsync` (sled issue 1452), so a power cut can still
 //! lose the last moments.
 
+mod history;
 mod kept;
 mod keys;
 pub mod records;
@@ -45,6 +46,7 @@ pub struct Store {
 #[derive(Debug, Default)]
 pub struct Loaded {
     pub agents: Vec<AgentRecord>,
+    /// The open conversations (those at rest stay in the store).
     pub conversations: Vec<ConversationRecord>,
     /// Event buckets by number, oldest first.
     pub buckets: Vec<(u64, EventBucket)>,
@@ -88,7 +90,8 @@ impl Store {
     }
 
     pub fn load(&self) -> Result<Loaded, StoreError> {
-        let conversations = self.decode_all(keys::CONVERSATION)?;
+        // Only the open ones: those at rest are read when their customer is back.
+        let conversations = self.open_conversations()?;
         let mut buckets = Vec::new();
         for kv in self.tree.scan_prefix([keys::EVENTS]) {
             let (k, v) = kv?;

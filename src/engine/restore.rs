@@ -1,4 +1,7 @@
 //! Start-up: the checkpoint, then the turn log after its marker, into live state.
+//!
+//! Only open conversations are loaded (the store's `o` index); one at rest stays on disk unless
+//! the log replays a turn of it, and then it is read first, so its transcript stays whole.
 
 use super::checkpoint::Checkpoint;
 use super::seen::SeenIndex;
@@ -51,6 +54,13 @@ pub fn restore(
         let c = turn.conversation;
         let id = c.id;
         checkpoint.touch(id, seq, now);
+        if !conversations.contains_key(&id) {
+            // At rest in the store (or new): its stored turns come before the replayed ones.
+            if let Some(stored) = store.conversation(id)? {
+                transcripts.insert(id, stored.turns);
+                conversations.insert(id, stored.conversation);
+            }
+        }
         let list: &mut Vec<u64> = transcripts.entry(id).or_default();
         if list.last().is_none_or(|&last| last < seq) {
             list.push(seq);
@@ -73,9 +83,11 @@ pub fn restore(
             .values()
             .filter_map(|c| Some((c.deadline?, Timer::Conversation(c.id)))),
     );
+    let mut desk = Desk::restore(conversations.into_values(), accounts);
+    desk.ids_from(store.next_conversation_id()?);
     Ok(Restored {
         agents: loaded.agents,
-        desk: Desk::restore(conversations.into_values(), accounts),
+        desk,
         seen,
         transcripts,
         checkpoint,

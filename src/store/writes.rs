@@ -101,8 +101,13 @@ impl WriteSet {
         self.len == 0
     }
 
-    fn insert(&mut self, k: Vec<u8>, v: Vec<u8>) {
+    pub(super) fn insert(&mut self, k: Vec<u8>, v: Vec<u8>) {
         self.batch.insert(k, v);
+        self.len += 1;
+    }
+
+    pub(super) fn remove(&mut self, key: Vec<u8>) {
+        self.batch.remove(key);
         self.len += 1;
     }
 
