@@ -13,6 +13,7 @@ mod crash;
 mod delivery;
 mod gateway;
 mod handoff;
+mod history;
 mod outbound;
 mod profiles;
 mod restart;
