@@ -151,3 +151,68 @@ pub(super) fn at_rest(c: &Conversation) -> bool {
         && c.taken_outside.is_none()
         && c.deadline.is_none()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::FollowUp;
+
+    fn conv(id: u64, customer: &str) -> Conversation {
+        let who = Customer {
+            channel: Channel::Webhook,
+            id: CustomerId(customer.into()),
+            name: None,
+        };
+        Conversation::new(
+            ConversationId(id),
+            AccountId::from("acme"),
+            who,
+            Timestamp(0),
+        )
+    }
+
+    #[test]
+    fn only_a_conversation_at_rest_is_let_go_and_an_admitted_one_is_found_again() {
+        let mut all = Conversations::default();
+        all.ids_from(40);
+        let mut closed = conv(7, "ann");
+        closed.state = State::Closed;
+        let mut owed = conv(8, "ben");
+        owed.state = State::Closed;
+        owed.follow_up = Some(FollowUp {
+            since: Timestamp(0),
+            message: None,
+        });
+        let mut timed = conv(9, "cy");
+        timed.state = State::Closed;
+        timed.deadline = Some(Timestamp(5));
+        for c in [closed.clone(), owed, timed, conv(10, "dee")] {
+            all.restore(c);
+        }
+        assert_eq!((all.total(), all.resident()), (40, 4));
+        for (id, gone) in [(8, false), (9, false), (10, false), (7, true), (7, false)] {
+            assert_eq!(all.evict(ConversationId(id)), gone, "c{id}");
+        }
+        assert_eq!((all.total(), all.resident()), (40, 3));
+        let acme = AccountId::from("acme");
+        let ann = CustomerId("ann".into());
+        assert!(all.find(&acme, Channel::Webhook, &ann).is_none());
+        // Ann is back: admitted as stored, found by customer, not given a new id.
+        all.restore(closed);
+        let who = Customer {
+            channel: Channel::Webhook,
+            id: ann,
+            name: None,
+        };
+        assert_eq!(
+            all.find_or_open(who, Timestamp(1), &acme).id,
+            ConversationId(7)
+        );
+        let new = conv(0, "eve").customer;
+        assert_eq!(
+            all.find_or_open(new, Timestamp(1), &acme).id,
+            ConversationId(40)
+        );
+        assert_eq!((all.total(), all.resident()), (41, 5));
+    }
+}

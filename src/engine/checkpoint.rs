@@ -217,4 +217,24 @@ mod tests {
         let loaded = due(20_000, false);
         assert_eq!((loaded.conversations.len(), loaded.next_bucket), (1, 1));
     }
+
+    #[test]
+    fn a_conversation_written_at_rest_is_settled_unless_changed_since() {
+        let mut closed = conversation(1, 3);
+        closed.state = crate::domain::State::Closed;
+        let desk = Desk::restore([closed, conversation(2, 1)], []);
+        let transcripts = HashMap::new();
+        let mut cp = Checkpoint::new(0, std::time::Duration::from_secs(3600));
+        cp.touch(ConversationId(1), 0, Timestamp(0));
+        cp.touch(ConversationId(2), 1, Timestamp(0));
+        let mut set = WriteSet::default();
+        cp.write_due(Timestamp(20_000), false, &desk, &transcripts, 2, &mut set);
+        assert_eq!(cp.settled(), [ConversationId(1)], "the open one stays");
+        assert!(cp.settled().is_empty(), "handed out once");
+        // Written at rest, then changed again before the next round: it stays.
+        cp.touch(ConversationId(1), 2, Timestamp(20_000));
+        cp.write_due(Timestamp(40_000), false, &desk, &transcripts, 3, &mut set);
+        cp.touch(ConversationId(1), 3, Timestamp(40_000));
+        assert!(cp.settled().is_empty());
+    }
 }

@@ -143,3 +143,29 @@ async fn a_large_history_stays_on_disk_and_both_kinds_of_customer_are_served() {
     d.stop().await;
     eprintln!("start-up on {closed} closed + {open} open conversations: {took:?}");
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_closed_conversation_leaves_memory_once_checkpointed_and_comes_back_when_needed() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut sink = FakeSink::start().await;
+    let accounts = with_timeouts(dir.path(), "");
+    let clock = baton::clock::Clock::system();
+    let mut d = Daemon::start_clocked(dir.path(), &sink.url, &accounts, clock).await;
+    assert_eq!(d.dm("p1", "alice", "hello").await.0, 200);
+    assert_eq!(d.dm("p2", "alice", "bye").await.0, 200);
+    sink.assert_texts(&[GREETING, "Glad to help. Bye!"]).await;
+    assert_eq!(stats(&d).await, (1, 1));
+    // Past the checkpoint's age: written at rest, then let go (each question is a round).
+    tokio::time::sleep(std::time::Duration::from_secs(11)).await;
+    eventually("the closed conversation leaves memory", || async {
+        (stats(&d).await == (1, 0)).then_some(())
+    })
+    .await;
+    assert_eq!(d.state("c0").await, "closed", "answered from the store");
+    assert_eq!(d.dm("p3", "alice", "hello").await, (200, accepted()));
+    sink.assert_texts(&[GREETING]).await;
+    let (_, c0) = d.admin("/v1/conversations/c0").await;
+    assert_eq!(texts(&c0).len(), 6, "{c0}");
+    assert_eq!(stats(&d).await, (1, 1));
+    d.stop().await;
+}
