@@ -176,14 +176,7 @@ impl Engine {
     async fn final_checkpoint(&mut self) {
         let mut set = WriteSet::default();
         let now = self.clock.now();
-        self.checkpoint.write_due(
-            now,
-            true,
-            &self.desk,
-            &self.transcripts,
-            self.next_turn,
-            &mut set,
-        );
+        self.checkpoint_due(now, true, &mut set);
         let store = self.store.clone();
         // A barrier, not just a flush: the journal is let go, so the next start replays nothing.
         let done = tokio::task::spawn_blocking(move || {
@@ -259,14 +252,7 @@ impl Engine {
             }
             self.reported(reports);
             pending.end_turn = self.next_turn;
-            self.checkpoint.write_due(
-                now,
-                false,
-                &self.desk,
-                &self.transcripts,
-                self.next_turn,
-                &mut set,
-            );
+            self.checkpoint_due(now, false, &mut set);
             self.forget_expired(now, &mut set);
             if !set.is_empty() {
                 if let Err(e) = self.store.write(set) {

@@ -12,6 +12,7 @@
 //! journal and sled stay in step, and how start-up refuses a data dir that lost changes.
 
 mod durable;
+mod history;
 mod kept;
 mod keys;
 pub mod records;
@@ -73,6 +74,7 @@ pub struct Store {
 #[derive(Debug, Default)]
 pub struct Loaded {
     pub agents: Vec<AgentRecord>,
+    /// The open conversations (those at rest stay in the store).
     pub conversations: Vec<ConversationRecord>,
     /// Event buckets by number, oldest first.
     pub buckets: Vec<(u64, EventBucket)>,
@@ -113,7 +115,8 @@ impl Store {
     }
 
     pub fn load(&self) -> Result<Loaded, StoreError> {
-        let conversations = self.decode_all(keys::CONVERSATION)?;
+        // Only the open ones: those at rest are read when their customer is back.
+        let conversations = self.open_conversations()?;
         let mut buckets = Vec::new();
         for kv in self.tree.scan_prefix([keys::EVENTS]) {
             let (k, v) = kv?;

@@ -1,5 +1,9 @@
-//! Every live conversation: the map, the index by customer, and id allocation. Transitions
-//! change a conversation in place through [`Conversations::get_mut`].
+//! The conversations in memory: the map, the index by customer, and id allocation.
+//! Transitions change a conversation in place through [`Conversations::get_mut`].
+//!
+//! Memory follows open conversations: one at rest (closed, owed nothing, no deadline) is let go
+//! once it is stored, and taken back (`restore`) when its customer writes again. Ids stay dense
+//! from 0 whatever is in memory, so the next id is also how many conversations there have been.
 
 use super::agent::AgentId;
 use super::conversation::{Conversation, Customer, State};
@@ -22,6 +26,36 @@ impl Conversations {
         let key = (c.account.clone(), c.customer.channel, c.customer.id.clone());
         self.by_customer.insert(key, c.id);
         self.map.insert(c.id, c);
+    }
+
+    /// Ids handed out from now on are at least `next` (the store knows of ids below it).
+    pub fn ids_from(&mut self, next: u64) {
+        self.next_id = self.next_id.max(next);
+    }
+
+    /// How many conversations there have been, in memory or not.
+    pub fn total(&self) -> u64 {
+        self.next_id
+    }
+
+    /// How many are in memory.
+    pub fn resident(&self) -> usize {
+        self.map.len()
+    }
+
+    /// Lets a conversation at rest go (it is stored); false, and nothing changes, for one that
+    /// is not at rest or not here.
+    pub fn evict(&mut self, id: ConversationId) -> bool {
+        if !self.map.get(&id).is_some_and(at_rest) {
+            return false;
+        }
+        if let Some(c) = self.map.remove(&id) {
+            let key = (c.account, c.customer.channel, c.customer.id);
+            if self.by_customer.get(&key) == Some(&id) {
+                self.by_customer.remove(&key);
+            }
+        }
+        true
     }
 
     /// The customer's conversation with the account (its name refreshed, if the message gave
@@ -106,5 +140,79 @@ impl Conversations {
             .values()
             .filter_map(|c| Some((c.held_by()?, &c.account)))
             .filter(move |(a, _)| seen.insert(*a))
+    }
+}
+
+/// Whether nothing about a conversation needs it in memory: closed, no message left for a
+/// person to follow up, nobody answering from outside, no deadline to fire.
+pub(super) fn at_rest(c: &Conversation) -> bool {
+    c.state == State::Closed
+        && c.follow_up.is_none()
+        && c.taken_outside.is_none()
+        && c.deadline.is_none()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::FollowUp;
+
+    fn conv(id: u64, customer: &str) -> Conversation {
+        let who = Customer {
+            channel: Channel::Webhook,
+            id: CustomerId(customer.into()),
+            name: None,
+        };
+        Conversation::new(
+            ConversationId(id),
+            AccountId::from("acme"),
+            who,
+            Timestamp(0),
+        )
+    }
+
+    #[test]
+    fn only_a_conversation_at_rest_is_let_go_and_an_admitted_one_is_found_again() {
+        let mut all = Conversations::default();
+        all.ids_from(40);
+        let mut closed = conv(7, "ann");
+        closed.state = State::Closed;
+        let mut owed = conv(8, "ben");
+        owed.state = State::Closed;
+        owed.follow_up = Some(FollowUp {
+            since: Timestamp(0),
+            message: None,
+        });
+        let mut timed = conv(9, "cy");
+        timed.state = State::Closed;
+        timed.deadline = Some(Timestamp(5));
+        for c in [closed.clone(), owed, timed, conv(10, "dee")] {
+            all.restore(c);
+        }
+        assert_eq!((all.total(), all.resident()), (40, 4));
+        for (id, gone) in [(8, false), (9, false), (10, false), (7, true), (7, false)] {
+            assert_eq!(all.evict(ConversationId(id)), gone, "c{id}");
+        }
+        assert_eq!((all.total(), all.resident()), (40, 3));
+        let acme = AccountId::from("acme");
+        let ann = CustomerId("ann".into());
+        assert!(all.find(&acme, Channel::Webhook, &ann).is_none());
+        // Ann is back: admitted as stored, found by customer, not given a new id.
+        all.restore(closed);
+        let who = Customer {
+            channel: Channel::Webhook,
+            id: ann,
+            name: None,
+        };
+        assert_eq!(
+            all.find_or_open(who, Timestamp(1), &acme).id,
+            ConversationId(7)
+        );
+        let new = conv(0, "eve").customer;
+        assert_eq!(
+            all.find_or_open(new, Timestamp(1), &acme).id,
+            ConversationId(40)
+        );
+        assert_eq!((all.total(), all.resident()), (41, 5));
     }
 }

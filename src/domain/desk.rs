@@ -46,6 +46,40 @@ impl Desk {
         desk
     }
 
+    /// Ids handed out from now on are at least `next`: conversations below it may be stored
+    /// and not in memory.
+    pub fn ids_from(&mut self, next: u64) {
+        self.conversations.ids_from(next);
+    }
+
+    /// Takes back a conversation read from the store (one at rest whose customer is back, or
+    /// one a question needs). A queued or offered one is not expected here: those are never let
+    /// go, and are restored with `restore`.
+    pub fn admit(&mut self, c: Conversation) {
+        self.conversations.restore(c);
+    }
+
+    /// Whether `c` could be let go: nothing about it needs memory (see [`Desk::evict`]).
+    pub fn at_rest(c: &Conversation) -> bool {
+        super::conversations::at_rest(c)
+    }
+
+    /// Lets a conversation at rest go; the caller has stored it as it is. False (and it stays)
+    /// when it is not at rest or not here.
+    pub fn evict(&mut self, id: ConversationId) -> bool {
+        self.conversations.evict(id)
+    }
+
+    /// How many conversations there have been, in memory or not (ids are dense from 0).
+    pub fn total(&self) -> u64 {
+        self.conversations.total()
+    }
+
+    /// How many conversations are in memory.
+    pub fn resident(&self) -> usize {
+        self.conversations.resident()
+    }
+
     pub fn conversation(&self, id: ConversationId) -> Option<&Conversation> {
         self.conversations.get(id)
     }

@@ -5,7 +5,12 @@
 //! a bounded number per engine batch so no batch stalls. The marker then moves to the oldest
 //! turn not yet reflected in the checkpoint; start-up replays the log from there. Items are
 //! queued in the order their turns were numbered, so the front of each queue holds the oldest.
+//!
+//! Memory follows open conversations: one written at rest (`Desk::at_rest`) is let go at the
+//! next checkpoint round, once the batch holding its record is written and its agents were
+//! told, unless a turn changed it since. Start-up and intake read it back from the store.
 
+use super::Engine;
 use crate::domain::{ConversationId, Desk, Timestamp};
 use crate::store::{ConversationRecord, EventBucket, EventRef, WriteSet};
 use std::collections::{HashMap, HashSet, VecDeque};
@@ -26,6 +31,8 @@ pub struct Checkpoint {
     retention_ms: u64,
     next_bucket: u64,
     marker: Option<u64>,
+    /// Written at rest by the last round: to be let go by the next one.
+    settled: Vec<ConversationId>,
 }
 
 impl Checkpoint {
@@ -39,6 +46,7 @@ impl Checkpoint {
             retention_ms: retention.as_millis() as u64,
             next_bucket,
             marker: None,
+            settled: Vec::new(),
         }
     }
 
@@ -80,6 +88,14 @@ impl Checkpoint {
         self.events.push_back((now, event, turn));
     }
 
+    /// The conversations written at rest since the last call that no turn has changed since:
+    /// their records are stored, so they may go.
+    pub fn settled(&mut self) -> Vec<ConversationId> {
+        let mut settled = std::mem::take(&mut self.settled);
+        settled.retain(|id| !self.dirty_ids.contains(id));
+        settled
+    }
+
     /// Adds to `set` what is due (everything when `all`) and the new marker, if it moved.
     pub fn write_due(
         &mut self,
@@ -99,10 +115,15 @@ impl Checkpoint {
             self.dirty.pop_front();
             self.dirty_ids.remove(&id);
             if let Some(c) = desk.conversation(id) {
-                set.conversation(&ConversationRecord {
+                let at_rest = Desk::at_rest(c);
+                let record = ConversationRecord {
                     conversation: c.clone(),
                     turns: transcripts.get(&id).cloned().unwrap_or_default(),
-                });
+                };
+                set.checkpointed(&record, at_rest);
+                if at_rest {
+                    self.settled.push(id);
+                }
                 written += 1;
             }
         }
@@ -136,6 +157,21 @@ impl Checkpoint {
             set.marker(marker);
             self.marker = Some(marker);
         }
+    }
+}
+
+impl Engine {
+    /// One checkpoint round: lets go of what the last round wrote at rest, then adds to `set`
+    /// what is due now (everything when `all`).
+    pub(super) fn checkpoint_due(&mut self, now: Timestamp, all: bool, set: &mut WriteSet) {
+        for id in self.checkpoint.settled() {
+            if self.desk.evict(id) {
+                self.transcripts.remove(&id);
+                self.signals.forget(id);
+            }
+        }
+        self.checkpoint
+            .write_due(now, all, &self.desk, &self.transcripts, self.next_turn, set);
     }
 }
 
@@ -180,5 +216,25 @@ mod tests {
         // Nothing left: the next checkpoint writes nothing new.
         let loaded = due(20_000, false);
         assert_eq!((loaded.conversations.len(), loaded.next_bucket), (1, 1));
+    }
+
+    #[test]
+    fn a_conversation_written_at_rest_is_settled_unless_changed_since() {
+        let mut closed = conversation(1, 3);
+        closed.state = crate::domain::State::Closed;
+        let desk = Desk::restore([closed, conversation(2, 1)], []);
+        let transcripts = HashMap::new();
+        let mut cp = Checkpoint::new(0, std::time::Duration::from_secs(3600));
+        cp.touch(ConversationId(1), 0, Timestamp(0));
+        cp.touch(ConversationId(2), 1, Timestamp(0));
+        let mut set = WriteSet::default();
+        cp.write_due(Timestamp(20_000), false, &desk, &transcripts, 2, &mut set);
+        assert_eq!(cp.settled(), [ConversationId(1)], "the open one stays");
+        assert!(cp.settled().is_empty(), "handed out once");
+        // Written at rest, then changed again before the next round: it stays.
+        cp.touch(ConversationId(1), 2, Timestamp(20_000));
+        cp.write_due(Timestamp(40_000), false, &desk, &transcripts, 3, &mut set);
+        cp.touch(ConversationId(1), 3, Timestamp(40_000));
+        assert!(cp.settled().is_empty());
     }
 }

@@ -1,12 +1,15 @@
 //! What platforms' events become: a customer's message or an answer from outside Baton, taken
 //! once (a redelivered event is a duplicate) and answered only once it is durable.
+//!
+//! A customer whose conversation is at rest (in the store, not in memory) is found through the
+//! store's customer index, and the conversation is admitted to the desk before the input is.
 
 use super::commit::{self, Pending};
 use super::{Command, Engine, EngineError, EngineHandle, Reply};
 use crate::domain::{
-    AccountId, Attachment, Channel, CustomerId, Effect, EventId, Input, Timestamp,
+    AccountId, Attachment, Channel, ConversationId, CustomerId, Effect, EventId, Input, Timestamp,
 };
-use crate::store::{EventRef, WriteSet};
+use crate::store::{EventRef, StoreError, WriteSet};
 use std::collections::HashSet;
 use tokio::sync::oneshot;
 
@@ -110,9 +113,9 @@ impl Engine {
         fresh: &mut HashSet<EventRef>,
         pending: &mut Pending,
     ) -> Result<Intake, EngineError> {
-        let Some(account) = self.accounts.get(&event.account) else {
+        if !self.accounts.contains_key(&event.account) {
             return Err(EngineError::UnknownAccount(event.account.0));
-        };
+        }
         if fresh.contains(&event) {
             return Ok(Intake::Duplicate);
         }
@@ -124,6 +127,12 @@ impl Engine {
             return Ok(Intake::Duplicate);
         }
         fresh.insert(event.clone());
+        let admitted = self
+            .admit_customer(&event.account, &input)
+            .map_err(|_| EngineError::Unavailable)?;
+        let Some(account) = self.accounts.get(&event.account) else {
+            return Err(EngineError::UnknownAccount(event.account.0));
+        };
         let effects = self.desk.handle(input, now, account);
         // A customer's message: the one the platform marks read once an agent is shown it.
         let recorded = effects.iter().find_map(|e| match e {
@@ -134,6 +143,44 @@ impl Engine {
             self.signals.heard(conversation, event.id.clone());
         }
         self.write_turns(effects, Some(event), now, set, &mut pending.outgoing);
+        if let Some((id, turns)) = admitted {
+            // Nothing happened to it (no turn): it is at rest as stored, so it goes again.
+            if self.transcripts.get(&id).map(Vec::len) == Some(turns) && self.desk.evict(id) {
+                self.transcripts.remove(&id);
+            }
+        }
         Ok(Intake::Accepted)
+    }
+
+    /// Brings the input's customer's conversation back from the store if it is at rest there;
+    /// returns its id and how many turns it had.
+    fn admit_customer(
+        &mut self,
+        account: &AccountId,
+        input: &Input,
+    ) -> Result<Option<(ConversationId, usize)>, StoreError> {
+        let (channel, customer) = match input {
+            Input::CustomerMessage {
+                channel, customer, ..
+            }
+            | Input::TakenOutside { channel, customer } => (*channel, customer),
+            _ => return Ok(None),
+        };
+        if self.desk.find(account, channel, customer).is_some() {
+            return Ok(None);
+        }
+        let Some(id) = self
+            .store
+            .customer_conversation(account, channel, customer)?
+        else {
+            return Ok(None);
+        };
+        let Some(record) = self.store.conversation(id)? else {
+            return Ok(None);
+        };
+        let turns = record.turns.len();
+        self.transcripts.insert(id, record.turns);
+        self.desk.admit(record.conversation);
+        Ok(Some((id, turns)))
     }
 }

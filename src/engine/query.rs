@@ -1,5 +1,6 @@
 //! Read-only questions for the admin API, answered from the engine's own state as plain
-//! values; `http` gives them their JSON shapes.
+//! values; `http` gives them their JSON shapes. A conversation at rest is not in memory: it is
+//! answered from the store.
 
 use super::agents::{AgentView, Agents};
 use super::schedule::{Schedule, ScheduleStats};
@@ -34,7 +35,10 @@ pub struct View<'a> {
 /// How the daemon is doing (`GET /v1/stats`).
 #[derive(Debug, Clone)]
 pub struct StatsView {
+    /// Every conversation there has been, in memory or at rest in the store.
     pub conversations: usize,
+    /// The conversations in memory: the open ones, and any at rest not let go yet.
+    pub resident: usize,
     pub scheduler: ScheduleStats,
 }
 
@@ -132,7 +136,8 @@ pub(super) fn answer(q: Query, view: View<'_>, store: &Store) {
     match q {
         Query::Stats(reply) => {
             let _ = reply.send(Ok(StatsView {
-                conversations: desk.conversations().count(),
+                conversations: usize::try_from(desk.total()).unwrap_or(usize::MAX),
+                resident: desk.resident(),
                 scheduler: schedule.stats(),
             }));
         }
@@ -193,10 +198,16 @@ pub(super) fn answer(q: Query, view: View<'_>, store: &Store) {
             }));
         }
         Query::Customer(account, channel, customer, reply) => {
-            let id = desk.find(&account, channel, &customer).map(|c| c.id);
+            let id = match desk.find(&account, channel, &customer) {
+                Some(c) => Ok(Some(c.id)),
+                None => store
+                    .customer_conversation(&account, channel, &customer)
+                    .map_err(|_| EngineError::Unavailable),
+            };
             let view = match id {
-                None => Err(EngineError::NoSuchConversation),
-                Some(id) => conversation(desk, transcripts, store, id),
+                Ok(None) => Err(EngineError::NoSuchConversation),
+                Ok(Some(id)) => conversation(desk, transcripts, store, id),
+                Err(e) => Err(e),
             };
             let _ = reply.send(view);
         }
@@ -212,14 +223,21 @@ fn conversation(
     store: &Store,
     id: ConversationId,
 ) -> Result<ConversationView, EngineError> {
-    let c = desk
-        .conversation(id)
-        .ok_or(EngineError::NoSuchConversation)?;
-    store
-        .transcript(transcripts.get(&id).map_or(&[][..], Vec::as_slice))
-        .map(|transcript| ConversationView {
-            conversation: c.clone(),
-            transcript,
-        })
-        .map_err(|_| EngineError::Unavailable)
+    let unavailable = |_| EngineError::Unavailable;
+    let (conversation, turns) = match desk.conversation(id) {
+        Some(c) => (c.clone(), transcripts.get(&id).cloned().unwrap_or_default()),
+        // At rest: the stored record is the conversation as it is.
+        None => {
+            let r = store
+                .conversation(id)
+                .map_err(unavailable)?
+                .ok_or(EngineError::NoSuchConversation)?;
+            (r.conversation, r.turns)
+        }
+    };
+    let transcript = store.transcript(&turns).map_err(unavailable)?;
+    Ok(ConversationView {
+        conversation,
+        transcript,
+    })
 }

@@ -1,4 +1,7 @@
 //! Start-up: the checkpoint, then the turn log after its marker, into live state.
+//!
+//! Only open conversations are loaded (the store's `o` index); one at rest stays on disk unless
+//! the log replays a turn of it, and then it is read first, so its transcript stays whole.
 
 use super::checkpoint::Checkpoint;
 use super::seen::SeenIndex;
@@ -51,6 +54,13 @@ pub fn restore(
         let c = turn.conversation;
         let id = c.id;
         checkpoint.touch(id, seq, now);
+        if let std::collections::hash_map::Entry::Vacant(slot) = conversations.entry(id) {
+            // At rest in the store (or new): its stored turns come before the replayed ones.
+            if let Some(stored) = store.conversation(id)? {
+                transcripts.insert(id, stored.turns);
+                slot.insert(stored.conversation);
+            }
+        }
         let list: &mut Vec<u64> = transcripts.entry(id).or_default();
         if list.last().is_none_or(|&last| last < seq) {
             list.push(seq);
@@ -73,9 +83,11 @@ pub fn restore(
             .values()
             .filter_map(|c| Some((c.deadline?, Timer::Conversation(c.id)))),
     );
+    let mut desk = Desk::restore(conversations.into_values(), accounts);
+    desk.ids_from(store.next_conversation_id()?);
     Ok(Restored {
         agents: loaded.agents,
-        desk: Desk::restore(conversations.into_values(), accounts),
+        desk,
         seen,
         transcripts,
         checkpoint,
@@ -231,5 +243,61 @@ mod tests {
         assert_eq!(r.checkpoint.expire(day_8, &mut set), [0]);
         store.write(set).unwrap();
         assert!(store.load().unwrap().buckets.is_empty());
+    }
+
+    #[test]
+    fn a_replayed_turn_of_a_conversation_at_rest_keeps_its_stored_transcript_and_ids_go_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), 1 << 20).unwrap();
+        let mut closed = conversation(4, 2);
+        closed.state = crate::domain::State::Closed;
+        let mut set = WriteSet::default();
+        set.checkpointed(
+            &ConversationRecord {
+                conversation: closed,
+                turns: vec![0, 1],
+            },
+            true,
+        );
+        set.checkpointed(
+            &ConversationRecord {
+                conversation: conversation(9, 1),
+                turns: vec![],
+            },
+            false,
+        );
+        set.history_indexed();
+        // The customer came back; the crash came before the checkpoint.
+        set.turn(
+            2,
+            &TurnRecord {
+                event: None,
+                conversation: conversation(4, 3),
+                messages: vec![message(4, 5, Author::Customer)],
+            },
+        );
+        set.marker(2);
+        store.write(set).unwrap();
+        let r = restore(&store, &[], Timestamp(0), DAY).unwrap();
+        assert_eq!(r.transcripts[&ConversationId(4)], [0, 1, 2]);
+        assert_eq!(r.desk.conversation(ConversationId(4)).unwrap().revision, 3);
+        assert_eq!((r.desk.total(), r.desk.resident()), (10, 2));
+
+        // Only open ones load: one at rest is not in memory.
+        let mut set = WriteSet::default();
+        let mut closed = conversation(4, 4);
+        closed.state = crate::domain::State::Closed;
+        set.checkpointed(
+            &ConversationRecord {
+                conversation: closed,
+                turns: vec![0, 1, 2],
+            },
+            true,
+        );
+        set.marker(3);
+        store.write(set).unwrap();
+        let r = restore(&store, &[], Timestamp(0), DAY).unwrap();
+        assert!(r.desk.conversation(ConversationId(4)).is_none());
+        assert_eq!((r.desk.total(), r.desk.resident()), (10, 1));
     }
 }

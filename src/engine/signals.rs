@@ -58,6 +58,11 @@ impl Signals {
         }
     }
 
+    /// The conversation left memory (at rest in the store).
+    pub fn forget(&mut self, conversation: ConversationId) {
+        self.last_heard.remove(&conversation);
+    }
+
     fn emit(&self, signal: PlatformSignal) {
         if let Some(outlet) = &self.outlet {
             if outlet.try_send(signal).is_err() {

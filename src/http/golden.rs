@@ -178,6 +178,7 @@ fn admin_responses_keep_their_bytes() {
     check("admin/profiles", &json(&ProfilesJson::new(&profiles)));
     let stats = StatsView {
         conversations: 12,
+        resident: 5,
         scheduler: ScheduleStats {
             pending: 3,
             fired: 40,

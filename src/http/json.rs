@@ -163,6 +163,8 @@ pub struct SchedulerJson {
 #[derive(Debug, Serialize)]
 pub struct StatsJson {
     pub conversations: usize,
+    /// The conversations in memory (those at rest are in the store).
+    pub resident: usize,
     pub scheduler: SchedulerJson,
 }
 
@@ -171,6 +173,7 @@ impl From<&StatsView> for StatsJson {
         let s = &v.scheduler;
         StatsJson {
             conversations: v.conversations,
+            resident: v.resident,
             scheduler: SchedulerJson {
                 pending: s.pending,
                 fired: s.fired,

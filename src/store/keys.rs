@@ -1,6 +1,6 @@
 //! Key layout of the one tree: a keyspace byte, then big-endian numbers so order is numeric.
 
-use crate::domain::{AccountId, AgentId, Channel, ConversationId, Timer, Timestamp};
+use crate::domain::{AccountId, AgentId, Channel, ConversationId, CustomerId, Timer, Timestamp};
 
 /// The turn log: every input's effects on one conversation, append-only.
 pub const TURN: u8 = b't';
@@ -28,6 +28,16 @@ pub const APPLIED: u8 = b'j';
 /// Per channel, account and local profile id: the platform's Custom Profile made for it.
 pub const PLATFORM_PROFILE: u8 = b'p';
 
+/// Open conversations (anything not at rest): the id, no value. Start-up loads these and no
+/// other `c` record.
+pub const OPEN: u8 = b'o';
+/// Customers whose conversation is at rest in the store: account, NUL, channel byte, customer
+/// id → the conversation id (u64 BE), so a customer who is back is found without a scan.
+pub const CUSTOMER: u8 = b'u';
+/// Present once `o` and `u` cover every `c` record (a data directory from an earlier release
+/// has none until its first start-up builds them).
+pub const HISTORY_INDEXED: u8 = b'i';
+
 fn numbered(space: u8, n: u64) -> [u8; 9] {
     let mut k = [0u8; 9];
     k[0] = space;
@@ -45,6 +55,29 @@ pub fn turn_seq(k: &[u8]) -> Option<u64> {
 
 pub fn conversation(id: ConversationId) -> [u8; 9] {
     numbered(CONVERSATION, id.0)
+}
+
+pub fn open(id: ConversationId) -> [u8; 9] {
+    numbered(OPEN, id.0)
+}
+
+/// The conversation id in an `open` or `conversation` key.
+pub fn conversation_id(k: &[u8]) -> Option<ConversationId> {
+    turn_seq(k).map(ConversationId)
+}
+
+pub fn customer(account: &AccountId, channel: Channel, customer: &CustomerId) -> Vec<u8> {
+    let mut k = Vec::with_capacity(account.0.len() + customer.0.len() + 3);
+    k.push(CUSTOMER);
+    k.extend_from_slice(account.0.as_bytes());
+    k.push(0);
+    k.push(channel_byte(channel));
+    k.extend_from_slice(customer.0.as_bytes());
+    k
+}
+
+pub fn history_indexed() -> [u8; 1] {
+    [HISTORY_INDEXED]
 }
 
 pub fn agent(id: crate::domain::AgentId) -> [u8; 9] {

@@ -14,6 +14,7 @@ mod damage;
 mod delivery;
 mod gateway;
 mod handoff;
+mod history;
 mod outbound;
 mod profiles;
 mod restart;
