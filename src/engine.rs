@@ -155,6 +155,16 @@ impl Engine {
             clock,
             rx,
         };
+        let mut engine = engine;
+        if state.replayed > 0 {
+            // Checkpoint what was replayed now, before serving: a daemon that crashes again
+            // before its first checkpoint would otherwise replay it all again, and more each
+            // time (a crash loop). A barrier, so the journal replayed into sled goes too.
+            let mut set = WriteSet::default();
+            engine.checkpoint_due(engine.clock.now(), true, &mut set);
+            engine.store.write(set)?;
+            engine.store.barrier()?;
+        }
         Ok((engine, EngineHandle { tx }))
     }
 

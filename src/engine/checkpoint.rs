@@ -6,6 +6,12 @@
 //! turn not yet reflected in the checkpoint; start-up replays the log from there. Items are
 //! queued in the order their turns were numbered, so the front of each queue holds the oldest.
 //!
+//! The log a crash would replay is bounded by size as well as by time: a change whose turn is
+//! more than [`MAX_REPLAY_TURNS`] behind the newest is due whatever its age, so under heavy
+//! traffic the marker stays close. Start-up itself checkpoints what it replayed (see `Engine::
+//! build`), so a crash loop replays each turn once rather than the whole log since the last
+//! checkpoint on every start.
+//!
 //! Memory follows open conversations: one written at rest (`Desk::at_rest`) is let go at the
 //! next checkpoint round, once the batch holding its record is written and its agents were
 //! told, unless a turn changed it since. Start-up and intake read it back from the store.
@@ -17,6 +23,8 @@ use std::collections::{HashMap, HashSet, VecDeque};
 
 /// How long a change waits before it is checkpointed.
 const AGE_MS: u64 = 10_000;
+/// A change this many turns behind the newest is due whatever its age.
+pub const MAX_REPLAY_TURNS: u64 = 20_000;
 /// At most this many conversations, and events, per engine batch.
 const MAX_CONVERSATIONS: usize = 128;
 const MAX_EVENTS: usize = 4096;
@@ -106,10 +114,12 @@ impl Checkpoint {
         next_turn: u64,
         set: &mut WriteSet,
     ) {
-        let due = |at: Timestamp| all || now.0.saturating_sub(at.0) >= AGE_MS;
+        let behind = next_turn.saturating_sub(MAX_REPLAY_TURNS);
+        let due =
+            |at: Timestamp, turn: u64| all || now.0.saturating_sub(at.0) >= AGE_MS || turn < behind;
         let mut written = 0;
-        while let Some(&(at, id, _)) = self.dirty.front() {
-            if !due(at) || (!all && written == MAX_CONVERSATIONS) {
+        while let Some(&(at, id, turn)) = self.dirty.front() {
+            if !due(at, turn) || (!all && written == MAX_CONVERSATIONS) {
                 break;
             }
             self.dirty.pop_front();
@@ -128,8 +138,8 @@ impl Checkpoint {
             }
         }
         let mut bucket = Vec::new();
-        while let Some(&(at, _, _)) = self.events.front() {
-            if !due(at) || (!all && bucket.len() == MAX_EVENTS) {
+        while let Some(&(at, _, turn)) = self.events.front() {
+            if !due(at, turn) || (!all && bucket.len() == MAX_EVENTS) {
                 break;
             }
             if let Some((_, event, turn)) = self.events.pop_front() {
@@ -216,6 +226,38 @@ mod tests {
         // Nothing left: the next checkpoint writes nothing new.
         let loaded = due(20_000, false);
         assert_eq!((loaded.conversations.len(), loaded.next_bucket), (1, 1));
+    }
+
+    #[test]
+    fn a_change_too_many_turns_behind_is_due_whatever_its_age() {
+        let desk = Desk::restore([conversation(1, 3), conversation(2, 1)], []);
+        let transcripts = HashMap::new();
+        let mut cp = Checkpoint::new(0, std::time::Duration::from_secs(3600));
+        cp.touch(ConversationId(1), 5, Timestamp(1_000));
+        cp.touch(ConversationId(2), 6, Timestamp(1_000));
+        let young = Timestamp(1_001);
+        let mut set = WriteSet::default();
+        cp.write_due(
+            young,
+            false,
+            &desk,
+            &transcripts,
+            6 + MAX_REPLAY_TURNS,
+            &mut set,
+        );
+        // Conversation 1's turn is past the bound and written; 2's is just inside and waits,
+        // holding the marker at its turn.
+        let written = set.clone();
+        let mut only_first = WriteSet::default();
+        only_first.checkpointed(
+            &ConversationRecord {
+                conversation: conversation(1, 3),
+                turns: Vec::new(),
+            },
+            false,
+        );
+        only_first.marker(6);
+        assert_eq!(written, only_first);
     }
 
     #[test]
