@@ -98,21 +98,29 @@ mod tests {
                 .prop_shuffle(),
         ) {
             let agents: Vec<AgentId> = ids.into_iter().map(AgentId).collect();
-            let reason = |a: &AgentId| if a.0 % 3 == 0 { Passed::Busier } else { Passed::DeclinedBefore };
+            let reason = |a: &AgentId| {
+                if a.0.is_multiple_of(3) {
+                    Passed::Busier
+                } else {
+                    Passed::DeclinedBefore
+                }
+            };
             let note = RoutingNote::chosen(
                 Timestamp(0),
                 AgentId(u64::MAX),
                 agents.iter().map(|a| (*a, reason(a))),
             );
             for p in &note.passed_over {
-                let mut all: Vec<AgentId> = agents.iter().copied().filter(|a| reason(a) == p.why).collect();
+                let mut all: Vec<AgentId> =
+                    agents.iter().copied().filter(|a| reason(a) == p.why).collect();
                 all.sort();
                 prop_assert_eq!(p.count, all.len());
                 all.truncate(EXAMPLES);
                 prop_assert_eq!(&p.agents, &all);
                 prop_assert!(p.agents.capacity() <= EXAMPLES);
             }
-            prop_assert_eq!(note.passed_over.iter().map(|p| p.count).sum::<usize>(), agents.len());
+            let counted: usize = note.passed_over.iter().map(|p| p.count).sum();
+            prop_assert_eq!(counted, agents.len());
         }
     }
 }
