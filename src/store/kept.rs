@@ -218,6 +218,29 @@ impl From<KeptRecord> for Notice {
     }
 }
 
+impl super::Store {
+    /// At most `limit` events kept for an agent, numbered above `after` and up to `upto`, in
+    /// order: a replay reads them a page at a time, however many wait.
+    pub fn agent_events_page(
+        &self,
+        agent: crate::domain::AgentId,
+        after: u64,
+        upto: u64,
+        limit: usize,
+    ) -> Result<Vec<(u64, Kept)>, StoreError> {
+        let mut page = Vec::new();
+        for kv in self.agent_event_range(agent, after).take(limit) {
+            let (k, v) = kv?;
+            let seq = super::keys::agent_event_seq(&k);
+            if seq > upto {
+                break;
+            }
+            page.push((seq, decode(&k, &v)?));
+        }
+        Ok(page)
+    }
+}
+
 pub fn encode(notice: &Notice) -> Vec<u8> {
     let mut out = vec![VERSION];
     // Serialising plain data to a Vec cannot fail; an error here would be a bug in a derive.
