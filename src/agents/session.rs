@@ -135,10 +135,11 @@ pub async fn run<I, O>(
         )
         .await;
     };
-    // The engine cut this socket off (fired or dropped: either way it is over).
+    // The engine cut this socket off. (Dropped unfired, the engine is stopping: the session
+    // ends as usual then, with 1001.)
     let cut_off = tokio::select! {
         () = talk => false,
-        _ = &mut kicked => true,
+        Ok(()) = &mut kicked => true,
     };
     // The engine hears of it first: the socket is no longer the agent's, whatever the goodbye
     // below takes.

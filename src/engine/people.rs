@@ -92,8 +92,7 @@ pub struct Connected {
     pub session: u64,
     /// Everything the engine has to tell this socket (at most [`OUTLET`] waiting).
     pub told: mpsc::Receiver<ToAgent>,
-    /// Fires (or its sender is dropped) when the engine cut the socket off for falling
-    /// [`OUTLET`] items behind.
+    /// Fires when the engine cut the socket off for falling [`OUTLET`] items behind.
     pub kicked: oneshot::Receiver<()>,
     /// Conversations the agent holds now, each with its whole transcript, so a client that
     /// lost its state (a reloaded page) can show them again.
@@ -122,7 +121,7 @@ pub(super) enum Later {
 struct Outlet {
     session: u64,
     tx: mpsc::Sender<ToAgent>,
-    /// Dropped (the session sees it) when the socket is cut off.
+    /// Fired when the socket is cut off.
     kick: oneshot::Sender<()>,
 }
 
