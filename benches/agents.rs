@@ -3,7 +3,14 @@
 //! memory from /proc before and after; then M customers escalate and every conversation moves
 //! through the queue (offered, accepted, resolved, events acknowledged by the agents).
 //!
-//! `cargo bench --bench agents` — env: BENCH_AGENTS (default 5000), BENCH_CONVERSATIONS (50000).
+//! `cargo bench --bench agents` — env: BENCH_AGENTS (default 5000), BENCH_CONVERSATIONS (50000),
+//! BENCH_MODE (`through`, the default: every conversation is resolved, so what stays is
+//! history; `open`: agents accept but never resolve, so every conversation stays open, held or
+//! queued, and the figure is the cost of an open conversation), BENCH_CACHE_MB (sled's page
+//! cache, `[store] cache_capacity_mb`; the daemon's default when unset), BENCH_WRAP (a command
+//! to run the daemon under, e.g. `heaptrack -o /tmp/baton`).
+//!
+//! The brief's figure: `BENCH_MODE=open BENCH_CONVERSATIONS=100000 cargo bench --bench agents`.
 
 use futures::{SinkExt, StreamExt};
 use serde_json::{json, Value};
@@ -28,18 +35,31 @@ async fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(5000);
+    let open = match std::env::var("BENCH_MODE").as_deref() {
+        Ok("open") => true,
+        Ok("through") | Err(_) => false,
+        Ok(other) => panic!("BENCH_MODE is `through` or `open`, not `{other}`"),
+    };
     let dir = tempfile::tempdir().expect("temp dir");
     let root = env!("CARGO_MANIFEST_DIR");
     let config = dir.path().join("baton.toml");
+    let store = match std::env::var("BENCH_CACHE_MB") {
+        Ok(mb) => format!("[store]\ncache_capacity_mb = {mb}\n"),
+        Err(_) => String::new(),
+    };
     std::fs::write(
         &config,
         format!(
             "listen = \"127.0.0.1:0\"\nrules_dir = \"{root}/rules\"\n[admin]\ntoken = \"bench\"\n\
-             [accounts.acme]\nname = \"Acme\"\n[channels.webhook.outbound]\nsink = \"jsonl\"\npath = \"out.jsonl\"\n"
+             [accounts.acme]\nname = \"Acme\"\n[channels.webhook.outbound]\nsink = \"jsonl\"\npath = \"out.jsonl\"\n{store}"
         ),
     )
     .expect("config");
-    let mut daemon = Command::new(env!("CARGO_BIN_EXE_baton"))
+    let wrap = std::env::var("BENCH_WRAP").unwrap_or_default();
+    let mut command: Vec<String> = wrap.split_whitespace().map(str::to_owned).collect();
+    command.push(env!("CARGO_BIN_EXE_baton").to_owned());
+    let mut daemon = Command::new(&command[0])
+        .args(&command[1..])
         .args(["run", "--config", config.to_str().expect("path")])
         .env("RUST_LOG", "warn,baton::app=info")
         .stdout(Stdio::null())
@@ -54,7 +74,8 @@ async fn main() {
         }
     };
     std::thread::spawn(move || lines.for_each(drop));
-    let pid = daemon.id();
+    // Under a wrapper the daemon is its child (or the wrapper itself, if it execs).
+    let pid = daemon_pid(daemon.id());
 
     let http = reqwest::Client::new();
     let tokens: Vec<String> = futures::stream::iter(0..n)
@@ -137,7 +158,7 @@ async fn main() {
         .unwrap_or(50_000);
     let resolved = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     for ws in sockets {
-        tokio::spawn(respond(ws, resolved.clone()));
+        tokio::spawn(respond(ws, resolved.clone(), open));
     }
     let started = Instant::now();
     futures::stream::iter(0..m)
@@ -157,7 +178,9 @@ async fn main() {
         })
         .await;
     let posted = started.elapsed().as_secs_f64();
-    while resolved.load(std::sync::atomic::Ordering::Relaxed) < m {
+    // Open: agents hold all they can take; the rest wait in line.
+    let settled = if open { m.min(3 * n) } else { m };
+    while resolved.load(std::sync::atomic::Ordering::Relaxed) < settled {
         assert!(
             started.elapsed() < Duration::from_secs(600),
             "conversations stopped moving"
@@ -167,22 +190,62 @@ async fn main() {
     let all = started.elapsed().as_secs_f64();
     tokio::time::sleep(Duration::from_secs(1)).await;
     let at_end = rss_kib(pid);
-    println!("  {m} conversations escalated in {posted:.1} s; all offered, accepted and resolved in {all:.1} s ({:.0}/s)", m as f64 / all);
+    if open {
+        println!("  {m} conversations escalated in {posted:.1} s; {settled} held by agents (accepted, never resolved), the rest queued, in {all:.1} s");
+    } else {
+        println!("  {m} conversations escalated in {posted:.1} s; all offered, accepted and resolved in {all:.1} s ({:.0}/s)", m as f64 / all);
+    }
+    let what = if open { "open" } else { "resolved" };
     println!(
-        "  daemon RSS after: {} KiB; memory per conversation (state, transcript index, event ids): {:.2} KiB",
+        "  daemon RSS after: {} KiB; memory per {what} conversation: {:.2} KiB",
         at_end,
         at_end.saturating_sub(after) as f64 / m as f64
     );
-    let _ = daemon.kill();
+    if wrap.is_empty() {
+        let _ = daemon.kill();
+    } else {
+        // A clean stop, so the wrapper (a profiler) writes what it gathered.
+        let _ = Command::new("kill").arg(pid.to_string()).status();
+    }
     let _ = daemon.wait();
 }
 
-/// An agent's client: accepts every offer, resolves what it is assigned, acknowledges events.
+/// The daemon's own process: `pid`, or the `baton` process below it when it runs under a
+/// wrapper.
+fn daemon_pid(pid: u32) -> u32 {
+    let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+    if comm.trim() == "baton" {
+        return pid;
+    }
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        let mut todo = vec![pid];
+        while let Some(p) = todo.pop() {
+            let comm = std::fs::read_to_string(format!("/proc/{p}/comm")).unwrap_or_default();
+            if p != pid && comm.trim() == "baton" {
+                return p;
+            }
+            let children =
+                std::fs::read_to_string(format!("/proc/{p}/task/{p}/children")).unwrap_or_default();
+            todo.extend(
+                children
+                    .split_whitespace()
+                    .filter_map(|c| c.parse::<u32>().ok()),
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    pid
+}
+
+/// An agent's client: accepts every offer, resolves what it is assigned (unless `open`: then
+/// an assignment is counted and kept), acknowledges events.
 async fn respond(
     ws: tokio_tungstenite::WebSocketStream<
         tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
     >,
     resolved: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    open: bool,
 ) {
     let (mut tx, mut rx) = ws.split();
     while let Some(Ok(m)) = rx.next().await {
@@ -193,6 +256,10 @@ async fn respond(
         let conv = f["conversation"]["id"].clone();
         let reply = match f["type"].as_str() {
             Some("offer") => Some(json!({"type": "accept", "conversation_id": conv})),
+            Some("assigned") if open => {
+                resolved.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                None
+            }
             Some("assigned") => Some(json!({"type": "resolve", "conversation_id": conv})),
             Some("closed") => {
                 resolved.fetch_add(1, std::sync::atomic::Ordering::Relaxed);

@@ -12,10 +12,18 @@ use futures::{SinkExt, StreamExt};
 /// (about 138 KiB each).
 const BUFFER: usize = 4 * 1024;
 
+/// The largest frame sent to an agent (the size tungstenite reads by default).
+const MAX_OUT_FRAME: usize = 64 << 20;
+
 pub async fn upgrade(State(s): State<Shared>, ws: WebSocketUpgrade) -> Response {
     ws.read_buffer_size(BUFFER)
         .write_buffer_size(BUFFER)
-        .max_write_buffer_size(1 << 20)
+        // Not a memory bound: the session flushes each frame before the next, so a socket
+        // holds at most one frame beyond `BUFFER`, and that frame was rendered whole anyway.
+        // It is the largest frame that can be sent at all, and a welcome carries the whole
+        // transcripts of the conversations the agent holds: too low, and an agent holding a
+        // long conversation could never connect again.
+        .max_write_buffer_size(MAX_OUT_FRAME)
         // Frames above MAX_FRAME are refused by the session with an error frame; only beyond
         // this does the connection itself fail.
         .max_message_size(16 * MAX_FRAME)

@@ -3,6 +3,12 @@
 //! Generic over a stream of [`Incoming`] and a sink of [`Outgoing`], so it knows nothing of
 //! the WebSocket library. A bad frame gets an `error` frame and the connection stays up; a
 //! flood of them (more than `FLOOD_LIMIT` in `FLOOD_WINDOW`) closes it with 1008.
+//!
+//! Nothing here grows with what the client leaves unread: the engine's channel is bounded, and
+//! a socket that falls that far behind is cut off by the engine; the session then sends an
+//! `error` frame (`too_slow`) and closes with [`CLOSE_TOO_SLOW`], each given at most
+//! [`GOODBYE_WITHIN`] (a client that reads nothing would block them forever). The client
+//! resumes with `resume_after` and gets every kept event, read from the store page by page.
 
 use super::protocol::{self, ClientFrame, ServerFrame};
 use super::render::render;
@@ -34,6 +40,10 @@ pub enum Outgoing {
 pub const CLOSE_UNAUTHORIZED: u16 = 4401;
 pub const CLOSE_POLICY: u16 = 1008;
 pub const CLOSE_GOING_AWAY: u16 = 1001;
+/// The client read too slowly: reconnect with `resume_after`.
+pub const CLOSE_TOO_SLOW: u16 = 4408;
+/// How long a cut-off socket's `error` frame and close may take before it is dropped.
+const GOODBYE_WITHIN: Duration = Duration::from_secs(10);
 const FLOOD_LIMIT: usize = 20;
 const FLOOD_WINDOW: Duration = Duration::from_secs(10);
 
@@ -94,6 +104,7 @@ pub async fn run<I, O>(
         presence,
         session,
         mut told,
+        mut kicked,
         conversations,
         replay,
     } = connected;
@@ -104,11 +115,16 @@ pub async fn run<I, O>(
     tracing::info!(agent = %me.id, session, "agent connected");
     let canned = canned.get(&agent.account).map_or(&[][..], |c| &c[..]);
     let welcome = ServerFrame::welcome(&agent, presence, &conversations, canned);
-    let mut greeted = out.send(Outgoing::Text(welcome.to_text())).await.is_ok();
-    for item in &replay {
-        greeted = greeted && out.send(Outgoing::Text(render(item))).await.is_ok();
-    }
-    if greeted {
+    drop(conversations);
+    let talk = async {
+        if out.send(Outgoing::Text(welcome.to_text())).await.is_err() {
+            return;
+        }
+        if let Some((after, upto)) = replay {
+            if !resume(&mut out, &engine, me, after, upto).await {
+                return;
+            }
+        }
         serve(
             &mut incoming,
             &mut out,
@@ -118,9 +134,57 @@ pub async fn run<I, O>(
             &mut shutdown,
         )
         .await;
-    }
+    };
+    // The engine cut this socket off. (Dropped unfired, the engine is stopping: the session
+    // ends as usual then, with 1001.)
+    let cut_off = tokio::select! {
+        () = talk => false,
+        Ok(()) = &mut kicked => true,
+    };
+    // The engine hears of it first: the socket is no longer the agent's, whatever the goodbye
+    // below takes.
     engine.agent_disconnect(me.id, me.session).await;
+    if cut_off {
+        tracing::warn!(agent = %me.id, session, "agent socket too slow; closing it");
+        drop(told);
+        let error = ServerFrame::error(
+            "too_slow",
+            "too many events unread; reconnect with resume_after",
+        );
+        let goodbye = async {
+            if out.send(Outgoing::Text(error.to_text())).await.is_ok() {
+                let _ = out
+                    .send(Outgoing::Close(CLOSE_TOO_SLOW, "too slow; resume"))
+                    .await;
+            }
+        };
+        let _ = tokio::time::timeout(GOODBYE_WITHIN, goodbye).await;
+    }
     tracing::info!(agent = %me.id, session, "agent disconnected");
+}
+
+/// Sends the kept events numbered above `after` and up to `upto`, a page at a time; `false`
+/// if the socket or the engine went away.
+async fn resume<O>(out: &mut O, engine: &EngineHandle, me: Me, after: u64, upto: u64) -> bool
+where
+    O: Sink<Outgoing> + Unpin,
+{
+    let mut after = after;
+    while after < upto {
+        let Ok(page) = engine.agent_replay(me.id, after, upto).await else {
+            return false;
+        };
+        let Some(&(last, _)) = page.last() else {
+            return true;
+        };
+        for (_, item) in &page {
+            if out.send(Outgoing::Text(render(item))).await.is_err() {
+                return false;
+            }
+        }
+        after = last;
+    }
+    true
 }
 
 fn close_unauthorized(why: &'static str) -> Outgoing {
@@ -142,7 +206,7 @@ struct Me {
 async fn serve<I, O>(
     incoming: &mut I,
     out: &mut O,
-    told: &mut mpsc::UnboundedReceiver<ToAgent>,
+    told: &mut mpsc::Receiver<ToAgent>,
     engine: &EngineHandle,
     me: Me,
     shutdown: &mut Shutdown,

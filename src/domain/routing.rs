@@ -36,19 +36,20 @@ impl RoutingNote {
         chosen: AgentId,
         others: impl Iterator<Item = (AgentId, Passed)>,
     ) -> RoutingNote {
+        // Only the lowest few are kept as they come: a note lives as long as its conversation,
+        // and a list of every agent passed over, even truncated, would keep its capacity
+        // (8 bytes per agent of the account, per reason, per note).
         let mut by_reason: BTreeMap<Passed, (usize, Vec<AgentId>)> = BTreeMap::new();
         for (agent, why) in others {
-            let entry = by_reason.entry(why).or_default();
+            let entry = by_reason
+                .entry(why)
+                .or_insert_with(|| (0, Vec::with_capacity(EXAMPLES)));
             entry.0 += 1;
-            entry.1.push(agent);
+            keep_lowest(&mut entry.1, agent);
         }
         let passed_over = by_reason
             .into_iter()
-            .map(|(why, (count, mut agents))| {
-                agents.sort();
-                agents.truncate(EXAMPLES);
-                PassedOver { why, count, agents }
-            })
+            .map(|(why, (count, agents))| PassedOver { why, count, agents })
             .collect();
         RoutingNote {
             at,
@@ -65,6 +66,61 @@ impl RoutingNote {
             offered_to: target,
             named_by: Some(by),
             passed_over: Vec::new(),
+        }
+    }
+}
+
+/// Keeps `agent` in `lowest` (sorted, at most `EXAMPLES`) if it is among the lowest so far.
+fn keep_lowest(lowest: &mut Vec<AgentId>, agent: AgentId) {
+    let at = lowest.partition_point(|a| *a < agent);
+    if at >= EXAMPLES {
+        return;
+    }
+    if lowest.len() == EXAMPLES {
+        lowest.pop();
+    }
+    lowest.insert(at, agent);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Whatever the order agents come in, a note names the lowest few of each reason,
+        /// counts them all, and holds no more room than it names.
+        #[test]
+        fn a_note_keeps_the_lowest_few_and_counts_all(
+            // Distinct ids in any order, as a map of seats gives them.
+            ids in proptest::collection::btree_set(0u64..10_000, 0..300)
+                .prop_map(|s| s.into_iter().collect::<Vec<_>>())
+                .prop_shuffle(),
+        ) {
+            let agents: Vec<AgentId> = ids.into_iter().map(AgentId).collect();
+            let reason = |a: &AgentId| {
+                if a.0.is_multiple_of(3) {
+                    Passed::Busier
+                } else {
+                    Passed::DeclinedBefore
+                }
+            };
+            let note = RoutingNote::chosen(
+                Timestamp(0),
+                AgentId(u64::MAX),
+                agents.iter().map(|a| (*a, reason(a))),
+            );
+            for p in &note.passed_over {
+                let mut all: Vec<AgentId> =
+                    agents.iter().copied().filter(|a| reason(a) == p.why).collect();
+                all.sort();
+                prop_assert_eq!(p.count, all.len());
+                all.truncate(EXAMPLES);
+                prop_assert_eq!(&p.agents, &all);
+                prop_assert!(p.agents.capacity() <= EXAMPLES);
+            }
+            let counted: usize = note.passed_over.iter().map(|p| p.count).sum();
+            prop_assert_eq!(counted, agents.len());
         }
     }
 }

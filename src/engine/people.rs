@@ -1,6 +1,12 @@
 //! The engine's side of agent sockets: connecting, presence, acknowledgements and actions, and
 //! each socket's channel of [`ToAgent`] items. What the engine tells an agent is a typed
 //! [`Notice`]; `agents::protocol` turns it into frames.
+//!
+//! Each socket's channel holds at most [`OUTLET`] items. The engine never waits on a socket: a
+//! socket whose channel is full is cut off (its channel dropped, its session told through
+//! `kicked`), and the session closes it with [`crate::agents`]'s "too slow" code. Nothing kept
+//! is lost: events stay in the store until acknowledged and the client resumes from them. A
+//! reconnect replays them in pages ([`REPLAY_PAGE`]), never all at once.
 
 use super::{Command, Engine, EngineError, EngineHandle, Reply};
 use crate::domain::{
@@ -17,6 +23,13 @@ pub enum Session {
     /// A token's hash, and the last event the client saw (`resume_after`).
     Connect(String, Option<u64>, Reply<Option<Connected>>),
     Ack(AgentId, u64),
+    /// The next page of a replay: kept events above `after`, up to `upto`.
+    Replay {
+        agent: AgentId,
+        after: u64,
+        upto: u64,
+        reply: Reply<Vec<(u64, ToAgent)>>,
+    },
     Presence(AgentId, Presence),
     Disconnect(AgentId, u64),
     /// The agent is typing in a conversation.
@@ -66,18 +79,27 @@ impl From<(u64, Kept)> for ToAgent {
     }
 }
 
+/// How many items a socket's channel holds before the socket is cut off as too slow.
+pub const OUTLET: usize = 512;
+
+/// How many kept events one replay page reads from the store.
+pub const REPLAY_PAGE: usize = 256;
+
 /// An authenticated socket's place in the engine.
 pub struct Connected {
     pub agent: Agent,
     pub presence: Presence,
     pub session: u64,
-    /// Everything the engine has to tell this socket.
-    pub told: mpsc::UnboundedReceiver<ToAgent>,
+    /// Everything the engine has to tell this socket (at most [`OUTLET`] waiting).
+    pub told: mpsc::Receiver<ToAgent>,
+    /// Fires when the engine cut the socket off for falling [`OUTLET`] items behind.
+    pub kicked: oneshot::Receiver<()>,
     /// Conversations the agent holds now, each with its whole transcript, so a client that
     /// lost its state (a reloaded page) can show them again.
     pub conversations: Vec<Card>,
-    /// Events kept since `resume_after`, to send right after the welcome.
-    pub replay: Vec<ToAgent>,
+    /// Kept events to replay right after the welcome, if the client asked (`resume_after`):
+    /// those numbered above the first and up to the second. Later ones come on `told`.
+    pub replay: Option<(u64, u64)>,
 }
 
 /// What to tell agents once the batch that caused it is written.
@@ -95,8 +117,16 @@ pub(super) enum Later {
     },
 }
 
+/// One socket's end in the engine.
+struct Outlet {
+    session: u64,
+    tx: mpsc::Sender<ToAgent>,
+    /// Fired when the socket is cut off.
+    kick: oneshot::Sender<()>,
+}
+
 pub struct People {
-    sockets: HashMap<AgentId, Vec<(u64, mpsc::UnboundedSender<ToAgent>)>>,
+    sockets: HashMap<AgentId, Vec<Outlet>>,
     /// Next event number per agent, read from the store on first use.
     next_seq: HashMap<AgentId, u64>,
     next_session: u64,
@@ -127,34 +157,67 @@ impl People {
         store: &Store,
         set: &mut WriteSet,
     ) {
-        let seq = match self.next_seq.get(&agent) {
-            Some(n) => *n,
-            None => store.agent_next_seq(agent).unwrap_or(1),
-        };
+        let seq = self.next_seq(agent, store);
         self.next_seq.insert(agent, seq + 1);
         set.agent_event(agent, seq, &notice);
         self.send(agent, None, ToAgent::Event(seq, Arc::new(notice)));
     }
 
-    /// Sends to every socket of the agent, or only to socket `session`.
-    pub(super) fn send(&self, agent: AgentId, session: Option<u64>, item: ToAgent) {
-        let sockets = self.sockets.get(&agent).into_iter().flatten();
-        for (_, socket) in sockets.filter(|(s, _)| session.is_none_or(|only| *s == only)) {
-            let _ = socket.send(item.clone());
+    /// Sends to every socket of the agent, or only to socket `session`. A socket whose channel
+    /// is full is cut off: its session closes it, and its client resumes from the kept events.
+    pub(super) fn send(&mut self, agent: AgentId, session: Option<u64>, item: ToAgent) {
+        let Some(list) = self.sockets.get_mut(&agent) else {
+            return;
+        };
+        let mut i = 0;
+        while i < list.len() {
+            let o = &list[i];
+            if session.is_some_and(|only| o.session != only) {
+                i += 1;
+                continue;
+            }
+            match o.tx.try_send(item.clone()) {
+                Ok(()) => i += 1,
+                Err(mpsc::error::TrySendError::Full(_)) => {
+                    let o = list.swap_remove(i);
+                    tracing::warn!(%agent, session = o.session, bound = OUTLET, "agent socket too slow; cut off");
+                    let _ = o.kick.send(());
+                }
+                // The session is gone; its disconnect is on its way.
+                Err(mpsc::error::TrySendError::Closed(_)) => {
+                    list.swap_remove(i);
+                }
+            }
+        }
+        if list.is_empty() {
+            self.sockets.remove(&agent);
         }
     }
 
-    fn open(&mut self, agent: AgentId) -> (u64, mpsc::UnboundedReceiver<ToAgent>) {
-        let (tx, rx) = mpsc::unbounded_channel();
+    /// The event number the agent's next event will get.
+    pub(super) fn next_seq(&mut self, agent: AgentId, store: &Store) -> u64 {
+        *self
+            .next_seq
+            .entry(agent)
+            .or_insert_with(|| store.agent_next_seq(agent).unwrap_or(1))
+    }
+
+    fn open(&mut self, agent: AgentId) -> (u64, mpsc::Receiver<ToAgent>, oneshot::Receiver<()>) {
+        let (tx, rx) = mpsc::channel(OUTLET);
+        let (kick, kicked) = oneshot::channel();
         let session = self.next_session;
         self.next_session += 1;
-        self.sockets.entry(agent).or_default().push((session, tx));
-        (session, rx)
+        let outlet = Outlet { session, tx, kick };
+        self.sockets.entry(agent).or_default().push(outlet);
+        (session, rx, kicked)
     }
 
     fn close(&mut self, agent: AgentId, session: u64) {
         if let Some(list) = self.sockets.get_mut(&agent) {
-            list.retain(|(s, _)| *s != session);
+            list.retain(|o| o.session != session);
+            if list.is_empty() {
+                self.sockets.remove(&agent);
+            }
         }
     }
 }
@@ -169,6 +232,24 @@ impl EngineHandle {
         let (reply, rx) = oneshot::channel();
         let connect = Session::Connect(token_sha256, resume_after, reply);
         self.call(Command::Session(connect), rx).await
+    }
+
+    /// The next page (at most [`REPLAY_PAGE`]) of the kept events numbered above `after` and
+    /// up to `upto`, each with its number; empty once the replay is over.
+    pub async fn agent_replay(
+        &self,
+        agent: AgentId,
+        after: u64,
+        upto: u64,
+    ) -> Result<Vec<(u64, ToAgent)>, EngineError> {
+        let (reply, rx) = oneshot::channel();
+        let replay = Session::Replay {
+            agent,
+            after,
+            upto,
+            reply,
+        };
+        self.call(Command::Session(replay), rx).await
     }
 
     /// The agent has every event up to `seq`.
@@ -251,6 +332,27 @@ impl Engine {
     ) {
         match s {
             Session::Ack(agent, seq) => self.forget_events(agent, seq, set),
+            Session::Replay {
+                agent,
+                after,
+                upto,
+                reply,
+            } => {
+                let page = match self
+                    .store
+                    .agent_events_page(agent, after, upto, REPLAY_PAGE)
+                {
+                    Ok(events) => Ok(events
+                        .into_iter()
+                        .map(|(seq, kept)| (seq, ToAgent::from((seq, kept))))
+                        .collect()),
+                    Err(e) => {
+                        tracing::warn!(error = %e, %agent, "cannot read events to replay");
+                        Err(EngineError::Unavailable)
+                    }
+                };
+                let _ = reply.send(page);
+            }
             Session::Connect(token_sha256, resume_after, reply) => {
                 let connected = self.connect(&token_sha256, resume_after, set);
                 if let Some(c) = &connected {
@@ -287,7 +389,7 @@ impl Engine {
         set: &mut WriteSet,
     ) -> Option<Connected> {
         let (agent, presence) = self.agents.connect(token_sha256)?;
-        let (session, told) = self.people.open(agent.id);
+        let (session, told, kicked) = self.people.open(agent.id);
         let held: Vec<ConversationId> = self
             .desk
             .conversations()
@@ -295,21 +397,21 @@ impl Engine {
             .map(|c| c.id)
             .collect();
         let conversations = held.into_iter().filter_map(|id| self.card(id)).collect();
-        let mut replay = Vec::new();
-        if let Some(after) = resume_after {
+        // Every event numbered after this one comes on `told`; the replay stops here.
+        let last = self
+            .people
+            .next_seq(agent.id, &self.store)
+            .saturating_sub(1);
+        let replay = resume_after.map(|after| {
             self.forget_events(agent.id, after, set);
-            match self.store.agent_events(agent.id, after) {
-                Ok(events) => replay = events.into_iter().map(ToAgent::from).collect(),
-                Err(e) => {
-                    tracing::warn!(error = %e, agent = %agent.id, "cannot read events to replay")
-                }
-            }
-        }
+            (after, last)
+        });
         Some(Connected {
             agent,
             presence,
             session,
             told,
+            kicked,
             conversations,
             replay,
         })

@@ -218,6 +218,29 @@ impl From<KeptRecord> for Notice {
     }
 }
 
+impl super::Store {
+    /// At most `limit` events kept for an agent, numbered above `after` and up to `upto`, in
+    /// order: a replay reads them a page at a time, however many wait.
+    pub fn agent_events_page(
+        &self,
+        agent: crate::domain::AgentId,
+        after: u64,
+        upto: u64,
+        limit: usize,
+    ) -> Result<Vec<(u64, Kept)>, StoreError> {
+        let mut page = Vec::new();
+        for kv in self.agent_event_range(agent, after).take(limit) {
+            let (k, v) = kv?;
+            let seq = super::keys::agent_event_seq(&k);
+            if seq > upto {
+                break;
+            }
+            page.push((seq, decode(&k, &v)?));
+        }
+        Ok(page)
+    }
+}
+
 pub fn encode(notice: &Notice) -> Vec<u8> {
     let mut out = vec![VERSION];
     // Serialising plain data to a Vec cannot fail; an error here would be a bug in a derive.
@@ -376,5 +399,32 @@ mod tests {
         ]
         .concat();
         assert!(decode(b"v", &unknown).is_err());
+    }
+
+    #[test]
+    fn a_replay_page_is_the_next_few_events_up_to_its_end_and_no_further() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = super::super::Store::open(dir.path(), 1 << 20).unwrap();
+        let (a, b) = (crate::domain::AgentId(1), crate::domain::AgentId(2));
+        let away = Notice::SetAway {
+            why: SetAway::OffersLapsed,
+        };
+        let mut set = super::super::WriteSet::default();
+        for seq in 1..=10 {
+            set.agent_event(a, seq, &away);
+            set.agent_event(b, seq, &away);
+        }
+        store.write(set).unwrap();
+        let seqs = |after, upto, limit| -> Vec<u64> {
+            let page = store.agent_events_page(a, after, upto, limit).unwrap();
+            page.into_iter().map(|(seq, _)| seq).collect()
+        };
+        assert_eq!(seqs(0, 10, 4), [1, 2, 3, 4]);
+        assert_eq!(seqs(4, 10, 4), [5, 6, 7, 8]);
+        assert_eq!(seqs(8, 10, 4), [9, 10]);
+        assert_eq!(seqs(3, 6, 100), [4, 5, 6], "nothing past its end");
+        assert_eq!(seqs(10, 10, 4), Vec::<u64>::new());
+        let page = store.agent_events_page(a, 0, 1, 1).unwrap();
+        assert_eq!(page, [(1, Kept::Notice(Box::new(away)))]);
     }
 }

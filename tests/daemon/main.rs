@@ -19,6 +19,7 @@ mod outbound;
 mod profiles;
 mod restart;
 mod routing;
+mod slow_agent;
 mod timeouts;
 mod try_page;
 mod twitter_e2e;
