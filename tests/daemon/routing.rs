@@ -74,7 +74,9 @@ async fn an_agent_going_away_hands_its_open_offer_to_the_next_fit_agent() {
 async fn an_agent_set_away_for_lapses_keeps_no_offer_open() {
     let dir = tempfile::tempdir().unwrap();
     let sink = FakeSink::start().await;
-    let accounts = with_timeouts(dir.path(), "offer = \"300ms\"");
+    // Long enough that the three offers are all out before the first lapses, even on a
+    // loaded machine (at 300 ms the first could lapse before the third was offered).
+    let accounts = with_timeouts(dir.path(), "offer = \"1s\"");
     let d = Daemon::start_accounts(dir.path(), &sink.url, &accounts).await;
     let mut first = ready(&d, "Alissa", 3).await;
     for (event, customer) in [("r1", "u1"), ("r2", "u2"), ("r3", "u3")] {
