@@ -10,7 +10,7 @@
 //! cache, `[store] cache_capacity_mb`; the daemon's default when unset), BENCH_WRAP (a command
 //! to run the daemon under, e.g. `heaptrack -o /tmp/baton`).
 //!
-//! The brief's figure: `BENCH_MODE=open BENCH_CONVERSATIONS=100000 cargo bench --bench agents`.
+//! The README's figure: `BENCH_MODE=open BENCH_CONVERSATIONS=100000 cargo bench --bench agents`.
 
 use futures::{SinkExt, StreamExt};
 use serde_json::{json, Value};

@@ -217,16 +217,18 @@ fn populate(data: &Path, n: u64, now_ms: u64) {
         c.greeted = true;
         c.bot_since = Some(now);
         c.deadline = Some(deadline);
-        set.conversation(&ConversationRecord {
+        let record = ConversationRecord {
             conversation: c,
             turns: Vec::new(),
-        });
+        };
+        set.checkpointed(&record, false);
         if i % 10_000 == 9_999 {
             store.write(std::mem::take(&mut set)).expect("write");
         }
     }
+    set.history_indexed();
     store.write(set).expect("write");
-    store.flush().expect("flush");
+    store.barrier().expect("barrier");
 }
 
 async fn stats(base: &str) -> serde_json::Value {

@@ -97,5 +97,5 @@ pub fn write(data: &Path, closed: u64, open: u64) {
     set.watermark(Channel::Webhook, next_turn);
     set.history_indexed();
     store.write(set).expect("write");
-    store.flush().expect("flush");
+    store.barrier().expect("barrier");
 }
