@@ -127,8 +127,8 @@ fn main() {
             stats["conversations"], stats["resident"]
         );
         for (n, customer) in [
-            ("open", fill::customer(closed, closed)),
-            ("closed", fill::customer(0, closed)),
+            ("still open", fill::customer(closed, closed)),
+            ("at rest on disk", fill::customer(0, closed)),
         ] {
             let t = Instant::now();
             let body = serde_json::json!({"id": format!("b-{n}"), "account": "acme",
@@ -140,7 +140,7 @@ fn main() {
                 .await
                 .expect("dm");
             println!(
-                "startup: a DM from the customer of an {n} conversation: {} in {:.1} ms",
+                "startup: a DM from the customer of a conversation {n}: {} in {:.1} ms",
                 r.status(),
                 t.elapsed().as_secs_f64() * 1e3
             );
