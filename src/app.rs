@@ -89,6 +89,16 @@ impl App {
     /// As `build`, on a given clock: tests pass the same one to a daemon they restart, so
     /// time advanced while it was stopped is seen by the next one.
     pub async fn build_with_clock(config: Config, clock: Clock) -> anyhow::Result<App> {
+        App::build_on(config, clock, Arc::new(crate::journal::OsFiles)).await
+    }
+
+    /// As `build_with_clock`, with the journal's files on `files` (tests simulate power cuts
+    /// with `journal::SimFiles`).
+    pub async fn build_on(
+        config: Config,
+        clock: Clock,
+        files: Arc<dyn crate::journal::Files>,
+    ) -> anyhow::Result<App> {
         let cfg = config.clone();
         let mut feeds = Feeds::default();
         let webhook_feed = feeds.add(Channel::Webhook);
@@ -120,7 +130,7 @@ impl App {
                     .collect();
                 std::fs::create_dir_all(&cfg.data_dir)
                     .with_context(|| format!("creating {}", cfg.data_dir.display()))?;
-                let store = Store::open(&cfg.data_dir, cfg.cache_bytes)
+                let store = Store::open_with(&cfg.data_dir, cfg.cache_bytes, files)
                     .with_context(|| format!("opening the store in {}", cfg.data_dir.display()))?;
                 let made = store
                     .platform_profiles(Channel::Twitter)

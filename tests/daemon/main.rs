@@ -16,6 +16,7 @@ mod gateway;
 mod handoff;
 mod history;
 mod outbound;
+mod power_cut;
 mod profiles;
 mod restart;
 mod routing;
