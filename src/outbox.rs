@@ -77,6 +77,9 @@ struct Progress {
     saved_at: Instant,
     /// Reports the engine has not taken or not kept yet.
     reports: Reporter,
+    /// Syncs of saved watermarks still running: awaited before the runner returns, so a stop
+    /// leaves nothing holding the store.
+    syncs: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl Progress {
@@ -87,7 +90,7 @@ impl Progress {
 }
 
 impl Outbox {
-    pub async fn run(mut self, mut shutdown: Shutdown) {
+    pub async fn run(mut self, shutdown: Shutdown) {
         let start = match self.store.watermark(self.channel) {
             Ok(w) => w,
             Err(e) => {
@@ -101,11 +104,20 @@ impl Outbox {
             saved: start,
             saved_at: Instant::now(),
             reports: self.feed.reporter(),
+            syncs: Vec::new(),
         };
+        self.rounds(shutdown, &mut p).await;
+        for sync in p.syncs.drain(..) {
+            let _ = sync.await;
+        }
+    }
+
+    async fn rounds(&mut self, mut shutdown: Shutdown, p: &mut Progress) {
+        let start = p.next;
         let mut cursor = Some(start);
         loop {
             let turns = match cursor {
-                Some(from) => match self.scan(from, &mut p) {
+                Some(from) => match self.scan(from, p) {
                     Ok(Some((turns, after))) => {
                         cursor = Some(after);
                         turns
@@ -118,14 +130,14 @@ impl Outbox {
                         // Caught up but something is stuck (or the feed skipped turns):
                         // wait, then walk the log again from the watermark.
                         cursor = Some(p.watermark());
-                        if self.pause(&mut shutdown, &mut p).await {
+                        if self.pause(&mut shutdown, p).await {
                             return;
                         }
                         continue;
                     }
                     Err(e) => {
                         tracing::error!(error = %e, "outbox read failed; will retry");
-                        if self.pause(&mut shutdown, &mut p).await {
+                        if self.pause(&mut shutdown, p).await {
                             return;
                         }
                         continue;
@@ -140,7 +152,7 @@ impl Outbox {
                         // Idle with progress unsaved: save it when due, so a crash re-sends at
                         // most `SAVE_EVERY` of deliveries whether traffic goes on or not.
                         _ = tokio::time::sleep_until(save_at), if unsaved => {
-                            self.save(&mut p, true);
+                            self.save(p, true);
                             continue;
                         }
                         Some(room) = p.reports.room(), if p.reports.waiting() => {
@@ -150,7 +162,7 @@ impl Outbox {
                     };
                     let Some(batch) = batch else {
                         p.reports.offer();
-                        self.save(&mut p, true);
+                        self.save(p, true);
                         return;
                     };
                     if batch.turns.start > p.next || self.feed.take_overflow() {
@@ -177,12 +189,12 @@ impl Outbox {
                 p.reports.push(turn, report);
             }
             p.reports.offer();
-            self.save(&mut p, false);
+            self.save(p, false);
             if stuck && cursor.is_none() {
                 cursor = Some(p.watermark());
             }
             if shutdown.is_triggered() {
-                self.save(&mut p, true);
+                self.save(p, true);
                 return;
             }
         }
@@ -262,11 +274,12 @@ impl Outbox {
                 // re-sends after a crash is `SAVE_EVERY`, traffic or not. Off the runtime
                 // thread, and nobody waits for it.
                 let store = self.store.clone();
-                tokio::task::spawn_blocking(move || {
+                p.syncs.retain(|s| !s.is_finished());
+                p.syncs.push(tokio::task::spawn_blocking(move || {
                     if let Err(e) = store.flush() {
                         tracing::error!(error = %e, "syncing the outbox watermark failed");
                     }
-                });
+                }));
             }
             Err(e) => tracing::error!(error = %e, "saving the outbox watermark failed"),
         }
