@@ -9,7 +9,7 @@ use crate::channels::webhook::{Attribution, HttpSink, JsonlSink};
 use crate::clock::Clock;
 use crate::config::{Config, SinkConfig};
 use crate::domain::{self, AccountId, Channel, Profile};
-use crate::engine::Engine;
+use crate::engine::{Engine, Heartbeat};
 use crate::http;
 use crate::outbox::feed::Feeds;
 use crate::outbox::{Outbox, Sink};
@@ -46,7 +46,7 @@ pub struct App {
 pub struct Running {
     pub addr: SocketAddr,
     trigger: Trigger,
-    tasks: Vec<JoinHandle<()>>,
+    tasks: Vec<(&'static str, JoinHandle<()>)>,
     failed: Arc<AtomicBool>,
 }
 
@@ -229,6 +229,7 @@ impl App {
                 profile_keeper: keeper.clone(),
                 admin_token: config.admin_token.as_deref().map(Arc::from),
                 ready: Arc::new(AtomicBool::new(false)),
+                heartbeat: Heartbeat::default(),
                 agent_auth_timeout: config.agent_auth_timeout,
                 canned: Arc::new(canned),
                 try_page: config.console.try_page,
@@ -237,6 +238,12 @@ impl App {
             outboxes,
             keeper,
         })
+    }
+
+    /// The heartbeat the engine loop stamps and `/readyz` reads (with systemd's watchdog).
+    pub fn watched_by(&mut self, heartbeat: Heartbeat) {
+        self.engine.watched_by(heartbeat.clone());
+        self.state.heartbeat = heartbeat;
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
@@ -253,7 +260,11 @@ impl App {
         let keeper = self
             .keeper
             .map(|k| k.run(self.state.engine.clone(), shutdown.clone()));
-        let router = http::router(self.state);
+        let refuse = axum::middleware::from_fn_with_state(
+            shutdown.clone(),
+            crate::lifecycle::refuse_when_stopping,
+        );
+        let router = http::router(self.state).layer(refuse);
         let mut stop = shutdown.clone();
         let server = tokio::spawn(async move {
             // Agent frames and webhook answers are small: without TCP_NODELAY, Nagle's
@@ -279,12 +290,16 @@ impl App {
                 stop.trigger();
             }
         });
-        let mut tasks = vec![server, engine];
+        let mut tasks = vec![("http server", server), ("engine", engine)];
         if let Some(keeper) = keeper {
-            tasks.push(tokio::spawn(keeper));
+            tasks.push(("profile keeper", tokio::spawn(keeper)));
         }
         for outbox in self.outboxes {
-            tasks.push(tokio::spawn(outbox.run(shutdown.clone())));
+            let name = match outbox.channel {
+                Channel::Webhook => "webhook outbox",
+                Channel::Twitter => "twitter outbox",
+            };
+            tasks.push((name, tokio::spawn(outbox.run(shutdown.clone()))));
         }
         ready.store(true, Ordering::Release);
         let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Ready]);
@@ -311,14 +326,29 @@ impl Running {
 
     /// Waits for the daemon to stop; the HTTP server stops first, so the engine drains last.
     /// An error means it stopped because the store failed.
-    pub async fn wait(self) -> anyhow::Result<()> {
-        for t in self.tasks {
-            let _ = t.await;
+    pub async fn wait(mut self) -> anyhow::Result<()> {
+        self.settle().await
+    }
+
+    /// As `wait`, without giving the daemon up: past a deadline, `tasks` still says what is
+    /// left.
+    pub async fn settle(&mut self) -> anyhow::Result<()> {
+        for (_, t) in &mut self.tasks {
+            if !t.is_finished() {
+                let _ = t.await;
+            }
         }
         if self.failed.load(Ordering::Acquire) {
             anyhow::bail!("{}", crate::engine::Stopped);
         }
         Ok(())
+    }
+}
+
+impl Running {
+    /// Each task by name.
+    pub(crate) fn tasks(&self) -> impl Iterator<Item = (&'static str, &JoinHandle<()>)> {
+        self.tasks.iter().map(|(name, t)| (*name, t))
     }
 }
 
@@ -337,30 +367,7 @@ fn twitter_in(config: &Config, sent: SentIds) -> Option<Arc<TwitterIn>> {
     }))
 }
 
-/// Used by `main`: stops on SIGINT or SIGTERM.
+/// Used by `main`: stops on SIGINT or SIGTERM, within `[shutdown] grace` (`lifecycle`).
 pub async fn run_until_signal(config: Config) -> anyhow::Result<()> {
-    let running = App::build(config).await?.spawn();
-    let trigger = running.trigger();
-    tokio::spawn(async move {
-        wait_for_signal().await;
-        tracing::info!("stopping");
-        let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Stopping]);
-        trigger.trigger();
-    });
-    running.wait().await
-}
-
-async fn wait_for_signal() {
-    use tokio::signal::unix::{signal, SignalKind};
-    match signal(SignalKind::terminate()) {
-        Ok(mut term) => {
-            tokio::select! {
-                _ = term.recv() => {}
-                _ = tokio::signal::ctrl_c() => {}
-            }
-        }
-        Err(_) => {
-            let _ = tokio::signal::ctrl_c().await;
-        }
-    }
+    crate::lifecycle::run(config).await
 }

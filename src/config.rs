@@ -36,6 +36,8 @@ pub struct Config {
     /// How long a new agent socket has to authenticate.
     pub agent_auth_timeout: Duration,
     pub console: ConsoleConfig,
+    /// `[shutdown] grace`: how long a SIGTERM may take before the daemon exits anyway.
+    pub shutdown_grace: Duration,
 }
 
 /// `[console]`: the web pages the daemon serves under `/console/`.
@@ -97,6 +99,15 @@ struct Raw {
     agents: RawAgents,
     #[serde(default)]
     console: RawConsole,
+    #[serde(default)]
+    shutdown: RawShutdown,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawShutdown {
+    #[serde(default, with = "humantime_serde")]
+    grace: Option<Duration>,
 }
 
 #[derive(Deserialize, Default)]
@@ -325,6 +336,7 @@ impl Config {
                 profiles: raw.channels.webhook.profiles.unwrap_or(true),
             },
             twitter,
+            shutdown_grace: raw.shutdown.grace.unwrap_or(Duration::from_secs(10)),
         })
     }
 }

@@ -9,6 +9,7 @@ mod agents;
 mod checkpoint;
 mod commit;
 mod delivery;
+mod heartbeat;
 mod intake;
 mod notices;
 mod people;
@@ -37,6 +38,7 @@ use tokio::sync::{mpsc, oneshot};
 
 pub use agents::AgentView;
 pub use commit::{Committer, Stopped};
+pub use heartbeat::Heartbeat;
 pub use intake::{Inbound, Intake, OutsideReply};
 pub use people::{Connected, ToAgent};
 pub use query::{ConversationView, FollowUpEntry, ProfileView, QueueEntry, QueueView, StatsView};
@@ -117,6 +119,8 @@ pub struct Engine {
     next_turn: u64,
     clock: Clock,
     rx: mpsc::Receiver<Command>,
+    /// Stamped every turn of the loop; pings systemd's watchdog.
+    heartbeat: Heartbeat,
 }
 
 impl Engine {
@@ -154,6 +158,7 @@ impl Engine {
             next_turn: state.next_turn,
             clock,
             rx,
+            heartbeat: Heartbeat::default(),
         };
         let mut engine = engine;
         if state.replayed > 0 {
@@ -166,6 +171,11 @@ impl Engine {
             engine.store.barrier()?;
         }
         Ok((engine, EngineHandle { tx }))
+    }
+
+    /// The heartbeat the loop stamps (and pings systemd's watchdog through, when it has one).
+    pub fn watched_by(&mut self, heartbeat: Heartbeat) {
+        self.heartbeat = heartbeat;
     }
 
     /// Runs until every handle is dropped, then checkpoints everything and waits for the last
@@ -205,7 +215,9 @@ impl Engine {
     async fn serve(&mut self, committer: &Committer) -> Result<(), Stopped> {
         let mut commands = Vec::with_capacity(BATCH);
         loop {
-            // Commands, delivery reports, or the earliest deadline, whichever comes first.
+            self.heartbeat.beat();
+            // Commands, delivery reports, or the earliest deadline, whichever comes first; and
+            // never longer than the heartbeat allows, so an idle engine still pings.
             let wake = self.schedule.next().map(|at| self.clock.instant(at));
             let deadline = async {
                 match wake {
@@ -220,6 +232,7 @@ impl Engine {
                 },
                 r = self.reports.next() => reports = r,
                 () = deadline => {}
+                () = tokio::time::sleep(self.heartbeat.wake_every()) => {}
             }
             self.reports.ready(&mut reports);
             let now = self.clock.now();

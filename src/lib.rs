@@ -17,6 +17,7 @@ pub mod engine;
 mod golden;
 pub mod http;
 pub mod journal;
+pub mod lifecycle;
 pub mod outbox;
 pub mod rules;
 pub mod shared;

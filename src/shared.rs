@@ -23,6 +23,8 @@ pub struct Shared {
     pub profile_keeper: Option<Arc<crate::channels::twitter::profiles::ProfileKeeper>>,
     pub admin_token: Option<Arc<str>>,
     pub ready: Arc<AtomicBool>,
+    /// The engine loop's heartbeat: `/readyz` fails when the loop stopped turning.
+    pub heartbeat: crate::engine::Heartbeat,
     /// How long a new agent socket has to send its `auth` frame.
     pub agent_auth_timeout: Duration,
     /// Each account's canned replies, for its agents' `welcome`.

@@ -25,7 +25,7 @@ use crate::journal::Journal;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-pub use durable::JOURNAL_DIR;
+pub use durable::{JOURNAL_DIR, PID_FILE};
 pub use kept::Kept;
 pub use records::{
     AgentRecord, ConversationRecord, EventBucket, EventRef, FailedRecord, Outbound,
@@ -53,6 +53,9 @@ pub enum StoreError {
         path: PathBuf,
         source: std::io::Error,
     },
+    /// sled's lock on the data dir is taken: another daemon (named by its pid file) has it.
+    #[error("another baton{} is using {}", pid.map(|p| format!(" (pid {p})")).unwrap_or_default(), dir.display())]
+    Locked { dir: PathBuf, pid: Option<u32> },
     #[error("journal: {0}")]
     Journal(#[from] crate::journal::JournalError),
 }

@@ -29,6 +29,10 @@ use std::sync::{Arc, Mutex};
 /// The journal's directory, inside the data dir.
 pub const JOURNAL_DIR: &str = "journal";
 
+/// The running daemon's pid, written once it holds the data dir: named when sled's lock is
+/// taken.
+pub const PID_FILE: &str = "baton.pid";
+
 /// The sled files a barrier `fsync`s (sled syncs its snapshots itself).
 const SLED_FILES: [&str; 2] = ["db", "conf"];
 
@@ -147,6 +151,15 @@ pub(super) fn open_sled(dir: &Path, cache_bytes: u64) -> Result<sled::Db, StoreE
     match opened {
         Ok(Ok(db)) => Ok(db),
         Ok(Err(sled::Error::Corruption { .. })) => Err(damaged("sled found it corrupt".into())),
+        // sled says only "could not acquire lock on …" (an io error of kind Other).
+        Ok(Err(sled::Error::Io(e))) if e.to_string().contains("could not acquire lock") => {
+            let pid = std::fs::read_to_string(dir.join(PID_FILE));
+            let pid = pid.ok().and_then(|p| p.trim().parse().ok());
+            Err(StoreError::Locked {
+                dir: dir.to_owned(),
+                pid,
+            })
+        }
         Ok(Err(e)) => Err(e.into()),
         Err(panic) => {
             let msg = panic

@@ -15,6 +15,7 @@ mod delivery;
 mod gateway;
 mod handoff;
 mod history;
+mod lifecycle;
 mod outbound;
 mod power_cut;
 mod profiles;
