@@ -5,12 +5,15 @@
 //! and `BATON_DATA_DIR` override the address and the data directory.
 
 mod account;
+mod http;
 mod twitter;
 
 pub use account::AccountConfig;
+pub use http::HttpConfig;
 pub use twitter::{TwitterAccount, TwitterConfig};
 
 use account::RawAccount;
+use http::RawHttp;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -36,6 +39,8 @@ pub struct Config {
     /// How long a new agent socket has to authenticate.
     pub agent_auth_timeout: Duration,
     pub console: ConsoleConfig,
+    /// `[http]`: request timeouts and connection caps.
+    pub http: HttpConfig,
 }
 
 /// `[console]`: the web pages the daemon serves under `/console/`.
@@ -97,6 +102,8 @@ struct Raw {
     agents: RawAgents,
     #[serde(default)]
     console: RawConsole,
+    #[serde(default)]
+    http: RawHttp,
 }
 
 #[derive(Deserialize, Default)]
@@ -301,8 +308,10 @@ impl Config {
                 }
             }
         };
+        let http = raw.http.check(&at)?;
         Ok(Config {
             listen,
+            http,
             data_dir,
             cache_bytes: cache_mb * 1024 * 1024,
             event_retention: raw
