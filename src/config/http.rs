@@ -81,7 +81,10 @@ fn duration(
         Ok(d) => Ok(Some(d)),
         Err(e) => Err(at(
             Some(v.span()),
-            format!("{key}: '{}' is not a duration like \"10s\": {e}", v.get_ref()),
+            format!(
+                "{key}: '{}' is not a duration like \"10s\": {e}",
+                v.get_ref()
+            ),
         )),
     }
 }

@@ -86,7 +86,17 @@ mod tests {
     fn conversation_ids_parse_only_as_written() {
         assert_eq!(conversation_id("c0").ok(), Some(ConversationId(0)));
         assert_eq!(conversation_id("c42").ok(), Some(ConversationId(42)));
-        for bad in ["c00", "c01", "c+1", "c", "42", "C1", "c1 ", "c-1", "c99999999999999999999"] {
+        for bad in [
+            "c00",
+            "c01",
+            "c+1",
+            "c",
+            "42",
+            "C1",
+            "c1 ",
+            "c-1",
+            "c99999999999999999999",
+        ] {
             assert!(conversation_id(bad).is_err(), "{bad} was accepted");
         }
     }

@@ -119,9 +119,8 @@ impl Connection {
             watch: self.watch.clone(),
         });
         let (server, watch) = (self.server.clone(), self.watch.clone());
-        let service = hyper::service::service_fn(move |req| {
-            answer(server.clone(), watch.clone(), req)
-        });
+        let service =
+            hyper::service::service_fn(move |req| answer(server.clone(), watch.clone(), req));
         let mut builder = hyper::server::conn::http1::Builder::new();
         builder
             .timer(TokioTimer::new())
@@ -432,7 +431,10 @@ impl Refusals {
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         state.0 += 1;
         let now = Instant::now();
-        if state.1.is_none_or(|last| now.duration_since(last) >= LOG_EVERY) {
+        if state
+            .1
+            .is_none_or(|last| now.duration_since(last) >= LOG_EVERY)
+        {
             if error.is_empty() {
                 tracing::warn!(count = state.0, "{}", self.what);
             } else {

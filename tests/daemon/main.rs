@@ -15,6 +15,7 @@ mod delivery;
 mod gateway;
 mod handoff;
 mod history;
+mod limits;
 mod outbound;
 mod power_cut;
 mod profiles;
