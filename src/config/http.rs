@@ -98,3 +98,68 @@ fn cap(key: &str, value: &Option<Spanned<u64>>, at: At<'_>) -> Result<Option<usi
     }
     Ok(usize::try_from(n).ok())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::HttpConfig;
+    use crate::config::Config;
+    use std::path::Path;
+    use std::time::Duration;
+
+    fn parse(http: &str) -> Result<HttpConfig, String> {
+        let text = format!("[accounts.acme]\nname = \"Acme\"\n[http]\n{http}\n");
+        Config::parse(&text, Path::new("/etc/baton/baton.toml"), |_| None)
+            .map(|c| c.http)
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn defaults_and_values() {
+        assert_eq!(parse("").unwrap(), HttpConfig::default());
+        let d = HttpConfig::default();
+        assert_eq!(d.header_timeout, Duration::from_secs(10));
+        assert_eq!(d.body_timeout, Duration::from_secs(30));
+        assert_eq!(d.idle_timeout, Duration::from_secs(60));
+        assert_eq!((d.max_connections, d.max_agent_sockets), (10_000, 5_000));
+        let c = parse(
+            "header_timeout = \"250ms\"\nbody_timeout = \"1m\"\nidle_timeout = \"2s\"\n\
+             max_connections = 7\nmax_agent_sockets = 3",
+        )
+        .unwrap();
+        assert_eq!(c.header_timeout, Duration::from_millis(250));
+        assert_eq!(c.body_timeout, Duration::from_secs(60));
+        assert_eq!(c.idle_timeout, Duration::from_secs(2));
+        assert_eq!((c.max_connections, c.max_agent_sockets), (7, 3));
+    }
+
+    #[test]
+    fn bad_values_point_at_what_was_written() {
+        let cases = [
+            (
+                "header_timeout = \"soon\"",
+                "baton.toml:4:18: header_timeout: 'soon'",
+            ),
+            (
+                "body_timeout = \"0s\"",
+                "baton.toml:4:16: body_timeout must be above zero",
+            ),
+            (
+                "max_connections = 0",
+                "baton.toml:4:19: max_connections must be between 1",
+            ),
+            (
+                "max_agent_sockets = 2000000",
+                "baton.toml:4:21: max_agent_sockets must be",
+            ),
+            (
+                "max_conections = 5",
+                "baton.toml:4:1: unknown field `max_conections`",
+            ),
+            ("idle_timeout = 5", "baton.toml:4:16: invalid type"),
+        ];
+        for (http, want) in cases {
+            let got = parse(http).unwrap_err();
+            assert!(got.contains(want), "{http}: {got}");
+        }
+    }
+}
