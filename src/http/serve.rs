@@ -8,6 +8,10 @@
 //! phase's deadline is dropped, which closes it. hyper's own header timer is not used: it
 //! starts as soon as hyper waits for a head, so it would also bound the keep-alive pause.
 //!
+//! Deadlines are on the wall clock (`std::time::Instant`), slept on with tokio: a peer's
+//! slowness is real time, and a test that jumps tokio's paused clock ahead must not see the
+//! keep-alive connection it is about to reuse closed under it.
+//!
 //! Two caps: connections (over it, a new connection is closed at once) and agent WebSockets
 //! (over it, the upgrade is refused with a JSON 503). An upgraded socket keeps both its
 //! permits until it closes, as it keeps its file descriptor.
@@ -27,11 +31,10 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, watch, Notify, OwnedSemaphorePermit, Semaphore};
-use tokio::time::Instant;
 
 /// At most one log line per cap in this long, however many refusals.
 const LOG_EVERY: Duration = Duration::from_secs(10);
@@ -156,7 +159,7 @@ impl Connection {
 
 async fn until(deadline: Option<Instant>) {
     match deadline {
-        Some(d) => tokio::time::sleep_until(d).await,
+        Some(d) => tokio::time::sleep(d.saturating_duration_since(Instant::now())).await,
         None => std::future::pending().await,
     }
 }
