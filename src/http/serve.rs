@@ -431,19 +431,46 @@ impl Refusals {
     }
 
     fn note(&self, error: &str) {
+        if let Some(count) = self.count(Instant::now()) {
+            if error.is_empty() {
+                tracing::warn!(count, "{}", self.what);
+            } else {
+                tracing::warn!(count, error, "{}", self.what);
+            }
+        }
+    }
+
+    /// Counts one refusal at `now`; gives the count to log when a line is due.
+    fn count(&self, now: Instant) -> Option<u64> {
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         state.0 += 1;
-        let now = Instant::now();
         if state
             .1
-            .is_none_or(|last| now.duration_since(last) >= LOG_EVERY)
+            .is_some_and(|last| now.duration_since(last) < LOG_EVERY)
         {
-            if error.is_empty() {
-                tracing::warn!(count = state.0, "{}", self.what);
-            } else {
-                tracing::warn!(count = state.0, error, "{}", self.what);
-            }
-            *state = (0, Some(now));
+            return None;
         }
+        let count = state.0;
+        *state = (0, Some(now));
+        Some(count)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Refusals, LOG_EVERY};
+    use std::time::{Duration, Instant};
+
+    #[test]
+    fn refusals_are_logged_at_most_once_per_period_with_the_count_since_the_last_line() {
+        let r = Refusals::new("test");
+        let t0 = Instant::now();
+        assert_eq!(r.count(t0), Some(1));
+        for i in 1..=5 {
+            assert_eq!(r.count(t0 + Duration::from_secs(i)), None);
+        }
+        assert_eq!(r.count(t0 + LOG_EVERY), Some(6));
+        assert_eq!(r.count(t0 + LOG_EVERY + Duration::from_secs(1)), None);
+        assert_eq!(r.count(t0 + 5 * LOG_EVERY), Some(2));
     }
 }
