@@ -228,4 +228,10 @@ async fn refusals_are_json_and_the_token_comes_before_the_path() {
     let (status, v) = get(&d, "/v1/agents/ws", None).await;
     assert!((400..500).contains(&status), "{status} {v}");
     assert!(v["message"].as_str().is_some_and(|m| !m.is_empty()), "{v}");
+    // Before any handler: a request line hyper cannot parse gets hyper's own bare 400.
+    let mut tcp = connect(&d).await;
+    tcp.write_all(b"NOT HTTP AT ALL\r\n\r\n").await.unwrap();
+    let (_, got) = until_closed(&mut tcp, SLACK).await;
+    let got = String::from_utf8_lossy(&got);
+    assert!(got.starts_with("HTTP/1.1 400"), "{got}");
 }
