@@ -18,7 +18,6 @@ use crate::shared::{Shared, TwitterIn};
 use crate::shutdown::{self, Trigger};
 use crate::store::Store;
 use anyhow::Context;
-use axum::serve::ListenerExt;
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -40,6 +39,7 @@ pub struct App {
     outboxes: Vec<Outbox>,
     /// Twitter's profile keeper, when the channel is configured.
     keeper: Option<Arc<ProfileKeeper>>,
+    http: crate::config::HttpConfig,
 }
 
 /// A running daemon: its address, a way to stop it, and its tasks to wait for.
@@ -237,6 +237,7 @@ impl App {
             },
             outboxes,
             keeper,
+            http: config.http.clone(),
         })
     }
 
@@ -266,20 +267,12 @@ impl App {
         );
         let router = http::router(self.state).layer(refuse);
         let mut stop = shutdown.clone();
-        let server = tokio::spawn(async move {
-            // Agent frames and webhook answers are small: without TCP_NODELAY, Nagle's
-            // algorithm meeting delayed ACKs holds them back ~40 ms.
-            let listener = self.listener.tap_io(|tcp| {
-                if let Err(e) = tcp.set_nodelay(true) {
-                    tracing::warn!(error = %e, "cannot set TCP_NODELAY");
-                }
-            });
-            let serve = axum::serve(listener, router)
-                .with_graceful_shutdown(async move { stop.wait().await });
-            if let Err(e) = serve.await {
-                tracing::error!(error = %e, "http server failed");
-            }
-        });
+        let server = tokio::spawn(http::serve::serve(
+            self.listener,
+            router,
+            self.http,
+            async move { stop.wait().await },
+        ));
         let failed = Arc::new(AtomicBool::new(false));
         let (engine_failed, stop) = (failed.clone(), trigger.clone());
         let engine_task = self.engine;

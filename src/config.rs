@@ -5,12 +5,15 @@
 //! and `BATON_DATA_DIR` override the address and the data directory.
 
 mod account;
+mod http;
 mod twitter;
 
 pub use account::AccountConfig;
+pub use http::HttpConfig;
 pub use twitter::{TwitterAccount, TwitterConfig};
 
 use account::RawAccount;
+use http::RawHttp;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -38,6 +41,8 @@ pub struct Config {
     pub console: ConsoleConfig,
     /// `[shutdown] grace`: how long a SIGTERM may take before the daemon exits anyway.
     pub shutdown_grace: Duration,
+    /// `[http]`: request timeouts and connection caps.
+    pub http: HttpConfig,
 }
 
 /// `[console]`: the web pages the daemon serves under `/console/`.
@@ -101,6 +106,8 @@ struct Raw {
     console: RawConsole,
     #[serde(default)]
     shutdown: RawShutdown,
+    #[serde(default)]
+    http: RawHttp,
 }
 
 #[derive(Deserialize, Default)]
@@ -312,8 +319,10 @@ impl Config {
                 }
             }
         };
+        let http = raw.http.check(&at)?;
         Ok(Config {
             listen,
+            http,
             data_dir,
             cache_bytes: cache_mb * 1024 * 1024,
             event_retention: raw

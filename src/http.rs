@@ -9,6 +9,7 @@ mod error;
 mod health;
 mod json;
 mod profile_sync;
+pub mod serve;
 mod try_page;
 mod twitter;
 mod webhook;
@@ -21,6 +22,9 @@ pub use error::ApiError;
 
 /// Largest request body accepted anywhere.
 pub const MAX_BODY: usize = 64 * 1024;
+
+/// Where agents open their WebSocket (counted against `max_agent_sockets` by `serve`).
+pub const AGENT_SOCKET_PATH: &str = "/v1/agents/ws";
 
 pub fn router(state: Shared) -> Router {
     Router::new()
@@ -40,12 +44,13 @@ pub fn router(state: Shared) -> Router {
             "/v1/try/{account}/{customer}/messages",
             get(try_page::messages),
         )
-        .route("/v1/agents/ws", get(crate::agents::gateway::upgrade))
+        .route(AGENT_SOCKET_PATH, get(crate::agents::gateway::upgrade))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .merge(console::routes(state.try_page))
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
+        .layer(axum::middleware::map_response(error::jsonify))
         .with_state(state)
 }
 

@@ -5,6 +5,7 @@ use super::json::{ConversationJson, QueueJson, StatsJson};
 use super::ApiError;
 use crate::domain::{AccountId, ConversationId};
 use crate::shared::Shared;
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap};
 use axum::Json;
@@ -31,9 +32,11 @@ pub(super) fn authorize(s: &Shared, headers: &HeaderMap) -> Result<(), ApiError>
 pub async fn queue(
     State(s): State<Shared>,
     headers: HeaderMap,
-    Path(account): Path<String>,
+    account: Result<Path<String>, PathRejection>,
 ) -> Result<Json<QueueJson>, ApiError> {
+    // The token first: a stranger learns nothing, not even whether the path decodes.
     authorize(&s, &headers)?;
+    let Path(account) = account?;
     if !s.accounts.contains(&account) {
         return Err(ApiError::UnknownAccount(account));
     }
@@ -44,12 +47,25 @@ pub async fn queue(
 pub async fn conversation(
     State(s): State<Shared>,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    id: Result<Path<String>, PathRejection>,
 ) -> Result<Json<ConversationJson>, ApiError> {
     authorize(&s, &headers)?;
-    let id: ConversationId = id.parse().map_err(ApiError::BadRequest)?;
+    let Path(id) = id?;
+    let id = conversation_id(&id)?;
     let view = s.engine.conversation(id).await?;
     Ok(Json((&view).into()))
+}
+
+/// Only an id as Baton writes it: `c00` or `c+1` would otherwise name `c0` or `c1`, and one
+/// conversation must have one name (in logs, links and caches alike).
+fn conversation_id(given: &str) -> Result<ConversationId, ApiError> {
+    let id: ConversationId = given.parse().map_err(ApiError::BadRequest)?;
+    if id.to_string() != given {
+        return Err(ApiError::BadRequest(format!(
+            "'{given}' is not a conversation id as written by Baton (did you mean '{id}'?)"
+        )));
+    }
+    Ok(id)
 }
 
 pub async fn stats(
@@ -59,4 +75,29 @@ pub async fn stats(
     authorize(&s, &headers)?;
     let stats = s.engine.stats().await?;
     Ok(Json((&stats).into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::conversation_id;
+    use crate::domain::ConversationId;
+
+    #[test]
+    fn conversation_ids_parse_only_as_written() {
+        assert_eq!(conversation_id("c0").ok(), Some(ConversationId(0)));
+        assert_eq!(conversation_id("c42").ok(), Some(ConversationId(42)));
+        for bad in [
+            "c00",
+            "c01",
+            "c+1",
+            "c",
+            "42",
+            "C1",
+            "c1 ",
+            "c-1",
+            "c99999999999999999999",
+        ] {
+            assert!(conversation_id(bad).is_err(), "{bad} was accepted");
+        }
+    }
 }

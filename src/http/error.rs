@@ -2,7 +2,8 @@
 
 use crate::channels::webhook::WebhookError;
 use crate::engine::EngineError;
-use axum::http::StatusCode;
+use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
@@ -29,6 +30,10 @@ pub enum ApiError {
     /// A profile name that would pass for the bot's or another agent's.
     #[error("{0}")]
     ProfileTaken(String),
+    /// What an extractor refused (a path or query that does not decode), or a plain-text
+    /// refusal made JSON by `jsonify`; with the status it came with.
+    #[error("{message}")]
+    Rejected { status: StatusCode, message: String },
 }
 
 impl ApiError {
@@ -43,6 +48,7 @@ impl ApiError {
             ApiError::Invalid(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid"),
             ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             ApiError::ProfileTaken(_) => (StatusCode::CONFLICT, "profile_taken"),
+            ApiError::Rejected { status, .. } => (*status, code_of(*status)),
         }
     }
 }
@@ -53,6 +59,59 @@ impl IntoResponse for ApiError {
         let body = Json(json!({ "error": code, "message": self.to_string() }));
         (status, body).into_response()
     }
+}
+
+/// The `error` code for a status an extractor or axum chose.
+fn code_of(status: StatusCode) -> &'static str {
+    match status {
+        StatusCode::BAD_REQUEST => "bad_request",
+        StatusCode::NOT_FOUND => "not_found",
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        StatusCode::UPGRADE_REQUIRED => "upgrade_required",
+        StatusCode::UNPROCESSABLE_ENTITY => "invalid",
+        s if s.is_server_error() => "internal",
+        _ => "rejected",
+    }
+}
+
+impl From<PathRejection> for ApiError {
+    fn from(r: PathRejection) -> Self {
+        ApiError::Rejected {
+            status: r.status(),
+            message: r.body_text(),
+        }
+    }
+}
+
+impl From<QueryRejection> for ApiError {
+    fn from(r: QueryRejection) -> Self {
+        ApiError::Rejected {
+            status: r.status(),
+            message: r.body_text(),
+        }
+    }
+}
+
+/// Turns a plain-text refusal (what axum's extractors answer on their own, such as a request
+/// to the agent socket that is not an upgrade) into the JSON body every other refusal has.
+pub async fn jsonify(res: Response) -> Response {
+    let plain = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("text/plain"));
+    let status = res.status();
+    if !plain || !(status.is_client_error() || status.is_server_error()) {
+        return res;
+    }
+    // Refusal texts are one short line; anything longer is cut rather than buffered whole.
+    let message = match axum::body::to_bytes(res.into_body(), 4096).await {
+        Ok(b) => String::from_utf8_lossy(&b).trim().to_owned(),
+        Err(_) => status.canonical_reason().unwrap_or("refused").to_owned(),
+    };
+    ApiError::Rejected { status, message }.into_response()
 }
 
 impl From<WebhookError> for ApiError {

@@ -8,6 +8,7 @@ use super::ApiError;
 use crate::domain::{AccountId, Author, Channel, CustomerId, Message, MessageId, State};
 use crate::engine::{ConversationView, EngineError};
 use crate::shared::Shared;
+use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State as AxumState};
 use axum::Json;
 use serde::{Deserialize, Serialize};
@@ -58,12 +59,13 @@ struct TryProfileJson {
 
 pub async fn messages(
     AxumState(s): AxumState<Shared>,
-    Path((account, customer)): Path<(String, String)>,
-    Query(q): Query<After>,
+    path: Result<Path<(String, String)>, PathRejection>,
+    query: Result<Query<After>, QueryRejection>,
 ) -> Result<Json<TryMessagesJson>, ApiError> {
     if !s.try_page {
         return Err(ApiError::NotFound);
     }
+    let (Path((account, customer)), Query(q)) = (path?, query?);
     if !s.accounts.contains(&account) {
         return Err(ApiError::UnknownAccount(account));
     }

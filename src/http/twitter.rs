@@ -10,6 +10,7 @@ use crate::domain::{AccountId, Channel, CustomerId, EventId};
 use crate::engine::{CustomerDid, CustomerSignal, Inbound, Intake, OutsideReply};
 use crate::shared::{Shared, TwitterIn};
 use axum::body::Body;
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::Json;
@@ -33,9 +34,10 @@ fn refused(e: TwitterError) -> ApiError {
 
 pub async fn crc(
     State(s): State<Shared>,
-    Query(q): Query<HashMap<String, String>>,
+    query: Result<Query<HashMap<String, String>>, QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let tw = configured(&s)?;
+    let Query(q) = query?;
     let token = q
         .get("crc_token")
         .filter(|t| !t.is_empty())

@@ -16,6 +16,7 @@ mod gateway;
 mod handoff;
 mod history;
 mod lifecycle;
+mod limits;
 mod outbound;
 mod power_cut;
 mod profiles;

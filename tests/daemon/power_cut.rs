@@ -102,13 +102,21 @@ impl Node {
             .enable_all()
             .build()
             .unwrap();
-        let (config, files) = (config(&self.data), self.files.clone());
+        let (data, files) = (self.data.clone(), self.files.clone());
         let running = runtime.block_on(async {
-            App::build_on(config, Clock::system(), files)
-                .await
-                .map_err(|e| format!("{e:#}"))
-                .unwrap()
-                .spawn()
+            // The daemon before this one ran in this process: on a loaded machine its last
+            // threads may still be letting go of sled's lock.
+            let mut tries = 0;
+            loop {
+                match App::build_on(config(&data), Clock::system(), files.clone()).await {
+                    Ok(app) => break app.spawn(),
+                    Err(e) if format!("{e:#}").contains("another baton") && tries < 50 => {
+                        tries += 1;
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                    }
+                    Err(e) => panic!("{e:#}"),
+                }
+            }
         });
         self.base = format!("http://{}", running.addr);
         self.running = Some(running);
