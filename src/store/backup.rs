@@ -82,7 +82,11 @@ pub enum BackupError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("writing the restored store in {}: {source}", dir.display())]
+    #[error(
+        "writing the restored store in {}: {source}; remove what was written there before \
+         trying again",
+        dir.display()
+    )]
     Store { dir: PathBuf, source: StoreError },
 }
 
@@ -174,7 +178,7 @@ impl<'a> Backup<'a> {
             path: path.to_owned(),
             what,
         };
-        if bytes.len() < MAGIC.len() || &bytes[..MAGIC.len()] != MAGIC {
+        if !bytes.starts_with(MAGIC) {
             return Err(bad(
                 "not a Baton backup (it does not start with BATONBAK)".into()
             ));
