@@ -1,8 +1,9 @@
 //! Backups against a real sled in temp dirs: round trip, and every damaged file refused.
 
 use super::*;
+use crate::domain::Channel;
 use crate::store::tests::conversation;
-use crate::store::ConversationRecord;
+use crate::store::{ConversationRecord, TurnRecord};
 
 /// A store with `n` conversations checkpointed and a turn marker, and its backup's bytes.
 fn backed_up(n: u64) -> (tempfile::TempDir, Store, Vec<u8>) {
@@ -14,10 +15,20 @@ fn backed_up(n: u64) -> (tempfile::TempDir, Store, Vec<u8>) {
             conversation: conversation(id, 1),
             turns: vec![id],
         });
+        set.turn(
+            id,
+            &TurnRecord {
+                event: None,
+                conversation: conversation(id, 1),
+                messages: vec![],
+            },
+        );
         store.write(set).unwrap();
     }
     let mut set = WriteSet::default();
+    // Keys on both sides of the turns, which the snapshot copies apart.
     set.marker(7);
+    set.watermark(Channel::Webhook, 3);
     store.write(set).unwrap();
     let mut bytes = Vec::new();
     let snapshot = store.snapshot().unwrap();
@@ -47,10 +58,13 @@ fn a_restored_store_holds_every_pair_of_the_snapshot() {
     let restored = restore(&file, &target, 1 << 20).unwrap();
     assert_eq!(restored.after, 51);
     assert_eq!(restored.counts.conversations, 50);
-    assert_eq!(restored.counts.keys, 51);
+    assert_eq!(restored.counts.turns, 50);
+    assert_eq!(restored.counts.keys, 102);
     let back = Store::open(&target, 1 << 20).unwrap();
     assert_eq!(pairs(&back), pairs(&store));
     assert_eq!(back.read_u64(&keys::marker()).unwrap(), Some(7));
+    assert_eq!(back.watermark(Channel::Webhook).unwrap(), 3);
+    assert_eq!(back.turn(49).unwrap(), store.turn(49).unwrap());
 }
 
 #[test]
