@@ -1,7 +1,7 @@
 //! Backup of a large store: 100,000 conversations (90% at rest, 10% open, written straight
 //! into a store as checkpoints would have left them, like `benches/startup.rs`), each with a
 //! few turns of a customer's message and the bot's answer. Prints how long `Store::snapshot`
-//! holds the write lock (writes wait that long: a writer thread measures its slowest write),
+//! takes, how long writes wait for it (a writer thread beside it measures its slowest write),
 //! how long encoding the file takes, the file's size, and how long a restore into an empty dir
 //! takes.
 //!
@@ -118,7 +118,7 @@ fn main() {
     std::thread::sleep(Duration::from_millis(50));
     let t = Instant::now();
     let snapshot = store.snapshot().expect("snapshot");
-    let held = t.elapsed();
+    let took = t.elapsed();
     let counts = snapshot.counts();
     let file = tmp.path().join("baton.backup");
     let t = Instant::now();
@@ -128,8 +128,8 @@ fn main() {
     drop(snapshot);
     stop.store(true, Ordering::Relaxed);
     let (slowest, writes) = writer.join().expect("writer");
-    println!("snapshot: {held:.1?} under the write lock ({counts})");
-    println!("slowest concurrent write: {slowest:.1?} (of {writes})");
+    println!("snapshot: {took:.1?} in all ({counts})");
+    println!("slowest concurrent write (the wait for the write lock): {slowest:.1?} (of {writes})");
     println!(
         "encoded to the file in {encoded:.1?}: {size} bytes ({:.1} MiB)",
         size as f64 / (1 << 20) as f64
