@@ -1,6 +1,7 @@
 //! The `baton` command line: parse it, check what was typed, then run; returns an exit code.
 
 mod admin;
+mod backup;
 mod twitter;
 
 use crate::admin_client::AdminClient;
@@ -48,6 +49,22 @@ enum Command {
         command: ProfileCommand,
         #[command(flatten)]
         conn: Connection,
+    },
+    /// Take a backup of the running daemon's store (one point in time, taken without stopping
+    /// it) into FILE, replaced atomically once the download is verified.
+    Backup {
+        #[arg(long)]
+        to: PathBuf,
+        #[command(flatten)]
+        conn: Connection,
+    },
+    /// Write a backup into a new, empty data dir (refuses one that is not empty); start the
+    /// daemon on that dir afterwards.
+    Restore {
+        #[arg(long)]
+        from: PathBuf,
+        #[arg(long)]
+        data_dir: PathBuf,
     },
     /// Set up the Twitter/X channel on the platform.
     Twitter {
@@ -136,6 +153,13 @@ pub fn main() -> ExitCode {
         Command::Check { config } => check(&config),
         Command::Run { config } => run(&config),
         Command::Recover { config } => recover(&config),
+        Command::Backup { to, conn } => {
+            let Some((url, token, _)) = endpoint(conn) else {
+                return ExitCode::FAILURE;
+            };
+            block_on(async move { backup::backup(&url, &token, &to).await })
+        }
+        Command::Restore { from, data_dir } => report(backup::restore(&from, &data_dir)),
         Command::Twitter {
             command: TwitterCommand::Setup { url, config },
         } => twitter::run(&config, &url),
@@ -189,6 +213,14 @@ where
     F: FnOnce(AdminClient, Option<Config>) -> Fut,
     Fut: std::future::Future<Output = Result<String, String>>,
 {
+    let Some((url, token, config)) = endpoint(conn) else {
+        return ExitCode::FAILURE;
+    };
+    block_on(f(AdminClient::new(url, token), config))
+}
+
+/// The daemon's URL and admin token (and the config, if it loads); says why not on stderr.
+fn endpoint(conn: Connection) -> Option<(String, String, Option<Config>)> {
     let config = Config::load(&conn.config).ok();
     let url = conn
         .url
@@ -202,8 +234,13 @@ where
             "baton: cannot tell where the daemon is or what its admin token is: pass --url and \
              --token, or --config with listen and [admin] token"
         );
-        return ExitCode::FAILURE;
+        return None;
     };
+    Some((url, token, config))
+}
+
+/// Runs a command's future on a runtime of its own and reports its outcome.
+fn block_on(f: impl std::future::Future<Output = Result<String, String>>) -> ExitCode {
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -214,7 +251,12 @@ where
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(f(AdminClient::new(url, token), config)) {
+    report(runtime.block_on(f))
+}
+
+/// Prints a command's outcome: the text on stdout, or the error on stderr.
+fn report(outcome: Result<String, String>) -> ExitCode {
+    match outcome {
         Ok(out) => {
             println!("{out}");
             ExitCode::SUCCESS

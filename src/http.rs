@@ -3,6 +3,7 @@
 
 mod admin;
 mod agents;
+mod backup;
 mod channels;
 mod console;
 mod error;
@@ -37,6 +38,7 @@ pub fn router(state: Shared) -> Router {
         .route("/v1/queue/{account}", get(admin::queue))
         .route("/v1/conversations/{id}", get(admin::conversation))
         .route("/v1/stats", get(admin::stats))
+        .route("/v1/admin/backup", get(backup::download))
         .route("/v1/agents", post(agents::add).get(agents::list))
         .route("/v1/profiles", get(agents::profiles))
         .route("/v1/profiles/sync", post(profile_sync::sync))

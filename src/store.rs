@@ -11,6 +11,7 @@
 //! written so far survive a power cut (the journal's `fdatasync`). See `durable` for how the
 //! journal and sled stay in step, and how start-up refuses a data dir that lost changes.
 
+mod backup;
 mod durable;
 mod history;
 mod kept;
@@ -25,6 +26,7 @@ use crate::journal::Journal;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
+pub use backup::{restore as restore_backup, Backup, BackupError, Counts, Restored, Snapshot};
 pub use durable::{JOURNAL_DIR, PID_FILE};
 pub use kept::Kept;
 pub use records::{

@@ -21,6 +21,8 @@ pub enum Query {
     Agents(Reply<Vec<AgentView>>),
     Profiles(Reply<Vec<ProfileView>>),
     Stats(Reply<StatsView>),
+    /// The store's handle, for a backup (`Store::snapshot` orders itself with every write).
+    Store(Reply<Store>),
 }
 
 /// The engine state questions may read.
@@ -118,6 +120,13 @@ impl EngineHandle {
             .await
     }
 
+    /// The store the engine writes to, for a backup taken beside it.
+    pub async fn store(&self) -> Result<Store, EngineError> {
+        let (reply, rx) = oneshot::channel();
+        self.call(super::Command::Query(Query::Store(reply)), rx)
+            .await
+    }
+
     pub async fn stats(&self) -> Result<StatsView, EngineError> {
         let (reply, rx) = oneshot::channel();
         self.call(super::Command::Query(Query::Stats(reply)), rx)
@@ -134,6 +143,9 @@ pub(super) fn answer(q: Query, view: View<'_>, store: &Store) {
         schedule,
     } = view;
     match q {
+        Query::Store(reply) => {
+            let _ = reply.send(Ok(store.clone()));
+        }
         Query::Stats(reply) => {
             let _ = reply.send(Ok(StatsView {
                 conversations: usize::try_from(desk.total()).unwrap_or(usize::MAX),

@@ -4,6 +4,7 @@
 mod support;
 
 mod agents;
+mod backup;
 mod bad_input;
 mod bot;
 mod channels;
