@@ -13,7 +13,7 @@ mod fill;
 
 use baton::domain::{
     AccountId, Author, Channel, Conversation, ConversationId, Customer, CustomerId, Message,
-    MessageId, Timestamp,
+    Timestamp,
 };
 use baton::store::{Store, TurnRecord, WriteSet};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -28,20 +28,7 @@ fn env(name: &str, default: u64) -> u64 {
 }
 
 fn message(id: u64, seq: u64, from: Author, text: &str) -> Message {
-    Message {
-        id: MessageId {
-            conversation: ConversationId(id),
-            seq,
-        },
-        from,
-        text: text.to_owned(),
-        payload: None,
-        quick_replies: Vec::new(),
-        attachments: Vec::new(),
-        profile: None,
-        at: Timestamp(1_700_000_000_000 + seq),
-        epoch: 0,
-    }
+    fill::message(id, seq, from, text, Timestamp(1_700_000_000_000 + seq))
 }
 
 /// Adds `turns` turns to each of the `n` conversations: the hot path's records, which make

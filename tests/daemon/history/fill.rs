@@ -5,6 +5,7 @@
 //! Closed conversations are numbered `0..closed` (customer `h{id}`), open ones after them
 //! (customer `o{id}`). Conversation 0 and the first open one have a turn each (the customer's
 //! message and the bot's answer), so their transcripts can be checked; the rest have none.
+//! Also used by `benches/backup.rs`, which adds turns of its own with `message`.
 
 use baton::domain::{
     AccountId, Author, Channel, Conversation, ConversationId, Customer, CustomerId, Message,
@@ -26,7 +27,8 @@ pub fn customer(id: u64, closed: u64) -> String {
     }
 }
 
-fn message(id: u64, seq: u64, from: Author, text: &str, at: Timestamp) -> Message {
+/// Message `seq` of conversation `id`.
+pub fn message(id: u64, seq: u64, from: Author, text: &str, at: Timestamp) -> Message {
     Message {
         id: MessageId {
             conversation: ConversationId(id),
