@@ -12,7 +12,11 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "baton", about = "Bot-to-human handoff daemon for brand DMs")]
+#[command(
+    name = "baton",
+    version,
+    about = "Bot-to-human handoff daemon for brand DMs"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

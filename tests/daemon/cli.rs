@@ -55,4 +55,21 @@ fn check_points_at_bad_rules_with_file_line_col() {
 fn version_prints() {
     let (ok, out, _) = baton(&["version"]);
     assert!(ok && out.starts_with("baton "), "{out}");
+    let (ok, flag, _) = baton(&["--version"]);
+    assert!(ok && flag == out, "{flag:?} against {out:?}");
+}
+
+#[test]
+fn check_accepts_the_production_example_config() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let config = dir.path().join("baton.toml");
+    std::fs::copy(root.join("systemd/baton.toml"), &config).unwrap();
+    std::fs::create_dir(dir.path().join("rules")).unwrap();
+    for e in std::fs::read_dir(root.join("rules")).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), dir.path().join("rules").join(e.file_name())).unwrap();
+    }
+    let (ok, out, err) = baton(&["check", "--config", config.to_str().unwrap()]);
+    assert!(ok && out.contains("ok"), "{out}{err}");
 }
