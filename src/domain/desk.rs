@@ -142,6 +142,7 @@ impl Desk {
                 self.taken_outside(t, customer)
             }
             Input::AgentSeen { agent, presence } => self.agent_seen(t, agent, presence),
+            Input::AgentLeft { agent } => self.agent_left(t, agent),
             Input::Accept {
                 agent,
                 conversation,

@@ -54,6 +54,9 @@ pub enum Input {
     /// A deadline the scheduler held came due. What it means is decided from the state at that
     /// moment: a deadline the conversation (or agent) has moved past does nothing.
     Deadline { timer: Timer, at: Timestamp },
+    /// The agent was disabled or removed: it takes nothing from now on, and what it held or
+    /// was offered goes back in line.
+    AgentLeft { agent: AgentId },
     /// Pass a held conversation to another agent, or back to the queue for a skill.
     Transfer {
         agent: AgentId,

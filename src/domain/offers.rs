@@ -1,6 +1,6 @@
 //! Seating agents and routing the queue: who is offered what, and how an offer or a hold ends
 //! without the agent (a decline, a lapse, an agent gone or away: an agent that takes nothing
-//! new keeps no offer open).
+//! new keeps no offer open, and an agent disabled or removed keeps nothing).
 
 use super::agent::{Agent, AgentId, Presence};
 use super::conversation::{State, Ticket};
@@ -58,6 +58,23 @@ impl Desk {
         }
         for id in self.conversations.held_by(agent) {
             self.requeue_from(t, agent, id);
+        }
+        self.route(t);
+    }
+
+    /// The agent was disabled or removed: as if its grace had run out at once. Its offers go
+    /// back at their place, what it held goes back in line ahead of newer conversations (each
+    /// customer told what they hear when an agent vanishes), its grace (if running) is
+    /// dropped, and its seat goes, so it is offered nothing until it is back.
+    pub(super) fn agent_left(&mut self, t: &mut Turn<'_>, agent: AgentId) {
+        self.give_back_offers(t, agent);
+        for id in self.conversations.held_by(agent) {
+            self.requeue_from(t, agent, id);
+        }
+        if let Some(at) = self.seats.leave(agent) {
+            let timer = Timer::Agent(agent);
+            let (from, to) = (Some(at), None);
+            t.effects.push(Effect::Schedule { timer, from, to });
         }
         self.route(t);
     }

@@ -92,6 +92,13 @@ impl Seats {
         presence.and_then(|_| seat.grace.take())
     }
 
+    /// The agent left for good (disabled or removed): its seat goes, so nothing is offered to
+    /// it and nobody can transfer to it. Returns the grace that was running, if one was. A
+    /// disabled agent enabled again gets a fresh seat when it next connects.
+    pub fn leave(&mut self, agent: AgentId) -> Option<Timestamp> {
+        self.seats.remove(&agent).and_then(|seat| seat.grace)
+    }
+
     /// Starts the agent's disconnect grace, ending at `at`, unless one is running.
     pub fn start_grace(&mut self, agent: AgentId, at: Timestamp) -> bool {
         match self.seats.get_mut(&agent) {

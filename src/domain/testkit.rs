@@ -270,6 +270,11 @@ impl World {
         (a, c)
     }
 
+    /// Agent `a` was disabled or removed.
+    pub fn left(&mut self, a: AgentId) -> Vec<Effect> {
+        self.input(Input::AgentLeft { agent: a })
+    }
+
     pub fn seen(&mut self, a: &Agent, presence: Option<Presence>) -> Vec<Effect> {
         self.input(Input::AgentSeen {
             agent: a.clone(),

@@ -228,4 +228,5 @@ fn after_a_restart_open_offers_are_back_in_line() {
     );
 }
 
+mod leaving;
 mod load;

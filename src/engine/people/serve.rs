@@ -36,6 +36,7 @@ fn acted_on(input: &Input) -> Option<(AgentId, ConversationId)> {
         Input::CustomerMessage { .. }
         | Input::TakenOutside { .. }
         | Input::AgentSeen { .. }
+        | Input::AgentLeft { .. }
         | Input::Deadline { .. } => None,
     }
 }
