@@ -40,7 +40,7 @@ pub use agents::AgentView;
 pub use commit::{Committer, Stopped};
 pub use heartbeat::Heartbeat;
 pub use intake::{Inbound, Intake, OutsideReply};
-pub use people::{Connected, ToAgent};
+pub use people::{AgentEdit, Connected, Cut, Revoked, ToAgent};
 pub use query::{ConversationView, FollowUpEntry, ProfileView, QueueEntry, QueueView, StatsView};
 pub use schedule::{Schedule, ScheduleStats};
 pub use signals::{CustomerDid, CustomerSignal, PlatformSignal, Shown};
@@ -55,6 +55,11 @@ pub enum EngineError {
     Unavailable,
     #[error("{0}")]
     ProfileClash(ProfileClash),
+    #[error("no agent {0}")]
+    NoSuchAgent(crate::domain::AgentId),
+    /// Every problem with an agent's new values.
+    #[error("{}", .0.join("; "))]
+    Invalid(Vec<String>),
 }
 
 pub type Reply<T> = oneshot::Sender<Result<T, EngineError>>;
@@ -65,6 +70,7 @@ enum Command {
     Signal(CustomerSignal),
     AddAgent(NewAgent, String, Reply<Agent>),
     Session(Session),
+    People(people::Admin),
     Query(query::Query),
 }
 
@@ -269,6 +275,7 @@ impl Engine {
                             }
                         }
                     }
+                    Command::People(op) => self.admin(op, now, &mut set, &mut pending),
                     Command::Query(q) => queries.push(q),
                     Command::Signal(signal) => self.customer_signal(signal),
                 }

@@ -30,7 +30,7 @@ pub use backup::{restore as restore_backup, Backup, BackupError, Counts, Restore
 pub use durable::{JOURNAL_DIR, PID_FILE};
 pub use kept::Kept;
 pub use records::{
-    AgentRecord, ConversationRecord, EventBucket, EventRef, FailedRecord, Outbound,
+    AgentRecord, AgentStatus, ConversationRecord, EventBucket, EventRef, FailedRecord, Outbound,
     PlatformProfile, RetiredProfile, TurnRecord,
 };
 pub use recover::{recover, Recovery};

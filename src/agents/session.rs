@@ -13,7 +13,7 @@
 use super::protocol::{self, ClientFrame, ServerFrame};
 use super::render::render;
 use crate::domain::{AccountId, Input, TransferTo};
-use crate::engine::{Connected, EngineHandle, ToAgent};
+use crate::engine::{Connected, Cut, EngineHandle, Revoked, ToAgent};
 use crate::rules::Canned;
 use crate::shutdown::Shutdown;
 use futures::{Sink, SinkExt, Stream, StreamExt};
@@ -42,6 +42,8 @@ pub const CLOSE_POLICY: u16 = 1008;
 pub const CLOSE_GOING_AWAY: u16 = 1001;
 /// The client read too slowly: reconnect with `resume_after`.
 pub const CLOSE_TOO_SLOW: u16 = 4408;
+/// The agent was disabled or removed, or its token replaced: this token no longer works.
+pub const CLOSE_REVOKED: u16 = 4403;
 /// How long a cut-off socket's `error` frame and close may take before it is dropped.
 const GOODBYE_WITHIN: Duration = Duration::from_secs(10);
 const FLOOD_LIMIT: usize = 20;
@@ -138,24 +140,33 @@ pub async fn run<I, O>(
     // The engine cut this socket off. (Dropped unfired, the engine is stopping: the session
     // ends as usual then, with 1001.)
     let cut_off = tokio::select! {
-        () = talk => false,
-        Ok(()) = &mut kicked => true,
+        () = talk => None,
+        Ok(cut) = &mut kicked => Some(cut),
     };
     // The engine hears of it first: the socket is no longer the agent's, whatever the goodbye
     // below takes.
     engine.agent_disconnect(me.id, me.session).await;
-    if cut_off {
-        tracing::warn!(agent = %me.id, session, "agent socket too slow; closing it");
+    if let Some(cut) = cut_off {
         drop(told);
-        let error = ServerFrame::error(
-            "too_slow",
-            "too many events unread; reconnect with resume_after",
-        );
+        let (code, message, close, why) = match cut {
+            Cut::TooSlow => {
+                tracing::warn!(agent = %me.id, session, "agent socket too slow; closing it");
+                (
+                    "too_slow",
+                    "too many events unread; reconnect with resume_after",
+                    CLOSE_TOO_SLOW,
+                    "too slow; resume",
+                )
+            }
+            Cut::Revoked(why) => {
+                let (code, message) = revoked(why);
+                (code, message, CLOSE_REVOKED, "token revoked")
+            }
+        };
+        let error = ServerFrame::error(code, message);
         let goodbye = async {
             if out.send(Outgoing::Text(error.to_text())).await.is_ok() {
-                let _ = out
-                    .send(Outgoing::Close(CLOSE_TOO_SLOW, "too slow; resume"))
-                    .await;
+                let _ = out.send(Outgoing::Close(close, why)).await;
             }
         };
         let _ = tokio::time::timeout(GOODBYE_WITHIN, goodbye).await;
@@ -185,6 +196,18 @@ where
         after = last;
     }
     true
+}
+
+/// The `error` frame's code and message for a socket whose token an admin revoked.
+fn revoked(why: Revoked) -> (&'static str, &'static str) {
+    match why {
+        Revoked::Disabled => ("agent_disabled", "an admin disabled this agent"),
+        Revoked::Removed => ("agent_removed", "an admin removed this agent"),
+        Revoked::TokenRotated => (
+            "token_rotated",
+            "this agent's token was replaced; connect with the new one",
+        ),
+    }
 }
 
 fn close_unauthorized(why: &'static str) -> Outgoing {

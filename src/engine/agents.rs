@@ -1,8 +1,14 @@
 //! The agents registry, owned by the engine like every other piece of live state: who they are
-//! (stored) and who is connected and how (in memory only: after a restart nobody is).
+//! (stored), whether they may connect (active, disabled, removed: see `people/admin.rs`), and
+//! who is connected and how (in memory only: after a restart nobody is).
+//!
+//! Only an active agent's token hash is in `by_token`, so a disabled agent's or a replaced
+//! token is refused from the moment the registry changes. A removed agent's record stays,
+//! without a token hash, so its id is never handed out again; it is otherwise gone (`get`,
+//! `all` and the views skip it).
 
 use crate::domain::{profile_clash, Agent, AgentId, NewAgent, Presence, ProfileClash};
-use crate::store::{AgentRecord, WriteSet};
+use crate::store::{AgentRecord, AgentStatus, WriteSet};
 use std::collections::{BTreeMap, HashMap};
 
 #[derive(Default)]
@@ -27,6 +33,8 @@ pub struct AgentView {
     /// `None` when no socket is connected.
     pub presence: Option<Presence>,
     pub connections: u32,
+    /// Refused at the socket and offered nothing until enabled again.
+    pub disabled: bool,
 }
 
 impl Agents {
@@ -34,7 +42,9 @@ impl Agents {
         let mut agents = Agents::default();
         for r in records {
             agents.next_id = agents.next_id.max(r.agent.id.0 + 1);
-            agents.by_token.insert(r.token_sha256.clone(), r.agent.id);
+            if r.status == AgentStatus::Active {
+                agents.by_token.insert(r.token_sha256.clone(), r.agent.id);
+            }
             agents.by_id.insert(r.agent.id, r);
         }
         agents
@@ -59,6 +69,7 @@ impl Agents {
         let record = AgentRecord {
             agent: new.into_agent(id),
             token_sha256,
+            status: AgentStatus::Active,
         };
         set.agent(&record);
         self.by_token.insert(record.token_sha256.clone(), id);
@@ -67,12 +78,31 @@ impl Agents {
         Ok(agent)
     }
 
+    /// An agent that was not removed (a disabled one included).
     pub fn get(&self, id: AgentId) -> Option<&Agent> {
-        self.by_id.get(&id).map(|r| &r.agent)
+        self.record(id).map(|r| &r.agent)
     }
 
+    /// The agent's record, unless it was removed.
+    pub(super) fn record(&self, id: AgentId) -> Option<&AgentRecord> {
+        self.by_id
+            .get(&id)
+            .filter(|r| r.status != AgentStatus::Removed)
+    }
+
+    /// Whether the agent may connect and take work.
+    pub fn is_active(&self, id: AgentId) -> bool {
+        self.by_id
+            .get(&id)
+            .is_some_and(|r| r.status == AgentStatus::Active)
+    }
+
+    /// Every agent not removed.
     pub fn all(&self) -> impl Iterator<Item = &Agent> {
-        self.by_id.values().map(|r| &r.agent)
+        self.by_id
+            .values()
+            .filter(|r| r.status != AgentStatus::Removed)
+            .map(|r| &r.agent)
     }
 
     pub fn views(&self) -> Vec<AgentView> {
@@ -83,6 +113,7 @@ impl Agents {
                     agent: a.clone(),
                     presence: live.map(|l| l.presence),
                     connections: live.map_or(0, |l| l.connections),
+                    disabled: !self.is_active(a.id),
                 }
             })
             .collect()
@@ -110,6 +141,21 @@ impl Agents {
         if let Some(live) = self.live.get_mut(&id) {
             live.presence = presence;
         }
+    }
+
+    /// Writes a changed record and keeps `by_token` to the active agents' hashes. Connections
+    /// are left as they are: each socket being closed reports its disconnect, which counts it
+    /// out (forgetting them here would let a late one count out a socket opened since).
+    pub(super) fn replace(&mut self, record: AgentRecord, set: &mut WriteSet) {
+        let id = record.agent.id;
+        if let Some(old) = self.by_id.get(&id) {
+            self.by_token.remove(&old.token_sha256);
+        }
+        if record.status == AgentStatus::Active {
+            self.by_token.insert(record.token_sha256.clone(), id);
+        }
+        set.agent(&record);
+        self.by_id.insert(id, record);
     }
 
     /// A socket closed; with the last one the agent is offline.

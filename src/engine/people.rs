@@ -8,11 +8,14 @@
 //! is lost: events stay in the store until acknowledged and the client resumes from them. A
 //! reconnect replays them in pages ([`REPLAY_PAGE`]), never all at once.
 
+mod admin;
 mod serve;
+
+pub use admin::{Admin, AgentEdit, Revoked};
 
 use super::{Command, Engine, EngineError, EngineHandle, Reply};
 use crate::domain::{
-    Agent, AgentId, Card, ConversationId, Effect, Input, MessageId, Notice, Presence, Refusal,
+    profile_clash, Agent, AgentId, Card, ConversationId, Effect, Input, MessageId, Notice, Presence, Refusal,
     Timestamp,
 };
 use crate::store::{Kept, Outbound, Store, WriteSet};
@@ -94,14 +97,24 @@ pub struct Connected {
     pub session: u64,
     /// Everything the engine has to tell this socket (at most [`OUTLET`] waiting).
     pub told: mpsc::Receiver<ToAgent>,
-    /// Fires when the engine cut the socket off for falling [`OUTLET`] items behind.
-    pub kicked: oneshot::Receiver<()>,
+    /// Fires when the engine cut the socket off, and why.
+    pub kicked: oneshot::Receiver<Cut>,
     /// Conversations the agent holds now, each with its whole transcript, so a client that
     /// lost its state (a reloaded page) can show them again.
     pub conversations: Vec<Card>,
     /// Kept events to replay right after the welcome, if the client asked (`resume_after`):
     /// those numbered above the first and up to the second. Later ones come on `told`.
     pub replay: Option<(u64, u64)>,
+}
+
+/// Why the engine cut a socket off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cut {
+    /// It fell [`OUTLET`] items behind: the client resumes from the kept events.
+    TooSlow,
+    /// The agent was disabled or removed, or its token replaced: the token it connected with
+    /// no longer works.
+    Revoked(Revoked),
 }
 
 /// What to tell agents once the batch that caused it is written.
@@ -124,7 +137,7 @@ struct Outlet {
     session: u64,
     tx: mpsc::Sender<ToAgent>,
     /// Fired when the socket is cut off.
-    kick: oneshot::Sender<()>,
+    kick: oneshot::Sender<Cut>,
 }
 
 pub struct People {
@@ -183,7 +196,7 @@ impl People {
                 Err(mpsc::error::TrySendError::Full(_)) => {
                     let o = list.swap_remove(i);
                     tracing::warn!(%agent, session = o.session, bound = OUTLET, "agent socket too slow; cut off");
-                    let _ = o.kick.send(());
+                    let _ = o.kick.send(Cut::TooSlow);
                 }
                 // The session is gone; its disconnect is on its way.
                 Err(mpsc::error::TrySendError::Closed(_)) => {
@@ -204,7 +217,22 @@ impl People {
             .or_insert_with(|| store.agent_next_seq(agent).unwrap_or(1))
     }
 
-    fn open(&mut self, agent: AgentId) -> (u64, mpsc::Receiver<ToAgent>, oneshot::Receiver<()>) {
+    /// Cuts every socket of the agent off: each session says why and closes. Nothing more is
+    /// sent to them; each still reports its disconnect, which keeps the connection count.
+    pub(super) fn revoke(&mut self, agent: AgentId, why: Revoked) {
+        for o in self.sockets.remove(&agent).unwrap_or_default() {
+            let _ = o.kick.send(Cut::Revoked(why));
+        }
+    }
+
+    /// Whether socket `session` of the agent is still served (not cut off).
+    fn is_open(&self, agent: AgentId, session: u64) -> bool {
+        self.sockets
+            .get(&agent)
+            .is_some_and(|list| list.iter().any(|o| o.session == session))
+    }
+
+    fn open(&mut self, agent: AgentId) -> (u64, mpsc::Receiver<ToAgent>, oneshot::Receiver<Cut>) {
         let (tx, rx) = mpsc::channel(OUTLET);
         let (kick, kicked) = oneshot::channel();
         let session = self.next_session;

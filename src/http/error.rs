@@ -132,6 +132,8 @@ impl From<EngineError> for ApiError {
             EngineError::NoSuchConversation => ApiError::NotFound,
             EngineError::Unavailable => ApiError::Unavailable(e.to_string()),
             EngineError::ProfileClash(clash) => ApiError::ProfileTaken(clash.to_string()),
+            EngineError::NoSuchAgent(_) => ApiError::NotFound,
+            EngineError::Invalid(problems) => ApiError::Invalid(problems),
         }
     }
 }

@@ -153,6 +153,7 @@ fn admin_responses_keep_their_bytes() {
         agent: agent.clone(),
         presence: Some(Presence::Available),
         connections: 2,
+        disabled: false,
     }];
     check("admin/agents", &json(&AgentsJson::new(&agents)));
     let added = AgentAddedJson::new(&agent, "bt_x".into());

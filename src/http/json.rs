@@ -20,6 +20,9 @@ pub struct AgentStatusJson {
     /// `available`, `away`, or `offline` when no socket is connected.
     pub presence: &'static str,
     pub connections: u32,
+    /// Shown only when true: a disabled agent is refused at the socket until enabled.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub disabled: bool,
 }
 
 impl From<&AgentView> for AgentStatusJson {
@@ -32,6 +35,7 @@ impl From<&AgentView> for AgentStatusJson {
                 Some(Presence::Away) => "away",
             },
             connections: v.connections,
+            disabled: v.disabled,
         }
     }
 }

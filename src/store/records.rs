@@ -30,6 +30,7 @@ macro_rules! same_variants {
 
 pub(crate) use same_variants;
 
+mod agent;
 mod conversation;
 mod message;
 mod platform;
@@ -48,6 +49,7 @@ pub use message::{AuthorRecord, MessageRecord, ProfileRecord, QuickReplyRecord};
 pub use platform::{PlatformProfileV2, RetiredV2};
 pub use routing::{PassedOverRecord, PassedRecord, RoutingNoteRecord};
 pub use text::{AgentRef, ConversationRef, MessageRef, Time};
+pub use agent::{AgentStatusRecord, AgentV3};
 pub use v2::{AgentDataRecord, AgentV2, BucketV2, CheckpointV2, EventRefRecord, FailedV2, TurnV2};
 
 /// The version written today; bump it (and add a `vN` module) when a record's shape changes.
@@ -129,6 +131,16 @@ impl Outbound {
 pub struct AgentRecord {
     pub agent: crate::domain::Agent,
     pub token_sha256: String,
+    pub status: AgentStatus,
+}
+
+/// Whether an agent may connect. A removed agent's record stays (with no token hash), so its
+/// id is never handed out again and it stays removed across restarts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AgentStatus {
+    Active,
+    Disabled,
+    Removed,
 }
 
 /// An outgoing message the channel refused for good, kept with the reason.
@@ -168,6 +180,8 @@ pub struct RetiredProfile {
 /// A record the store keeps under a versioned key: written as `VERSION`, read from any
 /// version ever written.
 pub trait Record: Sized {
+    /// The version this record is written as (one record type may move on alone).
+    const WRITTEN: u8 = VERSION;
     /// The JSON written after the version byte.
     fn to_json(&self) -> Result<Vec<u8>, serde_json::Error>;
     /// A record of `version` from its JSON.
@@ -204,13 +218,12 @@ record! {
     TurnRecord => TurnV2,
     ConversationRecord => CheckpointV2,
     EventBucket => BucketV2,
-    AgentRecord => AgentV2,
     FailedRecord => FailedV2,
     PlatformProfile => PlatformProfileV2,
 }
 
 pub fn encode<T: Record>(value: &T) -> Vec<u8> {
-    let mut out = vec![VERSION];
+    let mut out = vec![T::WRITTEN];
     // Serialising plain data to a Vec cannot fail; an error here would be a bug in a derive.
     if let Ok(json) = value.to_json() {
         out.extend(json);

@@ -137,7 +137,7 @@ impl Engine {
     }
 
     /// Drops the kept events up to `seq`: the agent has them.
-    fn forget_events(&mut self, agent: AgentId, seq: u64, set: &mut WriteSet) {
+    pub(super) fn forget_events(&mut self, agent: AgentId, seq: u64, set: &mut WriteSet) {
         match self.store.agent_event_seqs(agent, seq) {
             Ok(seqs) => seqs
                 .into_iter()
@@ -154,6 +154,10 @@ impl Engine {
         set: &mut WriteSet,
         outgoing: &mut Vec<Outbound>,
     ) {
+        // A disabled or removed agent left the desk; its closing sockets change nothing.
+        if !self.agents.is_active(id) {
+            return;
+        }
         let Some(agent) = self.agents.get(id).cloned() else {
             return;
         };
@@ -177,6 +181,10 @@ impl Engine {
         let Some((agent, conversation)) = acted_on(&input) else {
             return;
         };
+        // A socket cut off (a revoked token, too slow) acts no more, whatever it still sends.
+        if !self.people.is_open(agent, session) {
+            return;
+        }
         let account = match self.desk.conversation(conversation) {
             Some(c) => c.account.clone(),
             None => match self.agents.get(agent) {

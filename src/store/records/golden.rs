@@ -127,7 +127,7 @@ fn event() -> EventRef {
 /// Encodes to `json` after version 2, and decodes back to the same value.
 fn golden<T: Record + PartialEq + std::fmt::Debug>(value: T, json: &str) {
     let bytes = encode(&value);
-    assert_eq!(bytes[0], 2, "the version byte");
+    assert_eq!(bytes[0], T::WRITTEN, "the version byte");
     let got = String::from_utf8(bytes[1..].to_vec()).unwrap();
     assert_eq!(got, json, "the bytes of {value:?}");
     let back: T = decode(b"k", &bytes).unwrap();
@@ -198,20 +198,6 @@ fn the_other_records_pin_their_bytes() {
         GOLDEN_BUCKET,
     );
     golden(
-        AgentRecord {
-            agent: Agent {
-                id: AgentId(1),
-                account: AccountId::from("acme"),
-                name: "Ann".into(),
-                profile: profile(),
-                skills: vec!["billing".into()],
-                capacity: 2,
-            },
-            token_sha256: "ab12".into(),
-        },
-        GOLDEN_AGENT,
-    );
-    golden(
         FailedRecord {
             account: AccountId::from("acme"),
             to: customer(),
@@ -220,6 +206,38 @@ fn the_other_records_pin_their_bytes() {
         },
         GOLDEN_FAILED,
     );
+}
+
+fn agent(status: AgentStatus, token_sha256: &str) -> AgentRecord {
+    AgentRecord {
+        agent: Agent {
+            id: AgentId(1),
+            account: AccountId::from("acme"),
+            name: "Ann".into(),
+            profile: profile(),
+            skills: vec!["billing".into()],
+            capacity: 2,
+        },
+        token_sha256: token_sha256.into(),
+        status,
+    }
+}
+
+#[test]
+fn agents_pin_their_bytes_in_every_status_and_version_2_reads_as_active() {
+    assert_eq!(<AgentRecord as Record>::WRITTEN, 3);
+    golden(agent(AgentStatus::Active, "ab12"), GOLDEN_AGENT_V3);
+    golden(agent(AgentStatus::Disabled, "ab12"), GOLDEN_AGENT_V3_DISABLED);
+    golden(agent(AgentStatus::Removed, ""), GOLDEN_AGENT_V3_REMOVED);
+    // What earlier releases wrote (version 2, no status) still loads, as an active agent.
+    let mut v2 = vec![2];
+    v2.extend(GOLDEN_AGENT.as_bytes());
+    let back: AgentRecord = decode(b"a", &v2).unwrap();
+    assert_eq!(back, agent(AgentStatus::Active, "ab12"));
+    for bad in [&[4, b'{', b'}'][..], &[1, b'{', b'}'][..]] {
+        let got = decode::<AgentRecord>(b"a", bad);
+        assert!(matches!(got, Err(StoreError::Corrupt { .. })), "{bad:?}");
+    }
 }
 
 #[test]
@@ -258,6 +276,10 @@ const GOLDEN_NEW: &str = r#"{"event":{"account":"acme","channel":"webhook","id":
 const GOLDEN_BARE_TURN: &str = r#"{"conversation":{"id":"c0","account":"acme","customer":{"channel":"webhook","id":"u1","name":"Jo"},"state":"bot","episode":1,"epoch":0,"fallbacks":0,"greeted":false,"next_seq":0,"opened_at":"2026-11-29T11:00:00.000Z","updated_at":"2026-11-29T11:00:00.000Z","revision":0}}"#;
 const GOLDEN_CHECKPOINT: &str = r#"{"conversation":{"id":"c7","account":"acme","customer":{"channel":"webhook","id":"u1","name":"Jo"},"state":"with_agent","agent":"a1","since":"2026-11-29T11:00:00.009Z","priority":5,"replied":true,"nudged":true,"heard_at":"2026-11-29T11:00:00.010Z","name":"Ann","episode":2,"epoch":3,"fallbacks":1,"greeted":true,"next_seq":9,"declined":["a2"],"routing":[{"at":"2026-11-29T11:00:00.004Z","offered_to":"a1","named_by":"a3","passed_over":[{"why":"missing skill","count":2,"agents":["a4","a5"]}]}],"rule":"angry","bot_since":"2026-11-29T11:00:00.005Z","follow_up":{"since":"2026-11-29T11:00:00.006Z","message":"c7-8"},"deadline":"2026-11-29T11:00:00.007Z","opened_at":"2026-11-29T11:00:00.000Z","updated_at":"2026-11-29T11:00:00.008Z","revision":4},"turns":[0,3,5]}"#;
 const GOLDEN_BUCKET: &str = r#"{"written_at":"2026-11-29T11:00:00.013Z","events":[[{"account":"acme","channel":"webhook","id":"e1"},4]]}"#;
+const GOLDEN_AGENT_V3: &str = r#"{"agent":{"id":"a1","account":"acme","name":"Ann","profile":{"id":"acme-a1","name":"Ann, Acme","avatar":"https://example.com/a.png"},"skills":["billing"],"capacity":2},"token_sha256":"ab12","status":"active"}"#;
+const GOLDEN_AGENT_V3_DISABLED: &str = r#"{"agent":{"id":"a1","account":"acme","name":"Ann","profile":{"id":"acme-a1","name":"Ann, Acme","avatar":"https://example.com/a.png"},"skills":["billing"],"capacity":2},"token_sha256":"ab12","status":"disabled"}"#;
+const GOLDEN_AGENT_V3_REMOVED: &str = r#"{"agent":{"id":"a1","account":"acme","name":"Ann","profile":{"id":"acme-a1","name":"Ann, Acme","avatar":"https://example.com/a.png"},"skills":["billing"],"capacity":2},"token_sha256":"","status":"removed"}"#;
+/// Version 2 (earlier releases): no status.
 const GOLDEN_AGENT: &str = r#"{"agent":{"id":"a1","account":"acme","name":"Ann","profile":{"id":"acme-a1","name":"Ann, Acme","avatar":"https://example.com/a.png"},"skills":["billing"],"capacity":2},"token_sha256":"ab12"}"#;
 const GOLDEN_FAILED: &str = r#"{"account":"acme","to":{"channel":"webhook","id":"u1","name":"Jo"},"message":{"id":"c7-8","from":"bot","text":"You can track any order.","payload":"escalate","quick_replies":[{"label":"Talk to a person","payload":"escalate"}],"profile":{"id":"acme-a1","name":"Ann, Acme","avatar":"https://example.com/a.png"},"at":"2026-11-29T11:00:00.011Z","epoch":3},"error":"400 Bad Request"}"#;
 const GOLDEN_PLATFORM_PROFILE: &str = r#"{"account":"acme","profile":"acme-bot","name":"Acme (bot)","avatar":"https://example.com/b.png","platform_id":"100002"}"#;

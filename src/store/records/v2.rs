@@ -167,20 +167,13 @@ impl From<AgentDataRecord> for Agent {
     }
 }
 
-impl From<&AgentRecord> for AgentV2 {
-    fn from(a: &AgentRecord) -> Self {
-        AgentV2 {
-            agent: (&a.agent).into(),
-            token_sha256: a.token_sha256.clone(),
-        }
-    }
-}
-
 impl From<AgentV2> for AgentRecord {
     fn from(a: AgentV2) -> Self {
+        // Version 2 had no status: every agent it wrote was active.
         AgentRecord {
             agent: a.agent.into(),
             token_sha256: a.token_sha256,
+            status: super::AgentStatus::Active,
         }
     }
 }
