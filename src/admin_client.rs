@@ -44,6 +44,20 @@ impl AdminClient {
         self.send(req).await
     }
 
+    pub async fn patch<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &Value,
+    ) -> Result<T, AdminError> {
+        let req = self.http.patch(format!("{}{path}", self.base)).json(body);
+        self.send(req).await
+    }
+
+    pub async fn delete<T: DeserializeOwned>(&self, path: &str) -> Result<T, AdminError> {
+        let req = self.http.delete(format!("{}{path}", self.base));
+        self.send(req).await
+    }
+
     async fn send<T: DeserializeOwned>(
         &self,
         req: reqwest::RequestBuilder,

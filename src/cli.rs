@@ -117,6 +117,31 @@ enum AgentCommand {
     },
     /// List agents.
     List,
+    /// Stop an agent: its token is refused and its sockets closed; what it held or was offered
+    /// goes back in line. `enable` undoes it.
+    Disable { id: String },
+    /// Let a disabled agent connect again (with the token it had).
+    Enable { id: String },
+    /// Remove an agent for good: like disable, and its id is never used again.
+    Remove { id: String },
+    /// Give an agent a new token (printed once); the old one stops working at once.
+    RotateToken { id: String },
+    /// Change an agent; only the options given change. A new profile name or avatar signs the
+    /// agent's messages from the next one on.
+    Edit {
+        id: String,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        profile_name: Option<String>,
+        #[arg(long)]
+        avatar: Option<String>,
+        /// Comma-separated skills; replaces the agent's (an empty value clears them).
+        #[arg(long, value_delimiter = ',')]
+        skills: Option<Vec<String>>,
+        #[arg(long)]
+        capacity: Option<u32>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -170,6 +195,40 @@ pub fn main() -> ExitCode {
         Command::Agent { command, conn } => admin(conn, |client, config| async move {
             match command {
                 AgentCommand::List => admin::agent_list(&client).await.map_err(|e| e.to_string()),
+                AgentCommand::Disable { id } => admin::agent_status(&client, &id, "disable")
+                    .await
+                    .map_err(|e| e.to_string()),
+                AgentCommand::Enable { id } => admin::agent_status(&client, &id, "enable")
+                    .await
+                    .map_err(|e| e.to_string()),
+                AgentCommand::Remove { id } => admin::agent_remove(&client, &id)
+                    .await
+                    .map_err(|e| e.to_string()),
+                AgentCommand::RotateToken { id } => admin::agent_rotate_token(&client, &id)
+                    .await
+                    .map_err(|e| e.to_string()),
+                AgentCommand::Edit {
+                    id,
+                    name,
+                    profile_name,
+                    avatar,
+                    skills,
+                    capacity,
+                } => {
+                    if let Some(p) = &profile_name {
+                        admin::check_profile_name(p)?;
+                    }
+                    let edit = admin::AgentEdit {
+                        name,
+                        profile_name,
+                        avatar,
+                        skills: skills.map(|s| s.into_iter().filter(|s| !s.is_empty()).collect()),
+                        capacity,
+                    };
+                    admin::agent_edit(&client, &id, edit)
+                        .await
+                        .map_err(|e| e.to_string())
+                }
                 AgentCommand::Add {
                     name,
                     profile_name,

@@ -16,7 +16,7 @@ mod twitter;
 mod webhook;
 
 use crate::shared::Shared;
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use axum::Router;
 
 pub use error::ApiError;
@@ -40,6 +40,13 @@ pub fn router(state: Shared) -> Router {
         .route("/v1/stats", get(admin::stats))
         .route("/v1/admin/backup", get(backup::download))
         .route("/v1/agents", post(agents::add).get(agents::list))
+        .route(
+            "/v1/agents/{id}",
+            delete(agents::remove).patch(agents::edit),
+        )
+        .route("/v1/agents/{id}/disable", post(agents::disable))
+        .route("/v1/agents/{id}/enable", post(agents::enable))
+        .route("/v1/agents/{id}/token", post(agents::rotate_token))
         .route("/v1/profiles", get(agents::profiles))
         .route("/v1/profiles/sync", post(profile_sync::sync))
         .route(

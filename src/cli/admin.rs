@@ -52,6 +52,99 @@ pub async fn agent_add(client: &AdminClient, a: AgentAdd) -> Result<String, Admi
     ))
 }
 
+/// What `baton agent edit` changes; `None` is left as it is.
+pub struct AgentEdit {
+    pub name: Option<String>,
+    pub profile_name: Option<String>,
+    pub avatar: Option<String>,
+    pub skills: Option<Vec<String>>,
+    pub capacity: Option<u32>,
+}
+
+/// The agent id in a path: checked here, so a typo is not sent as a path segment.
+fn agent_path(id: &str, rest: &str) -> Result<String, AdminError> {
+    let id: crate::domain::AgentId = id.parse().map_err(|e: String| AdminError::Refused {
+        status: 400,
+        message: e,
+    })?;
+    Ok(format!("/v1/agents/{id}{rest}"))
+}
+
+/// One agent as `list` prints it.
+fn agent_line(row: &Value) -> Result<String, AdminError> {
+    let a: Agent =
+        serde_json::from_value(row.clone()).map_err(|e| AdminError::Decode(e.to_string()))?;
+    let disabled = if row["disabled"].as_bool() == Some(true) {
+        "\tdisabled"
+    } else {
+        ""
+    };
+    Ok(format!(
+        "{}\t{}\t{}\t\"{}\"\t[{}]\tcapacity {}\t{}{disabled}",
+        a.id,
+        a.account,
+        a.name,
+        a.profile.name,
+        a.skills.join(", "),
+        a.capacity,
+        row["presence"].as_str().unwrap_or("offline")
+    ))
+}
+
+/// `baton agent disable|enable ID` (`what` is the path's last segment).
+pub async fn agent_status(client: &AdminClient, id: &str, what: &str) -> Result<String, AdminError> {
+    let row: Value = client.post(&agent_path(id, &format!("/{what}"))?, &json!({})).await?;
+    agent_line(&row)
+}
+
+pub async fn agent_remove(client: &AdminClient, id: &str) -> Result<String, AdminError> {
+    let v: Value = client.delete(&agent_path(id, "")?).await?;
+    Ok(format!(
+        "removed {}: its token no longer works and its id is not used again",
+        v["removed"].as_str().unwrap_or(id)
+    ))
+}
+
+pub async fn agent_rotate_token(client: &AdminClient, id: &str) -> Result<String, AdminError> {
+    let v: Value = client.post(&agent_path(id, "/token")?, &json!({})).await?;
+    let token = v["token"].as_str().unwrap_or_default();
+    Ok(format!(
+        "new token for {}: {token}\n\
+         (shown once: the old token no longer works; Baton keeps only this one's hash)",
+        v["agent"]["id"].as_str().unwrap_or(id)
+    ))
+}
+
+pub async fn agent_edit(
+    client: &AdminClient,
+    id: &str,
+    e: AgentEdit,
+) -> Result<String, AdminError> {
+    let mut body = serde_json::Map::new();
+    let mut put = |k: &str, v: Value| {
+        body.insert(k.to_owned(), v);
+    };
+    if let Some(v) = e.name {
+        put("name", json!(v));
+    }
+    if let Some(v) = e.profile_name {
+        put("profile_name", json!(v));
+    }
+    if let Some(v) = e.avatar {
+        put("avatar", json!(v));
+    }
+    if let Some(v) = e.skills {
+        put("skills", json!(v));
+    }
+    if let Some(v) = e.capacity {
+        put("capacity", json!(v));
+    }
+    let row: Value = client
+        .patch(&agent_path(id, "")?, &Value::Object(body))
+        .await?;
+    agent_line(&row)
+}
+
 pub async fn agent_list(client: &AdminClient) -> Result<String, AdminError> {
     let v: Value = client.get("/v1/agents").await?;
     let rows = v["agents"].as_array().cloned().unwrap_or_default();
@@ -60,20 +153,7 @@ pub async fn agent_list(client: &AdminClient) -> Result<String, AdminError> {
     }
     Ok(rows
         .iter()
-        .map(|row| {
-            let a: Agent = serde_json::from_value(row.clone())
-                .map_err(|e| AdminError::Decode(e.to_string()))?;
-            Ok(format!(
-                "{}\t{}\t{}\t\"{}\"\t[{}]\tcapacity {}\t{}",
-                a.id,
-                a.account,
-                a.name,
-                a.profile.name,
-                a.skills.join(", "),
-                a.capacity,
-                row["presence"].as_str().unwrap_or("offline")
-            ))
-        })
+        .map(agent_line)
         .collect::<Result<Vec<_>, AdminError>>()?
         .join("\n"))
 }
