@@ -19,6 +19,7 @@ mod history;
 mod lifecycle;
 mod limits;
 mod outbound;
+mod people_admin;
 mod power_cut;
 mod profiles;
 mod restart;
