@@ -92,8 +92,14 @@ fn agent_line(row: &Value) -> Result<String, AdminError> {
 }
 
 /// `baton agent disable|enable ID` (`what` is the path's last segment).
-pub async fn agent_status(client: &AdminClient, id: &str, what: &str) -> Result<String, AdminError> {
-    let row: Value = client.post(&agent_path(id, &format!("/{what}"))?, &json!({})).await?;
+pub async fn agent_status(
+    client: &AdminClient,
+    id: &str,
+    what: &str,
+) -> Result<String, AdminError> {
+    let row: Value = client
+        .post(&agent_path(id, &format!("/{what}"))?, &json!({}))
+        .await?;
     agent_line(&row)
 }
 

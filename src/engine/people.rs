@@ -15,8 +15,8 @@ pub use admin::{Admin, AgentEdit, Revoked};
 
 use super::{Command, Engine, EngineError, EngineHandle, Reply};
 use crate::domain::{
-    profile_clash, Agent, AgentId, Card, ConversationId, Effect, Input, MessageId, Notice, Presence, Refusal,
-    Timestamp,
+    profile_clash, Agent, AgentId, Card, ConversationId, Effect, Input, MessageId, Notice,
+    Presence, Refusal, Timestamp,
 };
 use crate::store::{Kept, Outbound, Store, WriteSet};
 use std::collections::HashMap;

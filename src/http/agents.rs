@@ -158,7 +158,10 @@ pub async fn rotate_token(
     let id = agent_id(&id)?;
     let token = token::new_token()
         .map_err(|e| ApiError::Unavailable(format!("no randomness for a token: {e}")))?;
-    let agent = s.engine.rotate_agent_token(id, token::sha256(&token)).await?;
+    let agent = s
+        .engine
+        .rotate_agent_token(id, token::sha256(&token))
+        .await?;
     tracing::info!(agent = %agent.id, "agent token replaced");
     Ok(Json(AgentAddedJson::new(&agent, token)))
 }

@@ -42,6 +42,7 @@ use super::StoreError;
 use crate::domain::{AccountId, Channel, Conversation, Customer, EventId, Message};
 use serde::{de::DeserializeOwned, Serialize};
 
+pub use agent::{AgentStatusRecord, AgentV3};
 pub use conversation::{
     ChannelRecord, CustomerRecord, FollowUpRecord, SnapshotRecord, StateRecord, TicketRecord,
 };
@@ -49,7 +50,6 @@ pub use message::{AuthorRecord, MessageRecord, ProfileRecord, QuickReplyRecord};
 pub use platform::{PlatformProfileV2, RetiredV2};
 pub use routing::{PassedOverRecord, PassedRecord, RoutingNoteRecord};
 pub use text::{AgentRef, ConversationRef, MessageRef, Time};
-pub use agent::{AgentStatusRecord, AgentV3};
 pub use v2::{AgentDataRecord, AgentV2, BucketV2, CheckpointV2, EventRefRecord, FailedV2, TurnV2};
 
 /// The version written today; bump it (and add a `vN` module) when a record's shape changes.

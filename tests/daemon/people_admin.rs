@@ -10,7 +10,12 @@ use serde_json::{json, Value};
 /// Close code of a socket whose token an admin revoked (docs/agent-protocol.md).
 const REVOKED: u16 = 4403;
 
-async fn admin_send(d: &Daemon, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
+async fn admin_send(
+    d: &Daemon,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
     let mut req = d
         .client
         .request(method, format!("{}{path}", d.base))
@@ -26,11 +31,23 @@ async fn admin_send(d: &Daemon, method: reqwest::Method, path: &str, body: Optio
 }
 
 async fn patch(d: &Daemon, id: &str, body: Value) -> (u16, Value) {
-    admin_send(d, reqwest::Method::PATCH, &format!("/v1/agents/{id}"), Some(body)).await
+    admin_send(
+        d,
+        reqwest::Method::PATCH,
+        &format!("/v1/agents/{id}"),
+        Some(body),
+    )
+    .await
 }
 
 async fn delete(d: &Daemon, id: &str) -> (u16, Value) {
-    admin_send(d, reqwest::Method::DELETE, &format!("/v1/agents/{id}"), None).await
+    admin_send(
+        d,
+        reqwest::Method::DELETE,
+        &format!("/v1/agents/{id}"),
+        None,
+    )
+    .await
 }
 
 /// Runs `baton ARGS --url … --token …` (the real binary) off the runtime's threads.
@@ -132,7 +149,10 @@ async fn a_disabled_agent_is_cut_off_and_what_it_held_goes_to_another_until_enab
     assert_revoked(&mut alissa, "agent_disabled").await;
     // Back in line and on to Bob; the customer hears from the bot that the person is gone.
     assert_eq!(offered(&mut bob).await, conv);
-    let told = sent_where(&mut sink, |m| m["sender"] == "bot" && m["text"].as_str().is_some_and(|t| t.contains("number 1"))).await;
+    let told = sent_where(&mut sink, |m| {
+        m["sender"] == "bot" && m["text"].as_str().is_some_and(|t| t.contains("number 1"))
+    })
+    .await;
     assert_eq!(told["profile"]["id"], "bot-1", "{told}");
     assert_refused(&d, &token).await;
     assert_eq!(listed(&d, "a0").await.unwrap()["disabled"], true);
@@ -155,7 +175,10 @@ async fn a_disabled_agent_is_cut_off_and_what_it_held_goes_to_another_until_enab
     let (ok, out, err) = baton(&d, &["agent", "enable", "a0"]).await;
     assert!(ok && !out.contains("disabled"), "{out}{err}");
     let (ok, out, _) = baton(&d, &["agent", "list"]).await;
-    assert!(ok && out.contains("Alissa") && !out.contains("disabled"), "{out}");
+    assert!(
+        ok && out.contains("Alissa") && !out.contains("disabled"),
+        "{out}"
+    );
     authenticate(&d, &token, None).await;
 }
 
@@ -170,7 +193,11 @@ async fn a_removed_agent_is_gone_for_good_and_its_conversation_is_offered_to_ano
     assert_revoked(&mut alissa, "agent_removed").await;
     assert_eq!(offered(&mut bob).await, conv);
     accept(&mut bob, &conv).await;
-    let hello = sent_text(&mut sink, "Hi, I'm Bob, a person on the Acme Mobile team. I've read our conversation so far.").await;
+    let hello = sent_text(
+        &mut sink,
+        "Hi, I'm Bob, a person on the Acme Mobile team. I've read our conversation so far.",
+    )
+    .await;
     assert_eq!(hello["profile"]["id"], "acme-a1");
     assert_refused(&d, &token).await;
     assert_eq!(listed(&d, "a0").await, None);
@@ -184,7 +211,11 @@ async fn a_removed_agent_is_gone_for_good_and_its_conversation_is_offered_to_ano
                    "avatar": "https://example.com/c.png"}),
         )
         .await;
-    assert_eq!((status, v["agent"]["id"].as_str()), (201, Some("a2")), "{v}");
+    assert_eq!(
+        (status, v["agent"]["id"].as_str()),
+        (201, Some("a2")),
+        "{v}"
+    );
 
     // The API does the same.
     let (status, v) = delete(&d, "a2").await;
@@ -198,7 +229,10 @@ async fn a_removed_agent_is_gone_for_good_and_its_conversation_is_offered_to_ano
     assert!(listed(&d, "a1").await.is_some());
     assert_refused(&d, &token).await;
     let fresh_one = add_agent(&d, "Di", &[], 1).await;
-    assert_eq!(authenticate(&d, &fresh_one, None).await.1["agent"]["id"], "a3");
+    assert_eq!(
+        authenticate(&d, &fresh_one, None).await.1["agent"]["id"],
+        "a3"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -208,7 +242,11 @@ async fn a_new_token_refuses_the_old_one_at_once_and_closes_its_sockets() {
     let (mut second, _) = authenticate(&d, &old, None).await;
 
     let (status, v) = d.admin_post("/v1/agents/a0/token", json!({})).await;
-    assert_eq!((status, v["agent"]["id"].as_str()), (200, Some("a0")), "{v}");
+    assert_eq!(
+        (status, v["agent"]["id"].as_str()),
+        (200, Some("a0")),
+        "{v}"
+    );
     let new = v["token"].as_str().unwrap().to_owned();
     assert_ne!(new, old);
     assert_revoked(&mut alissa, "token_rotated").await;
@@ -277,8 +315,16 @@ async fn an_edited_profile_signs_the_next_message_and_the_earlier_keep_theirs() 
     send(&mut alissa, say("After the edit.")).await;
     let after = sent_text(&mut sink, "After the edit.").await;
     assert_eq!(
-        (after["profile"]["id"].as_str(), after["profile"]["name"].as_str(), after["profile"]["avatar"].as_str()),
-        (Some("acme-a0"), Some("Ally, Acme"), Some("https://example.com/ally.png")),
+        (
+            after["profile"]["id"].as_str(),
+            after["profile"]["name"].as_str(),
+            after["profile"]["avatar"].as_str()
+        ),
+        (
+            Some("acme-a0"),
+            Some("Ally, Acme"),
+            Some("https://example.com/ally.png")
+        ),
         "{after}"
     );
     // The transcript keeps each message's own profile.
@@ -291,17 +337,41 @@ async fn an_edited_profile_signs_the_next_message_and_the_earlier_keep_theirs() 
             .find(|m| m["text"] == text)
             .map(|m| m["profile"]["name"].clone())
     };
-    assert_eq!(signed("Before the edit."), Some(json!("Alissa, Acme")), "{view}");
-    assert_eq!(signed("After the edit."), Some(json!("Ally, Acme")), "{view}");
+    assert_eq!(
+        signed("Before the edit."),
+        Some(json!("Alissa, Acme")),
+        "{view}"
+    );
+    assert_eq!(
+        signed("After the edit."),
+        Some(json!("Ally, Acme")),
+        "{view}"
+    );
 
     // The command line edits too; only what is given changes.
     let (ok, out, err) = baton(
         &d,
-        &["agent", "edit", "a0", "--name", "Alissa F", "--skills", "billing,retention", "--capacity", "3"],
+        &[
+            "agent",
+            "edit",
+            "a0",
+            "--name",
+            "Alissa F",
+            "--skills",
+            "billing,retention",
+            "--capacity",
+            "3",
+        ],
     )
     .await;
     assert!(ok, "{out}{err}");
-    assert!(out.contains("Alissa F") && out.contains("Ally, Acme") && out.contains("[billing, retention]") && out.contains("capacity 3"), "{out}");
+    assert!(
+        out.contains("Alissa F")
+            && out.contains("Ally, Acme")
+            && out.contains("[billing, retention]")
+            && out.contains("capacity 3"),
+        "{out}"
+    );
 
     // A restart keeps the edit and the disabled state.
     d.admin_post("/v1/agents/a0/disable", json!({})).await;
@@ -309,7 +379,12 @@ async fn an_edited_profile_signs_the_next_message_and_the_earlier_keep_theirs() 
     let d = Daemon::start(dir.path(), &sink.url).await;
     let a0 = listed(&d, "a0").await.unwrap();
     assert_eq!(
-        (a0["name"].as_str(), a0["profile"]["name"].as_str(), a0["capacity"].as_u64(), a0["disabled"].as_bool()),
+        (
+            a0["name"].as_str(),
+            a0["profile"]["name"].as_str(),
+            a0["capacity"].as_u64(),
+            a0["disabled"].as_bool()
+        ),
         (Some("Alissa F"), Some("Ally, Acme"), Some(3), Some(true)),
         "{a0}"
     );
@@ -322,9 +397,18 @@ async fn bad_input_is_refused_with_json() {
     add_agent(&d, "Alissa", &[], 1).await;
     add_agent(&d, "Bob", &[], 1).await;
 
-    for path in ["/v1/agents/a9/disable", "/v1/agents/a9/enable", "/v1/agents/a9/token", "/v1/agents/x/disable"] {
+    for path in [
+        "/v1/agents/a9/disable",
+        "/v1/agents/a9/enable",
+        "/v1/agents/a9/token",
+        "/v1/agents/x/disable",
+    ] {
         let (status, v) = d.admin_post(path, json!({})).await;
-        assert_eq!((status, v["error"].as_str()), (404, Some("not_found")), "{path}: {v}");
+        assert_eq!(
+            (status, v["error"].as_str()),
+            (404, Some("not_found")),
+            "{path}: {v}"
+        );
     }
     assert_eq!(delete(&d, "a9").await.0, 404);
     assert_eq!(patch(&d, "a9", json!({"capacity": 2})).await.0, 404);
@@ -334,21 +418,32 @@ async fn bad_input_is_refused_with_json() {
         (json!({"capacity": 0}), 422, "invalid"),
         (json!({"profile_name": "Sam\u{202E}"}), 422, "invalid"),
         (json!({"avatar": "ftp://x"}), 422, "invalid"),
-        (json!({"profile_name": "Test Assistant (bot)"}), 409, "profile_taken"),
+        (
+            json!({"profile_name": "Test Assistant (bot)"}),
+            409,
+            "profile_taken",
+        ),
         (json!({"profile_name": "B0b, Acme"}), 409, "profile_taken"),
         (json!({"nickname": "Al"}), 400, "bad_request"),
         (json!({"capacity": "two"}), 400, "bad_request"),
     ];
     for (body, want, code) in cases {
         let (status, v) = patch(&d, "a0", body.clone()).await;
-        assert_eq!((status, v["error"].as_str()), (want, Some(code)), "{body}: {v}");
+        assert_eq!(
+            (status, v["error"].as_str()),
+            (want, Some(code)),
+            "{body}: {v}"
+        );
         assert!(v["message"].as_str().is_some_and(|m| !m.is_empty()), "{v}");
     }
     // Nothing changed, and keeping its own profile name is no clash.
     let (status, v) = patch(&d, "a0", json!({"profile_name": "Alissa, Acme"})).await;
     assert_eq!(status, 200, "{v}");
     let a0 = listed(&d, "a0").await.unwrap();
-    assert_eq!((a0["name"].as_str(), a0["capacity"].as_u64()), (Some("Alissa"), Some(1)));
+    assert_eq!(
+        (a0["name"].as_str(), a0["capacity"].as_u64()),
+        (Some("Alissa"), Some(1))
+    );
 
     // Without the admin token, nothing.
     let res = d
@@ -361,7 +456,10 @@ async fn bad_input_is_refused_with_json() {
 
     // The command line says what the daemon said, and fails.
     let (ok, _, err) = baton(&d, &["agent", "edit", "a0", "--capacity", "0"]).await;
-    assert!(!ok && err.contains("422") && err.contains("capacity 0"), "{err}");
+    assert!(
+        !ok && err.contains("422") && err.contains("capacity 0"),
+        "{err}"
+    );
     let (ok, _, err) = baton(&d, &["agent", "remove", "a9"]).await;
     assert!(!ok && err.contains("404"), "{err}");
     let (ok, _, err) = baton(&d, &["agent", "disable", "nobody"]).await;

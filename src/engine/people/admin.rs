@@ -241,12 +241,14 @@ impl EngineHandle {
 
     pub async fn enable_agent(&self, id: AgentId) -> Result<AgentView, EngineError> {
         let (reply, rx) = oneshot::channel();
-        self.call(Command::People(Admin::Enable(id, reply)), rx).await
+        self.call(Command::People(Admin::Enable(id, reply)), rx)
+            .await
     }
 
     pub async fn remove_agent(&self, id: AgentId) -> Result<AgentId, EngineError> {
         let (reply, rx) = oneshot::channel();
-        self.call(Command::People(Admin::Remove(id, reply)), rx).await
+        self.call(Command::People(Admin::Remove(id, reply)), rx)
+            .await
     }
 
     /// Replaces the agent's token with one hashing to `token_sha256`.

@@ -227,7 +227,10 @@ fn agent(status: AgentStatus, token_sha256: &str) -> AgentRecord {
 fn agents_pin_their_bytes_in_every_status_and_version_2_reads_as_active() {
     assert_eq!(<AgentRecord as Record>::WRITTEN, 3);
     golden(agent(AgentStatus::Active, "ab12"), GOLDEN_AGENT_V3);
-    golden(agent(AgentStatus::Disabled, "ab12"), GOLDEN_AGENT_V3_DISABLED);
+    golden(
+        agent(AgentStatus::Disabled, "ab12"),
+        GOLDEN_AGENT_V3_DISABLED,
+    );
     golden(agent(AgentStatus::Removed, ""), GOLDEN_AGENT_V3_REMOVED);
     // What earlier releases wrote (version 2, no status) still loads, as an active agent.
     let mut v2 = vec![2];
