@@ -41,11 +41,11 @@ pub use commit::{Committer, Stopped};
 pub use heartbeat::Heartbeat;
 pub use intake::{Inbound, Intake, OutsideReply};
 pub use people::{Connected, ToAgent};
+pub use query::{author_agent, page};
 pub use query::{
     ConversationView, Delivery, Filter, FollowUpEntry, Page, ProfileView, QueueEntry, QueueView,
     Resident, Since, StateName, StatsView, Summary, Watermarks,
 };
-pub use query::{author_agent, page};
 pub use schedule::{Schedule, ScheduleStats};
 pub use signals::{CustomerDid, CustomerSignal, PlatformSignal, Shown};
 

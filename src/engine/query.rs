@@ -164,7 +164,12 @@ pub(super) fn answer(q: Query, view: View<'_>, store: &Store) {
             let mut conversations: Vec<(Conversation, Vec<u64>)> = desk
                 .conversations()
                 .filter(|c| after.is_none_or(|a| c.id > a))
-                .map(|c| (c.clone(), transcripts.get(&c.id).cloned().unwrap_or_default()))
+                .map(|c| {
+                    (
+                        c.clone(),
+                        transcripts.get(&c.id).cloned().unwrap_or_default(),
+                    )
+                })
                 .collect();
             conversations.sort_by_key(|(c, _)| c.id);
             let _ = reply.send(Ok(Resident {

@@ -83,9 +83,13 @@ pub fn parse(pairs: &[(String, String)], endpoint: Endpoint) -> Result<Params, P
         match key {
             "state" => params.filter.states = states(value).map_err(|m| bad(key, m))?,
             "account" => params.filter.account = Some(AccountId(value.clone())),
-            "agent" => params.filter.agent = Some(written::<AgentId>(value).map_err(|m| bad(key, m))?),
+            "agent" => {
+                params.filter.agent = Some(written::<AgentId>(value).map_err(|m| bad(key, m))?)
+            }
             "since" => params.filter.since = Some(since(value).map_err(|m| bad(key, m))?),
-            "after" => params.after = Some(written::<ConversationId>(value).map_err(|m| bad(key, m))?),
+            "after" => {
+                params.after = Some(written::<ConversationId>(value).map_err(|m| bad(key, m))?)
+            }
             _ => params.limit = limit(value).map_err(|m| bad(key, m))?,
         }
     }
@@ -97,7 +101,10 @@ fn states(value: &str) -> Result<Vec<StateName>, String> {
     for name in value.split(',') {
         let s = StateName::parse(name).ok_or_else(|| {
             let names: Vec<&str> = StateName::ALL.iter().map(|n| n.as_str()).collect();
-            format!("'{name}' is not a state (one or more of {}, comma-separated)", names.join(", "))
+            format!(
+                "'{name}' is not a state (one or more of {}, comma-separated)",
+                names.join(", ")
+            )
         })?;
         if !out.contains(&s) {
             out.push(s);
@@ -118,15 +125,18 @@ fn since(value: &str) -> Result<Since, String> {
     if let Ok(d) = humantime::parse_duration(value) {
         return Ok(Since::Ago(d));
     }
-    value.parse::<Timestamp>().map(Since::At).map_err(|_| {
-        format!("'{value}' is neither a duration (like 24h) nor an RFC 3339 time")
-    })
+    value
+        .parse::<Timestamp>()
+        .map(Since::At)
+        .map_err(|_| format!("'{value}' is neither a duration (like 24h) nor an RFC 3339 time"))
 }
 
 fn limit(value: &str) -> Result<usize, String> {
     match value.parse::<usize>() {
         Ok(n) if (1..=MAX_LIMIT).contains(&n) && n.to_string() == value => Ok(n),
-        _ => Err(format!("'{value}' is not a whole number from 1 to {MAX_LIMIT}")),
+        _ => Err(format!(
+            "'{value}' is not a whole number from 1 to {MAX_LIMIT}"
+        )),
     }
 }
 
@@ -264,7 +274,9 @@ mod tests {
     use std::time::Duration;
 
     fn pairs(q: &[(&str, &str)]) -> Vec<(String, String)> {
-        q.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        q.iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     fn list(q: &[(&str, &str)]) -> Result<Params, ParamError> {
@@ -285,10 +297,16 @@ mod tests {
         assert_eq!(p.filter.states, [StateName::Closed, StateName::WithAgent]);
         assert_eq!(p.filter.account, Some(AccountId::from("acme")));
         assert_eq!(p.filter.agent, Some(AgentId(2)));
-        assert_eq!(p.filter.since, Some(Since::Ago(Duration::from_secs(86_400))));
+        assert_eq!(
+            p.filter.since,
+            Some(Since::Ago(Duration::from_secs(86_400)))
+        );
         assert_eq!((p.limit, p.after), (1000, Some(ConversationId(41))));
         let at = list(&[("since", "2026-11-22T03:04:41.678Z")]).unwrap();
-        assert_eq!(at.filter.since, Some(Since::At(Timestamp(1_795_316_681_678))));
+        assert_eq!(
+            at.filter.since,
+            Some(Since::At(Timestamp(1_795_316_681_678)))
+        );
         assert_eq!(list(&[]).unwrap().limit, DEFAULT_LIMIT);
     }
 

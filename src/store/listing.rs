@@ -22,7 +22,10 @@ impl Store {
         let exhausted = after.is_some_and(|id| id.0 == u64::MAX);
         self.tree
             .range(from..)
-            .take_while(|kv| kv.as_ref().map_or(true, |(k, _)| k[0] == keys::CONVERSATION))
+            .take_while(|kv| {
+                kv.as_ref()
+                    .map_or(true, |(k, _)| k[0] == keys::CONVERSATION)
+            })
             .filter(move |_| !exhausted)
             .map(|kv| {
                 let (k, v) = kv?;

@@ -177,10 +177,7 @@ fn next<'a>(
             }
             Ok(memory.next().cloned())
         }
-        _ => Ok(disk
-            .next()
-            .transpose()?
-            .map(|r| (r.conversation, r.turns))),
+        _ => Ok(disk.next().transpose()?.map(|r| (r.conversation, r.turns))),
     }
 }
 

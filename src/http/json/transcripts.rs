@@ -128,3 +128,107 @@ impl ExportLineJson {
         }
     }
 }
+
+#[cfg(test)]
+mod golden {
+    use super::*;
+    use crate::domain::{AccountId, Channel, ConversationId, Customer, CustomerId, MessageId};
+    use crate::domain::{Profile, Timestamp};
+    use crate::golden::{at, check, sam};
+
+    fn conversation(id: u64, state: State) -> Conversation {
+        let customer = Customer {
+            channel: Channel::Webhook,
+            id: CustomerId::from("u1"),
+            name: Some("Jo".into()),
+        };
+        let mut c = Conversation::new(ConversationId(id), AccountId::from("acme"), customer, at(0));
+        c.state = state;
+        c.episode = 2;
+        c.next_seq = 6;
+        c.updated_at = at(9_000);
+        c
+    }
+
+    fn message(seq: u64, from: Author, profile: Option<Profile>, when: Timestamp) -> Message {
+        Message {
+            id: MessageId {
+                conversation: ConversationId(4),
+                seq,
+            },
+            from,
+            text: format!("text {seq}"),
+            payload: None,
+            quick_replies: Vec::new(),
+            attachments: Vec::new(),
+            profile,
+            at: when,
+            epoch: 1,
+        }
+    }
+
+    fn text<T: Serialize>(v: &T) -> String {
+        serde_json::to_string(v).unwrap()
+    }
+
+    #[test]
+    fn listing_and_export_keep_their_bytes() {
+        let held = State::WithAgent {
+            agent: AgentId(1),
+            since: at(4_000),
+            priority: 0,
+            replied: true,
+            nudged: false,
+            heard_at: None,
+            name: "Sam".into(),
+        };
+        let page = Page {
+            conversations: vec![
+                Summary {
+                    conversation: conversation(3, State::Closed),
+                    agents: vec![AgentId(2), AgentId(1)],
+                    turns: vec![1, 2],
+                },
+                Summary {
+                    conversation: conversation(4, held),
+                    agents: vec![AgentId(1)],
+                    turns: vec![3],
+                },
+            ],
+            next: Some(ConversationId(4)),
+        };
+        check(
+            "admin/conversations",
+            &text(&ConversationsJson::from(&page)),
+        );
+        let c = conversation(4, State::Closed);
+        let bot = Profile {
+            id: "acme-bot".into(),
+            name: "Acme Assistant (bot)".into(),
+            avatar: "https://example.com/bot.png".into(),
+        };
+        let lines = [
+            ExportLineJson::new(&c, &message(0, Author::Customer, None, at(1)), None, None),
+            ExportLineJson::new(
+                &c,
+                &message(1, Author::Bot, Some(bot), at(2)),
+                None,
+                Some(Delivery::Delivered),
+            ),
+            ExportLineJson::new(
+                &c,
+                &message(2, Author::Agent, Some(sam()), at(3)),
+                Some(AgentId(1)),
+                Some(Delivery::Failed("blocked by the recipient".into())),
+            ),
+            ExportLineJson::new(
+                &c,
+                &message(3, Author::Agent, Some(sam()), at(4)),
+                Some(AgentId(1)),
+                Some(Delivery::Pending),
+            ),
+        ];
+        let body: Vec<String> = lines.iter().map(text).collect();
+        check("admin/export", &body.join("\n"));
+    }
+}
