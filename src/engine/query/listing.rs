@@ -121,7 +121,12 @@ pub fn page(
     limit: usize,
 ) -> Result<Page, StoreError> {
     let since = filter.since.map(|s| s.at(resident.now));
-    let mut memory = resident.conversations.iter().peekable();
+    let above = |c: &Conversation| after.is_none_or(|a| c.id > a);
+    let mut memory = resident
+        .conversations
+        .iter()
+        .filter(|(c, _)| above(c))
+        .peekable();
     let mut disk = resident.store.conversations_after(after).peekable();
     let mut out = Vec::new();
     while out.len() < limit {
@@ -261,5 +266,95 @@ impl Watermarks {
         } else {
             Delivery::Pending
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::tests::conversation;
+    use crate::store::WriteSet;
+
+    /// Disk: c0..c5, c2's record older than memory's; memory: c2 (now held) and c6 (not
+    /// checkpointed yet).
+    fn resident(dir: &std::path::Path) -> Resident {
+        let store = Store::open(dir, 1 << 20).unwrap();
+        let mut set = WriteSet::default();
+        for id in 0..6 {
+            let mut c = conversation(id, 1);
+            if id % 2 == 1 {
+                c.state = State::Closed;
+            }
+            set.conversation(&ConversationRecord {
+                conversation: c,
+                turns: Vec::new(),
+            });
+        }
+        store.write(set).unwrap();
+        let mut held = conversation(2, 2);
+        held.state = State::WithAgent {
+            agent: AgentId(4),
+            since: Timestamp(1),
+            priority: 0,
+            replied: false,
+            nudged: false,
+            heard_at: None,
+            name: String::new(),
+        };
+        Resident {
+            store,
+            conversations: vec![(held, Vec::new()), (conversation(6, 1), Vec::new())],
+            now: Timestamp(10),
+        }
+    }
+
+    fn ids(p: &Page) -> Vec<u64> {
+        p.conversations
+            .iter()
+            .map(|s| s.conversation.id.0)
+            .collect()
+    }
+
+    #[test]
+    fn memory_and_disk_merge_in_id_order_and_memory_wins() {
+        let dir = tempfile::tempdir().unwrap();
+        let r = resident(dir.path());
+        let all = page(&r, &Filter::default(), None, 100).unwrap();
+        assert_eq!(ids(&all), [0, 1, 2, 3, 4, 5, 6]);
+        assert_eq!(all.next, None);
+        assert_eq!(
+            all.conversations[2].agents,
+            [AgentId(4)],
+            "the holder, from memory"
+        );
+        let mut after = None;
+        let mut pages = Vec::new();
+        loop {
+            let p = page(&r, &Filter::default(), after, 3).unwrap();
+            pages.push(ids(&p));
+            match p.next {
+                Some(next) => after = Some(next),
+                None => break,
+            }
+        }
+        assert_eq!(pages, [vec![0, 1, 2], vec![3, 4, 5], vec![6]]);
+        let closed = Filter {
+            states: vec![StateName::Closed],
+            ..Filter::default()
+        };
+        assert_eq!(ids(&page(&r, &closed, None, 100).unwrap()), [1, 3, 5]);
+        let held = Filter {
+            agent: Some(AgentId(4)),
+            ..Filter::default()
+        };
+        assert_eq!(ids(&page(&r, &held, None, 100).unwrap()), [2]);
+        let later = Filter {
+            since: Some(Since::Ago(Duration::from_millis(5))),
+            ..Filter::default()
+        };
+        assert!(page(&r, &later, None, 100)
+            .unwrap()
+            .conversations
+            .is_empty());
     }
 }
