@@ -2,6 +2,7 @@
 
 mod admin;
 mod backup;
+mod export;
 mod twitter;
 
 use crate::admin_client::AdminClient;
@@ -69,6 +70,22 @@ enum Command {
         from: PathBuf,
         #[arg(long)]
         data_dir: PathBuf,
+    },
+    /// Every message of the conversations active lately, as JSON lines (one per message:
+    /// author, text, the profile it carried, delivery), from the running daemon.
+    Export {
+        /// How far back (a duration like 24h, or an RFC 3339 time): conversations active
+        /// since then, and their messages from then on.
+        #[arg(long)]
+        since: String,
+        /// Only this account's conversations.
+        #[arg(long)]
+        account: Option<String>,
+        /// Write to FILE (replaced once the whole export came) instead of stdout.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[command(flatten)]
+        conn: Connection,
     },
     /// Set up the Twitter/X channel on the platform.
     Twitter {
@@ -187,6 +204,22 @@ pub fn main() -> ExitCode {
                 return ExitCode::FAILURE;
             };
             block_on(async move { backup::backup(&url, &token, &to).await })
+        }
+        Command::Export {
+            since,
+            account,
+            out,
+            conn,
+        } => {
+            let Some((url, token, _)) = endpoint(conn) else {
+                return ExitCode::FAILURE;
+            };
+            let e = export::Export {
+                since,
+                account,
+                out,
+            };
+            block_on(async move { export::run(&url, &token, e).await })
         }
         Command::Restore { from, data_dir } => report(backup::restore(&from, &data_dir)),
         Command::Twitter {
@@ -321,7 +354,10 @@ fn block_on(f: impl std::future::Future<Output = Result<String, String>>) -> Exi
 fn report(outcome: Result<String, String>) -> ExitCode {
     match outcome {
         Ok(out) => {
-            println!("{out}");
+            // Nothing to say adds no line (an export to stdout is JSON lines only).
+            if !out.is_empty() {
+                println!("{out}");
+            }
             ExitCode::SUCCESS
         }
         Err(e) => {

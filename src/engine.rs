@@ -41,7 +41,11 @@ pub use commit::{Committer, Stopped};
 pub use heartbeat::Heartbeat;
 pub use intake::{Inbound, Intake, OutsideReply};
 pub use people::{AgentEdit, Connected, Cut, Revoked, ToAgent};
-pub use query::{ConversationView, FollowUpEntry, ProfileView, QueueEntry, QueueView, StatsView};
+pub use query::{author_agent, page};
+pub use query::{
+    ConversationView, Delivery, Filter, FollowUpEntry, Page, ProfileView, QueueEntry, QueueView,
+    Resident, Since, StateName, StatsView, Summary, Watermarks,
+};
 pub use schedule::{Schedule, ScheduleStats};
 pub use signals::{CustomerDid, CustomerSignal, PlatformSignal, Shown};
 
@@ -361,6 +365,7 @@ impl Engine {
             accounts: &self.accounts,
             transcripts: &self.transcripts,
             schedule: &self.schedule,
+            now: self.clock.now(),
         }
     }
 }

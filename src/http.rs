@@ -11,6 +11,7 @@ mod health;
 mod json;
 mod profile_sync;
 pub mod serve;
+mod transcripts;
 mod try_page;
 mod twitter;
 mod webhook;
@@ -36,7 +37,9 @@ pub fn router(state: Shared) -> Router {
             get(twitter::crc).post(twitter::deliveries),
         )
         .route("/v1/queue/{account}", get(admin::queue))
+        .route("/v1/conversations", get(transcripts::list))
         .route("/v1/conversations/{id}", get(admin::conversation))
+        .route("/v1/export", get(transcripts::export))
         .route("/v1/stats", get(admin::stats))
         .route("/v1/admin/backup", get(backup::download))
         .route("/v1/agents", post(agents::add).get(agents::list))

@@ -16,6 +16,7 @@ mod durable;
 mod history;
 mod kept;
 mod keys;
+mod listing;
 pub mod records;
 mod recover;
 mod state;

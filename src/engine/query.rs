@@ -2,6 +2,12 @@
 //! values; `http` gives them their JSON shapes. A conversation at rest is not in memory: it is
 //! answered from the store.
 
+mod listing;
+
+pub use listing::{
+    author_agent, page, Delivery, Filter, Page, Resident, Since, StateName, Summary, Watermarks,
+};
+
 use super::agents::{AgentView, Agents};
 use super::schedule::{Schedule, ScheduleStats};
 use super::{EngineError, EngineHandle, Reply};
@@ -23,6 +29,8 @@ pub enum Query {
     Stats(Reply<StatsView>),
     /// The store's handle, for a backup (`Store::snapshot` orders itself with every write).
     Store(Reply<Store>),
+    /// The conversations in memory above a cursor, for a listing walked off the engine.
+    Resident(Option<ConversationId>, Reply<Resident>),
 }
 
 /// The engine state questions may read.
@@ -32,6 +40,7 @@ pub struct View<'a> {
     pub accounts: &'a HashMap<AccountId, Account>,
     pub transcripts: &'a HashMap<ConversationId, Vec<u64>>,
     pub schedule: &'a Schedule,
+    pub now: Timestamp,
 }
 
 /// How the daemon is doing (`GET /v1/stats`).
@@ -127,6 +136,13 @@ impl EngineHandle {
             .await
     }
 
+    /// What a listing above `after` needs from memory (see `listing`).
+    pub async fn resident(&self, after: Option<ConversationId>) -> Result<Resident, EngineError> {
+        let (reply, rx) = oneshot::channel();
+        self.call(super::Command::Query(Query::Resident(after, reply)), rx)
+            .await
+    }
+
     pub async fn stats(&self) -> Result<StatsView, EngineError> {
         let (reply, rx) = oneshot::channel();
         self.call(super::Command::Query(Query::Stats(reply)), rx)
@@ -141,8 +157,27 @@ pub(super) fn answer(q: Query, view: View<'_>, store: &Store) {
         accounts,
         transcripts,
         schedule,
+        now,
     } = view;
     match q {
+        Query::Resident(after, reply) => {
+            let mut conversations: Vec<(Conversation, Vec<u64>)> = desk
+                .conversations()
+                .filter(|c| after.is_none_or(|a| c.id > a))
+                .map(|c| {
+                    (
+                        c.clone(),
+                        transcripts.get(&c.id).cloned().unwrap_or_default(),
+                    )
+                })
+                .collect();
+            conversations.sort_by_key(|(c, _)| c.id);
+            let _ = reply.send(Ok(Resident {
+                store: store.clone(),
+                conversations,
+                now,
+            }));
+        }
         Query::Store(reply) => {
             let _ = reply.send(Ok(store.clone()));
         }

@@ -4,6 +4,7 @@
 
 mod channels;
 mod conversation;
+mod transcripts;
 
 use crate::agents::wire::{AgentJson, ProfileJson, TicketJson};
 use crate::domain::{Agent, Presence};
@@ -12,6 +13,7 @@ use serde::Serialize;
 
 pub use channels::{ChannelJson, ChannelsJson};
 pub use conversation::ConversationJson;
+pub use transcripts::{ConversationsJson, ExportLineJson};
 
 #[derive(Debug, Serialize)]
 pub struct AgentStatusJson {

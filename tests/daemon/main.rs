@@ -26,6 +26,7 @@ mod restart;
 mod routing;
 mod slow_agent;
 mod timeouts;
+mod transcripts;
 mod try_page;
 mod twitter_e2e;
 mod twitter_echo;
