@@ -14,6 +14,7 @@ mod intake;
 mod notices;
 mod people;
 mod query;
+mod reload;
 mod restore;
 mod schedule;
 mod seen;
@@ -66,6 +67,8 @@ enum Command {
     AddAgent(NewAgent, String, Reply<Agent>),
     Session(Session),
     Query(query::Query),
+    /// A whole new set of accounts (rules, timeouts, hours), compiled already.
+    Reload(Vec<Account>, Reply<()>),
 }
 
 /// A cheap-to-clone handle for talking to the engine.
@@ -270,6 +273,7 @@ impl Engine {
                         }
                     }
                     Command::Query(q) => queries.push(q),
+                    Command::Reload(accounts, reply) => self.swap_accounts(accounts, reply),
                     Command::Signal(signal) => self.customer_signal(signal),
                 }
             }

@@ -21,6 +21,7 @@ mod limits;
 mod outbound;
 mod power_cut;
 mod profiles;
+mod reload;
 mod restart;
 mod routing;
 mod slow_agent;
