@@ -101,7 +101,7 @@ async fn good_rules_are_in_force_as_soon_as_the_call_answers() {
     let (status, v) = reload(&d).await;
     assert_eq!(status, 200, "{v}");
     assert_eq!(v["ok"], true);
-    assert_eq!(v["rules"], 5, "{v}");
+    assert_eq!(v["rules"], 4, "{v}");
     assert!(v["took_ms"].is_u64(), "{v}");
     d.dm("e2", "u1", "where is my order").await;
     sink.assert_texts(&[NEW_TRACK]).await;
@@ -200,7 +200,7 @@ async fn a_deadline_set_before_keeps_its_time_and_the_next_uses_the_new_timeouts
     sink.next().await; // u2's greeting, under the new timeouts
     tokio::time::sleep(MIN).await;
     let m = sink.next().await;
-    assert_eq!(m["customer"]["id"], "u2", "{m}");
+    assert_eq!(m["recipient"], "u2", "{m}");
     d.assert_queue(&[("u2", "bot_timeout")]).await;
     // u1 still waits for its 10 minutes.
     tokio::time::sleep(8 * MIN).await;
@@ -208,7 +208,7 @@ async fn a_deadline_set_before_keeps_its_time_and_the_next_uses_the_new_timeouts
     d.assert_queue(&[("u2", "bot_timeout")]).await;
     tokio::time::sleep(MIN).await;
     let m = sink.next().await;
-    assert_eq!(m["customer"]["id"], "u1", "{m}");
+    assert_eq!(m["recipient"], "u1", "{m}");
     d.assert_queue(&[("u2", "bot_timeout"), ("u1", "bot_timeout")])
         .await;
 }
