@@ -81,23 +81,25 @@ impl RawAccount {
             let message = "account name must not be empty".into();
             found.keep::<()>(Err(at(Some(self.name.span()), message)));
         }
-        let hours = match &self.hours {
-            Some(h) => Some(found.keep(h.check(at))),
-            None => None,
-        };
+        // Each part is checked even when another failed, so all their errors are reported;
+        // `Err` below: written but refused (the error is in `found` already).
+        let hours = self
+            .hours
+            .as_ref()
+            .map(|h| found.keep(h.check(at)).ok_or(()));
         let timeouts = found.keep(overrides(&self.timeouts, at));
-        let twitter = match &self.twitter {
-            Some(t) => Some(found.keep(t.check(src, at))),
-            None => None,
-        };
+        let twitter = self
+            .twitter
+            .as_ref()
+            .map(|t| found.keep(t.check(src, at)).ok_or(()));
         Some(AccountConfig {
             id: id.to_owned(),
             name: name_ok.then(|| self.name.get_ref().clone())?,
             rules_dir,
             rules_dir_at,
-            hours: hours.map(|h| h.ok_or(())).transpose().ok()?,
+            hours: hours.transpose().ok()?,
             timeouts: timeouts?,
-            twitter: twitter.map(|t| t.ok_or(())).transpose().ok()?,
+            twitter: twitter.transpose().ok()?,
         })
     }
 
