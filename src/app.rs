@@ -8,19 +8,18 @@ use crate::channels::twitter::{signals as twitter_signals, SentIds};
 use crate::channels::webhook::{Attribution, HttpSink, JsonlSink};
 use crate::clock::Clock;
 use crate::config::{Config, SinkConfig};
-use crate::domain::{self, AccountId, Channel, Profile};
+use crate::domain::{AccountId, Channel};
 use crate::engine::{Engine, Heartbeat};
 use crate::http;
 use crate::outbox::feed::Feeds;
 use crate::outbox::{Outbox, Sink};
-use crate::rules::{self, RuleBook};
+use crate::rules;
 use crate::shared::{Shared, TwitterIn};
 use crate::shutdown::{self, Trigger};
 use crate::store::Store;
 use anyhow::Context;
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use tokio::net::TcpListener;
@@ -50,36 +49,8 @@ pub struct Running {
     failed: Arc<AtomicBool>,
 }
 
-/// Loads every account's rules; also what `baton check` runs.
-pub fn load_accounts(config: &Config) -> Result<Vec<domain::Account>, rules::RulesErrors> {
-    let mut books: HashMap<PathBuf, Arc<RuleBook>> = HashMap::new();
-    let mut accounts = Vec::new();
-    for acc in &config.accounts {
-        let book = match books.get(&acc.rules_dir) {
-            Some(b) => b.clone(),
-            None => {
-                let b = Arc::new(rules::load_dir(&acc.rules_dir)?);
-                books.insert(acc.rules_dir.clone(), b.clone());
-                b
-            }
-        };
-        let spec = &book.bot.profile;
-        let bot = Profile {
-            id: spec.id.clone().unwrap_or_else(|| format!("{}-bot", acc.id)),
-            name: spec.name.clone(),
-            avatar: spec.avatar.clone(),
-        };
-        accounts.push(domain::Account {
-            id: AccountId(acc.id.clone()),
-            name: acc.name.clone(),
-            bot,
-            timeouts: book.timeouts.with(&acc.timeouts),
-            hours: acc.hours.clone(),
-            rules: book,
-        });
-    }
-    Ok(accounts)
-}
+/// Loads every account's rules; also what `baton check` runs (see `reload`).
+pub use crate::reload::load_accounts;
 
 impl App {
     pub async fn build(config: Config) -> anyhow::Result<App> {
@@ -100,6 +71,7 @@ impl App {
         files: Arc<dyn crate::journal::Files>,
     ) -> anyhow::Result<App> {
         let cfg = config.clone();
+        let reload = crate::reload::Reload::new(config.clone(), clock);
         let mut feeds = Feeds::default();
         let webhook_feed = feeds.add(Channel::Webhook);
         let twitter_feed = config
@@ -234,6 +206,7 @@ impl App {
                 canned: Arc::new(canned),
                 try_page: config.console.try_page,
                 shutdown,
+                reload,
             },
             outboxes,
             keeper,
@@ -245,6 +218,15 @@ impl App {
     pub fn watched_by(&mut self, heartbeat: Heartbeat) {
         self.engine.watched_by(heartbeat.clone());
         self.state.heartbeat = heartbeat;
+    }
+
+    /// What reloading on SIGHUP needs (`lifecycle`).
+    pub fn reloader(&self) -> crate::reload::Reloader {
+        crate::reload::Reloader {
+            reload: self.state.reload.clone(),
+            engine: self.state.engine.clone(),
+            shutdown: self.state.shutdown.clone(),
+        }
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {

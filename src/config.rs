@@ -8,13 +8,14 @@ mod account;
 mod http;
 mod twitter;
 
-pub use account::AccountConfig;
+pub use account::{AccountConfig, RulesDirAt};
 pub use http::HttpConfig;
 pub use twitter::{TwitterAccount, TwitterConfig};
 
 use account::RawAccount;
 use http::RawHttp;
 use serde::Deserialize;
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::ops::Range;
@@ -25,6 +26,8 @@ use twitter::{RawTwitter, Sources};
 
 #[derive(Debug, Clone)]
 pub struct Config {
+    /// The file this was read from: what a reload reads again.
+    pub file: PathBuf,
     pub listen: SocketAddr,
     pub data_dir: PathBuf,
     pub cache_bytes: u64,
@@ -53,7 +56,7 @@ pub struct ConsoleConfig {
     pub try_page: bool,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WebhookConfig {
     /// Shared secret for `x-baton-signature`; when set, unsigned requests are refused.
     pub secret: Option<String>,
@@ -86,12 +89,72 @@ pub enum ConfigError {
     Env { var: &'static str, message: String },
 }
 
+/// Every problem one parse found, in the order they stand in the file, so an author (or
+/// `baton check`) sees them all at once rather than one per attempt.
+#[derive(Debug)]
+pub struct ConfigErrors(pub Vec<ConfigError>);
+
+impl std::fmt::Display for ConfigErrors {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (i, e) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str("\n")?;
+            }
+            write!(f, "{e}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConfigErrors {}
+
+impl From<ConfigError> for ConfigErrors {
+    fn from(e: ConfigError) -> Self {
+        ConfigErrors(vec![e])
+    }
+}
+
+/// The problems found so far; a check that fails records its error here and the parse goes
+/// on with the rest, so one run reports them all.
+#[derive(Default)]
+pub(crate) struct Found(RefCell<Vec<ConfigError>>);
+
+impl Found {
+    /// The value, or None with its error kept.
+    pub(crate) fn keep<T>(&self, r: Result<T, ConfigError>) -> Option<T> {
+        match r {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.0.borrow_mut().push(e);
+                None
+            }
+        }
+    }
+
+    fn push(&self, e: ConfigError) {
+        self.0.borrow_mut().push(e);
+    }
+
+    fn into_errors(self) -> Option<ConfigErrors> {
+        let mut all = self.0.into_inner();
+        if all.is_empty() {
+            return None;
+        }
+        // Stable: the environment's (no position) first, then by place in the file.
+        all.sort_by_key(|e| match e {
+            ConfigError::At { line, col, .. } => (1, *line, *col),
+            ConfigError::File { .. } | ConfigError::Env { .. } => (0, 0, 0),
+        });
+        Some(ConfigErrors(all))
+    }
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Raw {
     listen: Option<Spanned<String>>,
     data_dir: Option<String>,
-    rules_dir: Option<String>,
+    rules_dir: Option<Spanned<String>>,
     #[serde(default)]
     store: RawStore,
     #[serde(default)]
@@ -176,7 +239,7 @@ enum RawSink {
 
 impl Config {
     /// Reads and parses the file at `path`.
-    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+    pub fn load(path: &Path) -> Result<Config, ConfigErrors> {
         let text = std::fs::read_to_string(path).map_err(|e| ConfigError::File {
             file: path.to_owned(),
             message: e.to_string(),
@@ -190,7 +253,7 @@ impl Config {
         text: &str,
         file: &Path,
         env: impl Fn(&str) -> Option<String>,
-    ) -> Result<Config, ConfigError> {
+    ) -> Result<Config, ConfigErrors> {
         let read = |p: &Path| std::fs::read_to_string(p).map_err(|e| e.to_string());
         Config::parse_with(text, file, env, read)
     }
@@ -201,7 +264,7 @@ impl Config {
         file: &Path,
         env: impl Fn(&str) -> Option<String>,
         read: impl Fn(&Path) -> Result<String, String>,
-    ) -> Result<Config, ConfigError> {
+    ) -> Result<Config, ConfigErrors> {
         let at = |span: Option<Range<usize>>, message: String| {
             let (line, col) = span.map_or((1, 1), |s| line_col(text, s.start));
             ConfigError::At {
@@ -211,16 +274,18 @@ impl Config {
                 message,
             }
         };
+        // A file that is not TOML, or holds a key nobody reads, has no shape to check further.
         let raw: Raw = toml::from_str(text).map_err(|e| at(e.span(), e.message().to_owned()))?;
+        let found = Found::default();
         let base = file.parent().unwrap_or(Path::new("."));
         let resolve = |p: &str| base.join(p);
 
         let listen = match (env("BATON_LISTEN"), &raw.listen) {
-            (Some(v), _) => v.parse().map_err(|_| ConfigError::Env {
+            (Some(v), _) => found.keep(v.parse().map_err(|_| ConfigError::Env {
                 var: "BATON_LISTEN",
                 message: format!("'{v}' is not an address like 127.0.0.1:8080"),
-            })?,
-            (None, Some(l)) => l.get_ref().parse().map_err(|_| {
+            })),
+            (None, Some(l)) => found.keep(l.get_ref().parse().map_err(|_| {
                 at(
                     Some(l.span()),
                     format!(
@@ -228,8 +293,8 @@ impl Config {
                         l.get_ref()
                     ),
                 )
-            })?,
-            (None, None) => SocketAddr::from(([127, 0, 0, 1], 8080)),
+            })),
+            (None, None) => Some(SocketAddr::from(([127, 0, 0, 1], 8080))),
         };
         let data_dir = match env("BATON_DATA_DIR") {
             Some(d) => PathBuf::from(d),
@@ -237,15 +302,15 @@ impl Config {
         };
         let cache_mb = match &raw.store.cache_capacity_mb {
             Some(c) if *c.get_ref() == 0 => {
-                return Err(at(
+                found.push(at(
                     Some(c.span()),
                     "cache_capacity_mb must be at least 1".into(),
-                ))
+                ));
+                1
             }
             Some(c) => *c.get_ref(),
             None => 64,
         };
-        let rules_dir = raw.rules_dir.as_deref().unwrap_or("rules");
         let sources = Sources {
             env: &env,
             read: &read,
@@ -255,26 +320,40 @@ impl Config {
             .channels
             .twitter
             .as_ref()
-            .map(|t| t.check(&sources, &at))
-            .transpose()?;
+            .and_then(|t| found.keep(t.check(&sources, &at)));
         let mut accounts: Vec<AccountConfig> = Vec::new();
         for (id, acc) in &raw.accounts {
             if !valid_account_id(id) {
-                return Err(at(
+                found.push(at(
                     Some(acc.span()),
                     format!("account id '{id}' must be 1-64 of a-z, 0-9, '-' or '_'"),
                 ));
+                continue;
             }
+            let table = acc.span();
             let acc = acc.get_ref();
-            let own_rules = resolve(acc.rules_dir().unwrap_or(rules_dir));
-            let checked = acc.check(id, own_rules, &sources, &at)?;
+            // Where the directory was named, so a bad one is pointed at in this file: the
+            // account's own `rules_dir`, else the top-level one, else the account's table.
+            let (dir, span) = match (acc.rules_dir(), &raw.rules_dir) {
+                (Some(own), _) => (own.get_ref().as_str(), own.span()),
+                (None, Some(top)) => (top.get_ref().as_str(), top.span()),
+                (None, None) => ("rules", table),
+            };
+            let (line, col) = line_col(text, span.start);
+            let rules_at = RulesDirAt {
+                file: file.to_owned(),
+                line,
+                col,
+            };
+            let checked = acc.check(id, (resolve(dir), rules_at), &sources, &at, &found);
+            let Some(checked) = checked else { continue };
             if let Some(t) = &checked.twitter {
-                if twitter.is_none() {
+                if twitter.is_none() && raw.channels.twitter.is_none() {
                     let message = format!(
                         "account '{id}' has a twitter table but [channels.twitter] is missing \
                          (the app's consumer key and secret)"
                     );
-                    return Err(at(acc.twitter_span(), message));
+                    found.push(at(acc.twitter_span(), message));
                 }
                 let twin = accounts
                     .iter()
@@ -284,43 +363,55 @@ impl Config {
                         "twitter.user_id {} is already account '{}'",
                         t.user_id, twin.id
                     );
-                    return Err(at(acc.twitter_span(), message));
+                    found.push(at(acc.twitter_span(), message));
                 }
             }
             accounts.push(checked);
         }
-        if accounts.is_empty() {
+        if raw.accounts.is_empty() {
             let span = text.find("[accounts").map(|s| s..s + 1);
-            return Err(at(
+            found.push(at(
                 span,
                 "at least one account is required: add [accounts.<id>]".into(),
             ));
         }
         let sink = match raw.channels.webhook.outbound {
-            None => SinkConfig::Jsonl { path: None },
+            None => Some(SinkConfig::Jsonl { path: None }),
             Some(s) => {
                 let span = s.span();
                 match s.into_inner() {
-                    RawSink::Jsonl { path } => SinkConfig::Jsonl {
+                    RawSink::Jsonl { path } => Some(SinkConfig::Jsonl {
                         path: path.filter(|p| p != "-").map(|p| resolve(&p)),
-                    },
+                    }),
                     RawSink::Http { url, timeout } => {
-                        if !(url.starts_with("https://") || url.starts_with("http://")) {
-                            return Err(at(
+                        if url.starts_with("https://") || url.starts_with("http://") {
+                            Some(SinkConfig::Http {
+                                url,
+                                timeout: timeout.unwrap_or(Duration::from_secs(5)),
+                            })
+                        } else {
+                            found.push(at(
                                 Some(span),
                                 format!("outbound url '{url}' must be an http(s) URL"),
                             ));
-                        }
-                        SinkConfig::Http {
-                            url,
-                            timeout: timeout.unwrap_or(Duration::from_secs(5)),
+                            None
                         }
                     }
                 }
             }
         };
-        let http = raw.http.check(&at)?;
+        let http = raw.http.check(&at, &found);
+        let (Some(listen), Some(sink)) = (listen, sink) else {
+            return Err(found.into_errors().unwrap_or_else(|| {
+                // Unreachable in practice: each None above recorded why.
+                ConfigErrors(vec![at(None, "invalid config".into())])
+            }));
+        };
+        if let Some(errors) = found.into_errors() {
+            return Err(errors);
+        }
         Ok(Config {
+            file: file.to_owned(),
             listen,
             http,
             data_dir,

@@ -14,6 +14,7 @@ mod intake;
 mod notices;
 mod people;
 mod query;
+mod reload;
 mod restore;
 mod schedule;
 mod seen;
@@ -76,6 +77,8 @@ enum Command {
     Session(Session),
     People(people::Admin),
     Query(query::Query),
+    /// A whole new set of accounts (rules, timeouts, hours), compiled already.
+    Reload(Vec<Account>, Reply<()>),
 }
 
 /// A cheap-to-clone handle for talking to the engine.
@@ -281,6 +284,7 @@ impl Engine {
                     }
                     Command::People(op) => self.admin(op, now, &mut set, &mut pending),
                     Command::Query(q) => queries.push(q),
+                    Command::Reload(accounts, reply) => self.swap_accounts(accounts, reply),
                     Command::Signal(signal) => self.customer_signal(signal),
                 }
             }

@@ -42,6 +42,7 @@ pub fn router(state: Shared) -> Router {
         .route("/v1/export", get(transcripts::export))
         .route("/v1/stats", get(admin::stats))
         .route("/v1/admin/backup", get(backup::download))
+        .route("/v1/admin/reload", post(admin::reload))
         .route("/v1/agents", post(agents::add).get(agents::list))
         .route(
             "/v1/agents/{id}",

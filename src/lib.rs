@@ -19,6 +19,7 @@ pub mod http;
 pub mod journal;
 pub mod lifecycle;
 pub mod outbox;
+pub mod reload;
 pub mod rules;
 pub mod shared;
 pub mod shutdown;

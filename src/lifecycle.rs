@@ -1,6 +1,7 @@
 //! The daemon's life under a supervisor: first contact (warnings about a config that is not
 //! fit for production, the pid file, one sentence when another daemon holds the data dir),
-//! the systemd watchdog, and a shutdown bounded by `[shutdown] grace`.
+//! the systemd watchdog, SIGHUP (reload the rules, `crate::reload`), and a shutdown bounded
+//! by `[shutdown] grace`.
 //!
 //! On SIGTERM (or SIGINT) the shutdown broadcast goes out: the HTTP server stops accepting,
 //! platforms posting to a channel hear `503` with `Retry-After` (they redeliver), agents'
@@ -60,9 +61,13 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         tracing::warn!("{warning}");
     }
     let (grace, data_dir) = (config.shutdown_grace, config.data_dir.clone());
+    // Before anything else: SIGHUP's default action ends the process, and `systemctl reload`
+    // may send one as soon as systemd has heard READY=1.
+    let hangups = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
     let mut app = App::build(config).await.map_err(first_contact)?;
     app.watched_by(Heartbeat::from_env());
     let pid_file = PidFile::write(&data_dir);
+    tokio::spawn(reload_on_hangup(app.reloader(), hangups));
     let mut running = app.spawn();
     let trigger = running.trigger();
     let mut signals = Signals::new()?;
@@ -91,6 +96,32 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     };
     drop(pid_file);
     result
+}
+
+/// Each SIGHUP reloads the rules (one at a time; the outcome is logged and kept for
+/// `/readyz`). Ends at shutdown, letting go of its engine handle so the engine can drain.
+async fn reload_on_hangup(
+    reloader: crate::reload::Reloader,
+    mut hangups: tokio::signal::unix::Signal,
+) {
+    let crate::reload::Reloader {
+        reload,
+        engine,
+        mut shutdown,
+    } = reloader;
+    loop {
+        tokio::select! {
+            got = hangups.recv() => {
+                if got.is_none() {
+                    return;
+                }
+                tracing::info!("SIGHUP: reloading");
+                // The outcome is logged and recorded by `run` itself.
+                let _ = reload.run(&engine).await;
+            }
+            () = shutdown.wait() => return,
+        }
+    }
 }
 
 /// A store another daemon holds becomes its one sentence, without the context around it.

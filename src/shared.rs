@@ -32,6 +32,8 @@ pub struct Shared {
     /// Whether `/console/try` is served (`[console] try_page`).
     pub try_page: bool,
     pub shutdown: Shutdown,
+    /// Reloading the config's rules (`POST /v1/admin/reload`, SIGHUP) and the last outcome.
+    pub reload: crate::reload::Reload,
 }
 
 /// What the Twitter/X webhook needs: the key of its challenge and signatures, and which account

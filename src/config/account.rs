@@ -4,7 +4,7 @@
 //! Values that may be refused are kept `Spanned` so the error points at what the author wrote.
 
 use super::twitter::{RawTwitterAccount, Sources, TwitterAccount};
-use super::ConfigError;
+use super::{ConfigError, Found};
 use crate::domain::{Hours, HoursError};
 use crate::rules::{TimeoutOverrides, TimeoutsTable};
 use serde::Deserialize;
@@ -17,6 +17,9 @@ pub struct AccountConfig {
     pub id: String,
     pub name: String,
     pub rules_dir: PathBuf,
+    /// Where the config named `rules_dir` (or the account, when it is the default): a
+    /// directory that is missing or holds no rules is reported there.
+    pub rules_dir_at: RulesDirAt,
     /// When the account's people work (`[accounts.<id>.hours]`); None when not configured.
     pub hours: Option<Hours>,
     /// Replaces the rules' `[timeouts]` for this account (`[accounts.<id>.timeouts]`).
@@ -25,11 +28,25 @@ pub struct AccountConfig {
     pub twitter: Option<TwitterAccount>,
 }
 
+/// A place in the config file, for errors found after it was parsed (loading the rules).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RulesDirAt {
+    pub file: PathBuf,
+    pub line: usize,
+    pub col: usize,
+}
+
+impl std::fmt::Display for RulesDirAt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}:{}", self.file.display(), self.line, self.col)
+    }
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawAccount {
     name: Spanned<String>,
-    rules_dir: Option<String>,
+    rules_dir: Option<Spanned<String>>,
     hours: Option<RawHours>,
     #[serde(default)]
     timeouts: TimeoutsTable,
@@ -49,29 +66,40 @@ struct RawHours {
 pub(super) type At<'a> = &'a dyn Fn(Option<Range<usize>>, String) -> ConfigError;
 
 impl RawAccount {
-    /// Checks the table; `rules_dir` is already resolved (the account's own or the default).
+    /// Checks the table, keeping every problem in `found`; `rules_dir` is already resolved
+    /// (the account's own or the default) and comes with where it was named.
     pub(super) fn check(
         &self,
         id: &str,
-        rules_dir: PathBuf,
+        (rules_dir, rules_dir_at): (PathBuf, RulesDirAt),
         src: &Sources<'_>,
         at: At<'_>,
-    ) -> Result<AccountConfig, ConfigError> {
-        if self.name.get_ref().trim().is_empty() {
+        found: &Found,
+    ) -> Option<AccountConfig> {
+        let name_ok = !self.name.get_ref().trim().is_empty();
+        if !name_ok {
             let message = "account name must not be empty".into();
-            return Err(at(Some(self.name.span()), message));
+            found.keep::<()>(Err(at(Some(self.name.span()), message)));
         }
-        Ok(AccountConfig {
+        // Each part is checked even when another failed, so all their errors are reported;
+        // `Err` below: written but refused (the error is in `found` already).
+        let hours = self
+            .hours
+            .as_ref()
+            .map(|h| found.keep(h.check(at)).ok_or(()));
+        let timeouts = found.keep(overrides(&self.timeouts, at));
+        let twitter = self
+            .twitter
+            .as_ref()
+            .map(|t| found.keep(t.check(src, at)).ok_or(()));
+        Some(AccountConfig {
             id: id.to_owned(),
-            name: self.name.get_ref().clone(),
+            name: name_ok.then(|| self.name.get_ref().clone())?,
             rules_dir,
-            hours: self.hours.as_ref().map(|h| h.check(at)).transpose()?,
-            timeouts: overrides(&self.timeouts, at)?,
-            twitter: self
-                .twitter
-                .as_ref()
-                .map(|t| t.check(src, at))
-                .transpose()?,
+            rules_dir_at,
+            hours: hours.transpose().ok()?,
+            timeouts: timeouts?,
+            twitter: twitter.transpose().ok()?,
         })
     }
 
@@ -80,8 +108,8 @@ impl RawAccount {
         self.twitter.as_ref().map(RawTwitterAccount::span)
     }
 
-    pub(super) fn rules_dir(&self) -> Option<&str> {
-        self.rules_dir.as_deref()
+    pub(super) fn rules_dir(&self) -> Option<&Spanned<String>> {
+        self.rules_dir.as_ref()
     }
 }
 

@@ -5,7 +5,7 @@
 //! at the position the author wrote it.
 
 use super::account::At;
-use super::ConfigError;
+use super::{ConfigError, Found};
 use serde::Deserialize;
 use std::time::Duration;
 use toml::Spanned;
@@ -52,20 +52,21 @@ pub(super) struct RawHttp {
 }
 
 impl RawHttp {
-    pub(super) fn check(&self, at: At<'_>) -> Result<HttpConfig, ConfigError> {
+    /// The table, defaults where a value is missing or refused (each refusal kept in `found`).
+    pub(super) fn check(&self, at: At<'_>, found: &Found) -> HttpConfig {
         let d = HttpConfig::default();
-        Ok(HttpConfig {
-            header_timeout: duration("header_timeout", &self.header_timeout, at)?
+        let duration = |key, v| found.keep(duration(key, v, at)).flatten();
+        let cap = |key, v| found.keep(cap(key, v, at)).flatten();
+        HttpConfig {
+            header_timeout: duration("header_timeout", &self.header_timeout)
                 .unwrap_or(d.header_timeout),
-            body_timeout: duration("body_timeout", &self.body_timeout, at)?
-                .unwrap_or(d.body_timeout),
-            idle_timeout: duration("idle_timeout", &self.idle_timeout, at)?
-                .unwrap_or(d.idle_timeout),
-            max_connections: cap("max_connections", &self.max_connections, at)?
+            body_timeout: duration("body_timeout", &self.body_timeout).unwrap_or(d.body_timeout),
+            idle_timeout: duration("idle_timeout", &self.idle_timeout).unwrap_or(d.idle_timeout),
+            max_connections: cap("max_connections", &self.max_connections)
                 .unwrap_or(d.max_connections),
-            max_agent_sockets: cap("max_agent_sockets", &self.max_agent_sockets, at)?
+            max_agent_sockets: cap("max_agent_sockets", &self.max_agent_sockets)
                 .unwrap_or(d.max_agent_sockets),
-        })
+        }
     }
 }
 

@@ -395,3 +395,54 @@ fn the_shipped_config_serves_the_try_page() {
     let text = std::fs::read_to_string(&path).unwrap();
     assert!(parse(&text, &[]).unwrap().console.try_page);
 }
+
+#[test]
+fn every_error_is_reported_at_once_in_file_order() {
+    let text = "listen = \"nowhere\"\n[store]\ncache_capacity_mb = 0\n\
+                [accounts.acme]\nname = \" \"\n[accounts.acme.hours]\nzone = \"Mars/Olympus\"\n\
+                days = [\"mon\"]\nopen = \"09:00\"\nclose = \"17:00\"\n\
+                [accounts.acme.timeouts]\noffer = \"soon\"\n\
+                [accounts.Bad]\nname = \"B\"\n[http]\nmax_connections = 0\nidle_timeout = \"0s\"\n";
+    let err = parse(text, &[]).unwrap_err();
+    let lines: Vec<&str> = err.lines().collect();
+    let at: Vec<&str> = lines
+        .iter()
+        .map(|l| l.split(": ").next().unwrap())
+        .collect();
+    assert_eq!(
+        at,
+        [
+            "/etc/baton/baton.toml:1:10",
+            "/etc/baton/baton.toml:3:21",
+            "/etc/baton/baton.toml:5:8",
+            "/etc/baton/baton.toml:7:8",
+            "/etc/baton/baton.toml:12:9",
+            "/etc/baton/baton.toml:13:1",
+            "/etc/baton/baton.toml:16:19",
+            "/etc/baton/baton.toml:17:16",
+        ],
+        "{err}"
+    );
+    assert!(lines[0].contains("listen"), "{err}");
+    assert!(lines[2].contains("account name must not be empty"), "{err}");
+    assert!(lines[3].contains("hours.zone"), "{err}");
+    assert!(lines[5].contains("account id 'Bad'"), "{err}");
+}
+
+#[test]
+fn rules_dir_keeps_where_it_was_named() {
+    let text = "rules_dir = \"shared\"\n[accounts.acme]\nname = \"Acme\"\n\
+                [accounts.beta]\nname = \"Beta\"\nrules_dir = \"own\"\n";
+    let c = parse(text, &[]).unwrap();
+    let at = |c: &AccountConfig| (c.rules_dir_at.line, c.rules_dir_at.col);
+    assert_eq!(at(&c.accounts[0]), (1, 13));
+    assert_eq!(at(&c.accounts[1]), (6, 13));
+    assert_eq!(c.accounts[1].rules_dir, PathBuf::from("/etc/baton/own"));
+    assert_eq!(
+        c.accounts[0].rules_dir_at.to_string(),
+        "/etc/baton/baton.toml:1:13"
+    );
+    // Not named at all: the account's table.
+    let c = parse(MINIMAL, &[]).unwrap();
+    assert_eq!(at(&c.accounts[0]).0, 1);
+}

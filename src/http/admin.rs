@@ -1,9 +1,11 @@
 //! Read-only admin API (bearer admin token): the queue (and follow-ups owed), a conversation
-//! with its transcript, and the daemon's stats.
+//! with its transcript, and the daemon's stats; and the one call that changes what runs:
+//! reloading the rules (`POST /v1/admin/reload`).
 
 use super::json::{ConversationJson, QueueJson, StatsJson};
 use super::ApiError;
 use crate::domain::{AccountId, ConversationId};
+use crate::reload::ReloadError;
 use crate::shared::Shared;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
@@ -26,6 +28,32 @@ pub(super) fn authorize(s: &Shared, headers: &HeaderMap) -> Result<(), ApiError>
         _ => Err(ApiError::Unauthorized(
             "a valid bearer admin token is required".into(),
         )),
+    }
+}
+
+/// `{"ok":true,"rules":N,"took_ms":…}`: the new rules are in force.
+#[derive(serde::Serialize)]
+pub struct ReloadJson {
+    ok: bool,
+    rules: usize,
+    took_ms: u64,
+}
+
+/// Reads the config file again and puts its rules in force; a 422 `reload_failed` lists every
+/// error (`file:line:col: message`), and the old rules stay.
+pub async fn reload(
+    State(s): State<Shared>,
+    headers: HeaderMap,
+) -> Result<Json<ReloadJson>, ApiError> {
+    authorize(&s, &headers)?;
+    match s.reload.run(&s.engine).await {
+        Ok(done) => Ok(Json(ReloadJson {
+            ok: true,
+            rules: done.rules,
+            took_ms: u64::try_from(done.took.as_millis()).unwrap_or(u64::MAX),
+        })),
+        Err(e @ ReloadError::Unavailable) => Err(ApiError::Unavailable(e.to_string())),
+        Err(e) => Err(ApiError::ReloadFailed(e.errors())),
     }
 }
 

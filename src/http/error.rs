@@ -30,6 +30,10 @@ pub enum ApiError {
     /// A profile name that would pass for the bot's or another agent's.
     #[error("{0}")]
     ProfileTaken(String),
+    /// A reload that did not take (the config or rules do not load, or a change needs a
+    /// restart): every problem, also listed one per line in the body's `errors`.
+    #[error("{}", .0.join("; "))]
+    ReloadFailed(Vec<String>),
     /// What an extractor refused (a path or query that does not decode), or a plain-text
     /// refusal made JSON by `jsonify`; with the status it came with.
     #[error("{message}")]
@@ -48,6 +52,7 @@ impl ApiError {
             ApiError::Invalid(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid"),
             ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             ApiError::ProfileTaken(_) => (StatusCode::CONFLICT, "profile_taken"),
+            ApiError::ReloadFailed(_) => (StatusCode::UNPROCESSABLE_ENTITY, "reload_failed"),
             ApiError::Rejected { status, .. } => (*status, code_of(*status)),
         }
     }
@@ -56,8 +61,11 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code) = self.status_and_code();
-        let body = Json(json!({ "error": code, "message": self.to_string() }));
-        (status, body).into_response()
+        let mut body = json!({ "error": code, "message": self.to_string() });
+        if let ApiError::ReloadFailed(errors) = self {
+            body["errors"] = json!(errors);
+        }
+        (status, Json(body)).into_response()
     }
 }
 

@@ -1,5 +1,6 @@
 //! Liveness and readiness probes.
 
+use crate::reload::ReloadOutcome;
 use crate::shared::Shared;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -13,7 +14,8 @@ pub async fn healthz() -> Json<Value> {
 
 /// Ready once start-up finished (store open, rules loaded, tasks running), while the engine
 /// loop keeps turning (it turns at least every quarter of the watchdog interval, so one that
-/// has not for half of it is wedged), and until shutdown begins.
+/// has not for half of it is wedged), and until shutdown begins. After a reload, `reload` says
+/// how the last one went (`at`: Unix milliseconds) and lists its errors.
 pub async fn readyz(State(s): State<Shared>) -> (StatusCode, Json<Value>) {
     let unavailable = |body| (StatusCode::SERVICE_UNAVAILABLE, Json(body));
     if !s.ready.load(Ordering::Acquire) {
@@ -28,5 +30,15 @@ pub async fn readyz(State(s): State<Shared>) -> (StatusCode, Json<Value>) {
             "engine_idle_ms": u64::try_from(stalled.as_millis()).unwrap_or(u64::MAX),
         }));
     }
-    (StatusCode::OK, Json(json!({ "status": "ready" })))
+    let mut body = json!({ "status": "ready" });
+    // Still ready after a failed reload: the daemon serves on with the rules it had.
+    if let Some(last) = s.reload.last() {
+        body["reload"] = json!({
+            "ok": last.outcome == ReloadOutcome::Applied,
+            "result": last.outcome.label(),
+            "errors": last.errors,
+            "at": last.at.0,
+        });
+    }
+    (StatusCode::OK, Json(body))
 }

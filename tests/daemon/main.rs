@@ -22,6 +22,7 @@ mod outbound;
 mod people_admin;
 mod power_cut;
 mod profiles;
+mod reload;
 mod restart;
 mod routing;
 mod slow_agent;
