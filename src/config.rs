@@ -6,14 +6,20 @@
 
 mod account;
 mod http;
+mod log;
+mod outbound;
 mod twitter;
 
 pub use account::AccountConfig;
 pub use http::HttpConfig;
+pub use log::{LogConfig, LogFormat};
+pub use outbound::OutboundConfig;
 pub use twitter::{TwitterAccount, TwitterConfig};
 
 use account::RawAccount;
 use http::RawHttp;
+use log::RawLog;
+use outbound::RawOutbound;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -43,6 +49,10 @@ pub struct Config {
     pub shutdown_grace: Duration,
     /// `[http]`: request timeouts and connection caps.
     pub http: HttpConfig,
+    /// `[log]`: how log lines are written.
+    pub log: LogConfig,
+    /// `[outbound]`: retries of a failing receiver.
+    pub outbound: OutboundConfig,
 }
 
 /// `[console]`: the web pages the daemon serves under `/console/`.
@@ -108,6 +118,10 @@ struct Raw {
     shutdown: RawShutdown,
     #[serde(default)]
     http: RawHttp,
+    #[serde(default)]
+    log: RawLog,
+    #[serde(default)]
+    outbound: RawOutbound,
 }
 
 #[derive(Deserialize, Default)]
@@ -320,9 +334,13 @@ impl Config {
             }
         };
         let http = raw.http.check(&at)?;
+        let log = raw.log.check(&at)?;
+        let outbound = raw.outbound.check(&at)?;
         Ok(Config {
             listen,
             http,
+            log,
+            outbound,
             data_dir,
             cache_bytes: cache_mb * 1024 * 1024,
             event_retention: raw

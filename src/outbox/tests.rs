@@ -81,6 +81,7 @@ fn start_with(before: impl FnOnce(&Store), durable: Option<u64>) -> Harness {
         channel: Channel::Webhook,
         sink: Arc::new(ScriptedSink(script.clone())),
         feed,
+        retry_ceiling: Duration::from_secs(4),
     };
     let task = tokio::spawn(outbox.run(shutdown));
     Harness {
