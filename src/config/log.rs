@@ -73,6 +73,9 @@ mod tests {
         let e = parse("format = \"yaml\"").unwrap_err();
         assert!(e.starts_with("/etc/baton/baton.toml:4:10:"), "{e}");
         assert!(e.contains("'yaml'"), "{e}");
-        assert!(parse("level = \"debug\"").is_err(), "unknown keys are refused");
+        assert!(
+            parse("level = \"debug\"").is_err(),
+            "unknown keys are refused"
+        );
     }
 }

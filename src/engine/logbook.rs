@@ -31,7 +31,9 @@ pub(super) fn handle(
     account: &Account,
 ) -> Vec<Effect> {
     let (act, target) = about(desk, &input, account);
-    let before = target.and_then(|id| desk.conversation(id)).map(|c| c.state.name());
+    let before = target
+        .and_then(|id| desk.conversation(id))
+        .map(|c| c.state.name());
     let effects = desk.handle(input, now, account);
     log(act, target, before, &effects);
     effects
@@ -80,24 +82,19 @@ fn about(desk: &Desk, input: &Input, account: &Account) -> (Act, Option<Conversa
     }
 }
 
-fn log(
-    act: Act,
-    target: Option<ConversationId>,
-    before: Option<&'static str>,
-    effects: &[Effect],
-) {
+fn log(act: Act, target: Option<ConversationId>, before: Option<&'static str>, effects: &[Effect]) {
     for effect in effects {
         match effect {
             Effect::Record(m) => tracing::debug!(
                 conversation_id = %m.id.conversation,
-                message = %m.id,
+                message_id = %m.id,
                 text = %m.text,
                 "customer message"
             ),
             Effect::Send { message: m, .. } => {
                 tracing::debug!(
                     conversation_id = %m.id.conversation,
-                    message = %m.id,
+                    message_id = %m.id,
                     from = ?m.from,
                     text = %m.text,
                     "message to the customer"
@@ -106,7 +103,7 @@ fn log(
                     tracing::info!(
                         conversation_id = %m.id.conversation,
                         %agent,
-                        message = %m.id,
+                        message_id = %m.id,
                         "agent message sent"
                     );
                 }
@@ -140,14 +137,30 @@ fn log(
     if before == Some(now) {
         return;
     }
+    // Lined up for a person by the bot or a timeout; it may already be offered to an agent
+    // within the same input, so any snapshot of it in line counts.
+    let lined = effects.iter().find_map(|e| match e {
+        Effect::Save(c) if c.id == id => match &c.state {
+            State::Queued(ticket) | State::Offered { ticket, .. } => Some(ticket),
+            _ => None,
+        },
+        _ => None,
+    });
+    let was_with_people = matches!(before, Some("queued" | "offered" | "with_agent"));
+    match (act, lined) {
+        (Act::Customer | Act::Deadline, Some(ticket)) if !was_with_people => {
+            tracing::info!(
+                conversation_id = %id,
+                account = %after.account,
+                reason = %ticket.reason,
+                priority = ticket.priority,
+                "escalated to a person"
+            );
+            return;
+        }
+        _ => {}
+    }
     match (act, &after.state) {
-        (Act::Customer | Act::Deadline, State::Queued(ticket)) => tracing::info!(
-            conversation_id = %id,
-            account = %after.account,
-            reason = %ticket.reason,
-            priority = ticket.priority,
-            "escalated to a person"
-        ),
         (Act::Accept(agent), State::WithAgent { .. }) => {
             tracing::info!(conversation_id = %id, %agent, "accepted")
         }

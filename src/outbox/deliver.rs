@@ -125,7 +125,7 @@ impl Outbox {
                 if message.epoch < newest && message.from == crate::domain::Author::Bot {
                     tracing::info!(
                         conversation_id = %conv,
-                        message = %message.id,
+                        message_id = %message.id,
                         "bot message overtaken by a handoff; not sent"
                     );
                     round.failed.push(FailedRecord {
@@ -147,7 +147,7 @@ impl Outbox {
                     Delivery::Failed(why) => {
                         tracing::warn!(
                             conversation_id = %conv,
-                            message = %message.id,
+                            message_id = %message.id,
                             %why,
                             "outbound message failed for good"
                         );
@@ -166,7 +166,7 @@ impl Outbox {
                         // would be hundreds a minute in an outage.
                         tracing::debug!(
                             conversation_id = %conv,
-                            message = %message.id,
+                            message_id = %message.id,
                             %why,
                             "outbound message still failing; will retry"
                         );

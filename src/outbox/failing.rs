@@ -181,7 +181,11 @@ mod tests {
         for _ in 0..10 {
             f.failed(id, "HTTP 503", now);
             now += Duration::from_secs(4);
-            assert_eq!(f.try_of(id, now), Try::Once, "the ceiling bounds every wait");
+            assert_eq!(
+                f.try_of(id, now),
+                Try::Once,
+                "the ceiling bounds every wait"
+            );
         }
         f.delivered(id);
         assert_eq!(f.try_of(id, now), Try::Fully);

@@ -383,21 +383,34 @@ async fn a_long_outage_is_tried_at_the_ceiling_pace_and_delivered_in_order_after
     h.script("c1-1", (0..100_000).map(|_| retry()));
     let a = put_turn(&h.store, 0, 1, 0, 1); // c1-1
     let b = put_turn(&h.store, 1, 1, 2, 1); // c1-3, behind c1-1
-    h.feeds
-        .offer(0..2, [a, b].into_iter().flatten().collect());
+    h.feeds.offer(0..2, [a, b].into_iter().flatten().collect());
     let window = Duration::from_secs(600);
     tokio::time::sleep(window).await;
     let c = put_turn(&h.store, 2, 2, 0, 1); // c2-1, during the outage
     h.feeds.offer(2..3, c.into_iter().collect());
     h.settle().await;
     assert_eq!(h.sent(), ["c2-1"], "another conversation is not held back");
-    let tries = h.script.tries.lock().unwrap().get("c1-1").copied().unwrap_or(0);
+    let tries = h
+        .script
+        .tries
+        .lock()
+        .unwrap()
+        .get("c1-1")
+        .copied()
+        .unwrap_or(0);
     // The first round's quick retries, the doubling up to the 4 s ceiling (1, 2, 4), then at
     // least 3 s (the ceiling less its jitter) between tries: about 215 at most. Without the
     // ceiling's waits it was five tries every round (every ~5 s): 600 in this time.
     let most = ATTEMPTS + 3 + (window + Duration::from_secs(30)).as_secs() as u32 / 3;
-    assert!((10..=most).contains(&tries), "{tries} tries, at most {most}");
-    assert_eq!(h.script.tries.lock().unwrap().get("c1-3"), None, "never overtaken");
+    assert!(
+        (10..=most).contains(&tries),
+        "{tries} tries, at most {most}"
+    );
+    assert_eq!(
+        h.script.tries.lock().unwrap().get("c1-3"),
+        None,
+        "never overtaken"
+    );
     // The receiver is back: within a ceiling and a round, everything goes, in order.
     h.script("c1-1", []);
     h.settle().await;

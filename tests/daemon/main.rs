@@ -18,6 +18,8 @@ mod handoff;
 mod history;
 mod lifecycle;
 mod limits;
+mod logs;
+mod outage;
 mod outbound;
 mod power_cut;
 mod profiles;
