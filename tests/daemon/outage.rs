@@ -168,3 +168,34 @@ async fn a_long_outage_is_tried_at_the_ceiling_pace_summed_up_and_delivered_in_o
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_message_refused_for_good_is_in_the_admin_view_of_its_conversation_with_the_reason() {
+    let (_dir, mut sink, d) = fresh().await;
+    // The receiver refuses the first reply for good; the next ones it takes.
+    sink.script.lock().unwrap().push_back(400);
+    let (status, v) = d.dm("f1", "u1", "where is my order").await;
+    assert_eq!(status, 200, "{v}");
+    // The daemon's first conversation.
+    let conv = "c0";
+    let failed = eventually("the refused reply shows in the admin view", || async {
+        let (_, view) = d.admin(&format!("/v1/conversations/{conv}")).await;
+        view["failed"].as_array().filter(|f| !f.is_empty()).cloned()
+    })
+    .await;
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    let reason = failed[0]["reason"].as_str().unwrap();
+    assert!(reason.starts_with("HTTP 400"), "{reason}");
+    assert_eq!(failed[0]["message"]["from"], "bot");
+    let id = failed[0]["message"]["id"].as_str().unwrap().to_owned();
+    // The rest of the conversation went on; the refused message was not among it.
+    let next = sink.next().await;
+    assert_ne!(next["id"], id.as_str());
+    let (_, view) = d.admin(&format!("/v1/conversations/{conv}")).await;
+    let in_transcript = view["transcript"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|m| m["id"] == id.as_str());
+    assert!(in_transcript, "the transcript keeps what was said: {view}");
+}
