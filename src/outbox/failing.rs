@@ -97,7 +97,7 @@ impl Failing {
             if let Some((began, _)) = self.told.take() {
                 tracing::info!(
                     channel,
-                    outage = %humantime::format_duration(seconds(now - began)),
+                    outage = %compact(now - began),
                     "outbound {channel}: recovered, nothing waiting"
                 );
             }
@@ -131,7 +131,7 @@ impl Failing {
             "outbound {channel}: {} messages waiting in {} conversations, oldest {}, last error: {}",
             waiting.messages,
             waiting.conversations,
-            humantime::format_duration(seconds(oldest)),
+            compact(oldest),
             self.last_error
         );
         let began = self.told.map_or(now - oldest, |(began, _)| began);
@@ -148,9 +148,14 @@ fn wait(rounds: u32, ceiling: Duration) -> Duration {
     full.mul_f64(0.75 + fastrand::f64() / 4.0)
 }
 
-/// Whole seconds, so `3m12s` rather than nanoseconds.
-fn seconds(d: Duration) -> Duration {
-    Duration::from_secs(d.as_secs())
+/// Whole seconds, written short: `45s`, `3m12s`, `2h0m5s`.
+fn compact(d: Duration) -> String {
+    let s = d.as_secs();
+    match (s / 3600, s / 60 % 60, s % 60) {
+        (0, 0, sec) => format!("{sec}s"),
+        (0, min, sec) => format!("{min}m{sec}s"),
+        (h, min, sec) => format!("{h}h{min}m{sec}s"),
+    }
 }
 
 #[cfg(test)]
@@ -166,6 +171,14 @@ mod tests {
             assert!(w <= full && w >= full.mul_f64(0.75), "{rounds}: {w:?}");
         }
         assert!(wait(100, Duration::from_millis(500)) <= Duration::from_millis(500));
+    }
+
+    #[test]
+    fn ages_are_written_short() {
+        let cases = [(0, "0s"), (45, "45s"), (192, "3m12s"), (7205, "2h0m5s")];
+        for (secs, want) in cases {
+            assert_eq!(compact(Duration::from_millis(secs * 1000 + 999)), want);
+        }
     }
 
     #[tokio::test(start_paused = true)]
