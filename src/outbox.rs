@@ -202,7 +202,7 @@ impl Outbox {
             let now = Instant::now();
             for (conversation, error) in round.tried {
                 match error {
-                    None => p.failing.delivered(conversation),
+                    None => p.failing.delivered(conversation, now),
                     Some(why) => p.failing.failed(conversation, &why, now),
                 }
             }

@@ -3,8 +3,10 @@
 //!
 //! A conversation whose message still fails after a round's quick retries waits before it is
 //! tried again, once, the wait doubling from `FIRST_WAIT` up to the configured ceiling; a
-//! delivery that goes through ends its wait. Order is not at stake here: a conversation that
-//! waits keeps every later turn of its own behind the stuck one, as the runner always did.
+//! delivery that goes through ends its wait, and a failing conversation getting through makes
+//! the others due at once (the receiver is back), so recovery does not wait for the ceiling.
+//! Order is not at stake here: a conversation that waits keeps every later turn of its own
+//! behind the stuck one, as the runner always did.
 //!
 //! An outage is told once a minute at most, as one line for the channel (how much waits, for
 //! how long, the last error), and once more when nothing is stuck any longer; each failed try
@@ -85,9 +87,16 @@ impl Failing {
         self.last_error.push_str(why);
     }
 
-    /// Everything the conversation had went out.
-    pub(super) fn delivered(&mut self, id: ConversationId) {
-        self.conversations.remove(&id);
+    /// Everything the conversation had went out. If it had been failing, the receiver is
+    /// most likely back for everyone: the others waiting are due at once rather than at the
+    /// end of waits that may have grown to the ceiling. Their rounds stay counted, so one
+    /// that fails again waits as long as before.
+    pub(super) fn delivered(&mut self, id: ConversationId, now: Instant) {
+        if self.conversations.remove(&id).is_some() {
+            for c in self.conversations.values_mut() {
+                c.next = c.next.min(now);
+            }
+        }
     }
 
     /// After a round: a summary when one is due while anything waits, or the recovery line.
@@ -200,7 +209,28 @@ mod tests {
                 "the ceiling bounds every wait"
             );
         }
-        f.delivered(id);
+        f.delivered(id, now);
         assert_eq!(f.try_of(id, now), Try::Fully);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn one_failing_conversation_getting_through_makes_the_others_due() {
+        let mut f = Failing::new(Channel::Webhook, Duration::from_secs(300));
+        let (a, b, c) = (ConversationId(1), ConversationId(2), ConversationId(3));
+        let t0 = Instant::now();
+        for _ in 0..8 {
+            f.failed(a, "HTTP 503", t0);
+            f.failed(b, "HTTP 503", t0);
+        }
+        let later = t0 + Duration::from_secs(1);
+        assert_eq!(f.try_of(b, later), Try::Wait, "b waits minutes");
+        // A conversation that was never failing says nothing about the others.
+        f.delivered(c, later);
+        assert_eq!(f.try_of(b, later), Try::Wait);
+        f.delivered(a, later);
+        assert_eq!(f.try_of(b, later), Try::Once);
+        // b fails again: its wait is as long as its rounds make it, not the first one.
+        f.failed(b, "HTTP 503", later);
+        assert_eq!(f.try_of(b, later + Duration::from_secs(60)), Try::Wait);
     }
 }
