@@ -139,6 +139,7 @@ impl App {
             channel: Channel::Webhook,
             sink,
             feed: webhook_feed,
+            retry_ceiling: config.outbound.retry_ceiling,
         }];
         let mut twitter_status = None;
         let mut keeper = None;
@@ -183,6 +184,7 @@ impl App {
                 channel: Channel::Twitter,
                 sink: Arc::new(sink),
                 feed,
+                retry_ceiling: config.outbound.retry_ceiling,
             });
         }
         let listener = TcpListener::bind(config.listen)

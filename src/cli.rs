@@ -6,7 +6,7 @@ mod export;
 mod twitter;
 
 use crate::admin_client::AdminClient;
-use crate::config::Config;
+use crate::config::{Config, LogFormat};
 use crate::{app, telemetry};
 use clap::{Parser, Subcommand};
 use std::path::{Path, PathBuf};
@@ -29,6 +29,10 @@ enum Command {
     Run {
         #[arg(long, short, default_value = "baton.toml")]
         config: PathBuf,
+        /// How log lines are written to stderr: `text` or `json` (one object per line);
+        /// overrides `[log] format`.
+        #[arg(long, value_name = "text|json")]
+        log_format: Option<LogFormat>,
     },
     /// Validate the config and every account's rules; print each error as file:line:col.
     Check {
@@ -197,7 +201,7 @@ pub fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Check { config } => check(&config),
-        Command::Run { config } => run(&config),
+        Command::Run { config, log_format } => run(&config, log_format),
         Command::Recover { config } => recover(&config),
         Command::Backup { to, conn } => {
             let Some((url, token, _)) = endpoint(conn) else {
@@ -419,8 +423,7 @@ fn check(path: &Path) -> ExitCode {
     }
 }
 
-fn run(path: &Path) -> ExitCode {
-    telemetry::init();
+fn run(path: &Path, log_format: Option<LogFormat>) -> ExitCode {
     let config = match Config::load(path) {
         Ok(c) => c,
         Err(e) => {
@@ -428,6 +431,7 @@ fn run(path: &Path) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    telemetry::init(log_format.unwrap_or(config.log.format));
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(r) => r,
         Err(e) => {

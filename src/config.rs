@@ -6,14 +6,20 @@
 
 mod account;
 mod http;
+mod log;
+mod outbound;
 mod twitter;
 
 pub use account::{AccountConfig, RulesDirAt};
 pub use http::HttpConfig;
+pub use log::{LogConfig, LogFormat};
+pub use outbound::OutboundConfig;
 pub use twitter::{TwitterAccount, TwitterConfig};
 
 use account::RawAccount;
 use http::RawHttp;
+use log::RawLog;
+use outbound::RawOutbound;
 use serde::Deserialize;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -46,6 +52,10 @@ pub struct Config {
     pub shutdown_grace: Duration,
     /// `[http]`: request timeouts and connection caps.
     pub http: HttpConfig,
+    /// `[log]`: how log lines are written.
+    pub log: LogConfig,
+    /// `[outbound]`: retries of a failing receiver.
+    pub outbound: OutboundConfig,
 }
 
 /// `[console]`: the web pages the daemon serves under `/console/`.
@@ -171,6 +181,10 @@ struct Raw {
     shutdown: RawShutdown,
     #[serde(default)]
     http: RawHttp,
+    #[serde(default)]
+    log: RawLog,
+    #[serde(default)]
+    outbound: RawOutbound,
 }
 
 #[derive(Deserialize, Default)]
@@ -401,6 +415,8 @@ impl Config {
             }
         };
         let http = raw.http.check(&at, &found);
+        let log = found.keep(raw.log.check(&at)).unwrap_or_default();
+        let outbound = found.keep(raw.outbound.check(&at)).unwrap_or_default();
         let (Some(listen), Some(sink)) = (listen, sink) else {
             return Err(found.into_errors().unwrap_or_else(|| {
                 // Unreachable in practice: each None above recorded why.
@@ -414,6 +430,8 @@ impl Config {
             file: file.to_owned(),
             listen,
             http,
+            log,
+            outbound,
             data_dir,
             cache_bytes: cache_mb * 1024 * 1024,
             event_retention: raw

@@ -11,6 +11,7 @@ mod commit;
 mod delivery;
 mod heartbeat;
 mod intake;
+mod logbook;
 mod notices;
 mod people;
 mod query;

@@ -15,19 +15,23 @@
 //! delivered since the saved watermark (at most `SAVE_EVERY` of them) are sent again, which
 //! at-least-once delivery allows and the message ids let receivers recognise. Each
 //! conversation's messages go in order (different conversations concurrently); transient
-//! failures are retried with exponential backoff and jitter; what fails for good is kept aside.
+//! failures are retried with exponential backoff and jitter, a few times within a round, then
+//! across rounds with a wait that doubles up to `[outbound] retry_ceiling` ([`failing`], which
+//! also keeps an outage to one log line a minute); what fails for good is kept aside.
 //!
 //! Every message signed by a person's profile is reported to the engine once its fate is
 //! final (delivered, or failed for good) and the round's flush held, over the feed's
 //! [`report`] channel; a failure not yet handed over holds the watermark back (see there).
 
 mod deliver;
+mod failing;
 pub mod feed;
 pub mod report;
 
 use crate::domain::{Channel, ConversationId, Message};
 use crate::shutdown::Shutdown;
 use crate::store::{FailedRecord, Outbound, Store, WriteSet};
+use failing::{Failing, Waiting};
 use futures::future::BoxFuture;
 use report::Reporter;
 use std::collections::{BTreeMap, HashMap};
@@ -65,14 +69,26 @@ pub struct Outbox {
     pub channel: Channel,
     pub sink: Arc<dyn Sink>,
     pub feed: feed::FeedRx,
+    /// The longest wait between two tries of a conversation that keeps failing.
+    pub retry_ceiling: Duration,
+}
+
+/// A turn not fully delivered.
+#[derive(Debug, Clone, Copy)]
+struct Stuck {
+    conversation: ConversationId,
+    /// How many of its messages already went out.
+    sent: usize,
+    /// How many wait.
+    left: usize,
 }
 
 /// Where delivery stands; see the module docs.
 struct Progress {
     next: u64,
-    /// Turns not fully delivered: their conversation, and how many of their messages already
-    /// went out.
-    stuck: BTreeMap<u64, (ConversationId, usize)>,
+    /// Turns not fully delivered.
+    stuck: BTreeMap<u64, Stuck>,
+    failing: Failing,
     saved: u64,
     saved_at: Instant,
     /// Reports the engine has not taken or not kept yet.
@@ -101,6 +117,7 @@ impl Outbox {
         let mut p = Progress {
             next: start,
             stuck: BTreeMap::new(),
+            failing: Failing::new(self.channel, self.retry_ceiling),
             saved: start,
             saved_at: Instant::now(),
             reports: self.feed.reporter(),
@@ -178,9 +195,16 @@ impl Outbox {
                     fresh
                 }
             };
-            let round = self.deliver(turns).await;
+            let round = self.deliver(turns, &p.failing).await;
             for seq in round.done {
                 p.stuck.remove(&seq);
+            }
+            let now = Instant::now();
+            for (conversation, error) in round.tried {
+                match error {
+                    None => p.failing.delivered(conversation, now),
+                    Some(why) => p.failing.failed(conversation, &why, now),
+                }
             }
             let stuck = !round.stuck.is_empty();
             p.stuck.extend(round.stuck);
@@ -190,6 +214,7 @@ impl Outbox {
             }
             p.reports.offer();
             self.save(p, false);
+            p.failing.tell(waiting(&p.stuck), now);
             if stuck && cursor.is_none() {
                 cursor = Some(p.watermark());
             }
@@ -214,13 +239,13 @@ impl Outbox {
         // A conversation with a turn still stuck before this page waits: its later turns must
         // not overtake it.
         let mut blocked: HashMap<ConversationId, u64> = HashMap::new();
-        for (seq, (conv, _)) in p.stuck.range(..from) {
-            blocked.entry(*conv).or_insert(*seq);
+        for (seq, stuck) in p.stuck.range(..from) {
+            blocked.entry(stuck.conversation).or_insert(*seq);
         }
         let mut out = Vec::new();
         for (seq, turn) in page {
             let already = match p.stuck.get(&seq) {
-                Some((_, sent)) => *sent,
+                Some(stuck) => stuck.sent,
                 None if seq < p.next => continue,
                 None => 0,
             };
@@ -230,8 +255,13 @@ impl Outbox {
             if o.to.channel != self.channel {
                 continue;
             }
-            if let Some(conv) = o.conversation().filter(|c| blocked.contains_key(c)) {
-                p.stuck.insert(seq, (conv, already));
+            if let Some(conversation) = o.conversation().filter(|c| blocked.contains_key(c)) {
+                let stuck = Stuck {
+                    conversation,
+                    sent: already,
+                    left: o.pending.len().saturating_sub(already),
+                };
+                p.stuck.insert(seq, stuck);
                 continue;
             }
             o.pending.drain(..already.min(o.pending.len()));
@@ -296,6 +326,16 @@ impl Outbox {
         if let Err(e) = self.store.write(set) {
             tracing::error!(error = %e, "recording failed messages failed");
         }
+    }
+}
+
+/// What the stuck turns hold back: messages, and the conversations they belong to.
+fn waiting(stuck: &BTreeMap<u64, Stuck>) -> Waiting {
+    let conversations: std::collections::HashSet<ConversationId> =
+        stuck.values().map(|s| s.conversation).collect();
+    Waiting {
+        messages: stuck.values().map(|s| s.left).sum(),
+        conversations: conversations.len(),
     }
 }
 

@@ -236,6 +236,25 @@ pub fn rule_count(accounts: &[domain::Account]) -> usize {
 /// Each key `new` changes that the running daemon was built around, as "`key` … needs a
 /// restart". Empty when the change can be applied live.
 pub fn needs_restart(old: &Config, new: &Config) -> Vec<String> {
+    // Every field named, so a new one is a compile error here until it is compared below
+    // (or reloaded, like the accounts' rules).
+    let Config {
+        file: _,
+        listen: _,
+        data_dir: _,
+        cache_bytes: _,
+        event_retention: _,
+        admin_token: _,
+        accounts: _,
+        webhook: _,
+        twitter: _,
+        agent_auth_timeout: _,
+        console: _,
+        shutdown_grace: _,
+        http: _,
+        log: _,
+        outbound: _,
+    } = new;
     let mut out = Vec::new();
     let mut differ = |key: &str, same: bool| {
         if !same {
@@ -265,6 +284,8 @@ pub fn needs_restart(old: &Config, new: &Config) -> Vec<String> {
     differ("console.try_page", old.console == new.console);
     differ("shutdown.grace", old.shutdown_grace == new.shutdown_grace);
     differ("[http]", old.http == new.http);
+    differ("[log]", old.log == new.log);
+    differ("[outbound]", old.outbound == new.outbound);
     let ids = |c: &Config| c.accounts.iter().map(|a| a.id.clone()).collect::<Vec<_>>();
     differ("the set of [accounts]", ids(old) == ids(new));
     for (o, n) in old.accounts.iter().zip(&new.accounts) {

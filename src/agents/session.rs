@@ -66,6 +66,7 @@ pub async fn run<I, O>(
     let first = tokio::time::timeout(auth_timeout, incoming.next()).await;
     let token = match first {
         Err(_) => {
+            tracing::info!("agent authentication failed: no auth frame in time");
             let _ = out.send(close_unauthorized("no auth frame in time")).await;
             return;
         }
@@ -95,6 +96,8 @@ pub async fn run<I, O>(
     let (token, resume_after) = token;
     let token_sha256 = super::token::sha256(&token);
     let Ok(Some(connected)) = engine.agent_connect(token_sha256, resume_after).await else {
+        // Neither the token nor its hash: a log is no place for either.
+        tracing::info!("agent authentication failed: unknown or revoked token");
         return refuse(
             &mut out,
             ServerFrame::error("unauthorized", "unknown or revoked token"),
@@ -215,6 +218,7 @@ fn close_unauthorized(why: &'static str) -> Outgoing {
 }
 
 async fn refuse<O: Sink<Outgoing> + Unpin>(out: &mut O, error: ServerFrame) {
+    tracing::debug!("agent socket closed before it authenticated");
     let _ = out.send(Outgoing::Text(error.to_text())).await;
     let _ = out.send(close_unauthorized("authentication failed")).await;
 }

@@ -28,7 +28,7 @@ impl Engine {
         for mut batch in batches {
             for r in std::mem::take(&mut batch.reports) {
                 let Some(agent) = authors.get(&(&r.account, r.profile.as_str())).copied() else {
-                    tracing::debug!(message = %r.message, "no agent signs with this profile; not reported");
+                    tracing::debug!(conversation_id = %r.message.conversation, message_id = %r.message, "no agent signs with this profile; not reported");
                     continue;
                 };
                 let notice = match r.outcome {

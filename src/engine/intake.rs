@@ -133,7 +133,7 @@ impl Engine {
         let Some(account) = self.accounts.get(&event.account) else {
             return Err(EngineError::UnknownAccount(event.account.0));
         };
-        let effects = self.desk.handle(input, now, account);
+        let effects = super::logbook::handle(&mut self.desk, input, now, account);
         // A customer's message: the one the platform marks read once an agent is shown it.
         let recorded = effects.iter().find_map(|e| match e {
             Effect::Record(m) => Some(m.id.conversation),

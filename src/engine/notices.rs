@@ -89,7 +89,7 @@ impl Engine {
                     .and_then(|c| c.routing.last())
                 {
                     tracing::info!(
-                        %conversation,
+                        conversation_id = %conversation,
                         agent = %note.offered_to,
                         named_by = ?note.named_by,
                         passed_over = ?note.passed_over,
@@ -133,7 +133,7 @@ impl Engine {
         let transcript = match self.store.transcript(turns) {
             Ok(t) => t,
             Err(e) => {
-                tracing::warn!(error = %e, conversation = %id, "cannot read a transcript for an agent");
+                tracing::warn!(error = %e, conversation_id = %id, "cannot read a transcript for an agent");
                 Vec::new()
             }
         };

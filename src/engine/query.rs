@@ -91,6 +91,8 @@ pub struct QueueEntry {
 pub struct ConversationView {
     pub conversation: Conversation,
     pub transcript: Vec<Message>,
+    /// Outgoing messages a channel refused for good, with the reason.
+    pub failed: Vec<crate::store::FailedRecord>,
 }
 
 impl EngineHandle {
@@ -283,8 +285,10 @@ fn conversation(
         }
     };
     let transcript = store.transcript(&turns).map_err(unavailable)?;
+    let failed = store.failed_messages(id).map_err(unavailable)?;
     Ok(ConversationView {
         conversation,
         transcript,
+        failed,
     })
 }

@@ -61,6 +61,10 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code) = self.status_and_code();
+        if let ApiError::Unauthorized(why) = &self {
+            // Admin token and webhook signatures alike: the reason, never what was sent.
+            tracing::info!(%why, "request refused: not authorized");
+        }
         let mut body = json!({ "error": code, "message": self.to_string() });
         if let ApiError::ReloadFailed(errors) = self {
             body["errors"] = json!(errors);

@@ -104,6 +104,7 @@ fn admin_responses_keep_their_bytes() {
         }
         let view = ConversationView {
             conversation: c,
+            failed: Vec::new(),
             transcript: vec![Message {
                 id: MessageId {
                     conversation: ConversationId(4),

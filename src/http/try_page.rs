@@ -194,6 +194,7 @@ mod tests {
         }];
         ConversationView {
             conversation,
+            failed: Vec::new(),
             transcript: vec![
                 message(0, Author::Customer, None),
                 bot,

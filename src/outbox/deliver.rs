@@ -1,37 +1,52 @@
 //! One round of delivery: the turns split into per-conversation chains sent concurrently, each
 //! chain strictly in order, a message retried with backoff before it holds its chain back, and
-//! the outcomes (done, stuck, failed for good, people's reports) gathered for the runner.
+//! the outcomes (done, stuck, failed for good, people's reports) gathered for the runner. A
+//! conversation that keeps failing is tried once when its wait is over, not at all before
+//! (see [`super::failing`]).
 
+use super::failing::{Failing, Try};
 use super::report::{Outcome, Report};
-use super::{Delivery, Outbox, ATTEMPTS, BASE_DELAY};
+use super::{Delivery, Outbox, Stuck, ATTEMPTS, BASE_DELAY};
 use crate::domain::{ConversationId, Message};
 use crate::store::{FailedRecord, Outbound};
 use futures::future::join_all;
 use std::collections::HashMap;
 use std::time::Duration;
+use tokio::time::Instant;
 
 /// What one round of delivery achieved.
 #[derive(Default)]
 pub(super) struct Round {
     pub done: Vec<u64>,
-    pub stuck: Vec<(u64, (ConversationId, usize))>,
+    pub stuck: Vec<(u64, Stuck)>,
     pub failed: Vec<FailedRecord>,
     /// Final outcomes of people's messages, with their turns.
     pub reports: Vec<(u64, Report)>,
+    /// Conversations tried this round: `None` when all they had went out, else the error that
+    /// holds them back.
+    pub tried: Vec<(ConversationId, Option<String>)>,
 }
 
 impl Outbox {
-    pub(super) async fn deliver(&self, turns: Vec<Outbound>) -> Round {
-        let conversations: HashMap<u64, ConversationId> = turns
+    pub(super) async fn deliver(&self, turns: Vec<Outbound>, failing: &Failing) -> Round {
+        let conversations: HashMap<u64, (ConversationId, usize)> = turns
             .iter()
-            .filter_map(|t| Some((t.seq, t.conversation()?)))
+            .filter_map(|t| Some((t.seq, (t.conversation()?, t.pending.len()))))
             .collect();
         let turns_of = |round: &Round| {
             round
                 .done
                 .iter()
                 .chain(round.stuck.iter().map(|(seq, _)| seq))
-                .filter_map(|seq| Some((*seq, (*conversations.get(seq)?, 0))))
+                .filter_map(|seq| {
+                    let (conversation, left) = *conversations.get(seq)?;
+                    let stuck = Stuck {
+                        conversation,
+                        sent: 0,
+                        left,
+                    };
+                    Some((*seq, stuck))
+                })
                 .collect::<Vec<_>>()
                 .into_iter()
         };
@@ -49,13 +64,17 @@ impl Outbox {
                 })
                 .push(t);
         }
-        let chains = order.into_iter().filter_map(|id| chains.remove(&id));
+        let now = Instant::now();
+        let chains = order
+            .into_iter()
+            .filter_map(|id| Some((failing.try_of(id, now), chains.remove(&id)?)));
         let mut round = Round::default();
-        for r in join_all(chains.map(|chain| self.deliver_chain(chain))).await {
+        for r in join_all(chains.map(|(how, chain)| self.deliver_chain(chain, how))).await {
             round.done.extend(r.done);
             round.stuck.extend(r.stuck);
             round.failed.extend(r.failed);
             round.reports.extend(r.reports);
+            round.tried.extend(r.tried);
         }
         if let Err(e) = self.sink.flush().await {
             tracing::warn!(error = %e, "sink flush failed; the round will be sent again");
@@ -69,10 +88,17 @@ impl Outbox {
     }
 
     /// One conversation's turns, strictly in order: a message still failing after its retries
-    /// holds back everything after it (all marked stuck) until the next round.
-    async fn deliver_chain(&self, chain: Vec<Outbound>) -> Round {
+    /// holds back everything after it (all marked stuck) until a later round.
+    async fn deliver_chain(&self, chain: Vec<Outbound>, how: Try) -> Round {
         let mut round = Round::default();
-        let mut blocked = false;
+        let attempts = match how {
+            Try::Fully => ATTEMPTS,
+            Try::Once => 1,
+            Try::Wait => 0,
+        };
+        let mut blocked = attempts == 0;
+        let mut error = None;
+        let mut conversation = None;
         // A later turn under a newer epoch means someone else holds the conversation now: a
         // bot message from before never reaches the customer after the handoff.
         let newest = chain
@@ -84,14 +110,24 @@ impl Outbox {
             let Some(conv) = turn.conversation() else {
                 continue;
             };
+            conversation = Some(conv);
             if blocked {
-                round.stuck.push((turn.seq, (conv, turn.skipped)));
+                let stuck = Stuck {
+                    conversation: conv,
+                    sent: turn.skipped,
+                    left: turn.pending.len(),
+                };
+                round.stuck.push((turn.seq, stuck));
                 continue;
             }
             let mut sent = 0;
             for message in &turn.pending {
                 if message.epoch < newest && message.from == crate::domain::Author::Bot {
-                    tracing::info!(message = %message.id, "bot message overtaken by a handoff; not sent");
+                    tracing::info!(
+                        conversation_id = %conv,
+                        message_id = %message.id,
+                        "bot message overtaken by a handoff; not sent"
+                    );
                     round.failed.push(FailedRecord {
                         account: turn.account.clone(),
                         to: turn.to.clone(),
@@ -102,14 +138,19 @@ impl Outbox {
                     continue;
                 }
                 let report = |outcome| Report::of(&turn.account, message, outcome);
-                match self.send_with_retry(&turn, message).await {
+                match self.send_with_retry(&turn, message, attempts).await {
                     Delivery::Delivered => {
                         round
                             .reports
                             .extend(report(Outcome::Delivered).map(|r| (turn.seq, r)));
                     }
                     Delivery::Failed(why) => {
-                        tracing::warn!(message = %message.id, %why, "outbound message failed for good");
+                        tracing::warn!(
+                            conversation_id = %conv,
+                            message_id = %message.id,
+                            %why,
+                            "outbound message failed for good"
+                        );
                         round
                             .reports
                             .extend(report(Outcome::Failed(why.clone())).map(|r| (turn.seq, r)));
@@ -121,7 +162,15 @@ impl Outbox {
                         });
                     }
                     Delivery::Retry(why) => {
-                        tracing::warn!(message = %message.id, %why, "outbound message still failing; will retry");
+                        // The channel's summary line tells the operator; one line per try
+                        // would be hundreds a minute in an outage.
+                        tracing::debug!(
+                            conversation_id = %conv,
+                            message_id = %message.id,
+                            %why,
+                            "outbound message still failing; will retry"
+                        );
+                        error = Some(why);
                         blocked = true;
                         break;
                     }
@@ -129,21 +178,30 @@ impl Outbox {
                 sent += 1;
             }
             if blocked {
-                round.stuck.push((turn.seq, (conv, turn.skipped + sent)));
+                let stuck = Stuck {
+                    conversation: conv,
+                    sent: turn.skipped + sent,
+                    left: turn.pending.len() - sent,
+                };
+                round.stuck.push((turn.seq, stuck));
             } else {
                 round.done.push(turn.seq);
             }
         }
+        // A conversation left waiting was not tried: its wait goes on unchanged.
+        if let (Some(id), false) = (conversation, how == Try::Wait) {
+            round.tried.push((id, error));
+        }
         round
     }
 
-    async fn send_with_retry(&self, turn: &Outbound, message: &Message) -> Delivery {
+    async fn send_with_retry(&self, turn: &Outbound, message: &Message, attempts: u32) -> Delivery {
         let mut attempt = 0;
         loop {
             let result = self.sink.send(turn, message).await;
             attempt += 1;
             match result {
-                Delivery::Retry(_) if attempt < ATTEMPTS => {
+                Delivery::Retry(_) if attempt < attempts => {
                     tokio::time::sleep(backoff(attempt)).await;
                 }
                 other => return other,

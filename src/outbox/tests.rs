@@ -14,6 +14,8 @@ struct Script {
     sent: Mutex<Vec<String>>,
     /// Answers to give, per message id, before delivering.
     answers: Mutex<HashMap<String, VecDeque<Delivery>>>,
+    /// Every try, per message id.
+    tries: Mutex<HashMap<String, u32>>,
 }
 
 struct ScriptedSink(Arc<Script>);
@@ -21,6 +23,7 @@ struct ScriptedSink(Arc<Script>);
 impl Sink for ScriptedSink {
     fn send<'a>(&'a self, _: &'a Outbound, m: &'a Message) -> BoxFuture<'a, Delivery> {
         let id = m.id.to_string();
+        *self.0.tries.lock().unwrap().entry(id.clone()).or_default() += 1;
         let answer = self
             .0
             .answers
@@ -81,6 +84,7 @@ fn start_with(before: impl FnOnce(&Store), durable: Option<u64>) -> Harness {
         channel: Channel::Webhook,
         sink: Arc::new(ScriptedSink(script.clone())),
         feed,
+        retry_ceiling: Duration::from_secs(4),
     };
     let task = tokio::spawn(outbox.run(shutdown));
     Harness {
@@ -369,4 +373,48 @@ async fn a_failure_not_kept_by_the_engine_holds_the_watermark_back() {
         let store = h.stop().await;
         assert_eq!(store.watermark(Channel::Webhook).unwrap(), 0);
     }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_long_outage_is_tried_at_the_ceiling_pace_and_delivered_in_order_after() {
+    let h = start(|_| {});
+    h.settle().await;
+    // c1 is down for ten minutes; c2 is fine throughout.
+    h.script("c1-1", (0..100_000).map(|_| retry()));
+    let a = put_turn(&h.store, 0, 1, 0, 1); // c1-1
+    let b = put_turn(&h.store, 1, 1, 2, 1); // c1-3, behind c1-1
+    h.feeds.offer(0..2, [a, b].into_iter().flatten().collect());
+    let window = Duration::from_secs(600);
+    tokio::time::sleep(window).await;
+    let c = put_turn(&h.store, 2, 2, 0, 1); // c2-1, during the outage
+    h.feeds.offer(2..3, c.into_iter().collect());
+    h.settle().await;
+    assert_eq!(h.sent(), ["c2-1"], "another conversation is not held back");
+    let tries = h
+        .script
+        .tries
+        .lock()
+        .unwrap()
+        .get("c1-1")
+        .copied()
+        .unwrap_or(0);
+    // The first round's quick retries, the doubling up to the 4 s ceiling (1, 2, 4), then at
+    // least 3 s (the ceiling less its jitter) between tries: about 215 at most. Without the
+    // ceiling's waits it was five tries every round (every ~5 s): 600 in this time.
+    let most = ATTEMPTS + 3 + (window + Duration::from_secs(30)).as_secs() as u32 / 3;
+    assert!(
+        (10..=most).contains(&tries),
+        "{tries} tries, at most {most}"
+    );
+    assert_eq!(
+        h.script.tries.lock().unwrap().get("c1-3"),
+        None,
+        "never overtaken"
+    );
+    // The receiver is back: within a ceiling and a round, everything goes, in order.
+    h.script("c1-1", []);
+    h.settle().await;
+    assert_eq!(h.sent(), ["c2-1", "c1-1", "c1-3"]);
+    let store = h.stop().await;
+    assert_eq!(store.watermark(Channel::Webhook).unwrap(), 3);
 }

@@ -9,7 +9,7 @@
 //! start-up, in one batch with the `i` key that says they are complete.
 
 use super::keys;
-use super::records::{self, ConversationRecord};
+use super::records::{self, ConversationRecord, FailedRecord};
 use super::{Store, StoreError, WriteSet};
 use crate::domain::{AccountId, Channel, ConversationId, CustomerId};
 
@@ -24,6 +24,16 @@ impl Store {
             .get(key)?
             .map(|v| records::decode(&key, &v))
             .transpose()
+    }
+
+    /// The conversation's outgoing messages refused for good (the `x` records), in order.
+    pub fn failed_messages(&self, id: ConversationId) -> Result<Vec<FailedRecord>, StoreError> {
+        let mut failed = Vec::new();
+        for kv in self.tree.scan_prefix(keys::failed_of(id)) {
+            let (k, v) = kv?;
+            failed.push(records::decode(&k, &v)?);
+        }
+        Ok(failed)
     }
 
     /// The id of the customer's conversation at rest with the account, if it has one.

@@ -160,6 +160,11 @@ pub fn platform_profile(c: Channel, account: &AccountId, local: &str) -> Vec<u8>
     k
 }
 
+/// Every failed message of one conversation starts with this.
+pub fn failed_of(id: ConversationId) -> [u8; 9] {
+    numbered(FAILED, id.0)
+}
+
 pub fn failed(id: ConversationId, seq: u64) -> [u8; 17] {
     let mut k = [0u8; 17];
     k[..9].copy_from_slice(&numbered(FAILED, id.0));

@@ -18,6 +18,8 @@ mod handoff;
 mod history;
 mod lifecycle;
 mod limits;
+mod logs;
+mod outage;
 mod outbound;
 mod people_admin;
 mod power_cut;

@@ -141,7 +141,7 @@ impl TwitterSink {
                     .exhausted_until
                     .map(|s| Timestamp(s.saturating_mul(1_000)));
                 self.status.sent(&turn.account, until);
-                tracing::debug!(message = %message.id, event = %sent.id, "direct message sent");
+                tracing::debug!(conversation_id = %message.id.conversation, message_id = %message.id, event = %sent.id, "direct message sent");
                 Delivery::Delivered
             }
             Err(ApiError::RateLimited { until }) => {
@@ -167,7 +167,7 @@ impl TwitterSink {
             }
             Err(e @ ApiError::Unreadable { .. }) => {
                 // The platform took it: sending again would repeat the message to the customer.
-                tracing::warn!(message = %message.id, error = %e, "direct message accepted, answer unreadable");
+                tracing::warn!(conversation_id = %message.id.conversation, message_id = %message.id, error = %e, "direct message accepted, answer unreadable");
                 Delivery::Delivered
             }
         }

@@ -213,7 +213,7 @@ impl Engine {
         outgoing: &mut Vec<Outbound>,
     ) -> Option<MessageId> {
         let account = self.accounts.get(account)?;
-        let effects = self.desk.handle(input, now, account);
+        let effects = crate::engine::logbook::handle(&mut self.desk, input, now, account);
         let sent = effects.iter().find_map(|e| match e {
             Effect::Send { message, .. } => Some(message.id),
             _ => None,

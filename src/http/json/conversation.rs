@@ -10,6 +10,16 @@ use serde::Serialize;
 pub struct ConversationJson {
     pub conversation: ConversationStateJson,
     pub transcript: Vec<MessageJson>,
+    /// Outgoing messages the channel refused for good: they never reached the customer.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub failed: Vec<FailedJson>,
+}
+
+/// A message that failed for good, and the channel's reason.
+#[derive(Debug, Serialize)]
+pub struct FailedJson {
+    pub message: MessageJson,
+    pub reason: String,
 }
 
 impl From<&ConversationView> for ConversationJson {
@@ -17,6 +27,14 @@ impl From<&ConversationView> for ConversationJson {
         ConversationJson {
             conversation: (&v.conversation).into(),
             transcript: messages(&v.transcript),
+            failed: v
+                .failed
+                .iter()
+                .map(|f| FailedJson {
+                    message: (&f.message).into(),
+                    reason: f.error.clone(),
+                })
+                .collect(),
         }
     }
 }
