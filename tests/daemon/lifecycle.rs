@@ -1,7 +1,8 @@
 //! The real binary under a supervisor: watchdog pings seen on a fake `NOTIFY_SOCKET`, SIGTERM
 //! in the middle of traffic (nothing acknowledged lost, exit 0 within the grace), a second
-//! daemon on the same data dir refused with one sentence naming the first, and the warnings a
-//! config unfit for production gets at start.
+//! daemon on the same data dir refused with one sentence naming the first, the warnings a
+//! config unfit for production gets at start, and a stop that a send in flight holds up: past
+//! the grace (exit 1, what was left said) and cut short by a second signal.
 
 use crate::support::*;
 use serde_json::{json, Value};
@@ -293,4 +294,99 @@ async fn a_second_daemon_on_the_same_data_dir_names_the_first() {
     first.signal(libc::SIGTERM);
     let (status, _) = first.exited(GRACE).await;
     assert!(status.success(), "{status}");
+}
+
+/// A receiver that takes connections and never answers: a send to it stays in flight.
+fn silent_receiver() -> (std::net::SocketAddr, Arc<AtomicUsize>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let count = accepted.clone();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().map_while(Result::ok) {
+            count.fetch_add(1, Ordering::SeqCst);
+            held.push(stream);
+        }
+    });
+    (addr, accepted)
+}
+
+/// A daemon with `grace` whose outbound receiver never answers, with a reply in flight.
+async fn stuck_on_a_send(dir: &Path, grace: &str) -> Baton {
+    let (receiver, accepted) = silent_receiver();
+    let text = format!(
+        "listen = \"127.0.0.1:0\"\ndata_dir = \"{}\"\nrules_dir = \"{}\"\n\
+         [admin]\ntoken = \"{ADMIN}\"\n[accounts.acme]\nname = \"Acme Mobile\"\n\
+         [shutdown]\ngrace = \"{grace}\"\n\
+         [channels.webhook.outbound]\nsink = \"http\"\nurl = \"http://{receiver}/\"\n\
+         timeout = \"5m\"\n",
+        dir.join("data").display(),
+        fixture_rules().display(),
+    );
+    let config = dir.join("baton.toml");
+    std::fs::write(&config, text).unwrap();
+    let baton = Baton::start(&config, &[]);
+    let client = reqwest::Client::new();
+    assert_eq!(
+        post(&client, &baton.base, &dm(0, 0)).await.as_deref(),
+        Some("accepted")
+    );
+    eventually("the reply is in flight", || {
+        let n = accepted.load(Ordering::SeqCst);
+        async move { (n >= 1).then_some(()) }
+    })
+    .await;
+    baton
+}
+
+#[tokio::test]
+async fn past_the_grace_the_daemon_exits_1_and_says_what_was_left() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut baton = stuck_on_a_send(dir.path(), "1s").await;
+    baton.signal(libc::SIGTERM);
+    let (status, took) = baton.exited(Duration::from_secs(10)).await;
+    let log = baton.log.lock().unwrap().clone();
+    assert_eq!(status.code(), Some(1), "{status}: {log:#?}");
+    assert!(took >= Duration::from_millis(900), "exited after {took:?}");
+    assert!(
+        log.iter()
+            .any(|l| l.contains("stopping took longer than the 1s grace")),
+        "{log:#?}"
+    );
+    // The DM was acknowledged before the stop: the next start has it.
+    drop(baton);
+    let again = Baton::start(&dir.path().join("baton.toml"), &[]);
+    let client = reqwest::Client::new();
+    assert_eq!(
+        post(&client, &again.base, &dm(0, 0)).await.as_deref(),
+        Some("duplicate")
+    );
+}
+
+#[tokio::test]
+async fn a_second_signal_while_stopping_exits_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    // The second signal comes well inside the grace.
+    let mut baton = stuck_on_a_send(dir.path(), "60s").await;
+    baton.signal(libc::SIGTERM);
+    eventually("the stop began", || {
+        let began = baton.logged("stopping");
+        async move { began.then_some(()) }
+    })
+    .await;
+    baton.signal(libc::SIGTERM);
+    let (status, took) = baton.exited(Duration::from_secs(10)).await;
+    let log = baton.log.lock().unwrap().clone();
+    assert!(took < Duration::from_secs(10), "exited after {took:?}");
+    assert_eq!(
+        status.code(),
+        Some(128 + libc::SIGTERM),
+        "{status}: {log:#?}"
+    );
+    assert!(
+        log.iter()
+            .any(|l| l.contains("second signal while stopping")),
+        "{log:#?}"
+    );
 }
