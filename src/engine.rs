@@ -195,7 +195,11 @@ impl Engine {
     /// Runs until every handle is dropped, then checkpoints everything and waits for the last
     /// group commit.
     pub async fn run(mut self) -> Result<(), Stopped> {
-        let committer = Committer::spawn(self.store.clone(), self.feeds.clone());
+        let committer = Committer::spawn(
+            self.store.clone(),
+            self.feeds.clone(),
+            self.heartbeat.clone(),
+        );
         self.grace_after_restart();
         let result = self.serve(&committer).await;
         committer.close().await;

@@ -10,7 +10,7 @@
 //! crash replays stays small however fast DMs come. A barrier runs beside the flushes, never
 //! in front of one.
 
-use super::{EngineError, Reply};
+use super::{EngineError, Heartbeat, Reply};
 use crate::outbox::feed::Feeds;
 use crate::store::{Outbound, Store};
 use std::time::Duration;
@@ -52,9 +52,10 @@ pub struct Committer {
 
 impl Committer {
     /// Starts the flusher task; the outbox runners hear of a turn only after it is durable.
-    pub fn spawn(store: Store, feeds: Feeds) -> Committer {
+    /// Each flush is marked on `heartbeat`, so one that never returns is noticed.
+    pub fn spawn(store: Store, feeds: Feeds, heartbeat: Heartbeat) -> Committer {
         let (tx, rx) = mpsc::channel(1024);
-        let task = tokio::spawn(run(store, rx, feeds));
+        let task = tokio::spawn(run(store, rx, feeds, heartbeat));
         Committer { tx, task }
     }
 
@@ -91,7 +92,7 @@ fn refuse(waiters: Waiters) {
     }
 }
 
-async fn run(store: Store, mut rx: mpsc::Receiver<Pending>, feeds: Feeds) {
+async fn run(store: Store, mut rx: mpsc::Receiver<Pending>, feeds: Feeds, heartbeat: Heartbeat) {
     let mut barriers = Barriers::default();
     loop {
         let next_barrier = barriers.last + BARRIER_EVERY;
@@ -111,7 +112,9 @@ async fn run(store: Store, mut rx: mpsc::Receiver<Pending>, feeds: Feeds) {
             group.end_turn = more.end_turn;
         }
         let s = store.clone();
+        heartbeat.flush_started();
         let result = tokio::task::spawn_blocking(move || s.flush()).await;
+        heartbeat.flush_ended();
         if !matches!(result, Ok(Ok(_))) {
             // Stop: the engine's next hand-over fails and it stops too. Nothing of this group
             // was acknowledged; what did reach the disk is found again at start-up.

@@ -3,7 +3,10 @@
 //! the pings and gets the daemon restarted; `/readyz` reads the same stamp.
 //!
 //! The pings come from the loop itself, never from a side task: a task of its own would go on
-//! pinging while the engine is stuck.
+//! pinging while the engine is stuck. A journal sync that does not return (a disk gone away)
+//! leaves the loop turning for a while, batches piling up behind the flush, but nothing is
+//! acknowledged: the committer marks each flush here, and one running longer than half the
+//! interval stops the pings and makes the daemon unready just the same.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -24,6 +27,9 @@ struct Beat {
     turned: AtomicU64,
     /// When the watchdog was last pinged, in milliseconds since `origin`.
     pinged: AtomicU64,
+    /// When the flush in progress started, in milliseconds since `origin` (plus one, so that
+    /// 0 means none is running).
+    flushing: AtomicU64,
     interval: Duration,
     /// Whether systemd asked for pings (`WATCHDOG_USEC` for this process).
     watchdog: bool,
@@ -49,6 +55,7 @@ impl Heartbeat {
             origin: Instant::now(),
             turned: AtomicU64::new(0),
             pinged: AtomicU64::new(0),
+            flushing: AtomicU64::new(0),
             interval: watchdog.unwrap_or(DEFAULT_INTERVAL),
             watchdog: watchdog.is_some(),
         }))
@@ -65,7 +72,7 @@ impl Heartbeat {
     pub fn beat(&self) {
         let now = self.elapsed_ms();
         self.0.turned.store(now, Ordering::Release);
-        if !self.0.watchdog {
+        if !self.0.watchdog || self.flush_stuck(now).is_some() {
             return;
         }
         let last = self.0.pinged.load(Ordering::Acquire);
@@ -79,13 +86,41 @@ impl Heartbeat {
         }
     }
 
-    /// How long the loop has not turned, when that is longer than half the interval.
+    /// How long the loop has not turned, or a flush has not returned, when that is longer
+    /// than half the interval.
     pub fn stalled(&self) -> Option<Duration> {
-        let since = self
-            .elapsed_ms()
-            .saturating_sub(self.0.turned.load(Ordering::Acquire));
-        let since = Duration::from_millis(since);
-        (since > self.0.interval / 2).then_some(since)
+        let now = self.elapsed_ms();
+        let since =
+            Duration::from_millis(now.saturating_sub(self.0.turned.load(Ordering::Acquire)));
+        let turning = (since > self.0.interval / 2).then_some(since);
+        turning.max(self.flush_stuck(now))
+    }
+
+    /// A flush (the journal's sync) begins: see the module docs.
+    pub fn flush_started(&self) {
+        self.0
+            .flushing
+            .store(self.elapsed_ms().saturating_add(1), Ordering::Release);
+    }
+
+    pub fn flush_ended(&self) {
+        self.0.flushing.store(0, Ordering::Release);
+    }
+
+    /// How long ago the watchdog was last pinged (`None` before the first ping).
+    pub fn since_ping(&self) -> Option<Duration> {
+        let at = self.0.pinged.load(Ordering::Acquire);
+        (at != 0).then(|| Duration::from_millis(self.elapsed_ms().saturating_sub(at)))
+    }
+
+    /// How long the flush in progress has run, when that is longer than half the interval.
+    fn flush_stuck(&self, now: u64) -> Option<Duration> {
+        let started = self.0.flushing.load(Ordering::Acquire);
+        if started == 0 {
+            return None;
+        }
+        let running = Duration::from_millis(now.saturating_sub(started - 1));
+        (running > self.0.interval / 2).then_some(running)
     }
 
     fn elapsed_ms(&self) -> u64 {
@@ -120,5 +155,22 @@ mod tests {
         assert!(stalled >= Duration::from_millis(20));
         beat.beat();
         assert_eq!(beat.stalled(), None);
+    }
+
+    #[test]
+    fn a_flush_that_does_not_return_stops_the_pings_and_is_stale() {
+        let beat = Heartbeat::new(Some(Duration::from_millis(40)));
+        beat.beat();
+        let first = beat.since_ping().expect("the first beat pings");
+        beat.flush_started();
+        std::thread::sleep(Duration::from_millis(60));
+        beat.beat();
+        // The loop turned, but the flush is stuck: no ping, and stale.
+        assert!(beat.since_ping().unwrap() >= first + Duration::from_millis(60));
+        assert!(beat.stalled().is_some());
+        beat.flush_ended();
+        beat.beat();
+        assert_eq!(beat.stalled(), None);
+        assert!(beat.since_ping().unwrap() < Duration::from_millis(20));
     }
 }

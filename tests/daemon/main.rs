@@ -37,3 +37,4 @@ mod twitter_in;
 mod twitter_out;
 mod twitter_setup;
 mod upgrade;
+mod wedged;
