@@ -100,6 +100,7 @@ impl App {
         files: Arc<dyn crate::journal::Files>,
     ) -> anyhow::Result<App> {
         let cfg = config.clone();
+        let metrics = crate::metrics::Metrics::new(config.metrics);
         let mut feeds = Feeds::default();
         let webhook_feed = feeds.add(Channel::Webhook);
         let twitter_feed = config
@@ -151,6 +152,7 @@ impl App {
                 ))
             })
             .await??;
+        engine.measured_by(metrics.clone());
         let sink: Arc<dyn Sink> = match &config.webhook.sink {
             SinkConfig::Jsonl { path } => Arc::new(
                 JsonlSink::open(path.as_deref())
@@ -167,6 +169,7 @@ impl App {
             channel: Channel::Webhook,
             sink,
             feed: webhook_feed,
+            metrics: metrics.clone(),
         }];
         let mut twitter_status = None;
         let mut keeper = None;
@@ -211,6 +214,7 @@ impl App {
                 channel: Channel::Twitter,
                 sink: Arc::new(sink),
                 feed,
+                metrics: metrics.clone(),
             });
         }
         let listener = TcpListener::bind(config.listen)
@@ -234,6 +238,7 @@ impl App {
                 canned: Arc::new(canned),
                 try_page: config.console.try_page,
                 shutdown,
+                metrics,
             },
             outboxes,
             keeper,
@@ -265,12 +270,14 @@ impl App {
             shutdown.clone(),
             crate::lifecycle::refuse_when_stopping,
         );
+        let metrics = self.state.metrics.clone();
         let router = http::router(self.state).layer(refuse);
         let mut stop = shutdown.clone();
         let server = tokio::spawn(http::serve::serve(
             self.listener,
             router,
             self.http,
+            metrics,
             async move { stop.wait().await },
         ));
         let failed = Arc::new(AtomicBool::new(false));

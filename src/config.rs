@@ -43,6 +43,8 @@ pub struct Config {
     pub shutdown_grace: Duration,
     /// `[http]`: request timeouts and connection caps.
     pub http: HttpConfig,
+    /// `[metrics] enabled`: serve `GET /metrics` and count (on unless turned off).
+    pub metrics: bool,
 }
 
 /// `[console]`: the web pages the daemon serves under `/console/`.
@@ -108,6 +110,14 @@ struct Raw {
     shutdown: RawShutdown,
     #[serde(default)]
     http: RawHttp,
+    #[serde(default)]
+    metrics: RawMetrics,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawMetrics {
+    enabled: Option<bool>,
 }
 
 #[derive(Deserialize, Default)]
@@ -345,6 +355,7 @@ impl Config {
                 profiles: raw.channels.webhook.profiles.unwrap_or(true),
             },
             twitter,
+            metrics: raw.metrics.enabled.unwrap_or(true),
             shutdown_grace: raw.shutdown.grace.unwrap_or(Duration::from_secs(10)),
         })
     }

@@ -65,6 +65,8 @@ pub struct Outbox {
     pub channel: Channel,
     pub sink: Arc<dyn Sink>,
     pub feed: feed::FeedRx,
+    /// Sends, retries, and what is left undelivered.
+    pub metrics: crate::metrics::Metrics,
 }
 
 /// Where delivery stands; see the module docs.
@@ -178,10 +180,12 @@ impl Outbox {
                     fresh
                 }
             };
+            self.measure(p, &turns);
             let round = self.deliver(turns).await;
             for seq in round.done {
                 p.stuck.remove(&seq);
             }
+            self.measure(p, &[]);
             let stuck = !round.stuck.is_empty();
             p.stuck.extend(round.stuck);
             self.keep_failed(round.failed);
@@ -282,6 +286,28 @@ impl Outbox {
                 }));
             }
             Err(e) => tracing::error!(error = %e, "saving the outbox watermark failed"),
+        }
+    }
+
+    /// What is undelivered: the round about to go and the turns stuck. The oldest message's
+    /// time is the round's; with only stuck turns left it stays what the round that left
+    /// them said.
+    fn measure(&self, p: &Progress, round: &[Outbound]) {
+        if !self.metrics.is_enabled() {
+            return;
+        }
+        let channel = self.channel.into();
+        let depth = round.len() + p.stuck.len();
+        self.metrics.outbox_depth(channel, depth);
+        if depth == 0 {
+            self.metrics.outbox_oldest(channel, None);
+        } else if let Some(at) = round
+            .iter()
+            .filter_map(|o| o.pending.first())
+            .map(|m| m.at.0)
+            .min()
+        {
+            self.metrics.outbox_oldest(channel, Some(at));
         }
     }
 

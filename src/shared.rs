@@ -32,6 +32,8 @@ pub struct Shared {
     /// Whether `/console/try` is served (`[console] try_page`).
     pub try_page: bool,
     pub shutdown: Shutdown,
+    /// Counted everywhere a request or socket does something; served at `GET /metrics`.
+    pub metrics: crate::metrics::Metrics,
 }
 
 /// What the Twitter/X webhook needs: the key of its challenge and signatures, and which account

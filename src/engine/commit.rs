@@ -11,6 +11,7 @@
 //! in front of one.
 
 use super::{EngineError, Reply};
+use crate::metrics::Metrics;
 use crate::outbox::feed::Feeds;
 use crate::store::{Outbound, Store};
 use std::time::Duration;
@@ -52,9 +53,9 @@ pub struct Committer {
 
 impl Committer {
     /// Starts the flusher task; the outbox runners hear of a turn only after it is durable.
-    pub fn spawn(store: Store, feeds: Feeds) -> Committer {
+    pub fn spawn(store: Store, feeds: Feeds, metrics: Metrics) -> Committer {
         let (tx, rx) = mpsc::channel(1024);
-        let task = tokio::spawn(run(store, rx, feeds));
+        let task = tokio::spawn(run(store, rx, feeds, metrics));
         Committer { tx, task }
     }
 
@@ -91,7 +92,7 @@ fn refuse(waiters: Waiters) {
     }
 }
 
-async fn run(store: Store, mut rx: mpsc::Receiver<Pending>, feeds: Feeds) {
+async fn run(store: Store, mut rx: mpsc::Receiver<Pending>, feeds: Feeds, metrics: Metrics) {
     let mut barriers = Barriers::default();
     loop {
         let next_barrier = barriers.last + BARRIER_EVERY;
@@ -111,7 +112,9 @@ async fn run(store: Store, mut rx: mpsc::Receiver<Pending>, feeds: Feeds) {
             group.end_turn = more.end_turn;
         }
         let s = store.clone();
+        let started = Instant::now();
         let result = tokio::task::spawn_blocking(move || s.flush()).await;
+        metrics.flushed(started.elapsed(), group.waiters.len());
         if !matches!(result, Ok(Ok(_))) {
             // Stop: the engine's next hand-over fails and it stops too. Nothing of this group
             // was acknowledged; what did reach the disk is found again at start-up.

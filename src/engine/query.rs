@@ -23,6 +23,8 @@ pub enum Query {
     Stats(Reply<StatsView>),
     /// The store's handle, for a backup (`Store::snapshot` orders itself with every write).
     Store(Reply<Store>),
+    /// The state's gauges for `GET /metrics`, counted at the time given.
+    Census(Timestamp, Reply<crate::metrics::Census>),
 }
 
 /// The engine state questions may read.
@@ -127,6 +129,13 @@ impl EngineHandle {
             .await
     }
 
+    /// What `GET /metrics` reports of the engine's state (`census.rs`).
+    pub async fn census(&self, now: Timestamp) -> Result<crate::metrics::Census, EngineError> {
+        let (reply, rx) = oneshot::channel();
+        self.call(super::Command::Query(Query::Census(now, reply)), rx)
+            .await
+    }
+
     pub async fn stats(&self) -> Result<StatsView, EngineError> {
         let (reply, rx) = oneshot::channel();
         self.call(super::Command::Query(Query::Stats(reply)), rx)
@@ -135,6 +144,10 @@ impl EngineHandle {
 }
 
 pub(super) fn answer(q: Query, view: View<'_>, store: &Store) {
+    if let Query::Census(now, reply) = q {
+        let _ = reply.send(Ok(super::census::count(&view, now)));
+        return;
+    }
     let View {
         desk,
         agents,
@@ -143,6 +156,7 @@ pub(super) fn answer(q: Query, view: View<'_>, store: &Store) {
         schedule,
     } = view;
     match q {
+        Query::Census(..) => {}
         Query::Store(reply) => {
             let _ = reply.send(Ok(store.clone()));
         }

@@ -81,6 +81,7 @@ fn start_with(before: impl FnOnce(&Store), durable: Option<u64>) -> Harness {
         channel: Channel::Webhook,
         sink: Arc::new(ScriptedSink(script.clone())),
         feed,
+        metrics: crate::metrics::Metrics::disabled(),
     };
     let task = tokio::spawn(outbox.run(shutdown));
     Harness {
