@@ -185,6 +185,14 @@ impl Engine {
 
     /// Counts into `metrics` (the engine's own events, the committer's flushes).
     pub fn measured_by(&mut self, metrics: crate::metrics::Metrics) {
+        if metrics.is_enabled() {
+            // What earlier runs kept and nobody acknowledged yet: a range read per agent, once.
+            let kept = self.agents.all().map(|a| {
+                let seqs = self.store.agent_event_seqs(a.id, u64::MAX);
+                seqs.map_or(0, |s| i64::try_from(s.len()).unwrap_or(i64::MAX))
+            });
+            metrics.awaiting_ack(kept.sum());
+        }
         self.measure = measure::Measure::new(metrics, &self.desk);
     }
 

@@ -18,6 +18,7 @@ mod handoff;
 mod history;
 mod lifecycle;
 mod limits;
+mod metrics;
 mod outbound;
 mod power_cut;
 mod profiles;
