@@ -155,7 +155,12 @@ async fn the_line_an_offer_a_handoff_and_a_release_move_their_samples() {
     assert_eq!(s2.get(r#"baton_agents{presence="available"}"#), 1.0);
     assert_eq!(s2.get(r#"baton_conversations{state="offered"}"#), 1.0);
     assert_eq!(s2.moved(&s0, "baton_agent_events_awaiting_ack"), 1.0);
-    accept(&mut ws, &conv).await;
+    act(&mut ws, "accept", &conv).await;
+    // Assigned, then the receipt of the agent's announcement: both kept until acknowledged.
+    let assigned = next(&mut ws).await;
+    assert_eq!(assigned["type"], "assigned", "{assigned}");
+    let receipt = next_any(&mut ws).await;
+    assert_eq!(receipt["type"], "delivery", "{receipt}");
     let s3 = scrape(&d).await;
     assert_eq!(
         s3.moved(&s2, r#"baton_offers_total{outcome="accepted"}"#),
@@ -165,10 +170,10 @@ async fn the_line_an_offer_a_handoff_and_a_release_move_their_samples() {
     assert_eq!(s3.moved(&s2, "baton_queue_wait_seconds_count"), 1.0);
     assert_eq!(s3.get(r#"baton_queue_length{account="acme"}"#), 0.0);
     assert_eq!(s3.get(r#"baton_conversations{state="with_agent"}"#), 1.0);
-    assert_eq!(s3.moved(&s2, "baton_agent_events_awaiting_ack"), 1.0);
+    assert_eq!(s3.moved(&s2, "baton_agent_events_awaiting_ack"), 2.0);
 
     // Acknowledged: nothing awaits the agent any more.
-    let seq = offer["seq"].as_u64().unwrap() + 1;
+    let seq = receipt["seq"].as_u64().unwrap();
     send(&mut ws, json!({"type": "ack", "seq": seq})).await;
     eventually("the acknowledgement counted", || async {
         let s = scrape(&d).await;
@@ -246,4 +251,39 @@ async fn turned_off_it_is_a_json_404_and_dms_still_flow() {
     assert_eq!(res.status().as_u16(), 404);
     let body: serde_json::Value = res.json().await.unwrap();
     assert_eq!(body["error"], "not_found", "{body}");
+}
+
+#[tokio::test]
+async fn a_retry_and_a_message_refused_for_good_are_counted() {
+    let (_dir, mut sink, d) = fresh().await;
+    let s0 = scrape(&d).await;
+    // The greeting: a 503 (tried again), then a 400 (refused for good); the answer goes out.
+    sink.script.lock().unwrap().extend([503, 400]);
+    d.dm("f1", "u1", "where is my order?").await;
+    assert_eq!(sink.next_text().await, TRACK);
+    let s1 = eventually("the round counted", || async {
+        let s = scrape(&d).await;
+        (s.moved(&s0, DELIVERED) == 1.0).then_some(s)
+    })
+    .await;
+    let failed = r#"baton_sends_total{channel="webhook",result="failed"}"#;
+    assert_eq!(s1.moved(&s0, failed), 1.0);
+    let retries = r#"baton_send_retries_total{channel="webhook"}"#;
+    assert_eq!(s1.moved(&s0, retries), 1.0);
+}
+
+#[tokio::test]
+async fn an_unsigned_dm_is_refused_for_its_signature() {
+    let dir = tempfile::tempdir().unwrap();
+    let sink = FakeSink::start().await;
+    let env = |var: &str| (var == "BATON_WEBHOOK_SECRET").then(|| "s3cret".to_owned());
+    let d = Daemon::start_with(dir.path(), &sink.url, "", env).await;
+    let s0 = scrape(&d).await;
+    let body = json!({"id": "s1", "account": "acme", "customer": {"id": "u1"}, "text": "hi"});
+    let (status, _) = d.post_raw(body.to_string().into_bytes(), &[]).await;
+    assert_eq!(status, 401);
+    let s1 = scrape(&d).await;
+    let refused = r#"baton_dms_total{channel="webhook",outcome="refused",reason="bad_signature"}"#;
+    assert_eq!(s1.moved(&s0, refused), 1.0);
+    assert_eq!(s1.moved(&s0, ACCEPTED), 0.0);
 }
