@@ -35,6 +35,8 @@ struct Track {
 pub(super) struct BotBefore {
     /// Whether the rules will read the message (the bot has the conversation, or it opens).
     evaluated: bool,
+    /// Whether the message opens an episode (a new conversation, or a closed one reopens).
+    opens: bool,
     fallbacks: u32,
 }
 
@@ -78,20 +80,24 @@ impl Measure {
         Some(match desk.find(account, *channel, customer) {
             None => BotBefore {
                 evaluated: true,
+                opens: true,
                 fallbacks: 0,
             },
-            Some(c) => BotBefore {
-                evaluated: match c.state {
-                    State::Bot => c.taken_outside.is_none(),
-                    State::Closed => c.follow_up.as_ref().is_none_or(|f| f.message.is_some()),
-                    _ => false,
-                },
-                fallbacks: if c.state == State::Bot {
-                    c.fallbacks
-                } else {
-                    0
-                },
-            },
+            Some(c) => {
+                // A closed conversation whose customer left no message yet is parked: the
+                // message is the one left, and the rules do not read it.
+                let opens = c.state == State::Closed
+                    && c.follow_up.as_ref().is_none_or(|f| f.message.is_some());
+                BotBefore {
+                    evaluated: opens || (c.state == State::Bot && c.taken_outside.is_none()),
+                    opens,
+                    fallbacks: if c.state == State::Bot {
+                        c.fallbacks
+                    } else {
+                        0
+                    },
+                }
+            }
         })
     }
 
@@ -107,6 +113,11 @@ impl Measure {
         }) else {
             return;
         };
+        if before.opens {
+            // Tracked from its first message, so an episode the bot closes at once is seen
+            // closing (`saved`).
+            self.tracks.entry(id).or_default();
+        }
         let Some(after) = effects.iter().rev().find_map(|e| match e {
             Effect::Save(c) if c.id == id => Some(c),
             _ => None,

@@ -111,11 +111,17 @@ async fn dms_their_refusals_the_bot_and_the_outbox_move_their_samples() {
         1.0
     );
 
+    // Also when the episode's first message closes it (the greeting, then goodbye).
+    d.dm("m4", "second-customer", "thanks").await;
+    let s4b = scrape(&d).await;
+    assert_eq!(s4b.moved(&s4, "baton_bot_contained_total"), 1.0);
+    assert_eq!(s4b.moved(&s4, "baton_bot_replies_total"), 2.0);
+
     // Every reply reached the fake platform: counted as delivered, nothing left behind.
-    sink.skip(4).await;
+    sink.skip(6).await;
     let s5 = eventually("the outbox drained", || async {
         let s = scrape(&d).await;
-        (s.moved(&s0, DELIVERED) == 4.0 && s.get(DEPTH) == 0.0).then_some(s)
+        (s.moved(&s0, DELIVERED) == 6.0 && s.get(DEPTH) == 0.0).then_some(s)
     })
     .await;
     let oldest = r#"baton_outbox_oldest_undelivered_seconds{channel="webhook"}"#;
