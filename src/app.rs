@@ -71,7 +71,8 @@ impl App {
         files: Arc<dyn crate::journal::Files>,
     ) -> anyhow::Result<App> {
         let cfg = config.clone();
-        let reload = crate::reload::Reload::new(config.clone(), clock);
+        let metrics = crate::metrics::Metrics::new(config.metrics);
+        let reload = crate::reload::Reload::new(config.clone(), clock, metrics.clone());
         let mut feeds = Feeds::default();
         let webhook_feed = feeds.add(Channel::Webhook);
         let twitter_feed = config
@@ -123,6 +124,7 @@ impl App {
                 ))
             })
             .await??;
+        engine.measured_by(metrics.clone());
         let sink: Arc<dyn Sink> = match &config.webhook.sink {
             SinkConfig::Jsonl { path } => Arc::new(
                 JsonlSink::open(path.as_deref())
@@ -140,6 +142,7 @@ impl App {
             sink,
             feed: webhook_feed,
             retry_ceiling: config.outbound.retry_ceiling,
+            metrics: metrics.clone(),
         }];
         let mut twitter_status = None;
         let mut keeper = None;
@@ -185,6 +188,7 @@ impl App {
                 sink: Arc::new(sink),
                 feed,
                 retry_ceiling: config.outbound.retry_ceiling,
+                metrics: metrics.clone(),
             });
         }
         let listener = TcpListener::bind(config.listen)
@@ -209,6 +213,7 @@ impl App {
                 try_page: config.console.try_page,
                 shutdown,
                 reload,
+                metrics,
             },
             outboxes,
             keeper,
@@ -249,12 +254,14 @@ impl App {
             shutdown.clone(),
             crate::lifecycle::refuse_when_stopping,
         );
+        let metrics = self.state.metrics.clone();
         let router = http::router(self.state).layer(refuse);
         let mut stop = shutdown.clone();
         let server = tokio::spawn(http::serve::serve(
             self.listener,
             router,
             self.http,
+            metrics,
             async move { stop.wait().await },
         ));
         let failed = Arc::new(AtomicBool::new(false));

@@ -56,6 +56,8 @@ pub struct Config {
     pub log: LogConfig,
     /// `[outbound]`: retries of a failing receiver.
     pub outbound: OutboundConfig,
+    /// `[metrics] enabled`: serve `GET /metrics` and count (on unless turned off).
+    pub metrics: bool,
 }
 
 /// `[console]`: the web pages the daemon serves under `/console/`.
@@ -185,6 +187,14 @@ struct Raw {
     log: RawLog,
     #[serde(default)]
     outbound: RawOutbound,
+    #[serde(default)]
+    metrics: RawMetrics,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawMetrics {
+    enabled: Option<bool>,
 }
 
 #[derive(Deserialize, Default)]
@@ -454,6 +464,7 @@ impl Config {
                 profiles: raw.channels.webhook.profiles.unwrap_or(true),
             },
             twitter,
+            metrics: raw.metrics.enabled.unwrap_or(true),
             shutdown_grace: raw.shutdown.grace.unwrap_or(Duration::from_secs(10)),
         })
     }

@@ -6,12 +6,14 @@
 //! wait for the group commit (one flush shared by everyone in it) before they hear back.
 
 mod agents;
+mod census;
 mod checkpoint;
 mod commit;
 mod delivery;
 mod heartbeat;
 mod intake;
 mod logbook;
+mod measure;
 mod notices;
 mod people;
 mod query;
@@ -135,6 +137,8 @@ pub struct Engine {
     rx: mpsc::Receiver<Command>,
     /// Stamped every turn of the loop; pings systemd's watchdog.
     heartbeat: Heartbeat,
+    /// The metrics, and what they need to remember of conversations (`measure.rs`).
+    measure: measure::Measure,
 }
 
 impl Engine {
@@ -173,6 +177,7 @@ impl Engine {
             clock,
             rx,
             heartbeat: Heartbeat::default(),
+            measure: measure::Measure::default(),
         };
         let mut engine = engine;
         if state.replayed > 0 {
@@ -192,6 +197,19 @@ impl Engine {
         self.heartbeat = heartbeat;
     }
 
+    /// Counts into `metrics` (the engine's own events, the committer's flushes).
+    pub fn measured_by(&mut self, metrics: crate::metrics::Metrics) {
+        if metrics.is_enabled() {
+            // What earlier runs kept and nobody acknowledged yet: a range read per agent, once.
+            let kept = self.agents.all().map(|a| {
+                let seqs = self.store.agent_event_seqs(a.id, u64::MAX);
+                seqs.map_or(0, |s| i64::try_from(s.len()).unwrap_or(i64::MAX))
+            });
+            metrics.awaiting_ack(kept.sum());
+        }
+        self.measure = measure::Measure::new(metrics, &self.desk);
+    }
+
     /// Runs until every handle is dropped, then checkpoints everything and waits for the last
     /// group commit.
     pub async fn run(mut self) -> Result<(), Stopped> {
@@ -199,6 +217,7 @@ impl Engine {
             self.store.clone(),
             self.feeds.clone(),
             self.heartbeat.clone(),
+            self.measure.metrics().clone(),
         );
         self.grace_after_restart();
         let result = self.serve(&committer).await;
@@ -328,6 +347,8 @@ impl Engine {
         outgoing: &mut Vec<crate::store::Outbound>,
     ) {
         for (at, timer) in self.schedule.take_due(now, BATCH, set) {
+            let late = std::time::Duration::from_millis(now.0.saturating_sub(at.0));
+            self.measure.metrics().deadline_fired(late);
             let account = match timer {
                 Timer::Conversation(id) => self.desk.conversation(id).map(|c| c.account.clone()),
                 Timer::Agent(id) => self.agents.get(id).map(|a| a.account.clone()),

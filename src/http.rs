@@ -9,6 +9,7 @@ mod console;
 mod error;
 mod health;
 mod json;
+mod metrics;
 mod profile_sync;
 pub mod serve;
 mod transcripts;
@@ -60,6 +61,7 @@ pub fn router(state: Shared) -> Router {
         .route(AGENT_SOCKET_PATH, get(crate::agents::gateway::upgrade))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/metrics", get(metrics::scrape))
         .merge(console::routes(state.try_page))
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)

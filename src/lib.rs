@@ -18,6 +18,7 @@ mod golden;
 pub mod http;
 pub mod journal;
 pub mod lifecycle;
+pub mod metrics;
 pub mod outbox;
 pub mod reload;
 pub mod rules;

@@ -71,6 +71,8 @@ pub struct Outbox {
     pub feed: feed::FeedRx,
     /// The longest wait between two tries of a conversation that keeps failing.
     pub retry_ceiling: Duration,
+    /// Sends, retries, and what is left undelivered.
+    pub metrics: crate::metrics::Metrics,
 }
 
 /// A turn not fully delivered.
@@ -195,6 +197,7 @@ impl Outbox {
                     fresh
                 }
             };
+            self.measure(p, &turns);
             let round = self.deliver(turns, &p.failing).await;
             for seq in round.done {
                 p.stuck.remove(&seq);
@@ -206,6 +209,7 @@ impl Outbox {
                     Some(why) => p.failing.failed(conversation, &why, now),
                 }
             }
+            self.measure(p, &[]);
             let stuck = !round.stuck.is_empty();
             p.stuck.extend(round.stuck);
             self.keep_failed(round.failed);
@@ -312,6 +316,28 @@ impl Outbox {
                 }));
             }
             Err(e) => tracing::error!(error = %e, "saving the outbox watermark failed"),
+        }
+    }
+
+    /// What is undelivered: the round about to go and the turns stuck. The oldest message's
+    /// time is the round's; with only stuck turns left it stays what the round that left
+    /// them said.
+    fn measure(&self, p: &Progress, round: &[Outbound]) {
+        if !self.metrics.is_enabled() {
+            return;
+        }
+        let channel = self.channel.into();
+        let depth = round.len() + p.stuck.len();
+        self.metrics.outbox_depth(channel, depth);
+        if depth == 0 {
+            self.metrics.outbox_oldest(channel, None);
+        } else if let Some(at) = round
+            .iter()
+            .filter_map(|o| o.pending.first())
+            .map(|m| m.at.0)
+            .min()
+        {
+            self.metrics.outbox_oldest(channel, Some(at));
         }
     }
 

@@ -12,10 +12,10 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::domain::{self, AccountId, Profile, Timestamp};
 use crate::engine::EngineHandle;
+use crate::metrics::{Metrics, ReloadResult};
 use crate::rules::{self, RuleBook, RulesError, RulesErrors};
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -37,32 +37,6 @@ impl ReloadOutcome {
             ReloadOutcome::Applied => "ok",
             ReloadOutcome::Failed => "failed",
             ReloadOutcome::Refused => "refused",
-        }
-    }
-}
-
-/// Reloads so far, by outcome: the hook `baton_reloads_total{result}` reads.
-#[derive(Debug, Default)]
-pub struct ReloadCounts {
-    applied: AtomicU64,
-    failed: AtomicU64,
-    refused: AtomicU64,
-}
-
-impl ReloadCounts {
-    pub fn get(&self, outcome: ReloadOutcome) -> u64 {
-        self.slot(outcome).load(Ordering::Relaxed)
-    }
-
-    fn count(&self, outcome: ReloadOutcome) {
-        self.slot(outcome).fetch_add(1, Ordering::Relaxed);
-    }
-
-    fn slot(&self, outcome: ReloadOutcome) -> &AtomicU64 {
-        match outcome {
-            ReloadOutcome::Applied => &self.applied,
-            ReloadOutcome::Failed => &self.failed,
-            ReloadOutcome::Refused => &self.refused,
         }
     }
 }
@@ -119,26 +93,21 @@ impl ReloadError {
 pub struct Reload {
     started: Arc<Config>,
     last: Arc<Mutex<Option<LastReload>>>,
-    counts: Arc<ReloadCounts>,
+    metrics: Metrics,
     /// One reload at a time: two at once would race to the engine, the older set last.
     gate: Arc<tokio::sync::Mutex<()>>,
     clock: Clock,
 }
 
 impl Reload {
-    pub fn new(started: Config, clock: Clock) -> Reload {
+    pub fn new(started: Config, clock: Clock, metrics: Metrics) -> Reload {
         Reload {
             started: Arc::new(started),
             last: Arc::default(),
-            counts: Arc::default(),
+            metrics,
             gate: Arc::default(),
             clock,
         }
-    }
-
-    /// Reloads so far by outcome (for the metrics endpoint).
-    pub fn counts(&self) -> &ReloadCounts {
-        &self.counts
     }
 
     /// The last reload, if there was one since start.
@@ -186,7 +155,11 @@ impl Reload {
                 (e.outcome(), errors)
             }
         };
-        self.counts.count(outcome);
+        self.metrics.reload(match outcome {
+            ReloadOutcome::Applied => ReloadResult::Ok,
+            ReloadOutcome::Failed => ReloadResult::Failed,
+            ReloadOutcome::Refused => ReloadResult::Refused,
+        });
         if let Ok(mut last) = self.last.lock() {
             *last = Some(LastReload {
                 outcome,
@@ -254,6 +227,7 @@ pub fn needs_restart(old: &Config, new: &Config) -> Vec<String> {
         http: _,
         log: _,
         outbound: _,
+        metrics: _,
     } = new;
     let mut out = Vec::new();
     let mut differ = |key: &str, same: bool| {
@@ -286,6 +260,7 @@ pub fn needs_restart(old: &Config, new: &Config) -> Vec<String> {
     differ("[http]", old.http == new.http);
     differ("[log]", old.log == new.log);
     differ("[outbound]", old.outbound == new.outbound);
+    differ("metrics.enabled", old.metrics == new.metrics);
     let ids = |c: &Config| c.accounts.iter().map(|a| a.id.clone()).collect::<Vec<_>>();
     differ("the set of [accounts]", ids(old) == ids(new));
     for (o, n) in old.accounts.iter().zip(&new.accounts) {

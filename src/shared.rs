@@ -34,6 +34,8 @@ pub struct Shared {
     pub shutdown: Shutdown,
     /// Reloading the config's rules (`POST /v1/admin/reload`, SIGHUP) and the last outcome.
     pub reload: crate::reload::Reload,
+    /// Counted everywhere a request or socket does something; served at `GET /metrics`.
+    pub metrics: crate::metrics::Metrics,
 }
 
 /// What the Twitter/X webhook needs: the key of its challenge and signatures, and which account

@@ -32,6 +32,8 @@ pub async fn upgrade(State(s): State<Shared>, ws: WebSocketUpgrade) -> Response 
 }
 
 async fn run(socket: WebSocket, s: Shared) {
+    let metrics = s.metrics.clone();
+    metrics.agent_socket(true);
     let (sink, stream) = socket.split();
     let incoming = stream
         .take_while(|m| std::future::ready(matches!(m, Ok(m) if !matches!(m, Message::Close(_)))))
@@ -60,4 +62,5 @@ async fn run(socket: WebSocket, s: Shared) {
         s.shutdown,
     )
     .await;
+    metrics.agent_socket(false);
 }

@@ -11,6 +11,7 @@
 //! in front of one.
 
 use super::{EngineError, Heartbeat, Reply};
+use crate::metrics::Metrics;
 use crate::outbox::feed::Feeds;
 use crate::store::{Outbound, Store};
 use std::time::Duration;
@@ -53,9 +54,9 @@ pub struct Committer {
 impl Committer {
     /// Starts the flusher task; the outbox runners hear of a turn only after it is durable.
     /// Each flush is marked on `heartbeat`, so one that never returns is noticed.
-    pub fn spawn(store: Store, feeds: Feeds, heartbeat: Heartbeat) -> Committer {
+    pub fn spawn(store: Store, feeds: Feeds, heartbeat: Heartbeat, metrics: Metrics) -> Committer {
         let (tx, rx) = mpsc::channel(1024);
-        let task = tokio::spawn(run(store, rx, feeds, heartbeat));
+        let task = tokio::spawn(run(store, rx, feeds, heartbeat, metrics));
         Committer { tx, task }
     }
 
@@ -92,7 +93,13 @@ fn refuse(waiters: Waiters) {
     }
 }
 
-async fn run(store: Store, mut rx: mpsc::Receiver<Pending>, feeds: Feeds, heartbeat: Heartbeat) {
+async fn run(
+    store: Store,
+    mut rx: mpsc::Receiver<Pending>,
+    feeds: Feeds,
+    heartbeat: Heartbeat,
+    metrics: Metrics,
+) {
     let mut barriers = Barriers::default();
     loop {
         let next_barrier = barriers.last + BARRIER_EVERY;
@@ -112,9 +119,11 @@ async fn run(store: Store, mut rx: mpsc::Receiver<Pending>, feeds: Feeds, heartb
             group.end_turn = more.end_turn;
         }
         let s = store.clone();
+        let started = Instant::now();
         heartbeat.flush_started();
         let result = tokio::task::spawn_blocking(move || s.flush()).await;
         heartbeat.flush_ended();
+        metrics.flushed(started.elapsed(), group.waiters.len());
         if !matches!(result, Ok(Ok(_))) {
             // Stop: the engine's next hand-over fails and it stops too. Nothing of this group
             // was acknowledged; what did reach the disk is found again at start-up.

@@ -133,7 +133,9 @@ impl Engine {
         let Some(account) = self.accounts.get(&event.account) else {
             return Err(EngineError::UnknownAccount(event.account.0));
         };
+        let before = self.measure.before(&self.desk, &event.account, &input);
         let effects = super::logbook::handle(&mut self.desk, input, now, account);
+        self.measure.bot_turn(before, &effects);
         // A customer's message: the one the platform marks read once an agent is shown it.
         let recorded = effects.iter().find_map(|e| match e {
             Effect::Record(m) => Some(m.id.conversation),

@@ -28,7 +28,8 @@ impl Engine {
                 }
                 Later::Effect(effect) => self.carry_out_for_agents(*effect, &mut kept),
                 Later::Tell(agent, notice) => {
-                    self.people.tell(agent, *notice, &self.store, &mut kept)
+                    self.people.tell(agent, *notice, &self.store, &mut kept);
+                    self.measure.metrics().awaiting_ack(1);
                 }
                 Later::Kept(batch) => reported.push(batch),
             }
@@ -52,6 +53,7 @@ impl Engine {
                 let shown = super::signals::shows_customer(&event);
                 if let Some(notice) = self.notice(event) {
                     self.people.tell(agent, notice, &self.store, kept);
+                    self.measure.metrics().awaiting_ack(1);
                 }
                 if let Some(conversation) = shown {
                     self.shown(conversation);

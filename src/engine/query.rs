@@ -31,6 +31,8 @@ pub enum Query {
     Store(Reply<Store>),
     /// The conversations in memory above a cursor, for a listing walked off the engine.
     Resident(Option<ConversationId>, Reply<Resident>),
+    /// The state's gauges for `GET /metrics`, counted at the time given.
+    Census(Timestamp, Reply<crate::metrics::Census>),
 }
 
 /// The engine state questions may read.
@@ -145,6 +147,13 @@ impl EngineHandle {
             .await
     }
 
+    /// What `GET /metrics` reports of the engine's state (`census.rs`).
+    pub async fn census(&self, now: Timestamp) -> Result<crate::metrics::Census, EngineError> {
+        let (reply, rx) = oneshot::channel();
+        self.call(super::Command::Query(Query::Census(now, reply)), rx)
+            .await
+    }
+
     pub async fn stats(&self) -> Result<StatsView, EngineError> {
         let (reply, rx) = oneshot::channel();
         self.call(super::Command::Query(Query::Stats(reply)), rx)
@@ -153,6 +162,10 @@ impl EngineHandle {
 }
 
 pub(super) fn answer(q: Query, view: View<'_>, store: &Store) {
+    if let Query::Census(now, reply) = q {
+        let _ = reply.send(Ok(super::census::count(&view, now)));
+        return;
+    }
     let View {
         desk,
         agents,
@@ -180,6 +193,7 @@ pub(super) fn answer(q: Query, view: View<'_>, store: &Store) {
                 now,
             }));
         }
+        Query::Census(..) => {}
         Query::Store(reply) => {
             let _ = reply.send(Ok(store.clone()));
         }

@@ -23,6 +23,7 @@ impl Engine {
         set: &mut WriteSet,
         outgoing: &mut Vec<Outbound>,
     ) {
+        self.measure.effects(&effects, now);
         let mut shares: Vec<Share> = Vec::new();
         for effect in effects {
             let (id, snapshot, message) = match effect {

@@ -49,9 +49,11 @@ pub async fn serve(
     listener: TcpListener,
     router: Router,
     limits: HttpConfig,
+    metrics: crate::metrics::Metrics,
     stop: impl Future<Output = ()> + Send,
 ) {
     let shared = Arc::new(Server {
+        metrics: metrics.clone(),
         router: TowerToHyperService::new(router),
         agents: Arc::new(Semaphore::new(limits.max_agent_sockets)),
         agents_refused: Refusals::new("agent sockets at max_agent_sockets: upgrades refused"),
@@ -78,6 +80,7 @@ pub async fn serve(
         };
         let Ok(permit) = connections.clone().try_acquire_owned() else {
             refused.note("");
+            metrics.http_refused(crate::metrics::HttpCap::Connections);
             drop(tcp);
             continue;
         };
@@ -106,6 +109,7 @@ struct Server {
     agents: Arc<Semaphore>,
     agents_refused: Refusals,
     limits: HttpConfig,
+    metrics: crate::metrics::Metrics,
 }
 
 struct Connection {
@@ -182,6 +186,7 @@ async fn answer(
             Ok(permit) => *watch.agent() = Some(permit),
             Err(_) => {
                 server.agents_refused.note("");
+                (server.metrics).http_refused(crate::metrics::HttpCap::AgentSockets);
                 let max = server.limits.max_agent_sockets;
                 let refusal = ApiError::Unavailable(format!(
                     "too many agent sockets are open (max_agent_sockets = {max}); retry later"

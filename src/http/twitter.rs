@@ -51,7 +51,19 @@ pub async fn deliveries(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Json<Value>, ApiError> {
-    let tw = configured(&s)?;
+    let started = std::time::Instant::now();
+    let answer = deliver(&s, headers, body).await;
+    if let Err(e) = &answer {
+        s.metrics
+            .dm_refused(Channel::Twitter.into(), super::metrics::refusal(e));
+    } else {
+        s.metrics.acked(Channel::Twitter.into(), started.elapsed());
+    }
+    answer
+}
+
+async fn deliver(s: &Shared, headers: HeaderMap, body: Body) -> Result<Json<Value>, ApiError> {
+    let tw = configured(s)?;
     let body = read_body(&headers, body).await?;
     let sig = headers.get(SIGNATURE_HEADER).and_then(|v| v.to_str().ok());
     twitter::verify(&tw.consumer_secret, sig, &body).map_err(refused)?;
@@ -135,8 +147,16 @@ pub async fn deliveries(
     let (mut accepted, mut duplicates) = (0usize, 0usize);
     for r in results {
         match r {
-            Ok(Some(Intake::Accepted)) => accepted += 1,
-            Ok(Some(Intake::Duplicate)) => duplicates += 1,
+            Ok(Some(intake @ Intake::Accepted)) => {
+                s.metrics
+                    .dm(Channel::Twitter.into(), super::metrics::outcome(intake));
+                accepted += 1
+            }
+            Ok(Some(intake @ Intake::Duplicate)) => {
+                s.metrics
+                    .dm(Channel::Twitter.into(), super::metrics::outcome(intake));
+                duplicates += 1
+            }
             Ok(None) => {}
             // Any message not durable: the platform must deliver again (the rest dedupe).
             Err(e) => return Err(ApiError::Unavailable(e.to_string())),

@@ -2,6 +2,7 @@
 
 use super::{ApiError, MAX_BODY};
 use crate::channels::webhook::{self, SIGNATURE_HEADER};
+use crate::domain::Channel;
 use crate::engine::Intake;
 use crate::shared::Shared;
 use axum::body::{to_bytes, Body, Bytes};
@@ -15,6 +16,17 @@ pub async fn inbound(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Json<Value>, ApiError> {
+    let started = std::time::Instant::now();
+    let taken = take(&s, headers, body).await;
+    super::metrics::dm_answered(&s.metrics, Channel::Webhook, &taken, started);
+    let status = match taken? {
+        Intake::Accepted => "accepted",
+        Intake::Duplicate => "duplicate",
+    };
+    Ok(Json(json!({ "status": status })))
+}
+
+async fn take(s: &Shared, headers: HeaderMap, body: Body) -> Result<Intake, ApiError> {
     let body = read_body(&headers, body).await?;
     if let Some(secret) = &s.webhook_secret {
         let sig = headers.get(SIGNATURE_HEADER).and_then(|v| v.to_str().ok());
@@ -24,11 +36,7 @@ pub async fn inbound(
     if !s.accounts.contains(dm.account.as_str()) {
         return Err(ApiError::UnknownAccount(dm.account.0));
     }
-    let status = match s.engine.inbound(dm).await? {
-        Intake::Accepted => "accepted",
-        Intake::Duplicate => "duplicate",
-    };
-    Ok(Json(json!({ "status": status })))
+    Ok(s.engine.inbound(dm).await?)
 }
 
 /// Reads at most `MAX_BODY` bytes, refusing early when the declared length is already too big.

@@ -8,6 +8,7 @@ use super::failing::{Failing, Try};
 use super::report::{Outcome, Report};
 use super::{Delivery, Outbox, Stuck, ATTEMPTS, BASE_DELAY};
 use crate::domain::{ConversationId, Message};
+use crate::metrics::SendResult;
 use crate::store::{FailedRecord, Outbound};
 use futures::future::join_all;
 use std::collections::HashMap;
@@ -138,7 +139,10 @@ impl Outbox {
                     continue;
                 }
                 let report = |outcome| Report::of(&turn.account, message, outcome);
-                match self.send_with_retry(&turn, message, attempts).await {
+                let delivery = self.send_with_retry(&turn, message, attempts).await;
+                self.metrics
+                    .send(self.channel.into(), send_result(&delivery));
+                match delivery {
                     Delivery::Delivered => {
                         round
                             .reports
@@ -202,11 +206,20 @@ impl Outbox {
             attempt += 1;
             match result {
                 Delivery::Retry(_) if attempt < attempts => {
+                    self.metrics.retry(self.channel.into());
                     tokio::time::sleep(backoff(attempt)).await;
                 }
                 other => return other,
             }
         }
+    }
+}
+
+fn send_result(delivery: &Delivery) -> SendResult {
+    match delivery {
+        Delivery::Delivered => SendResult::Delivered,
+        Delivery::Retry(_) => SendResult::Retried,
+        Delivery::Failed(_) => SendResult::Failed,
     }
 }
 

@@ -85,6 +85,7 @@ fn start_with(before: impl FnOnce(&Store), durable: Option<u64>) -> Harness {
         sink: Arc::new(ScriptedSink(script.clone())),
         feed,
         retry_ceiling: Duration::from_secs(4),
+        metrics: crate::metrics::Metrics::disabled(),
     };
     let task = tokio::spawn(outbox.run(shutdown));
     Harness {

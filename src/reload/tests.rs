@@ -81,23 +81,3 @@ fn a_book_shared_by_accounts_is_counted_once() {
     assert_eq!(accounts.len(), 2);
     assert_eq!(rule_count(&accounts), accounts[0].rules.rules().len());
 }
-
-#[test]
-fn outcomes_are_counted_by_label() {
-    let counts = ReloadCounts::default();
-    counts.count(ReloadOutcome::Applied);
-    counts.count(ReloadOutcome::Failed);
-    counts.count(ReloadOutcome::Failed);
-    assert_eq!(counts.get(ReloadOutcome::Applied), 1);
-    assert_eq!(counts.get(ReloadOutcome::Failed), 2);
-    assert_eq!(counts.get(ReloadOutcome::Refused), 0);
-    let labels = [
-        ReloadOutcome::Applied,
-        ReloadOutcome::Failed,
-        ReloadOutcome::Refused,
-    ];
-    assert_eq!(
-        labels.map(ReloadOutcome::label),
-        ["ok", "failed", "refused"]
-    );
-}

@@ -19,6 +19,7 @@ mod history;
 mod lifecycle;
 mod limits;
 mod logs;
+mod metrics;
 mod outage;
 mod outbound;
 mod people_admin;

@@ -83,6 +83,16 @@ async fn reload(d: &Daemon) -> (u16, Value) {
         .await
 }
 
+/// The `baton_reloads_total` sample for `result`, from `GET /metrics`.
+async fn reloads(d: &Daemon, result: &str) -> String {
+    let text = d.get("/metrics").await.text().await.unwrap();
+    let series = format!("baton_reloads_total{{result=\"{result}\"}} ");
+    text.lines()
+        .find_map(|l| l.strip_prefix(&series))
+        .unwrap_or_else(|| panic!("no {series}in {text}"))
+        .to_owned()
+}
+
 async fn readyz(d: &Daemon) -> Value {
     let res = d.get("/readyz").await;
     assert_eq!(res.status(), 200);
@@ -103,6 +113,7 @@ async fn good_rules_are_in_force_as_soon_as_the_call_answers() {
     assert_eq!(v["ok"], true);
     assert_eq!(v["rules"], 4, "{v}");
     assert!(v["took_ms"].is_u64(), "{v}");
+    assert_eq!(reloads(&d, "ok").await, "1");
     d.dm("e2", "u1", "where is my order").await;
     sink.assert_texts(&[NEW_TRACK]).await;
     let ready = readyz(&d).await;
@@ -122,6 +133,8 @@ async fn bad_rules_keep_the_old_ones_and_every_error_is_reported() {
     let (status, v) = reload(&d).await;
     assert_eq!(status, 422, "{v}");
     assert_eq!(v["error"], "reload_failed");
+    assert_eq!(reloads(&d, "failed").await, "1");
+    assert_eq!(reloads(&d, "ok").await, "0");
     let errors: Vec<&str> = v["errors"]
         .as_array()
         .unwrap()
@@ -160,6 +173,7 @@ async fn a_new_listen_address_is_refused_as_needing_a_restart() {
     assert_eq!(status, 422, "{v}");
     let errors = v["errors"].as_array().unwrap();
     assert_eq!(errors.len(), 1, "{v}");
+    assert_eq!(reloads(&d, "refused").await, "1");
     let said = errors[0].as_str().unwrap();
     assert!(
         said.contains("listen") && said.contains("needs a restart"),

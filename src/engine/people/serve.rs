@@ -139,9 +139,12 @@ impl Engine {
     /// Drops the kept events up to `seq`: the agent has them.
     pub(super) fn forget_events(&mut self, agent: AgentId, seq: u64, set: &mut WriteSet) {
         match self.store.agent_event_seqs(agent, seq) {
-            Ok(seqs) => seqs
-                .into_iter()
-                .for_each(|n| set.remove_agent_event(agent, n)),
+            Ok(seqs) => {
+                let acked = i64::try_from(seqs.len()).unwrap_or(i64::MAX);
+                self.measure.metrics().awaiting_ack(-acked);
+                seqs.into_iter()
+                    .for_each(|n| set.remove_agent_event(agent, n))
+            }
             Err(e) => tracing::warn!(error = %e, %agent, "cannot read events to acknowledge"),
         }
     }
