@@ -40,7 +40,7 @@ pub use agents::AgentView;
 pub use commit::{Committer, Stopped};
 pub use heartbeat::Heartbeat;
 pub use intake::{Inbound, Intake, OutsideReply};
-pub use people::{AgentEdit, Connected, Cut, Revoked, ToAgent};
+pub use people::{AgentEdit, Connected, Cut, NotAdmitted, Revoked, ToAgent};
 pub use query::{ConversationView, FollowUpEntry, ProfileView, QueueEntry, QueueView, StatsView};
 pub use schedule::{Schedule, ScheduleStats};
 pub use signals::{CustomerDid, CustomerSignal, PlatformSignal, Shown};

@@ -20,8 +20,13 @@ pub enum ApiError {
     MethodNotAllowed,
     #[error("body is larger than {0} bytes")]
     TooLarge(usize),
-    #[error("unknown account '{0}'")]
-    UnknownAccount(String),
+    /// An account this daemon does not own (421): with several daemons behind a router the
+    /// request reached the wrong one, and nothing was stored.
+    #[error("this daemon does not own account '{0}'")]
+    Misdirected(String),
+    /// A Twitter delivery for a brand user id no account here has (421, nothing stored).
+    #[error("this daemon does not own the account of Twitter user id '{0}'")]
+    MisdirectedUser(String),
     /// Well-formed but not acceptable; every problem, not just the first.
     #[error("{}", .0.join("; "))]
     Invalid(Vec<String>),
@@ -44,7 +49,9 @@ impl ApiError {
             ApiError::NotFound => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             ApiError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
-            ApiError::UnknownAccount(_) => (StatusCode::UNPROCESSABLE_ENTITY, "unknown_account"),
+            ApiError::Misdirected(_) | ApiError::MisdirectedUser(_) => {
+                (StatusCode::MISDIRECTED_REQUEST, "misdirected")
+            }
             ApiError::Invalid(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid"),
             ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             ApiError::ProfileTaken(_) => (StatusCode::CONFLICT, "profile_taken"),
@@ -56,7 +63,14 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code) = self.status_and_code();
-        let body = Json(json!({ "error": code, "message": self.to_string() }));
+        let mut body = json!({ "error": code, "message": self.to_string() });
+        // A router (or an operator) reads which account went astray without parsing prose.
+        match &self {
+            ApiError::Misdirected(account) => body["account"] = json!(account),
+            ApiError::MisdirectedUser(user) => body["for_user_id"] = json!(user),
+            _ => {}
+        }
+        let body = Json(body);
         (status, body).into_response()
     }
 }
@@ -71,6 +85,7 @@ fn code_of(status: StatusCode) -> &'static str {
         StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
         StatusCode::UPGRADE_REQUIRED => "upgrade_required",
         StatusCode::UNPROCESSABLE_ENTITY => "invalid",
+        StatusCode::MISDIRECTED_REQUEST => "misdirected",
         s if s.is_server_error() => "internal",
         _ => "rejected",
     }
@@ -128,7 +143,7 @@ impl From<WebhookError> for ApiError {
 impl From<EngineError> for ApiError {
     fn from(e: EngineError) -> Self {
         match e {
-            EngineError::UnknownAccount(a) => ApiError::UnknownAccount(a),
+            EngineError::UnknownAccount(a) => ApiError::Misdirected(a),
             EngineError::NoSuchConversation => ApiError::NotFound,
             EngineError::Unavailable => ApiError::Unavailable(e.to_string()),
             EngineError::ProfileClash(clash) => ApiError::ProfileTaken(clash.to_string()),

@@ -22,7 +22,7 @@ pub async fn inbound(
     }
     let dm = webhook::parse(&body)?;
     if !s.accounts.contains(dm.account.as_str()) {
-        return Err(ApiError::UnknownAccount(dm.account.0));
+        return Err(ApiError::Misdirected(dm.account.0));
     }
     let status = match s.engine.inbound(dm).await? {
         Intake::Accepted => "accepted",
