@@ -24,6 +24,7 @@ mod power_cut;
 mod profiles;
 mod restart;
 mod routing;
+mod scaling;
 mod slow_agent;
 mod timeouts;
 mod try_page;
