@@ -117,6 +117,7 @@ async fn six_accounts_on_three_daemons_behind_haproxy() {
     let (_, stats) = admin_get(&http, &format!("{}/v1/stats", d1.base())).await;
     assert_eq!(stats["conversations"], 4, "{stats}");
 
+    admin_through_the_router(&http, &r).await;
     twitter_through_the_router(&http, &r, &d1, &d2).await;
     agents_through_the_router(&http, &r).await;
 
@@ -272,6 +273,74 @@ async fn six_accounts_on_three_daemons_behind_haproxy() {
     assert!(accounts_in(&d4.sink)
         .iter()
         .all(|a| a == "hooli" || a == "stark"));
+}
+
+/// `?account=` places admin calls, the console and the CLI (`--account`) on the owner;
+/// conversation ids are per daemon, so one is shown only under its own account.
+async fn admin_through_the_router(http: &reqwest::Client, r: &str) {
+    for (account, other) in [("acme", "globex"), ("hooli", "stark")] {
+        // Each daemon's first conversation is c0: the account decides which daemon's.
+        let (status, v) =
+            admin_get(http, &format!("{r}/v1/conversations/c0?account={account}")).await;
+        assert_eq!(
+            (status, v["conversation"]["account"].as_str()),
+            (200, Some(account)),
+            "{v}"
+        );
+        let (status, _) =
+            admin_get(http, &format!("{r}/v1/conversations/c0?account={other}")).await;
+        assert_eq!(status, 404, "{account}'s c0 shown as {other}'s");
+        let res = http
+            .get(format!("{r}/console?account={account}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+    }
+    let (status, v) = admin_get(http, &format!("{r}/v1/stats?account=nobody")).await;
+    assert_eq!(
+        (status, v["account"].as_str()),
+        (421, Some("nobody")),
+        "{v}"
+    );
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_baton"))
+        .args([
+            "agent",
+            "add",
+            "--url",
+            r,
+            "--token",
+            ADMIN,
+            "--account",
+            "stark",
+        ])
+        .args([
+            "--name",
+            "Tony",
+            "--profile-name",
+            "Tony, Stark",
+            "--avatar",
+            "https://example.com/t.png",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_baton"))
+        .args([
+            "agent",
+            "list",
+            "--url",
+            r,
+            "--token",
+            ADMIN,
+            "--account",
+            "stark",
+        ])
+        .output()
+        .unwrap();
+    let listed = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && listed.contains("Tony"), "{out:?}");
+    assert!(!listed.contains("acme"), "d3's agents only: {listed}");
 }
 
 /// A Twitter delivery goes by its `for_user_id` to the account's daemon; the CRC challenge is
