@@ -117,7 +117,10 @@ async fn wait_served(addr: &str, account: &str) {
         if ok {
             return;
         }
-        assert!(Instant::now() < deadline, "{account} not served within 30 s");
+        assert!(
+            Instant::now() < deadline,
+            "{account} not served within 30 s"
+        );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }

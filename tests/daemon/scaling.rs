@@ -484,3 +484,63 @@ fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+/// Without a router: what one daemon does with requests for accounts it does not own, and
+/// with an agent socket opened for one account by another account's agent.
+#[tokio::test]
+async fn a_daemon_refuses_what_it_does_not_own_and_stores_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let sink = FakeSink::start().await;
+    let accounts = "[accounts.acme]\nname = \"Acme\"\n[accounts.globex]\nname = \"Globex\"";
+    let d = Daemon::start_accounts(dir.path(), &sink.url, accounts).await;
+    let token = crate::support::agent::add_agent(&d, "Alissa", &[], 1).await;
+    let ws = |account: &str| {
+        format!(
+            "{}/v1/agents/ws?account={account}",
+            d.base.replace("http://", "ws://")
+        )
+    };
+
+    // Not this daemon's account: 421 before any upgrade, socket or admin call alike.
+    match tokio_tungstenite::connect_async(ws("initech")).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(res)) => {
+            assert_eq!(res.status().as_u16(), 421);
+        }
+        other => panic!("expected a 421, got {other:?}"),
+    }
+    for path in ["/v1/stats?account=initech", "/v1/agents?account=initech"] {
+        let (status, v) = d.admin(path).await;
+        assert_eq!(
+            (status, v["error"].as_str(), v["account"].as_str()),
+            (421, Some("misdirected"), Some("initech")),
+            "{path}: {v}"
+        );
+    }
+    let body = dm_body("initech", "m1", "u1", "where is my order?");
+    let p = post_dm(&d.client, &d.base, &body).await;
+    assert_eq!(
+        (p.status, p.body["account"].as_str()),
+        (421, Some("initech"))
+    );
+
+    // acme's agent on globex's socket: refused before it is seated, so never offered work.
+    let (mut wrong, _) = tokio_tungstenite::connect_async(ws("globex"))
+        .await
+        .unwrap();
+    send(&mut wrong, json!({"type": "auth", "token": token})).await;
+    let frame = next(&mut wrong).await;
+    assert_eq!(frame["code"], "wrong_account", "{frame}");
+    assert_eq!(crate::support::agent::closed(&mut wrong).await, 4401);
+    let (_, agents) = d.admin("/v1/agents").await;
+    assert_eq!(agents["agents"][0]["presence"], "offline", "{agents}");
+
+    // On its own account's socket, and on the plain path, the agent is welcome.
+    for url in [ws("acme"), ws("acme").replace("?account=acme", "")] {
+        let (mut ok, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+        send(&mut ok, json!({"type": "auth", "token": token})).await;
+        let welcome = next(&mut ok).await;
+        assert_eq!(welcome["type"], "welcome", "{welcome}");
+    }
+    let (_, stats) = d.admin("/v1/stats").await;
+    assert_eq!(stats["conversations"], 0, "{stats}");
+}
