@@ -60,18 +60,25 @@ impl ApiError {
     }
 }
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let (status, code) = self.status_and_code();
+impl ApiError {
+    /// The JSON body of the refusal.
+    pub(super) fn body(&self) -> serde_json::Value {
+        let (_, code) = self.status_and_code();
         let mut body = json!({ "error": code, "message": self.to_string() });
         // A router (or an operator) reads which account went astray without parsing prose.
-        match &self {
+        match self {
             ApiError::Misdirected(account) => body["account"] = json!(account),
             ApiError::MisdirectedUser(user) => body["for_user_id"] = json!(user),
             _ => {}
         }
-        let body = Json(body);
-        (status, body).into_response()
+        body
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, _) = self.status_and_code();
+        (status, Json(self.body())).into_response()
     }
 }
 
