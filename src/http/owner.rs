@@ -1,7 +1,9 @@
 //! Ownership of accounts, for several daemons behind a router (docs/scaling.md): a request
 //! that names an account with `?account=` (an agent socket, the console, an admin call the
 //! router must place) is served only by the daemon that owns it; any other answers 421
-//! `misdirected` before a handler runs, so nothing is stored or changed.
+//! `misdirected` before a handler runs, so nothing is stored or changed. It comes before the
+//! admin token is checked: what it tells a stranger (which accounts this daemon has) is what
+//! the router's map says anyway, and nothing stored.
 //!
 //! Bodies that name an account (a webhook DM, a Twitter delivery, an agent added) are checked
 //! by their handlers, after the signature or token, with the same 421.
