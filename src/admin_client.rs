@@ -17,6 +17,9 @@ pub enum AdminError {
 pub struct AdminClient {
     base: String,
     token: String,
+    /// Sent as `?account=` on every call: what a router in front of several daemons places
+    /// the call by (docs/scaling.md).
+    account: Option<String>,
     http: reqwest::Client,
 }
 
@@ -26,8 +29,15 @@ impl AdminClient {
         AdminClient {
             base: base.into().trim_end_matches('/').to_owned(),
             token: token.into(),
+            account: None,
             http: reqwest::Client::new(),
         }
+    }
+
+    /// Every call names `account`, for a router to place it on the daemon that owns it.
+    pub fn for_account(mut self, account: Option<String>) -> AdminClient {
+        self.account = account;
+        self
     }
 
     pub async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, AdminError> {
@@ -62,6 +72,10 @@ impl AdminClient {
         &self,
         req: reqwest::RequestBuilder,
     ) -> Result<T, AdminError> {
+        let req = match &self.account {
+            Some(a) => req.query(&[(crate::http::owner::ACCOUNT_PARAM, a)]),
+            None => req,
+        };
         let res = req
             .bearer_auth(&self.token)
             .send()

@@ -132,9 +132,6 @@ enum AgentCommand {
         /// Most conversations at once.
         #[arg(long, default_value_t = 1)]
         capacity: u32,
-        /// The account; may be left out when the config has only one.
-        #[arg(long)]
-        account: Option<String>,
     },
     /// List agents.
     List,
@@ -190,6 +187,11 @@ struct Connection {
     /// Admin token (default: BATON_ADMIN_TOKEN, then the config's [admin] token).
     #[arg(long, global = true)]
     token: Option<String>,
+    /// The account the command is for: sent as ?account= so a router in front of several
+    /// daemons reaches the one that owns it; `agent add` adds the agent to it (may be left
+    /// out when the config has only one account).
+    #[arg(long, global = true)]
+    account: Option<String>,
 }
 
 /// Parses the process's arguments and runs the command.
@@ -204,10 +206,11 @@ pub fn main() -> ExitCode {
         Command::Run { config, log_format } => run(&config, log_format),
         Command::Recover { config } => recover(&config),
         Command::Backup { to, conn } => {
+            let account = conn.account.clone();
             let Some((url, token, _)) = endpoint(conn) else {
                 return ExitCode::FAILURE;
             };
-            block_on(async move { backup::backup(&url, &token, &to).await })
+            block_on(async move { backup::backup(&url, &token, account.as_deref(), &to).await })
         }
         Command::Export {
             since,
@@ -229,7 +232,7 @@ pub fn main() -> ExitCode {
         Command::Twitter {
             command: TwitterCommand::Setup { url, config },
         } => twitter::run(&config, &url),
-        Command::Agent { command, conn } => admin(conn, |client, config| async move {
+        Command::Agent { command, conn } => admin(conn, |client, account, config| async move {
             match command {
                 AgentCommand::List => admin::agent_list(&client).await.map_err(|e| e.to_string()),
                 AgentCommand::Disable { id } => admin::agent_status(&client, &id, "disable")
@@ -272,7 +275,6 @@ pub fn main() -> ExitCode {
                     avatar,
                     skills,
                     capacity,
-                    account,
                 } => {
                     admin::check_profile_name(&profile_name)?;
                     let account = match (account, config.as_ref().map(|c| &c.accounts[..])) {
@@ -294,7 +296,7 @@ pub fn main() -> ExitCode {
                 }
             }
         }),
-        Command::Profile { command, conn } => admin(conn, |client, _| async move {
+        Command::Profile { command, conn } => admin(conn, |client, _, _| async move {
             match command {
                 ProfileCommand::List => admin::profile_list(&client)
                     .await
@@ -310,13 +312,15 @@ pub fn main() -> ExitCode {
 /// Runs an admin command against the daemon the connection options point at.
 fn admin<F, Fut>(conn: Connection, f: F) -> ExitCode
 where
-    F: FnOnce(AdminClient, Option<Config>) -> Fut,
+    F: FnOnce(AdminClient, Option<String>, Option<Config>) -> Fut,
     Fut: std::future::Future<Output = Result<String, String>>,
 {
+    let account = conn.account.clone();
     let Some((url, token, config)) = endpoint(conn) else {
         return ExitCode::FAILURE;
     };
-    block_on(f(AdminClient::new(url, token), config))
+    let client = AdminClient::new(url, token).for_account(account.clone());
+    block_on(f(client, account, config))
 }
 
 /// The daemon's URL and admin token (and the config, if it loads); says why not on stderr.

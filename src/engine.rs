@@ -44,7 +44,7 @@ pub use agents::AgentView;
 pub use commit::{Committer, Stopped};
 pub use heartbeat::Heartbeat;
 pub use intake::{Inbound, Intake, OutsideReply};
-pub use people::{AgentEdit, Connected, Cut, Revoked, ToAgent};
+pub use people::{AgentEdit, Connected, Cut, NotAdmitted, Revoked, ToAgent};
 pub use query::{author_agent, page};
 pub use query::{
     ConversationView, Delivery, Filter, FollowUpEntry, Page, ProfileView, QueueEntry, QueueView,

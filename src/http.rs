@@ -10,6 +10,7 @@ mod error;
 mod health;
 mod json;
 mod metrics;
+pub mod owner;
 mod profile_sync;
 pub mod serve;
 mod transcripts;
@@ -65,6 +66,10 @@ pub fn router(state: Shared) -> Router {
         .merge(console::routes(state.try_page))
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            owner::check,
+        ))
         .layer(axum::middleware::map_response(error::jsonify))
         .with_state(state)
 }

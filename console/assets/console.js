@@ -43,8 +43,13 @@ function send(frame) {
 
 // --- connection ---------------------------------------------------------------------------
 
+// Opened as /console?account=acme (several daemons behind a router), the socket names the
+// account too: the router places it on the daemon that owns it, and that daemon admits only the
+// account's agents.
 function wsUrl() {
-  return `${location.protocol === 'https:' ? 'wss:' : 'ws:'}//${location.host}/v1/agents/ws`;
+  const account = new URLSearchParams(location.search).get('account');
+  const query = account ? `?account=${encodeURIComponent(account)}` : '';
+  return `${location.protocol === 'https:' ? 'wss:' : 'ws:'}//${location.host}/v1/agents/ws${query}`;
 }
 
 function connect() {

@@ -62,9 +62,17 @@ class ApiFailure extends Error {
   }
 }
 
+// Opened as /console/supervisor?account=acme, every call names the account, for a router in
+// front of several daemons to reach the one that owns it.
+function withAccount(path) {
+  const account = new URLSearchParams(location.search).get("account");
+  if (!account) return path;
+  return `${path}${path.includes("?") ? "&" : "?"}account=${encodeURIComponent(account)}`;
+}
+
 async function api(path) {
   const token = store.getItem(TOKEN_KEY);
-  const res = await fetch(path, {
+  const res = await fetch(withAccount(path), {
     headers: { authorization: `Bearer ${token}` },
     cache: "no-store",
   });

@@ -1,12 +1,17 @@
 //! `GET /v1/agents/ws`: accepts the upgrade with small buffers and hands the socket to a session.
+//! `?account=` (what a router places the socket by) admits only that account's agents; an
+//! account this daemon does not own never gets here (`http/owner.rs` answers 421).
 
 use super::protocol::MAX_FRAME;
 use super::session::{self, Incoming, Outgoing};
+use crate::domain::AccountId;
 use crate::shared::Shared;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
-use axum::extract::State;
+use axum::extract::{Query, State};
+use axum::http::Uri;
 use axum::response::Response;
 use futures::{SinkExt, StreamExt};
+use std::collections::HashMap;
 
 /// Per-socket buffers: thousands of idle agents must not cost tokio-tungstenite's defaults
 /// (about 138 KiB each).
@@ -15,7 +20,12 @@ const BUFFER: usize = 4 * 1024;
 /// The largest frame sent to an agent (the size tungstenite reads by default).
 const MAX_OUT_FRAME: usize = 64 << 20;
 
-pub async fn upgrade(State(s): State<Shared>, ws: WebSocketUpgrade) -> Response {
+pub async fn upgrade(State(s): State<Shared>, uri: Uri, ws: WebSocketUpgrade) -> Response {
+    // A query that does not decode names no account (the router placed it by path alone).
+    let account = Query::<HashMap<String, String>>::try_from_uri(&uri)
+        .ok()
+        .and_then(|Query(mut q)| q.remove("account"))
+        .map(AccountId);
     ws.read_buffer_size(BUFFER)
         .write_buffer_size(BUFFER)
         // Not a memory bound: the session flushes each frame before the next, so a socket
@@ -28,10 +38,10 @@ pub async fn upgrade(State(s): State<Shared>, ws: WebSocketUpgrade) -> Response 
         // this does the connection itself fail.
         .max_message_size(16 * MAX_FRAME)
         .max_frame_size(16 * MAX_FRAME)
-        .on_upgrade(move |socket| run(socket, s))
+        .on_upgrade(move |socket| run(socket, s, account))
 }
 
-async fn run(socket: WebSocket, s: Shared) {
+async fn run(socket: WebSocket, s: Shared, account: Option<AccountId>) {
     let metrics = s.metrics.clone();
     metrics.agent_socket(true);
     let (sink, stream) = socket.split();
@@ -57,6 +67,7 @@ async fn run(socket: WebSocket, s: Shared) {
         Box::pin(incoming),
         Box::pin(outgoing),
         s.engine,
+        account,
         s.agent_auth_timeout,
         &s.canned,
         s.shutdown,

@@ -13,7 +13,7 @@
 use super::protocol::{self, ClientFrame, ServerFrame};
 use super::render::render;
 use crate::domain::{AccountId, Input, TransferTo};
-use crate::engine::{Connected, Cut, EngineHandle, Revoked, ToAgent};
+use crate::engine::{Connected, Cut, EngineHandle, NotAdmitted, Revoked, ToAgent};
 use crate::rules::Canned;
 use crate::shutdown::Shutdown;
 use futures::{Sink, SinkExt, Stream, StreamExt};
@@ -52,10 +52,13 @@ const FLOOD_WINDOW: Duration = Duration::from_secs(10);
 /// Each account's canned replies, told in its agents' `welcome`.
 pub type CannedByAccount = HashMap<AccountId, Arc<[Canned]>>;
 
+/// `account`: the one the socket was opened for (`?account=`), if it named one; only that
+/// account's agents are admitted.
 pub async fn run<I, O>(
     mut incoming: I,
     mut out: O,
     engine: EngineHandle,
+    account: Option<AccountId>,
     auth_timeout: Duration,
     canned: &CannedByAccount,
     mut shutdown: Shutdown,
@@ -95,14 +98,31 @@ pub async fn run<I, O>(
     };
     let (token, resume_after) = token;
     let token_sha256 = super::token::sha256(&token);
-    let Ok(Some(connected)) = engine.agent_connect(token_sha256, resume_after).await else {
-        // Neither the token nor its hash: a log is no place for either.
-        tracing::info!("agent authentication failed: unknown or revoked token");
-        return refuse(
-            &mut out,
-            ServerFrame::error("unauthorized", "unknown or revoked token"),
-        )
-        .await;
+    let connected = match engine
+        .agent_connect(token_sha256, resume_after, account)
+        .await
+    {
+        Ok(Ok(connected)) => connected,
+        Ok(Err(NotAdmitted::OtherAccount)) => {
+            tracing::info!("agent authentication failed: the token is another account's");
+            return refuse(
+                &mut out,
+                ServerFrame::error(
+                    "wrong_account",
+                    "this token is an agent's of another account than the socket's ?account=",
+                ),
+            )
+            .await;
+        }
+        Ok(Err(NotAdmitted::UnknownToken)) | Err(_) => {
+            // Neither the token nor its hash: a log is no place for either.
+            tracing::info!("agent authentication failed: unknown or revoked token");
+            return refuse(
+                &mut out,
+                ServerFrame::error("unauthorized", "unknown or revoked token"),
+            )
+            .await;
+        }
     };
     let Connected {
         agent,

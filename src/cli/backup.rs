@@ -10,10 +10,20 @@ use std::path::{Path, PathBuf};
 const RESTORE_CACHE: u64 = 64 << 20;
 
 /// Downloads the backup into a temp file beside `to`, verifies it whole, then renames it.
-pub async fn backup(base: &str, token: &str, to: &Path) -> Result<String, String> {
+/// `account`: through a router, the daemon that owns it is the one backed up (its whole store,
+/// every account it holds).
+pub async fn backup(
+    base: &str,
+    token: &str,
+    account: Option<&str>,
+    to: &Path,
+) -> Result<String, String> {
     let url = format!("{}/v1/admin/backup", base.trim_end_matches('/'));
-    let mut res = reqwest::Client::new()
-        .get(&url)
+    let mut req = reqwest::Client::new().get(&url);
+    if let Some(account) = account {
+        req = req.query(&[(crate::http::owner::ACCOUNT_PARAM, account)]);
+    }
+    let mut res = req
         .bearer_auth(token)
         .send()
         .await

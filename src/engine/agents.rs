@@ -7,7 +7,7 @@
 //! without a token hash, so its id is never handed out again; it is otherwise gone (`get`,
 //! `all` and the views skip it).
 
-use crate::domain::{profile_clash, Agent, AgentId, NewAgent, Presence, ProfileClash};
+use crate::domain::{profile_clash, AccountId, Agent, AgentId, NewAgent, Presence, ProfileClash};
 use crate::store::{AgentRecord, AgentStatus, WriteSet};
 use std::collections::{BTreeMap, HashMap};
 
@@ -117,6 +117,12 @@ impl Agents {
                 }
             })
             .collect()
+    }
+
+    /// The account of the active agent whose token has this hash.
+    pub fn account_of(&self, token_sha256: &str) -> Option<&AccountId> {
+        let id = self.by_token.get(token_sha256)?;
+        Some(&self.by_id.get(id)?.agent.account)
     }
 
     /// A socket authenticated with a token (by its hash): the agent and its presence. A first

@@ -15,8 +15,8 @@ pub use admin::{Admin, AgentEdit, Revoked};
 
 use super::{Command, Engine, EngineError, EngineHandle, Reply};
 use crate::domain::{
-    profile_clash, Agent, AgentId, Card, ConversationId, Effect, Input, MessageId, Notice,
-    Presence, Refusal, Timestamp,
+    profile_clash, AccountId, Agent, AgentId, Card, ConversationId, Effect, Input, MessageId,
+    Notice, Presence, Refusal, Timestamp,
 };
 use crate::store::{Kept, Outbound, Store, WriteSet};
 use std::collections::HashMap;
@@ -25,8 +25,14 @@ use tokio::sync::{mpsc, oneshot};
 
 /// What an agent's socket tells the engine.
 pub enum Session {
-    /// A token's hash, and the last event the client saw (`resume_after`).
-    Connect(String, Option<u64>, Reply<Option<Connected>>),
+    /// A token's hash, the last event the client saw (`resume_after`), and the account the
+    /// socket was opened for (`?account=`), when it named one.
+    Connect(
+        String,
+        Option<u64>,
+        Option<AccountId>,
+        Reply<Result<Connected, NotAdmitted>>,
+    ),
     Ack(AgentId, u64),
     /// The next page of a replay: kept events above `after`, up to `upto`.
     Replay {
@@ -91,6 +97,16 @@ pub const OUTLET: usize = 512;
 pub const REPLAY_PAGE: usize = 256;
 
 /// An authenticated socket's place in the engine.
+/// Why a socket's token did not connect it; the agent was not seated, nothing changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotAdmitted {
+    /// No active agent has this token.
+    UnknownToken,
+    /// The token is an agent's of another account than the one the socket was opened for:
+    /// behind a router, the socket reached the wrong daemon's door for this agent.
+    OtherAccount,
+}
+
 pub struct Connected {
     pub agent: Agent,
     pub presence: Presence,
@@ -253,14 +269,16 @@ impl People {
 }
 
 impl EngineHandle {
-    /// A socket authenticated with a token whose SHA-256 is `token_sha256`.
+    /// A socket authenticated with a token whose SHA-256 is `token_sha256`; with `account`,
+    /// only an agent of that account is admitted.
     pub async fn agent_connect(
         &self,
         token_sha256: String,
         resume_after: Option<u64>,
-    ) -> Result<Option<Connected>, EngineError> {
+        account: Option<AccountId>,
+    ) -> Result<Result<Connected, NotAdmitted>, EngineError> {
         let (reply, rx) = oneshot::channel();
-        let connect = Session::Connect(token_sha256, resume_after, reply);
+        let connect = Session::Connect(token_sha256, resume_after, account, reply);
         self.call(Command::Session(connect), rx).await
     }
 

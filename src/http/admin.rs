@@ -9,7 +9,7 @@ use crate::reload::ReloadError;
 use crate::shared::Shared;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap};
+use axum::http::{header, HeaderMap, Uri};
 use axum::Json;
 use subtle::ConstantTimeEq;
 
@@ -66,21 +66,27 @@ pub async fn queue(
     authorize(&s, &headers)?;
     let Path(account) = account?;
     if !s.accounts.contains(&account) {
-        return Err(ApiError::UnknownAccount(account));
+        return Err(ApiError::Misdirected(account));
     }
     let queue = s.engine.queue(AccountId(account)).await?;
     Ok(Json((&queue).into()))
 }
 
+/// With `?account=` (how a router finds the daemon: conversation ids are per daemon), only a
+/// conversation of that account is shown; another's id is 404 as if it did not exist.
 pub async fn conversation(
     State(s): State<Shared>,
     headers: HeaderMap,
+    uri: Uri,
     id: Result<Path<String>, PathRejection>,
 ) -> Result<Json<ConversationJson>, ApiError> {
     authorize(&s, &headers)?;
     let Path(id) = id?;
     let id = conversation_id(&id)?;
     let view = s.engine.conversation(id).await?;
+    if super::owner::named_account(&uri).is_some_and(|a| view.conversation.account.0 != a) {
+        return Err(ApiError::NotFound);
+    }
     Ok(Json((&view).into()))
 }
 

@@ -53,7 +53,7 @@ pub async fn add(
     let req: AddAgent = serde_json::from_slice(&body)
         .map_err(|e| ApiError::BadRequest(format!("invalid agent: {e}")))?;
     if !s.accounts.contains(&req.account) {
-        return Err(ApiError::UnknownAccount(req.account));
+        return Err(ApiError::Misdirected(req.account));
     }
     let new = NewAgent {
         account: AccountId(req.account),

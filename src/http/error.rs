@@ -20,8 +20,13 @@ pub enum ApiError {
     MethodNotAllowed,
     #[error("body is larger than {0} bytes")]
     TooLarge(usize),
-    #[error("unknown account '{0}'")]
-    UnknownAccount(String),
+    /// An account this daemon does not own (421): with several daemons behind a router the
+    /// request reached the wrong one, and nothing was stored.
+    #[error("this daemon does not own account '{0}'")]
+    Misdirected(String),
+    /// A Twitter delivery for a brand user id no account here has (421, nothing stored).
+    #[error("this daemon does not own the account of Twitter user id '{0}'")]
+    MisdirectedUser(String),
     /// Well-formed but not acceptable; every problem, not just the first.
     #[error("{}", .0.join("; "))]
     Invalid(Vec<String>),
@@ -48,7 +53,9 @@ impl ApiError {
             ApiError::NotFound => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             ApiError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
-            ApiError::UnknownAccount(_) => (StatusCode::UNPROCESSABLE_ENTITY, "unknown_account"),
+            ApiError::Misdirected(_) | ApiError::MisdirectedUser(_) => {
+                (StatusCode::MISDIRECTED_REQUEST, "misdirected")
+            }
             ApiError::Invalid(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid"),
             ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             ApiError::ProfileTaken(_) => (StatusCode::CONFLICT, "profile_taken"),
@@ -58,18 +65,30 @@ impl ApiError {
     }
 }
 
+impl ApiError {
+    /// The JSON body of the refusal.
+    pub(super) fn body(&self) -> serde_json::Value {
+        let (_, code) = self.status_and_code();
+        let mut body = json!({ "error": code, "message": self.to_string() });
+        // A router (or an operator) reads which account went astray without parsing prose.
+        match self {
+            ApiError::Misdirected(account) => body["account"] = json!(account),
+            ApiError::MisdirectedUser(user) => body["for_user_id"] = json!(user),
+            ApiError::ReloadFailed(errors) => body["errors"] = json!(errors),
+            _ => {}
+        }
+        body
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let (status, code) = self.status_and_code();
+        let (status, _) = self.status_and_code();
         if let ApiError::Unauthorized(why) = &self {
             // Admin token and webhook signatures alike: the reason, never what was sent.
             tracing::info!(%why, "request refused: not authorized");
         }
-        let mut body = json!({ "error": code, "message": self.to_string() });
-        if let ApiError::ReloadFailed(errors) = self {
-            body["errors"] = json!(errors);
-        }
-        (status, Json(body)).into_response()
+        (status, Json(self.body())).into_response()
     }
 }
 
@@ -83,6 +102,7 @@ fn code_of(status: StatusCode) -> &'static str {
         StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
         StatusCode::UPGRADE_REQUIRED => "upgrade_required",
         StatusCode::UNPROCESSABLE_ENTITY => "invalid",
+        StatusCode::MISDIRECTED_REQUEST => "misdirected",
         s if s.is_server_error() => "internal",
         _ => "rejected",
     }
@@ -140,7 +160,7 @@ impl From<WebhookError> for ApiError {
 impl From<EngineError> for ApiError {
     fn from(e: EngineError) -> Self {
         match e {
-            EngineError::UnknownAccount(a) => ApiError::UnknownAccount(a),
+            EngineError::UnknownAccount(a) => ApiError::Misdirected(a),
             EngineError::NoSuchConversation => ApiError::NotFound,
             EngineError::Unavailable => ApiError::Unavailable(e.to_string()),
             EngineError::ProfileClash(clash) => ApiError::ProfileTaken(clash.to_string()),

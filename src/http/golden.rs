@@ -192,6 +192,15 @@ fn admin_responses_keep_their_bytes() {
     check("admin/stats", &json(&StatsJson::from(&stats)));
 }
 
+#[test]
+fn misdirected_refusals_keep_their_bytes() {
+    use super::ApiError;
+    let account = ApiError::Misdirected("acme".into()).body().to_string();
+    check("admin/misdirected", &account);
+    let user = ApiError::MisdirectedUser("3001".into()).body().to_string();
+    check("admin/misdirected_twitter", &user);
+}
+
 mod erased {
     pub trait Json {
         fn text(&self) -> String;

@@ -62,7 +62,7 @@ pub(super) fn refusal(e: &ApiError) -> RefusalReason {
     match e {
         ApiError::TooLarge(_) => RefusalReason::TooLarge,
         ApiError::Unauthorized(_) => RefusalReason::BadSignature,
-        ApiError::UnknownAccount(_) => RefusalReason::UnknownAccount,
+        ApiError::Misdirected(_) | ApiError::MisdirectedUser(_) => RefusalReason::Misdirected,
         ApiError::Unavailable(_) => RefusalReason::Unavailable,
         _ => RefusalReason::Malformed,
     }

@@ -67,7 +67,7 @@ pub async fn messages(
     }
     let (Path((account, customer)), Query(q)) = (path?, query?);
     if !s.accounts.contains(&account) {
-        return Err(ApiError::UnknownAccount(account));
+        return Err(ApiError::Misdirected(account));
     }
     let after: Option<MessageId> = q
         .after

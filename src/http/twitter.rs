@@ -69,12 +69,13 @@ async fn deliver(s: &Shared, headers: HeaderMap, body: Body) -> Result<Json<Valu
     twitter::verify(&tw.consumer_secret, sig, &body).map_err(refused)?;
     let delivery = twitter::parse(&body).map_err(refused)?;
     let Some(account) = tw.accounts.get(&delivery.for_user_id) else {
-        // A 2xx, or the platform retries a delivery no account here will ever take.
+        // Not a 2xx: behind a router this daemon is the wrong one, and the platform's retry
+        // (after the router's map is fixed) is what gets the delivery to its owner.
         tracing::warn!(
             for_user_id = %delivery.for_user_id,
-            "twitter delivery for a user id no account has; dropped"
+            "twitter delivery for a user id no account here has; refused as misdirected"
         );
-        return Ok(Json(json!({ "status": "ignored" })));
+        return Err(ApiError::MisdirectedUser(delivery.for_user_id));
     };
     let (mut ours, mut typing, mut read, mut ignored) = (0usize, 0usize, 0usize, 0usize);
     let mut taken = Vec::new();

@@ -34,7 +34,7 @@ async fn take(s: &Shared, headers: HeaderMap, body: Body) -> Result<Intake, ApiE
     }
     let dm = webhook::parse(&body)?;
     if !s.accounts.contains(dm.account.as_str()) {
-        return Err(ApiError::UnknownAccount(dm.account.0));
+        return Err(ApiError::Misdirected(dm.account.0));
     }
     Ok(s.engine.inbound(dm).await?)
 }

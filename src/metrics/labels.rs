@@ -44,7 +44,7 @@ label_values!(
         Malformed => "malformed",
         BadSignature => "bad_signature",
         TooLarge => "too_large",
-        UnknownAccount => "unknown_account",
+        Misdirected => "misdirected",
         Unavailable => "unavailable",
     }
 );

@@ -103,7 +103,13 @@ async fn bad_agents_are_refused_with_every_problem_named() {
 
     let mut other = alissa();
     other["account"] = json!("globex");
-    assert_eq!(d.admin_post("/v1/agents", other).await.0, 422);
+    let (status, v) = d.admin_post("/v1/agents", other).await;
+    assert_eq!(
+        (status, v["error"].as_str()),
+        (421, Some("misdirected")),
+        "{v}"
+    );
+    assert_eq!(v["account"], "globex", "{v}");
     let mut unknown = alissa();
     unknown["nickname"] = json!("Al");
     let (status, v) = d.admin_post("/v1/agents", unknown).await;

@@ -23,7 +23,7 @@ async fn bad_requests_are_refused_with_json_and_lose_nothing() {
             "bad_request",
         ),
         (huge.to_string().into_bytes(), 413, "payload_too_large"),
-        (body("m", "globex"), 422, "unknown_account"),
+        (body("m", "globex"), 421, "misdirected"),
     ];
     for (b, status, code) in cases {
         let (got, v) = d.post_raw(b, &[]).await;

@@ -28,6 +28,7 @@ mod profiles;
 mod reload;
 mod restart;
 mod routing;
+mod scaling;
 mod slow_agent;
 mod timeouts;
 mod transcripts;

@@ -82,14 +82,14 @@ async fn dms_their_refusals_the_bot_and_the_outbox_move_their_samples() {
     assert_eq!(d.post_raw(b"{not json".to_vec(), &[]).await.0, 400);
     let stranger = json!({"id": "m9", "account": "nobody", "customer": {"id": "c"}, "text": "x"});
     let (status, _) = d.post_raw(stranger.to_string().into_bytes(), &[]).await;
-    assert_eq!(status, 422);
+    assert_eq!(status, 421);
     let (status, _) = d.post_raw(vec![b' '; 70 * 1024], &[]).await;
     assert_eq!(status, 413);
     let s2 = scrape(&d).await;
     assert_eq!(s2.moved(&s1, DUPLICATE), 1.0);
     assert_eq!(s2.moved(&s1, ACCEPTED), 0.0);
     assert_eq!(s2.moved(&s1, ACKS), 1.0);
-    for reason in ["malformed", "unknown_account", "too_large"] {
+    for reason in ["malformed", "misdirected", "too_large"] {
         let series =
             format!(r#"baton_dms_total{{channel="webhook",outcome="refused",reason="{reason}"}}"#);
         assert_eq!(s2.moved(&s1, &series), 1.0, "{reason}");

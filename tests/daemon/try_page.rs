@@ -48,7 +48,7 @@ async fn a_customer_sees_the_bot_then_the_person_then_the_bot_with_their_names()
     assert_eq!(empty["conversation"], Value::Null);
     assert_eq!(empty["messages"], serde_json::json!([]));
     let res = d.get("/v1/try/nobody/u1/messages").await;
-    assert_eq!(res.status().as_u16(), 422);
+    assert_eq!(res.status().as_u16(), 421);
     let res = d.get("/v1/try/acme/u1/messages?after=nonsense").await;
     assert_eq!(res.status().as_u16(), 400);
 

@@ -219,12 +219,20 @@ async fn two_customers_get_conversations_and_the_echo_is_not_a_customer_message(
 }
 
 #[tokio::test]
-async fn a_delivery_for_an_unknown_account_is_acknowledged_and_dropped() {
+async fn a_delivery_for_a_user_id_no_account_here_has_is_misdirected_and_not_stored() {
     let (_dir, _sink, d) = twitter_daemon().await;
     let text = String::from_utf8(fixture("two_customers_and_echoes.json")).unwrap();
     let body = text.replace("3001", "9999").into_bytes();
     let (status, reply) = signed(&d, &body).await;
-    assert_eq!((status, reply), (200, json!({ "status": "ignored" })));
+    assert_eq!(
+        (
+            status,
+            reply["error"].as_str(),
+            reply["for_user_id"].as_str()
+        ),
+        (421, Some("misdirected"), Some("9999")),
+        "{reply}"
+    );
     assert_eq!(conversations(&d).await, 0);
 }
 

@@ -72,9 +72,20 @@ impl Engine {
                 };
                 let _ = reply.send(page);
             }
-            Session::Connect(token_sha256, resume_after, reply) => {
-                let connected = self.connect(&token_sha256, resume_after, set);
-                if let Some(c) = &connected {
+            Session::Connect(token_sha256, resume_after, account, reply) => {
+                // Checked before connecting: a refused socket must not seat the agent.
+                let other = account.is_some_and(|a| {
+                    self.agents
+                        .account_of(&token_sha256)
+                        .is_some_and(|own| *own != a)
+                });
+                let connected = if other {
+                    Err(NotAdmitted::OtherAccount)
+                } else {
+                    self.connect(&token_sha256, resume_after, set)
+                        .ok_or(NotAdmitted::UnknownToken)
+                };
+                if let Ok(c) = &connected {
                     let input = Input::AgentSeen {
                         agent: c.agent.clone(),
                         presence: Some(c.presence),
