@@ -82,9 +82,6 @@ enum Command {
         /// since then, and their messages from then on.
         #[arg(long)]
         since: String,
-        /// Only this account's conversations.
-        #[arg(long)]
-        account: Option<String>,
         /// Write to FILE (replaced once the whole export came) instead of stdout.
         #[arg(long)]
         out: Option<PathBuf>,
@@ -212,12 +209,9 @@ pub fn main() -> ExitCode {
             };
             block_on(async move { backup::backup(&url, &token, account.as_deref(), &to).await })
         }
-        Command::Export {
-            since,
-            account,
-            out,
-            conn,
-        } => {
+        Command::Export { since, out, conn } => {
+            // --account (the connection's): only that account's conversations.
+            let account = conn.account.clone();
             let Some((url, token, _)) = endpoint(conn) else {
                 return ExitCode::FAILURE;
             };

@@ -25,10 +25,11 @@ pub fn named_account(uri: &axum::http::Uri) -> Option<String> {
     q.get(ACCOUNT_PARAM).cloned()
 }
 
-/// Refuses a request whose `?account=` this daemon does not own.
+/// Refuses a request whose `?account=` this daemon does not own. An empty one names no
+/// account at all: the handler refuses it as a bad parameter.
 pub async fn check(State(s): State<Shared>, req: Request, next: Next) -> Response {
     match named_account(req.uri()) {
-        Some(account) if !s.accounts.contains(&account) => {
+        Some(account) if !account.is_empty() && !s.accounts.contains(&account) => {
             ApiError::Misdirected(account).into_response()
         }
         _ => next.run(req).await,

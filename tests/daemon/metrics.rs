@@ -61,7 +61,7 @@ async fn dms_their_refusals_the_bot_and_the_outbox_move_their_samples() {
     let (_dir, mut sink, d) = fresh().await;
     let s0 = scrape(&d).await;
     assert_eq!(s0.get(r#"baton_reloads_total{result="ok"}"#), 0.0);
-    assert!(s0.0.contains_key(r#"baton_reloads_total{result="error"}"#));
+    assert!(s0.0.contains_key(r#"baton_reloads_total{result="failed"}"#));
 
     // Accepted: acknowledged once durable, after one group flush at least.
     let customer = "secret-customer";
