@@ -11,6 +11,10 @@
 #[path = "../tests/daemon/history/fill.rs"]
 mod fill;
 
+/// The allocator the binary ships with (see `src/main.rs`): the RSS measured is the shipped one.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use baton::app::App;
 use baton::config::Config;
 use std::path::Path;

@@ -17,6 +17,10 @@
 #[allow(dead_code)]
 mod support;
 
+/// The allocator the binary ships with (see `src/main.rs`).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use axum::body::Bytes;
 use axum::http::StatusCode;
 use axum::serve::ListenerExt;
