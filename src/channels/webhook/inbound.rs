@@ -45,6 +45,13 @@ fn check_id(field: &str, v: &str) -> Result<(), WebhookError> {
     Ok(())
 }
 
+/// Whether `text` shows nothing: only spaces, line breaks and invisible characters (zero-width
+/// spaces, joiners, bidi marks and the like), which a customer cannot see either.
+fn blank(text: &str) -> bool {
+    text.chars()
+        .all(|c| c.is_whitespace() || crate::rules::profile_name::hidden(c).is_some())
+}
+
 /// Parses and checks a body; nothing about the daemon's state is consulted here.
 pub fn parse(body: &[u8]) -> Result<Inbound, WebhookError> {
     let b: Body = serde_json::from_slice(body)
@@ -58,16 +65,29 @@ pub fn parse(body: &[u8]) -> Result<Inbound, WebhookError> {
         )));
     }
     let payload = b.payload.filter(|p| !p.is_empty());
-    if b.text.trim().is_empty() && payload.is_none() {
+    if blank(&b.text) && payload.is_none() {
         return Err(WebhookError::Malformed(
             "a message needs a text or a payload".into(),
         ));
+    }
+    if let Some(c) = b
+        .customer
+        .name
+        .as_deref()
+        .and_then(|n| n.chars().find(|c| c.is_control()))
+    {
+        // A name is said back to the customer and shown to agents: a NUL or an escape in it
+        // would be echoed into both.
+        return Err(WebhookError::Malformed(format!(
+            "customer.name holds a control character (U+{:04X})",
+            u32::from(c)
+        )));
     }
     let name = b
         .customer
         .name
         .map(|n| n.trim().chars().take(100).collect::<String>())
-        .filter(|n| !n.is_empty());
+        .filter(|n| !blank(n));
     Ok(Inbound {
         event: EventId(b.id),
         account: AccountId(b.account),
@@ -120,6 +140,18 @@ mod tests {
             (
                 br#"{"id":"e","account":"a","customer":{"id":"u"},"text":"  "}"#,
                 "needs a text or a payload",
+            ),
+            (
+                "{\"id\":\"e\",\"account\":\"a\",\"customer\":{\"id\":\"u\"},\"text\":\"\u{200B}\u{2060} \u{FEFF}\u{200E}\"}".as_bytes(),
+                "needs a text or a payload",
+            ),
+            (
+                br#"{"id":"e","account":"a","customer":{"id":"u","name":"Jo\u0000"},"text":"t"}"#,
+                "customer.name holds a control character (U+0000)",
+            ),
+            (
+                br#"{"id":"e","account":"a","customer":{"id":"u","name":"\u001b[31mJo"},"text":"t"}"#,
+                "customer.name holds a control character (U+001B)",
             ),
             (
                 br#"{"id":"e","account":"a","customer":{"id":"u"},"text":5}"#,
