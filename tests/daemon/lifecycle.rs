@@ -313,7 +313,8 @@ fn silent_receiver() -> (std::net::SocketAddr, Arc<AtomicUsize>) {
 }
 
 /// A daemon with `grace` whose outbound receiver never answers, with a reply in flight.
-async fn stuck_on_a_send(dir: &Path, grace: &str) -> Baton {
+/// Also how many connections the receiver has taken so far.
+async fn stuck_on_a_send(dir: &Path, grace: &str) -> (Baton, Arc<AtomicUsize>) {
     let (receiver, accepted) = silent_receiver();
     let text = format!(
         "listen = \"127.0.0.1:0\"\ndata_dir = \"{}\"\nrules_dir = \"{}\"\n\
@@ -337,13 +338,13 @@ async fn stuck_on_a_send(dir: &Path, grace: &str) -> Baton {
         async move { (n >= 1).then_some(()) }
     })
     .await;
-    baton
+    (baton, accepted)
 }
 
 #[tokio::test]
 async fn past_the_grace_the_daemon_exits_1_and_says_what_was_left() {
     let dir = tempfile::tempdir().unwrap();
-    let mut baton = stuck_on_a_send(dir.path(), "1s").await;
+    let (mut baton, accepted) = stuck_on_a_send(dir.path(), "1s").await;
     baton.signal(libc::SIGTERM);
     let (status, took) = baton.exited(Duration::from_secs(10)).await;
     let log = baton.log.lock().unwrap().clone();
@@ -354,21 +355,28 @@ async fn past_the_grace_the_daemon_exits_1_and_says_what_was_left() {
             .any(|l| l.contains("stopping took longer than the 1s grace")),
         "{log:#?}"
     );
-    // The DM was acknowledged before the stop: the next start has it.
+    // The DM was acknowledged before the stop: the next start has it, and sends its reply
+    // again (the receiver is asked anew).
     drop(baton);
+    let before = accepted.load(Ordering::SeqCst);
     let again = Baton::start(&dir.path().join("baton.toml"), &[]);
     let client = reqwest::Client::new();
     assert_eq!(
         post(&client, &again.base, &dm(0, 0)).await.as_deref(),
         Some("duplicate")
     );
+    eventually("the reply sent again after the restart", || {
+        let n = accepted.load(Ordering::SeqCst);
+        async move { (n > before).then_some(()) }
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn a_second_signal_while_stopping_exits_at_once() {
     let dir = tempfile::tempdir().unwrap();
     // The second signal comes well inside the grace.
-    let mut baton = stuck_on_a_send(dir.path(), "60s").await;
+    let (mut baton, _) = stuck_on_a_send(dir.path(), "60s").await;
     baton.signal(libc::SIGTERM);
     eventually("the stop began", || {
         let began = baton.logged("stopping");
