@@ -68,34 +68,60 @@ impl AdminClient {
         self.send(req).await
     }
 
+    /// A GET whose body the caller streams (a backup, an export): the response, once its
+    /// status says the daemon agreed.
+    pub async fn open(
+        &self,
+        path: &str,
+        query: &[(&str, &str)],
+    ) -> Result<reqwest::Response, AdminError> {
+        let req = self.http.get(format!("{}{path}", self.base)).query(query);
+        let res = self.request(req).await?;
+        if res.status().is_success() {
+            return Ok(res);
+        }
+        let status = res.status().as_u16();
+        let text = res.text().await.unwrap_or_default();
+        Err(refused(status, text))
+    }
+
     async fn send<T: DeserializeOwned>(
         &self,
         req: reqwest::RequestBuilder,
     ) -> Result<T, AdminError> {
-        let req = match &self.account {
-            Some(a) => req.query(&[(crate::http::owner::ACCOUNT_PARAM, a)]),
-            None => req,
-        };
-        let res = req
-            .bearer_auth(&self.token)
-            .send()
-            .await
-            .map_err(|source| AdminError::Transport {
-                url: self.base.clone(),
-                source,
-            })?;
+        let res = self.request(req).await?;
         let status = res.status().as_u16();
         let text = res.text().await.map_err(|source| AdminError::Transport {
             url: self.base.clone(),
             source,
         })?;
         if !(200..300).contains(&status) {
-            let message = serde_json::from_str::<Value>(&text)
-                .ok()
-                .and_then(|v| v["message"].as_str().map(str::to_owned))
-                .unwrap_or(text);
-            return Err(AdminError::Refused { status, message });
+            return Err(refused(status, text));
         }
         serde_json::from_str(&text).map_err(|e| AdminError::Decode(e.to_string()))
     }
+
+    /// Sends `req` with the token, and the account when there is one.
+    async fn request(&self, req: reqwest::RequestBuilder) -> Result<reqwest::Response, AdminError> {
+        let req = match &self.account {
+            Some(a) => req.query(&[(crate::http::owner::ACCOUNT_PARAM, a)]),
+            None => req,
+        };
+        req.bearer_auth(&self.token)
+            .send()
+            .await
+            .map_err(|source| AdminError::Transport {
+                url: self.base.clone(),
+                source,
+            })
+    }
+}
+
+/// A refusal: the JSON body's `message` when it has one, else the body as it came.
+fn refused(status: u16, text: String) -> AdminError {
+    let message = serde_json::from_str::<Value>(&text)
+        .ok()
+        .and_then(|v| v["message"].as_str().map(str::to_owned))
+        .unwrap_or(text);
+    AdminError::Refused { status, message }
 }

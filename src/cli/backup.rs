@@ -18,25 +18,12 @@ pub async fn backup(
     account: Option<&str>,
     to: &Path,
 ) -> Result<String, String> {
-    let url = format!("{}/v1/admin/backup", base.trim_end_matches('/'));
-    let mut req = reqwest::Client::new().get(&url);
-    if let Some(account) = account {
-        req = req.query(&[(crate::http::owner::ACCOUNT_PARAM, account)]);
-    }
-    let mut res = req
-        .bearer_auth(token)
-        .send()
+    let client =
+        crate::admin_client::AdminClient::new(base, token).for_account(account.map(str::to_owned));
+    let mut res = client
+        .open("/v1/admin/backup", &[])
         .await
-        .map_err(|e| format!("cannot reach baton at {base}: {e}"))?;
-    let status = res.status();
-    if !status.is_success() {
-        let text = res.text().await.unwrap_or_default();
-        let message = serde_json::from_str::<serde_json::Value>(&text)
-            .ok()
-            .and_then(|v| v["message"].as_str().map(str::to_owned))
-            .unwrap_or(text);
-        return Err(format!("baton answered {}: {message}", status.as_u16()));
-    }
+        .map_err(|e| e.to_string())?;
     let temp = temp_beside(to)?;
     let io = |path: &Path, e: std::io::Error| format!("{}: {e}", path.display());
     let result = async {

@@ -16,27 +16,11 @@ pub struct Export {
 /// Runs the export; the summary for a FILE (stdout carries only the lines, the summary of a
 /// stdout export goes to stderr).
 pub async fn run(base: &str, token: &str, e: Export) -> Result<String, String> {
-    let url = format!("{}/v1/export", base.trim_end_matches('/'));
-    let mut query = vec![("since", e.since.as_str())];
-    if let Some(a) = &e.account {
-        query.push(("account", a));
-    }
-    let mut res = reqwest::Client::new()
-        .get(&url)
-        .query(&query)
-        .bearer_auth(token)
-        .send()
+    let client = crate::admin_client::AdminClient::new(base, token).for_account(e.account);
+    let mut res = client
+        .open("/v1/export", &[("since", e.since.as_str())])
         .await
-        .map_err(|err| format!("cannot reach baton at {base}: {err}"))?;
-    let status = res.status();
-    if !status.is_success() {
-        let text = res.text().await.unwrap_or_default();
-        let message = serde_json::from_str::<serde_json::Value>(&text)
-            .ok()
-            .and_then(|v| v["message"].as_str().map(str::to_owned))
-            .unwrap_or(text);
-        return Err(format!("baton answered {}: {message}", status.as_u16()));
-    }
+        .map_err(|err| err.to_string())?;
     let Some(to) = e.out else {
         let mut stdout = std::io::stdout().lock();
         let lines = copy(&mut res, &mut stdout).await?;

@@ -9,7 +9,6 @@
 use crate::support::*;
 use baton::app::{App, Running};
 use baton::clock::Clock;
-use baton::config::Config;
 use baton::journal::SimFiles;
 use proptest::prelude::*;
 use serde_json::{json, Value};
@@ -51,18 +50,6 @@ struct Node {
     base: String,
     /// sled's files when this daemon started: all a power cut is sure to leave.
     started: Vec<(PathBuf, Vec<u8>)>,
-}
-
-fn config(data: &Path) -> Config {
-    let text = format!(
-        "listen = \"127.0.0.1:0\"\ndata_dir = \"{}\"\nrules_dir = \"{}\"\n\
-         [admin]\ntoken = \"{ADMIN}\"\n[accounts.acme]\nname = \"Acme\"\n\
-         [channels.webhook.outbound]\nsink = \"jsonl\"\npath = \"{}\"\n",
-        data.display(),
-        fixture_rules().display(),
-        data.with_extension("jsonl").display()
-    );
-    Config::parse(&text, Path::new("/nonexistent/baton.toml"), |_| None).unwrap()
 }
 
 /// Every regular file of sled's (the journal lives on the simulated files).
@@ -108,7 +95,7 @@ impl Node {
             // threads may still be letting go of sled's lock.
             let mut tries = 0;
             loop {
-                match App::build_on(config(&data), Clock::system(), files.clone()).await {
+                match App::build_on(jsonl_config(&data), Clock::system(), files.clone()).await {
                     Ok(app) => break app.spawn(),
                     Err(e) if format!("{e:#}").contains("another baton") && tries < 50 => {
                         tries += 1;

@@ -146,6 +146,20 @@ pub fn with_timeouts(dir: &Path, timeouts: &str) -> String {
     )
 }
 
+/// A daemon's config for tests that build the app in-process (their own file layer, their own
+/// runtime): data in `data`, replies to `data`.jsonl.
+pub fn jsonl_config(data: &Path) -> Config {
+    let text = format!(
+        "listen = \"127.0.0.1:0\"\ndata_dir = \"{}\"\nrules_dir = \"{}\"\n\
+         [admin]\ntoken = \"{ADMIN}\"\n[accounts.acme]\nname = \"Acme\"\n\
+         [channels.webhook.outbound]\nsink = \"jsonl\"\npath = \"{}\"\n",
+        data.display(),
+        fixture_rules().display(),
+        data.with_extension("jsonl").display()
+    );
+    Config::parse(&text, Path::new("/nonexistent/baton.toml"), |_| None).unwrap()
+}
+
 pub fn config_text(data: &Path, sink_url: &str, extra: &str) -> String {
     config_with_accounts(
         data,

@@ -5,7 +5,6 @@
 use crate::support::*;
 use baton::app::App;
 use baton::clock::Clock;
-use baton::config::Config;
 use baton::engine::Heartbeat;
 use baton::journal::{Files, OsFiles, SegmentFile};
 use serde_json::json;
@@ -91,27 +90,19 @@ impl SegmentFile for GatedSegment {
     }
 }
 
-fn config(data: &Path) -> Config {
-    let text = format!(
-        "listen = \"127.0.0.1:0\"\ndata_dir = \"{}\"\nrules_dir = \"{}\"\n\
-         [admin]\ntoken = \"{ADMIN}\"\n[accounts.acme]\nname = \"Acme\"\n\
-         [channels.webhook.outbound]\nsink = \"jsonl\"\npath = \"{}\"\n",
-        data.display(),
-        fixture_rules().display(),
-        data.with_extension("jsonl").display()
-    );
-    Config::parse(&text, Path::new("/nonexistent/baton.toml"), |_| None).unwrap()
-}
-
 #[tokio::test]
 async fn a_sync_that_never_returns_stops_the_pings_and_makes_the_daemon_unready() {
     let dir = tempfile::tempdir().unwrap();
     let gate = Arc::new(Gate::default());
     let _opens = Opens(gate.clone());
     let files: Arc<dyn Files> = Arc::new(GatedFiles(gate.clone()));
-    let mut app = App::build_on(config(&dir.path().join("data")), Clock::system(), files)
-        .await
-        .unwrap();
+    let mut app = App::build_on(
+        jsonl_config(&dir.path().join("data")),
+        Clock::system(),
+        files,
+    )
+    .await
+    .unwrap();
     // A watchdog of 400 ms: stale after 200 ms; the loop wakes every 100 ms.
     let heartbeat = Heartbeat::new(Some(Duration::from_millis(400)));
     app.watched_by(heartbeat.clone());
