@@ -1,6 +1,7 @@
 //! Start-up in two steps: `build` (open the store, load rules, bind; may fail) and `spawn`
 //! (start the tasks; cannot fail).
 
+use crate::agents::session::CannedReplies;
 use crate::channels::twitter::api::Client as TwitterClient;
 use crate::channels::twitter::outbound::{ProfileDirectory, TwitterSink};
 use crate::channels::twitter::profiles::ProfileKeeper;
@@ -13,7 +14,6 @@ use crate::engine::{Engine, Heartbeat};
 use crate::http;
 use crate::outbox::feed::Feeds;
 use crate::outbox::{Outbox, Sink};
-use crate::rules;
 use crate::shared::{Shared, TwitterIn};
 use crate::shutdown::{self, Trigger};
 use crate::store::Store;
@@ -72,7 +72,10 @@ impl App {
     ) -> anyhow::Result<App> {
         let cfg = config.clone();
         let metrics = crate::metrics::Metrics::new(config.metrics);
-        let reload = crate::reload::Reload::new(config.clone(), clock, metrics.clone());
+        // Filled once the rules are loaded below; a reload replaces them.
+        let canned = Arc::new(CannedReplies::default());
+        let reload =
+            crate::reload::Reload::new(config.clone(), clock, metrics.clone(), canned.clone());
         let mut feeds = Feeds::default();
         let webhook_feed = feeds.add(Channel::Webhook);
         let twitter_feed = config
@@ -82,20 +85,14 @@ impl App {
         let (trigger, shutdown) = shutdown::channel();
         // Compiling a large RegexSet takes ~100 ms, and opening sled and replaying the turn log
         // read the disk: none of it belongs on a runtime thread.
-        let (account_ids, canned, bot_ids, made, store, mut engine, handle, attribution) =
+        let replies = canned.clone();
+        let (account_ids, bot_ids, made, store, mut engine, handle, attribution) =
             tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
                 let accounts = load_accounts(&cfg).map_err(|e| anyhow::anyhow!("{e}"))?;
                 // A receiver that cannot show profiles gets the signature in the text.
                 let attribution = (!cfg.webhook.profiles).then(|| Attribution::new(&accounts));
                 let ids: HashSet<String> = accounts.iter().map(|a| a.id.0.clone()).collect();
-                let canned: HashMap<AccountId, Arc<[rules::Canned]>> = accounts
-                    .iter()
-                    .map(|a| {
-                        let canned = a.rules.canned.iter();
-                        let canned = canned.map(|c| c.for_account(&a.name, &a.bot.name));
-                        (a.id.clone(), canned.collect())
-                    })
-                    .collect();
+                replies.set(&accounts);
                 // Only an id the rules set is a platform id; the default `<account>-bot` is not.
                 let bot_ids: Vec<(AccountId, String)> = accounts
                     .iter()
@@ -112,16 +109,7 @@ impl App {
                 let (engine, handle) =
                     Engine::build(store.clone(), accounts, feeds, clock, retention)
                         .context("loading state from the store")?;
-                Ok((
-                    ids,
-                    canned,
-                    bot_ids,
-                    made,
-                    store,
-                    engine,
-                    handle,
-                    attribution,
-                ))
+                Ok((ids, bot_ids, made, store, engine, handle, attribution))
             })
             .await??;
         engine.measured_by(metrics.clone());
@@ -209,7 +197,7 @@ impl App {
                 ready: Arc::new(AtomicBool::new(false)),
                 heartbeat: Heartbeat::default(),
                 agent_auth_timeout: config.agent_auth_timeout,
-                canned: Arc::new(canned),
+                canned,
                 try_page: config.console.try_page,
                 shutdown,
                 reload,

@@ -8,6 +8,7 @@
 //! channels and accounts, its secrets) cannot change under it: a config that changes those is
 //! refused, naming each key, so nobody believes a change was applied when it was not.
 
+use crate::agents::session::CannedReplies;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::domain::{self, AccountId, Profile, Timestamp};
@@ -94,17 +95,25 @@ pub struct Reload {
     started: Arc<Config>,
     last: Arc<Mutex<Option<LastReload>>>,
     metrics: Metrics,
+    /// The canned replies agents are welcomed with: replaced once a new set is in force.
+    canned: Arc<CannedReplies>,
     /// One reload at a time: two at once would race to the engine, the older set last.
     gate: Arc<tokio::sync::Mutex<()>>,
     clock: Clock,
 }
 
 impl Reload {
-    pub fn new(started: Config, clock: Clock, metrics: Metrics) -> Reload {
+    pub fn new(
+        started: Config,
+        clock: Clock,
+        metrics: Metrics,
+        canned: Arc<CannedReplies>,
+    ) -> Reload {
         Reload {
             started: Arc::new(started),
             last: Arc::default(),
             metrics,
+            canned,
             gate: Arc::default(),
             clock,
         }
@@ -122,11 +131,15 @@ impl Reload {
         let began = Instant::now();
         let started = self.started.clone();
         let result = match tokio::task::spawn_blocking(move || prepare(&started)).await {
-            Ok(Ok((accounts, rules))) => match engine.reload(accounts).await {
-                Ok(()) => Ok(Reloaded {
-                    rules,
-                    took: began.elapsed(),
-                }),
+            Ok(Ok((accounts, rules))) => match engine.reload(accounts.clone()).await {
+                Ok(()) => {
+                    // Agents welcomed from now on get the new canned replies.
+                    self.canned.set(&accounts);
+                    Ok(Reloaded {
+                        rules,
+                        took: began.elapsed(),
+                    })
+                }
                 Err(_) => Err(ReloadError::Unavailable),
             },
             Ok(Err(e)) => Err(e),

@@ -28,7 +28,7 @@ pub struct Shared {
     /// How long a new agent socket has to send its `auth` frame.
     pub agent_auth_timeout: Duration,
     /// Each account's canned replies, for its agents' `welcome`.
-    pub canned: Arc<crate::agents::session::CannedByAccount>,
+    pub canned: Arc<crate::agents::session::CannedReplies>,
     /// Whether `/console/try` is served (`[console] try_page`).
     pub try_page: bool,
     pub shutdown: Shutdown,

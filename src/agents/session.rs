@@ -49,8 +49,32 @@ const GOODBYE_WITHIN: Duration = Duration::from_secs(10);
 const FLOOD_LIMIT: usize = 20;
 const FLOOD_WINDOW: Duration = Duration::from_secs(10);
 
-/// Each account's canned replies, told in its agents' `welcome`.
-pub type CannedByAccount = HashMap<AccountId, Arc<[Canned]>>;
+/// Each account's canned replies, told in its agents' `welcome`; a reload replaces them all at
+/// once, and a socket welcomed after it gets the new ones.
+#[derive(Debug, Default)]
+pub struct CannedReplies(std::sync::RwLock<HashMap<AccountId, Arc<[Canned]>>>);
+
+impl CannedReplies {
+    /// Each account's canned replies as its agents see them (the templates' account and bot
+    /// names filled in), in place of the ones before.
+    pub fn set(&self, accounts: &[crate::domain::Account]) {
+        let map = accounts
+            .iter()
+            .map(|a| {
+                let canned = a.rules.canned.iter();
+                let canned = canned.map(|c| c.for_account(&a.name, &a.bot.name));
+                (a.id.clone(), canned.collect())
+            })
+            .collect();
+        // A poisoned lock only means a panic elsewhere mid-write of a whole map: replace it.
+        *self.0.write().unwrap_or_else(|p| p.into_inner()) = map;
+    }
+
+    pub fn get(&self, account: &AccountId) -> Arc<[Canned]> {
+        let map = self.0.read().unwrap_or_else(|p| p.into_inner());
+        map.get(account).cloned().unwrap_or_else(|| Arc::new([]))
+    }
+}
 
 /// `account`: the one the socket was opened for (`?account=`), if it named one; only that
 /// account's agents are admitted.
@@ -60,7 +84,7 @@ pub async fn run<I, O>(
     engine: EngineHandle,
     account: Option<AccountId>,
     auth_timeout: Duration,
-    canned: &CannedByAccount,
+    canned: &CannedReplies,
     mut shutdown: Shutdown,
 ) where
     I: Stream<Item = Incoming> + Unpin,
@@ -138,8 +162,8 @@ pub async fn run<I, O>(
         session,
     };
     tracing::info!(agent = %me.id, session, "agent connected");
-    let canned = canned.get(&agent.account).map_or(&[][..], |c| &c[..]);
-    let welcome = ServerFrame::welcome(&agent, presence, &conversations, canned);
+    let canned = canned.get(&agent.account);
+    let welcome = ServerFrame::welcome(&agent, presence, &conversations, &canned);
     drop(conversations);
     let talk = async {
         if out.send(Outgoing::Text(welcome.to_text())).await.is_err() {

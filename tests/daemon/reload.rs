@@ -313,3 +313,27 @@ fn a_missing_rules_dir_is_pointed_at_in_the_config() {
     assert!(errors.starts_with(&want), "{errors}");
     assert!(Path::new(&config.accounts[0].rules_dir).ends_with("nowhere"));
 }
+
+#[tokio::test]
+async fn an_agent_welcomed_after_a_reload_gets_the_new_canned_replies() {
+    use crate::support::agent::{add_agent, authenticate};
+    let sink = FakeSink::start().await;
+    let files = Files::new(&http_sink(&sink.url));
+    let d = files.start().await;
+    let token = add_agent(&d, "Alissa", &["billing"], 2).await;
+    let (_before, welcome) = authenticate(&d, &token, None).await;
+    assert!(welcome.get("canned").is_none(), "{welcome}");
+
+    std::fs::write(
+        files.rules.join("20-canned.toml"),
+        "[[canned]]\nname = \"checking\"\ntext = \"One moment while I look into it.\"\n",
+    )
+    .unwrap();
+    let (status, v) = reload(&d).await;
+    assert_eq!(status, 200, "{v}");
+    let (_after, welcome) = authenticate(&d, &token, None).await;
+    assert_eq!(
+        welcome["canned"][0]["text"], "One moment while I look into it.",
+        "{welcome}"
+    );
+}
