@@ -14,7 +14,8 @@ pub async fn healthz() -> Json<Value> {
 
 /// Ready once start-up finished (store open, rules loaded, tasks running), while the engine
 /// loop keeps turning (it turns at least every quarter of the watchdog interval, so one that
-/// has not for half of it is wedged), and until shutdown begins. After a reload, `reload` says
+/// has not for half of it is wedged) and no journal sync has hung that long, and until
+/// shutdown begins. After a reload, `reload` says
 /// how the last one went (`at`: Unix milliseconds) and lists its errors.
 pub async fn readyz(State(s): State<Shared>) -> (StatusCode, Json<Value>) {
     let unavailable = |body| (StatusCode::SERVICE_UNAVAILABLE, Json(body));
