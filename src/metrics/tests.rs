@@ -1,3 +1,6 @@
+//! Unit tests of the metrics: every family registered once, samples moved by their methods, a
+//! disabled handle counting nothing, and the Grafana dashboard naming only registered families.
+
 use super::*;
 use std::collections::BTreeSet;
 

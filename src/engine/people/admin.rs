@@ -95,9 +95,12 @@ impl Engine {
                 }
             }
             Admin::Rotate(id, token_sha256, reply) => {
-                let Some(record) = self.agents.record(id).cloned() else {
-                    let _ = reply.send(Err(EngineError::NoSuchAgent(id)));
-                    return;
+                let record = match self.known(id) {
+                    Ok(record) => record,
+                    Err(e) => {
+                        let _ = reply.send(Err(e));
+                        return;
+                    }
                 };
                 let agent = record.agent.clone();
                 self.agents.replace(
@@ -140,6 +143,14 @@ impl Engine {
         }
     }
 
+    /// The agent's record, or the error an admin call about an unknown id answers.
+    fn known(&self, id: AgentId) -> Result<AgentRecord, EngineError> {
+        self.agents
+            .record(id)
+            .cloned()
+            .ok_or(EngineError::NoSuchAgent(id))
+    }
+
     /// Moves the agent to `status`; one that stops being active leaves the desk and loses its
     /// sockets. Setting the status it has changes nothing.
     fn set_status(
@@ -150,11 +161,7 @@ impl Engine {
         set: &mut WriteSet,
         pending: &mut Pending,
     ) -> Result<(), EngineError> {
-        let record = self
-            .agents
-            .record(id)
-            .cloned()
-            .ok_or(EngineError::NoSuchAgent(id))?;
+        let record = self.known(id)?;
         if record.status == status {
             return Ok(());
         }
@@ -199,11 +206,7 @@ impl Engine {
         set: &mut WriteSet,
         pending: &mut Pending,
     ) -> Result<(), EngineError> {
-        let record = self
-            .agents
-            .record(id)
-            .cloned()
-            .ok_or(EngineError::NoSuchAgent(id))?;
+        let record = self.known(id)?;
         let agent = edit.apply(&record.agent).map_err(EngineError::Invalid)?;
         let bot = self
             .accounts
