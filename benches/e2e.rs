@@ -13,10 +13,8 @@ mod support;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use baton::app::App;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
-use support::{env, pct_ms, webhook_config, Webhook};
+use support::{env, pct_ms, webhook_config};
 
 const TEXTS: &[&str] = &[
     "where is my order?",
@@ -100,14 +98,21 @@ fn one(metrics: bool, secs: u64, conns: u64, customers: u64) -> Run {
         .build()
         .expect("runtime");
     let running = daemon_rt.block_on(async { App::build(config).await.expect("build").spawn() });
-    let url = format!("http://{}/v1/channels/webhook/messages", running.addr);
+    let addr = running.addr.to_string();
 
     let load_rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("runtime");
-    let (lat, total, elapsed) = load_rt.block_on(load(url, secs, conns, customers));
-    let mut lat = lat;
+    let m = load_rt.block_on(support::drive(&addr, conns, secs, None, move |n| {
+        format!(
+            r#"{{"id":"evt-{n}","account":"acme","customer":{{"id":"u{}","name":"Jo"}},"text":"{}"}}"#,
+            n % customers,
+            TEXTS[(n % TEXTS.len() as u64) as usize]
+        )
+    }));
+    let (mut lat, elapsed) = (m.latencies, m.took);
+    let total = lat.len() as u64;
     lat.sort_unstable();
     let pct = |p: f64| pct_ms(&lat, p);
     let run = Run {
@@ -129,51 +134,4 @@ fn one(metrics: bool, secs: u64, conns: u64, customers: u64) -> Run {
         std::fs::read_to_string(dir.path().join("out.jsonl")).map_or(0, |s| s.lines().count());
     println!("    outbound replies written by the outbox: {lines}");
     run
-}
-
-async fn load(url: String, secs: u64, conns: u64, customers: u64) -> (Vec<u32>, u64, Duration) {
-    let next = Arc::new(AtomicU64::new(0));
-    let measuring = Arc::new(AtomicBool::new(false));
-    let stop = Arc::new(AtomicBool::new(false));
-    let mut tasks = Vec::new();
-    let addr = url
-        .trim_start_matches("http://")
-        .split('/')
-        .next()
-        .expect("address")
-        .to_owned();
-    for _ in 0..conns {
-        let (addr, next, measuring, stop) =
-            (addr.clone(), next.clone(), measuring.clone(), stop.clone());
-        tasks.push(tokio::spawn(async move {
-            let mut webhook = Webhook::connect(&addr).await;
-            let mut lat = Vec::with_capacity(200_000);
-            while !stop.load(Ordering::Relaxed) {
-                let n = next.fetch_add(1, Ordering::Relaxed);
-                let body = format!(
-                    r#"{{"id":"evt-{n}","account":"acme","customer":{{"id":"u{}","name":"Jo"}},"text":"{}"}}"#,
-                    n % customers,
-                    TEXTS[(n % TEXTS.len() as u64) as usize]
-                );
-                let took = webhook.post(body).await;
-                if measuring.load(Ordering::Relaxed) {
-                    lat.push(took);
-                }
-            }
-            lat
-        }));
-    }
-    tokio::time::sleep(Duration::from_secs(2)).await; // warm-up
-    measuring.store(true, Ordering::Relaxed);
-    let started = Instant::now();
-    tokio::time::sleep(Duration::from_secs(secs)).await;
-    measuring.store(false, Ordering::Relaxed);
-    let elapsed = started.elapsed();
-    stop.store(true, Ordering::Relaxed);
-    let mut all = Vec::new();
-    for t in tasks {
-        all.extend(t.await.expect("load task"));
-    }
-    let total = all.len() as u64;
-    (all, total, elapsed)
 }

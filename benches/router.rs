@@ -12,10 +12,8 @@ mod support;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
-use support::{env, pct_ms, Webhook};
+use support::{env, pct_ms};
 
 const ACCOUNTS: [&str; 6] = ["acme", "globex", "initech", "umbrella", "hooli", "stark"];
 
@@ -132,44 +130,16 @@ async fn wait_served(addr: &str, account: &str) {
 /// `conns` keep-alive connections posting DMs round the six accounts for `secs` (after 2 s of
 /// warm-up); every latency in microseconds, the count, the time measured.
 async fn load(addr: String, secs: u64, conns: u64) -> (Vec<u32>, u64, Duration) {
-    let next = Arc::new(AtomicU64::new(0));
-    let measuring = Arc::new(AtomicBool::new(false));
-    let stop = Arc::new(AtomicBool::new(false));
-    let mut tasks = Vec::new();
-    for _ in 0..conns {
-        let (addr, next, measuring, stop) =
-            (addr.clone(), next.clone(), measuring.clone(), stop.clone());
-        tasks.push(tokio::spawn(async move {
-            let mut webhook = Webhook::connect(&addr).await;
-            let mut lat = Vec::new();
-            while !stop.load(Ordering::Relaxed) {
-                let n = next.fetch_add(1, Ordering::Relaxed);
-                let account = ACCOUNTS[(n % 6) as usize];
-                let body = format!(
-                    r#"{{"id":"evt-{n}","account":"{account}","customer":{{"id":"u{}","name":"Jo"}},"text":"where is my order?"}}"#,
-                    n % 10_000
-                );
-                let took = webhook.post(body).await;
-                if measuring.load(Ordering::Relaxed) {
-                    lat.push(took);
-                }
-            }
-            lat
-        }));
-    }
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    measuring.store(true, Ordering::Relaxed);
-    let started = Instant::now();
-    tokio::time::sleep(Duration::from_secs(secs)).await;
-    measuring.store(false, Ordering::Relaxed);
-    let took = started.elapsed();
-    stop.store(true, Ordering::Relaxed);
-    let mut all = Vec::new();
-    for t in tasks {
-        all.extend(t.await.expect("load task"));
-    }
-    let total = all.len() as u64;
-    (all, total, took)
+    let m = support::drive(&addr, conns, secs, None, |n| {
+        let account = ACCOUNTS[(n % 6) as usize];
+        format!(
+            r#"{{"id":"evt-{n}","account":"{account}","customer":{{"id":"u{}","name":"Jo"}},"text":"where is my order?"}}"#,
+            n % 10_000
+        )
+    })
+    .await;
+    let total = m.latencies.len() as u64;
+    (m.latencies, total, m.took)
 }
 
 /// `baton run` on a port of its own, the shipped rules, a JSON-lines sink.

@@ -20,10 +20,9 @@ use baton::engine::Schedule;
 use baton::store::{ConversationRecord, Store, WriteSet};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
-use support::{env, pct_ms, Webhook};
+use support::{env, pct_ms};
 
 /// Counts heap bytes in use, so the scheduler's own memory can be measured.
 struct Counting;
@@ -248,50 +247,20 @@ async fn stats(base: &str) -> serde_json::Value {
 /// ten from existing customers, one in ten a "ping" from a new one. Returns the measured ack
 /// latencies (µs), how many were acknowledged while measuring, and for how long.
 async fn load(base: &str, n: u64, rate: u64, secs: u64, conns: u64) -> (Vec<u32>, u64, Duration) {
-    let next = Arc::new(AtomicU64::new(0));
-    let measuring = Arc::new(AtomicBool::new(false));
-    let stop = Arc::new(AtomicBool::new(false));
-    let addr = base.trim_start_matches("http://").to_owned();
+    let addr = base.trim_start_matches("http://");
     let period = Duration::from_secs_f64(conns as f64 / rate as f64);
-    let mut tasks = Vec::new();
-    for _ in 0..conns {
-        let (addr, next, measuring, stop) =
-            (addr.clone(), next.clone(), measuring.clone(), stop.clone());
-        tasks.push(tokio::spawn(async move {
-            let mut webhook = Webhook::connect(&addr).await;
-            let mut tick = tokio::time::interval(period);
-            let mut lat = Vec::new();
-            while !stop.load(Ordering::Relaxed) {
-                tick.tick().await;
-                let k = next.fetch_add(1, Ordering::Relaxed);
-                let (customer, text) = if k % 10 == 0 {
-                    (format!("n{k}"), "ping")
-                } else {
-                    let who = k.wrapping_mul(2_654_435_761) % n;
-                    (format!("p{who}"), TEXTS[(k % TEXTS.len() as u64) as usize])
-                };
-                let body = format!(
-                    r#"{{"id":"evt-{k}","account":"acme","customer":{{"id":"{customer}"}},"text":"{text}"}}"#
-                );
-                let took = webhook.post(body).await;
-                if measuring.load(Ordering::Relaxed) {
-                    lat.push(took);
-                }
-            }
-            lat
-        }));
-    }
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    measuring.store(true, Ordering::Relaxed);
-    let started = Instant::now();
-    tokio::time::sleep(Duration::from_secs(secs)).await;
-    measuring.store(false, Ordering::Relaxed);
-    let elapsed = started.elapsed();
-    stop.store(true, Ordering::Relaxed);
-    let mut all = Vec::new();
-    for t in tasks {
-        all.extend(t.await.expect("load task"));
-    }
-    let sent = all.len() as u64;
-    (all, sent, elapsed)
+    let m = support::drive(addr, conns, secs, Some(period), move |k| {
+        let (customer, text) = if k % 10 == 0 {
+            (format!("n{k}"), "ping")
+        } else {
+            let who = k.wrapping_mul(2_654_435_761) % n;
+            (format!("p{who}"), TEXTS[(k % TEXTS.len() as u64) as usize])
+        };
+        format!(
+            r#"{{"id":"evt-{k}","account":"acme","customer":{{"id":"{customer}"}},"text":"{text}"}}"#
+        )
+    })
+    .await;
+    let sent = m.latencies.len() as u64;
+    (m.latencies, sent, m.took)
 }

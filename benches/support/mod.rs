@@ -1,6 +1,6 @@
 //! What the load-generating benches share: settings from the environment, the webhook benches'
-//! daemon config, one bare HTTP/1 connection that posts DMs to a channel's webhook, and
-//! percentiles. (`twitter.rs` here is the
+//! daemon config, one bare HTTP/1 connection that posts DMs to a channel's webhook, the load
+//! loop over many of them (`drive`), and percentiles. (`twitter.rs` here is the
 //! Twitter bench's fake platform, included by that bench alone.)
 
 use http_body_util::{BodyExt, Full};
@@ -8,7 +8,9 @@ use hyper::body::Bytes;
 use hyper::client::conn::http1::SendRequest;
 use hyper_util::rt::TokioIo;
 use std::path::Path;
-use std::time::Instant;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 /// A number from the environment, or `default`.
 pub fn env(name: &str, default: u64) -> u64 {
@@ -83,6 +85,67 @@ impl Webhook {
         let _ = res.into_body().collect().await.expect("response body");
         assert!(status.is_success(), "request failed: {status}");
     }
+}
+
+/// What one load run measured: every acknowledgement's latency (µs), and for how long.
+pub struct Measured {
+    pub latencies: Vec<u32>,
+    pub took: Duration,
+}
+
+/// `conns` keep-alive connections to `addr` (`host:port`) posting DMs for `secs` after 2 s of
+/// warm-up: the `n`th DM sent (counted across connections) has the body `body(n)`. Closed loop
+/// (each connection sends again once answered), or paced at one DM per `pace` per connection.
+#[allow(dead_code)]
+pub async fn drive(
+    addr: &str,
+    conns: u64,
+    secs: u64,
+    pace: Option<Duration>,
+    body: impl Fn(u64) -> String + Send + Sync + 'static,
+) -> Measured {
+    let body = Arc::new(body);
+    let next = Arc::new(AtomicU64::new(0));
+    let measuring = Arc::new(AtomicBool::new(false));
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut tasks = Vec::new();
+    for _ in 0..conns {
+        let (addr, next, measuring, stop, body) = (
+            addr.to_owned(),
+            next.clone(),
+            measuring.clone(),
+            stop.clone(),
+            body.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            let mut webhook = Webhook::connect(&addr).await;
+            let mut tick = pace.map(tokio::time::interval);
+            let mut lat = Vec::new();
+            while !stop.load(Ordering::Relaxed) {
+                if let Some(tick) = &mut tick {
+                    tick.tick().await;
+                }
+                let n = next.fetch_add(1, Ordering::Relaxed);
+                let took = webhook.post(body(n)).await;
+                if measuring.load(Ordering::Relaxed) {
+                    lat.push(took);
+                }
+            }
+            lat
+        }));
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    measuring.store(true, Ordering::Relaxed);
+    let started = Instant::now();
+    tokio::time::sleep(Duration::from_secs(secs)).await;
+    measuring.store(false, Ordering::Relaxed);
+    let took = started.elapsed();
+    stop.store(true, Ordering::Relaxed);
+    let mut latencies = Vec::new();
+    for t in tasks {
+        latencies.extend(t.await.expect("load task"));
+    }
+    Measured { latencies, took }
 }
 
 /// Adds an agent of account `acme` with room for 50 conversations through the admin API (bearer
