@@ -3,8 +3,8 @@
 //!
 //! Baton runs in-process with the e2e bench's config (`support::webhook_config`): each DM is
 //! made durable (a sync covers it) and answered by the bot before its `200`. The bare server
-//! is axum on another port whose handler parses the same body into the same shape the webhook
-//! parses and answers `{"status":"accepted"}`. `benches/wrk.lua` gives every request its own
+//! is axum on another port whose handler parses the body with the webhook's own parser (the
+//! same checks) and answers `{"status":"accepted"}`. `benches/wrk.lua` gives every request its own
 //! event id (run, wrk thread, counter) and counts the answers' bodies: a duplicate would be
 //! answered on a cheaper path and flatter Baton's figure, so the bench fails on any duplicate,
 //! any non-2xx or any other body from Baton.
@@ -26,7 +26,6 @@ use axum::http::StatusCode;
 use axum::serve::ListenerExt;
 use axum::Json;
 use baton::app::App;
-use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -36,30 +35,10 @@ use support::{env, webhook_config};
 const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/wrk.lua");
 const PATH: &str = "/v1/channels/webhook/messages";
 
-/// The generic webhook's body, the same shape `channels::webhook::inbound` parses into.
-#[derive(Deserialize)]
-#[allow(dead_code)] // read only by serde: the point is the parsing
-struct Body {
-    id: String,
-    account: String,
-    customer: CustomerBody,
-    #[serde(default)]
-    text: String,
-    #[serde(default)]
-    payload: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[allow(dead_code)]
-struct CustomerBody {
-    id: String,
-    #[serde(default)]
-    name: Option<String>,
-}
-
-/// The bare handler: parse, answer as the webhook answers a new DM.
+/// The bare handler: parse the body with Baton's own parser (the same checks), answer as the
+/// webhook answers a new DM.
 async fn bare(body: Bytes) -> (StatusCode, Json<Value>) {
-    match serde_json::from_slice::<Body>(&body) {
+    match baton::channels::webhook::parse(&body) {
         Ok(_) => (StatusCode::OK, Json(json!({ "status": "accepted" }))),
         Err(e) => (
             StatusCode::BAD_REQUEST,
