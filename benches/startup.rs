@@ -10,13 +10,14 @@
 
 #[path = "../tests/daemon/history/fill.rs"]
 mod fill;
+#[allow(dead_code)] // only the config
+mod support;
 
 /// The allocator the binary ships with (see `src/main.rs`): the RSS measured is the shipped one.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use baton::app::App;
-use baton::config::Config;
 use std::path::Path;
 use std::time::Instant;
 
@@ -82,15 +83,7 @@ fn main() {
     child("open", &data);
 
     let rules = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/rules");
-    let text = format!(
-        "listen = \"127.0.0.1:0\"\ndata_dir = \"{}\"\nrules_dir = \"{}\"\n\
-         [admin]\ntoken = \"bench\"\n[accounts.acme]\nname = \"Acme Mobile\"\n\
-         [channels.webhook.outbound]\nsink = \"jsonl\"\npath = \"{}\"\n",
-        data.display(),
-        rules.display(),
-        dir.path().join("out.jsonl").display(),
-    );
-    let config = Config::parse(&text, Path::new("bench.toml"), |_| None).expect("config");
+    let config = support::daemon_config(&data, &rules, &dir.path().join("out.jsonl"));
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

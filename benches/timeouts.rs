@@ -13,7 +13,6 @@
 mod support;
 
 use baton::app::App;
-use baton::config::Config;
 use baton::domain::{AccountId, Channel, Conversation, ConversationId, Customer, CustomerId};
 use baton::domain::{Timer, Timestamp};
 use baton::engine::Schedule;
@@ -151,15 +150,7 @@ fn main() {
          timeouts = { bot_unresolved = \"5s\" }\n",
     )
     .expect("bench rule");
-    let text = format!(
-        "listen = \"127.0.0.1:0\"\ndata_dir = \"{}\"\nrules_dir = \"{}\"\n\
-         [admin]\ntoken = \"bench\"\n[accounts.acme]\nname = \"Acme Mobile\"\n\
-         [channels.webhook.outbound]\nsink = \"jsonl\"\npath = \"{}\"\n",
-        data.display(),
-        rules.display(),
-        dir.path().join("out.jsonl").display(),
-    );
-    let config = Config::parse(&text, Path::new("bench.toml"), |_| None).expect("config");
+    let config = support::daemon_config(&data, &rules, &dir.path().join("out.jsonl"));
     let daemon_rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

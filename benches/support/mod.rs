@@ -21,16 +21,24 @@ pub fn env(name: &str, default: u64) -> u64 {
 }
 
 /// The webhook benches' daemon: the shipped rules, data and the JSON-lines sink (`out.jsonl`)
-/// under `dir`, no admin token, nothing else; so their figures compare.
+/// under `dir`, nothing else; so their figures compare.
 #[allow(dead_code)]
 pub fn webhook_config(dir: &Path) -> baton::config::Config {
-    let root = env!("CARGO_MANIFEST_DIR");
+    let rules = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
+    daemon_config(&dir.join("data"), &rules, &dir.join("out.jsonl"))
+}
+
+/// A bench daemon on `data` with the rules in `rules`, replies to the JSON-lines file `out`,
+/// the one account `acme` and the admin token `bench`.
+#[allow(dead_code)]
+pub fn daemon_config(data: &Path, rules: &Path, out: &Path) -> baton::config::Config {
     let text = format!(
-        "listen = \"127.0.0.1:0\"\ndata_dir = \"{}\"\nrules_dir = \"{root}/rules\"\n\
-         [accounts.acme]\nname = \"Acme Mobile\"\n\
+        "listen = \"127.0.0.1:0\"\ndata_dir = \"{}\"\nrules_dir = \"{}\"\n\
+         [admin]\ntoken = \"bench\"\n[accounts.acme]\nname = \"Acme Mobile\"\n\
          [channels.webhook.outbound]\nsink = \"jsonl\"\npath = \"{}\"\n",
-        dir.join("data").display(),
-        dir.join("out.jsonl").display(),
+        data.display(),
+        rules.display(),
+        out.display(),
     );
     baton::config::Config::parse(&text, Path::new("bench.toml"), |_| None).expect("config")
 }
