@@ -164,22 +164,14 @@ struct Seen {
 fn read_sink(out: &Path) -> HashMap<String, Seen> {
     let texts = [GREETING, CONNECTING, PATIENCE_REPLY, TRACK];
     let mut seen: HashMap<String, Seen> = HashMap::new();
-    let text = std::fs::read_to_string(out).unwrap_or_default();
-    // A line cut short by a kill is no delivery: the watermark did not pass it, so it is sent
-    // again and read from its whole copy.
-    for line in text
-        .lines()
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+    for SinkLine {
+        recipient: to,
+        id,
+        text: body,
+    } in sink_lines(out)
     {
-        let (Some(to), Some(id), Some(body)) = (
-            line["recipient"].as_str(),
-            line["id"].as_str(),
-            line["text"].as_str(),
-        ) else {
-            continue;
-        };
         let (conversation, seq) = id.rsplit_once('-').expect("a message id c<conv>-<seq>");
-        let s = seen.entry(to.to_owned()).or_default();
+        let s = seen.entry(to).or_default();
         s.conversations.insert(conversation.to_owned());
         if let Some(t) = texts.iter().find(|t| body.contains(**t)) {
             let seq: u64 = seq.parse().expect("a numeric sequence");

@@ -146,6 +146,31 @@ pub fn with_timeouts(dir: &Path, timeouts: &str) -> String {
     )
 }
 
+/// One message in a JSON-lines outbound sink.
+pub struct SinkLine {
+    pub recipient: String,
+    /// `c<conversation>-<seq>`.
+    pub id: String,
+    pub text: String,
+}
+
+/// The whole messages of a JSON-lines sink, in order. A line cut short by a kill is no
+/// delivery (the watermark did not pass it, so it is sent again and read from its whole copy):
+/// it is skipped, as is a missing file.
+pub fn sink_lines(path: &Path) -> Vec<SinkLine> {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    text.lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter_map(|line| {
+            Some(SinkLine {
+                recipient: line["recipient"].as_str()?.to_owned(),
+                id: line["id"].as_str()?.to_owned(),
+                text: line["text"].as_str()?.to_owned(),
+            })
+        })
+        .collect()
+}
+
 /// A daemon's config for tests that build the app in-process (their own file layer, their own
 /// runtime): data in `data`, replies to `data`.jsonl.
 pub fn jsonl_config(data: &Path) -> Config {

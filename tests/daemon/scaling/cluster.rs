@@ -291,22 +291,9 @@ pub async fn admin_get(client: &reqwest::Client, url: &str) -> (u16, Value) {
 pub fn replies(sinks: &[&Path], text: &str) -> std::collections::HashMap<String, Vec<String>> {
     let mut by: std::collections::HashMap<String, std::collections::BTreeSet<String>> =
         Default::default();
-    for sink in sinks {
-        let all = std::fs::read_to_string(sink).unwrap_or_default();
-        for line in all
-            .lines()
-            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        {
-            let (Some(to), Some(id), Some(body)) = (
-                line["recipient"].as_str(),
-                line["id"].as_str(),
-                line["text"].as_str(),
-            ) else {
-                continue;
-            };
-            if body.contains(text) {
-                by.entry(to.to_owned()).or_default().insert(id.to_owned());
-            }
+    for line in sinks.iter().flat_map(|s| sink_lines(s)) {
+        if line.text.contains(text) {
+            by.entry(line.recipient).or_default().insert(line.id);
         }
     }
     by.into_iter()
