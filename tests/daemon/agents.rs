@@ -126,19 +126,6 @@ async fn bad_agents_are_refused_with_every_problem_named() {
     assert_eq!(d.admin("/v1/agents").await.1["agents"], json!([]));
 }
 
-fn baton(args: Vec<String>) -> (bool, String, String) {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_baton"))
-        .args(args)
-        .env_remove("BATON_ADMIN_TOKEN")
-        .output()
-        .unwrap();
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into(),
-        String::from_utf8_lossy(&out.stderr).into(),
-    )
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_agent_and_profile_commands_talk_to_the_running_daemon() {
     let (_dir, _sink, d) = fresh().await;
@@ -170,17 +157,13 @@ async fn the_agent_and_profile_commands_talk_to_the_running_daemon() {
         "--capacity",
         "3",
     ]);
-    let (ok, out, err) = tokio::task::spawn_blocking(move || baton(add))
-        .await
-        .unwrap();
+    let (ok, out, err) = run_baton(add).await;
     assert!(ok, "{out}{err}");
     assert!(out.contains("added a0 \"Alissa F.\" on acme"), "{out}");
     assert!(out.lines().any(|l| l.starts_with("token: bt_")), "{out}");
 
     let list = conn(&["agent", "list"]);
-    let (ok, out, _) = tokio::task::spawn_blocking(move || baton(list))
-        .await
-        .unwrap();
+    let (ok, out, _) = run_baton(list).await;
     assert!(
         ok && out.contains(
             "a0\tacme\tAlissa F.\t\"Alissa, Acme Mobile\"\t[billing, retention]\tcapacity 3"
@@ -188,9 +171,7 @@ async fn the_agent_and_profile_commands_talk_to_the_running_daemon() {
         "{out}"
     );
     let profiles = conn(&["profile", "list"]);
-    let (ok, out, _) = tokio::task::spawn_blocking(move || baton(profiles))
-        .await
-        .unwrap();
+    let (ok, out, _) = run_baton(profiles).await;
     assert!(
         ok && out.contains("acme-a0\tacme\ta0\t\"Alissa, Acme Mobile\""),
         "{out}"
@@ -210,9 +191,7 @@ async fn the_agent_and_profile_commands_talk_to_the_running_daemon() {
         "--avatar",
         "https://example.com/a.png",
     ]);
-    let (ok, _, err) = tokio::task::spawn_blocking(move || baton(long))
-        .await
-        .unwrap();
+    let (ok, _, err) = run_baton(long).await;
     assert!(
         !ok && err.contains("--profile-name: profile name is 49 characters"),
         "{err}"
@@ -220,8 +199,6 @@ async fn the_agent_and_profile_commands_talk_to_the_running_daemon() {
     let mut wrong = conn(&["agent", "list"]);
     let at = wrong.iter().position(|a| a == ADMIN).unwrap();
     wrong[at] = "wrong".into();
-    let (ok, _, err) = tokio::task::spawn_blocking(move || baton(wrong))
-        .await
-        .unwrap();
+    let (ok, _, err) = run_baton(wrong).await;
     assert!(!ok && err.contains("401"), "{err}");
 }

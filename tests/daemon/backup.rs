@@ -6,28 +6,10 @@
 use crate::support::*;
 use serde_json::Value;
 use std::path::Path;
-use std::process::Command;
 use std::sync::{Arc, Mutex};
 
 /// Customers the writer cycles through; the first DMs go in order, so `k{j}` is `c{j}`.
 const CUSTOMERS: usize = 6;
-
-/// Runs the binary off the runtime (the daemon under test lives on it).
-async fn baton(args: Vec<String>) -> (bool, String, String) {
-    tokio::task::spawn_blocking(move || {
-        let out = Command::new(env!("CARGO_BIN_EXE_baton"))
-            .args(&args)
-            .output()
-            .unwrap();
-        (
-            out.status.success(),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
-    })
-    .await
-    .unwrap()
-}
 
 async fn backup(d: &Daemon, to: &Path) -> (bool, String, String) {
     let args = [
@@ -39,7 +21,7 @@ async fn backup(d: &Daemon, to: &Path) -> (bool, String, String) {
     ];
     let mut args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
     args.extend(["--token".into(), ADMIN.into()]);
-    baton(args).await
+    run_baton(args).await
 }
 
 async fn restore(from: &Path, dir: &Path) -> (bool, String, String) {
@@ -50,7 +32,7 @@ async fn restore(from: &Path, dir: &Path) -> (bool, String, String) {
         "--data-dir",
         &dir.display().to_string(),
     ];
-    baton(args.iter().map(|s| s.to_string()).collect()).await
+    run_baton(args.iter().map(|s| s.to_string()).collect()).await
 }
 
 /// Every conversation's transcript (texts), as the admin API tells it.
@@ -254,7 +236,7 @@ async fn a_backup_needs_the_admin_token() {
         "--token",
         "nope",
     ];
-    let (ok, _, err) = baton(args.iter().map(|s| s.to_string()).collect()).await;
+    let (ok, _, err) = run_baton(args.iter().map(|s| s.to_string()).collect()).await;
     assert!(!ok);
     assert!(err.contains("401"), "{err}");
     assert!(

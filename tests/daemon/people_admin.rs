@@ -61,20 +61,7 @@ async fn baton(d: &Daemon, args: &[&str]) -> (bool, String, String) {
         "--config".into(),
         "/nonexistent/baton.toml".into(),
     ]);
-    tokio::task::spawn_blocking(move || {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_baton"))
-            .args(all)
-            .env_remove("BATON_ADMIN_TOKEN")
-            .output()
-            .unwrap();
-        (
-            out.status.success(),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
-    })
-    .await
-    .unwrap()
+    run_baton(all).await
 }
 
 /// The socket is told why (an `error` frame with `code`) and closed with [`REVOKED`].

@@ -146,6 +146,26 @@ pub fn with_timeouts(dir: &Path, timeouts: &str) -> String {
     )
 }
 
+/// Runs the real binary with `args` (off the runtime's threads: the daemon under test may share
+/// them), without a `BATON_ADMIN_TOKEN` from the environment; whether it succeeded, its stdout
+/// and its stderr.
+pub async fn run_baton(args: Vec<String>) -> (bool, String, String) {
+    tokio::task::spawn_blocking(move || {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_baton"))
+            .args(&args)
+            .env_remove("BATON_ADMIN_TOKEN")
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    })
+    .await
+    .unwrap()
+}
+
 /// One message in a JSON-lines outbound sink.
 pub struct SinkLine {
     pub recipient: String,

@@ -177,23 +177,6 @@ async fn bad_parameters_are_refused_by_name_as_json() {
     assert_eq!(res.status().as_u16(), 401);
 }
 
-/// Runs the real binary (off the runtime's thread: the daemon shares it).
-async fn baton(args: Vec<String>) -> (bool, String, String) {
-    tokio::task::spawn_blocking(move || {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_baton"))
-            .args(&args)
-            .output()
-            .unwrap();
-        (
-            out.status.success(),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
-    })
-    .await
-    .unwrap()
-}
-
 fn export_args(d: &Daemon, extra: &[&str]) -> Vec<String> {
     let mut args: Vec<String> = ["export", "--config", "/nonexistent/baton.toml", "--url"]
         .iter()
@@ -212,7 +195,7 @@ async fn the_cli_exports_every_message_with_its_author_and_profile() {
     let _alissa = history(&d).await;
     let out = dir.path().join("export.jsonl");
     let args = export_args(&d, &["--since", "1h", "--out", out.to_str().unwrap()]);
-    let (ok, stdout, stderr) = baton(args).await;
+    let (ok, stdout, stderr) = run_baton(args).await;
     assert!(ok, "{stdout}{stderr}");
     let text = std::fs::read_to_string(&out).unwrap();
     let lines: Vec<Value> = text
@@ -288,7 +271,7 @@ async fn the_cli_exports_every_message_with_its_author_and_profile() {
 
     // To stdout, one account: JSON lines only, that account's only.
     let args = export_args(&d, &["--since", "1h", "--account", "globex"]);
-    let (ok, stdout, stderr) = baton(args).await;
+    let (ok, stdout, stderr) = run_baton(args).await;
     assert!(ok, "{stderr}");
     let globex: Vec<Value> = stdout
         .lines()
@@ -304,9 +287,9 @@ async fn the_cli_exports_every_message_with_its_author_and_profile() {
 
     // Nothing since a moment to come; a bad duration is the daemon's 400, said plainly.
     let args = export_args(&d, &["--since", "2999-01-01T00:00:00Z"]);
-    let (ok, stdout, _) = baton(args).await;
+    let (ok, stdout, _) = run_baton(args).await;
     assert!(ok && stdout.is_empty(), "{stdout}");
-    let (ok, _, stderr) = baton(export_args(&d, &["--since", "lately"])).await;
+    let (ok, _, stderr) = run_baton(export_args(&d, &["--since", "lately"])).await;
     assert!(
         !ok && stderr.contains("400") && stderr.contains("'since'"),
         "{stderr}"
