@@ -17,6 +17,7 @@ mod history;
 mod kept;
 mod keys;
 mod listing;
+mod overlay;
 pub mod records;
 mod recover;
 mod state;
@@ -24,6 +25,7 @@ mod writes;
 
 use crate::domain::{Channel, Message, Timer, Timestamp};
 use crate::journal::Journal;
+use std::ops::Bound::{Excluded, Included};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
@@ -63,14 +65,21 @@ pub enum StoreError {
     Journal(#[from] crate::journal::JournalError),
 }
 
+/// Unapplied writes past which `write` applies them itself.
+const OVERLAY_MAX_BYTES: usize = 64 << 20;
+
 /// A cheap-to-clone handle on the database.
 #[derive(Clone)]
 pub struct Store {
     db: sled::Db,
     tree: sled::Tree,
     journal: Arc<Journal>,
-    /// Held while a write is appended to the journal and applied to sled: one order for both.
+    /// Held while a write is appended to the journal and put in the overlay: one order for both.
     order: Arc<Mutex<()>>,
+    /// Writes in the journal that sled does not hold yet (see `overlay`).
+    overlay: Arc<overlay::Overlay>,
+    /// One `apply` at a time.
+    applying: Arc<Mutex<()>>,
     /// One barrier at a time, and the journal record the last one covered.
     barrier: Arc<Mutex<Option<u64>>>,
     dir: PathBuf,
@@ -99,20 +108,28 @@ impl Store {
         Ok(self.journal.sync()?)
     }
 
-    /// Applies `set` atomically, after putting it in the journal (durable at the next `flush`).
+    /// Takes `set` as one unit: in the journal (durable at the next `flush`), readable at once,
+    /// and applied to sled atomically later (`apply`).
     pub fn write(&self, set: WriteSet) -> Result<(), StoreError> {
         if set.is_empty() {
             return Ok(());
         }
         let record = set.encode();
-        let _order = self.order.lock().unwrap_or_else(|p| p.into_inner());
-        let lsn = self.journal.append(&record)?;
-        Ok(self.tree.apply_batch(set.into_batch_at(lsn))?)
+        {
+            let _order = self.order.lock().unwrap_or_else(|p| p.into_inner());
+            let lsn = self.journal.append(&record)?;
+            self.overlay.put(lsn, set.into_ops());
+        }
+        // Applying is the committer's, in the background; a writer that finds it far behind
+        // does it, so memory stays bounded however slow sled gets.
+        if self.overlay.bytes() >= OVERLAY_MAX_BYTES {
+            self.apply()?;
+        }
+        Ok(())
     }
 
     fn decode_all<T: records::Record>(&self, space: u8) -> Result<Vec<T>, StoreError> {
-        self.tree
-            .scan_prefix([space])
+        self.prefix(&[space])
             .map(|kv| {
                 let (k, v) = kv?;
                 records::decode(&k, &v)
@@ -124,13 +141,13 @@ impl Store {
         // Only the open ones: those at rest are read when their customer is back.
         let conversations = self.open_conversations()?;
         let mut buckets = Vec::new();
-        for kv in self.tree.scan_prefix([keys::EVENTS]) {
+        for kv in self.prefix(&[keys::EVENTS]) {
             let (k, v) = kv?;
             let number = keys::turn_seq(&k).unwrap_or_default();
             buckets.push((number, records::decode(&k, &v)?));
         }
-        let next_bucket = match self.tree.scan_prefix([keys::EVENTS]).next_back() {
-            Some(kv) => keys::turn_seq(&kv?.0).map_or(0, |n| n + 1),
+        let next_bucket = match self.last_key(&[keys::EVENTS])? {
+            Some(k) => keys::turn_seq(&k).map_or(0, |n| n + 1),
             None => 0,
         };
         let marker = self.read_u64(&keys::marker())?.unwrap_or(0);
@@ -149,8 +166,7 @@ impl Store {
 
     /// The deadlines kept as keys of their own, in deadline order (the keys sort by time).
     pub fn deadlines(&self) -> Result<Vec<(Timestamp, Timer)>, StoreError> {
-        self.tree
-            .scan_prefix([keys::DEADLINE])
+        self.prefix([keys::DEADLINE])
             .keys()
             .map(|k| {
                 let k = k?;
@@ -164,15 +180,13 @@ impl Store {
 
     fn read_u64(&self, key: &[u8]) -> Result<Option<u64>, StoreError> {
         Ok(self
-            .tree
             .get(key)?
             .and_then(|v| v.as_ref().try_into().ok().map(u64::from_be_bytes)))
     }
 
     pub fn turn(&self, seq: u64) -> Result<Option<TurnRecord>, StoreError> {
         let key = keys::turn(seq);
-        self.tree
-            .get(key)?
+        self.get(key)?
             .map(|v| records::decode(&key, &v))
             .transpose()
     }
@@ -184,15 +198,17 @@ impl Store {
         end: u64,
         limit: usize,
     ) -> Result<Vec<(u64, TurnRecord)>, StoreError> {
-        self.tree
-            .range(keys::turn(from)..keys::turn(end))
-            .take(limit)
-            .map(|kv| {
-                let (k, v) = kv?;
-                let seq = keys::turn_seq(&k).unwrap_or_default();
-                Ok((seq, records::decode(&k, &v)?))
-            })
-            .collect()
+        self.range(
+            Included(keys::turn(from).to_vec()),
+            Excluded(keys::turn(end).to_vec()),
+        )
+        .take(limit)
+        .map(|kv| {
+            let (k, v) = kv?;
+            let seq = keys::turn_seq(&k).unwrap_or_default();
+            Ok((seq, records::decode(&k, &v)?))
+        })
+        .collect()
     }
 
     /// The messages of these turns, in order.
@@ -208,8 +224,7 @@ impl Store {
 
     pub fn event_bucket(&self, number: u64) -> Result<Option<EventBucket>, StoreError> {
         let key = keys::events(number);
-        self.tree
-            .get(key)?
+        self.get(key)?
             .map(|v| records::decode(&key, &v))
             .transpose()
     }
@@ -235,8 +250,8 @@ impl Store {
         upto: u64,
     ) -> Result<Vec<u64>, StoreError> {
         let mut seqs = Vec::new();
-        for k in self.agent_event_range(agent, 0).keys() {
-            let seq = keys::agent_event_seq(&k?);
+        for kv in self.agent_event_range(agent, 0) {
+            let seq = keys::agent_event_seq(&kv?.0);
             if seq > upto {
                 break;
             }
@@ -245,10 +260,10 @@ impl Store {
         Ok(seqs)
     }
 
-    fn agent_event_range(&self, agent: crate::domain::AgentId, after: u64) -> sled::Iter {
+    fn agent_event_range(&self, agent: crate::domain::AgentId, after: u64) -> overlay::Merged {
         let from = keys::agent_event(agent, after.saturating_add(1));
         let to = keys::agent_event(agent, u64::MAX);
-        self.tree.range(from..to)
+        self.range(Included(from.to_vec()), Excluded(to.to_vec()))
     }
 
     /// The next event number for an agent (1 for one never sent anything).
@@ -258,8 +273,7 @@ impl Store {
 
     /// Every platform profile kept for `channel`, ordered by account and local id.
     pub fn platform_profiles(&self, channel: Channel) -> Result<Vec<PlatformProfile>, StoreError> {
-        self.tree
-            .scan_prefix(keys::platform_profiles(channel))
+        self.prefix(keys::platform_profiles(channel))
             .map(|kv| {
                 let (k, v) = kv?;
                 records::decode(&k, &v)
@@ -269,8 +283,8 @@ impl Store {
 
     /// The number the next turn will have: every turn written so far is below it.
     pub fn next_turn(&self) -> Result<u64, StoreError> {
-        Ok(match self.tree.scan_prefix([keys::TURN]).next_back() {
-            Some(kv) => keys::turn_seq(&kv?.0).map_or(0, |n| n + 1),
+        Ok(match self.last_key(&[keys::TURN])? {
+            Some(k) => keys::turn_seq(&k).map_or(0, |n| n + 1),
             None => 0,
         })
     }

@@ -5,10 +5,12 @@
 //! on a runtime thread. After a flush, the outbound turns it made durable go to the outbox
 //! runners' live feeds.
 //!
-//! The committer also starts the store's barriers (sled made durable, the journal below it let
-//! go): every [`BARRIER_EVERY`], and as soon as the journal holds [`BARRIER_BYTES`], so what a
-//! crash replays stays small however fast DMs come. A barrier runs beside the flushes, never
-//! in front of one.
+//! After a flush the committer also starts, beside the flushes and never in front of one:
+//! - the moving of written records into sled (`Store::apply`), every [`APPLY_EVERY`] or once
+//!   [`APPLY_BYTES`] wait, so sled takes many engine batches in one of its own;
+//! - the store's barriers (sled made durable, the journal below it let go), every
+//!   [`BARRIER_EVERY`] and as soon as the journal holds [`BARRIER_BYTES`], so what a crash
+//!   replays stays small however fast DMs come.
 
 use super::{EngineError, Heartbeat, Reply};
 use crate::metrics::Metrics;
@@ -23,6 +25,11 @@ use tokio::time::Instant;
 pub const BARRIER_EVERY: Duration = Duration::from_secs(10);
 /// The most journal a crash should have to replay into sled.
 pub const BARRIER_BYTES: u64 = 16 << 20;
+/// How long written records wait, at most, to be applied to sled while writes come in (sled
+/// charges per batch, so many records go in one).
+pub const APPLY_EVERY: Duration = Duration::from_millis(50);
+/// Unapplied bytes that make an apply due sooner.
+pub const APPLY_BYTES: usize = 4 << 20;
 
 /// Told, once, whether the writes it waited for are durable.
 pub type Waiter = Box<dyn FnOnce(Result<(), EngineError>) + Send>;
@@ -100,7 +107,7 @@ async fn run(
     heartbeat: Heartbeat,
     metrics: Metrics,
 ) {
-    let mut barriers = Barriers::default();
+    let (mut barriers, mut applies) = (Beside::default(), Beside::default());
     loop {
         let next_barrier = barriers.last + BARRIER_EVERY;
         let mut group = tokio::select! {
@@ -109,7 +116,7 @@ async fn run(
                 None => break,
             },
             _ = tokio::time::sleep_until(next_barrier) => {
-                barriers.start(&store);
+                barriers.start(barrier(&store));
                 continue;
             }
         };
@@ -136,41 +143,61 @@ async fn run(
             w(Ok(()));
         }
         if store.journal_bytes() >= BARRIER_BYTES || barriers.last.elapsed() >= BARRIER_EVERY {
-            barriers.start(&store);
+            barriers.start(barrier(&store));
+        } else if store.unapplied_bytes() >= APPLY_BYTES || applies.last.elapsed() >= APPLY_EVERY {
+            applies.start(apply(&store));
         }
     }
+    applies.finish().await;
     barriers.finish().await;
 }
 
-/// The barrier running, if one is, and when the last one started.
-struct Barriers {
+/// A barrier: sled made durable, the journal below it let go.
+fn barrier(store: &Store) -> impl FnOnce() + Send + 'static {
+    let store = store.clone();
+    move || {
+        if let Err(e) = store.barrier() {
+            // The journal keeps everything meanwhile: nothing is lost, start-up replays more.
+            tracing::error!(error = %e, "store barrier failed");
+        }
+    }
+}
+
+/// The writes sled does not hold yet moved into it, in one batch.
+fn apply(store: &Store) -> impl FnOnce() + Send + 'static {
+    let store = store.clone();
+    move || {
+        if let Err(e) = store.apply() {
+            // Still readable and in the journal; the next apply or barrier tries again.
+            tracing::error!(error = %e, "applying writes to the store failed");
+        }
+    }
+}
+
+/// Work of one kind on the blocking pool beside the flushes, one at a time: the job running,
+/// if one is, and when the last one started.
+struct Beside {
     running: Option<JoinHandle<()>>,
     last: Instant,
 }
 
-impl Default for Barriers {
+impl Default for Beside {
     fn default() -> Self {
-        Barriers {
+        Beside {
             running: None,
             last: Instant::now(),
         }
     }
 }
 
-impl Barriers {
-    /// Starts a barrier on the blocking pool unless one is running.
-    fn start(&mut self, store: &Store) {
+impl Beside {
+    /// Starts `job` on the blocking pool unless the last one is still running.
+    fn start(&mut self, job: impl FnOnce() + Send + 'static) {
         if self.running.as_ref().is_some_and(|t| !t.is_finished()) {
             return;
         }
         self.last = Instant::now();
-        let store = store.clone();
-        self.running = Some(tokio::task::spawn_blocking(move || {
-            if let Err(e) = store.barrier() {
-                // The journal keeps everything meanwhile: nothing is lost, start-up replays more.
-                tracing::error!(error = %e, "store barrier failed");
-            }
-        }));
+        self.running = Some(tokio::task::spawn_blocking(job));
     }
 
     async fn finish(self) {

@@ -92,6 +92,8 @@ pub enum BackupError {
     Store { dir: PathBuf, source: StoreError },
 }
 
+use std::ops::Bound;
+
 impl Store {
     /// Copies every key and value at one point in time (see the module docs); writes wait
     /// while the keys other than the settled turns are walked.
@@ -101,10 +103,14 @@ impl Store {
         // the lock is taken (most of a store's keys and bytes; see `benches/backup.rs`).
         let settled = self.next_turn()?;
         let turns = self
-            .tree
-            .range(keys::turn(0)..keys::turn(settled))
+            .range(
+                Bound::Included(keys::turn(0).to_vec()),
+                Bound::Excluded(keys::turn(settled).to_vec()),
+            )
             .collect::<Result<Vec<_>, _>>()?;
         let _order = self.order.lock().unwrap_or_else(|p| p.into_inner());
+        // No write comes in while `order` is held: once applied, sled holds every write.
+        self.apply()?;
         let after = super::durable::read_applied(&self.tree)?;
         let mut pairs = Vec::with_capacity(turns.len());
         for kv in self.tree.range(..keys::turn(0)) {

@@ -67,6 +67,8 @@ impl Store {
             tree,
             journal: Arc::new(journal),
             order: Arc::new(Mutex::new(())),
+            overlay: Arc::default(),
+            applying: Arc::new(Mutex::new(())),
             barrier: Arc::new(Mutex::new(None)),
             dir: dir.to_owned(),
         };
@@ -108,6 +110,8 @@ impl Store {
             return Ok(through);
         }
         self.journal.sync()?;
+        // sled takes what the overlay holds (at least every record up to `through`).
+        self.apply()?;
         self.db.flush()?;
         sync_sled_files(&self.dir)?;
         state::write(&self.dir, through)?;

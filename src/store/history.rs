@@ -20,8 +20,7 @@ impl Store {
         id: ConversationId,
     ) -> Result<Option<ConversationRecord>, StoreError> {
         let key = keys::conversation(id);
-        self.tree
-            .get(key)?
+        self.get(key)?
             .map(|v| records::decode(&key, &v))
             .transpose()
     }
@@ -29,7 +28,7 @@ impl Store {
     /// The conversation's outgoing messages refused for good (the `x` records), in order.
     pub fn failed_messages(&self, id: ConversationId) -> Result<Vec<FailedRecord>, StoreError> {
         let mut failed = Vec::new();
-        for kv in self.tree.scan_prefix(keys::failed_of(id)) {
+        for kv in self.prefix(keys::failed_of(id)) {
             let (k, v) = kv?;
             failed.push(records::decode(&k, &v)?);
         }
@@ -44,7 +43,7 @@ impl Store {
         customer: &CustomerId,
     ) -> Result<Option<ConversationId>, StoreError> {
         let key = keys::customer(account, channel, customer);
-        match self.tree.get(&key)? {
+        match self.get(&key)? {
             None => Ok(None),
             Some(v) => match <[u8; 8]>::try_from(v.as_ref()) {
                 Ok(id) => Ok(Some(ConversationId(u64::from_be_bytes(id)))),
@@ -58,27 +57,20 @@ impl Store {
 
     /// One past the highest conversation id checkpointed (0 for none).
     pub fn next_conversation_id(&self) -> Result<u64, StoreError> {
-        Ok(
-            match self
-                .tree
-                .scan_prefix([keys::CONVERSATION])
-                .keys()
-                .next_back()
-            {
-                Some(k) => keys::conversation_id(&k?).map_or(0, |id| id.0 + 1),
-                None => 0,
-            },
-        )
+        Ok(match self.last_key([keys::CONVERSATION])? {
+            Some(k) => keys::conversation_id(&k).map_or(0, |id| id.0 + 1),
+            None => 0,
+        })
     }
 
     /// The checkpointed conversations that are open (not at rest); builds the indexes first
     /// if this data directory has none yet.
     pub fn open_conversations(&self) -> Result<Vec<ConversationRecord>, StoreError> {
-        if self.tree.get(keys::history_indexed())?.is_none() {
+        if self.get(keys::history_indexed())?.is_none() {
             return self.index_history();
         }
         let mut open = Vec::new();
-        for k in self.tree.scan_prefix([keys::OPEN]).keys() {
+        for k in self.prefix([keys::OPEN]).keys() {
             let k = k?;
             let id = keys::conversation_id(&k).ok_or_else(|| StoreError::Corrupt {
                 key: format!("{k:?}"),
@@ -96,7 +88,7 @@ impl Store {
         let mut set = WriteSet::default();
         let mut open = Vec::new();
         let mut rested = 0usize;
-        for kv in self.tree.scan_prefix([keys::CONVERSATION]) {
+        for kv in self.prefix([keys::CONVERSATION]) {
             let (k, v) = kv?;
             let record: ConversationRecord = records::decode(&k, &v)?;
             let at_rest = crate::domain::Desk::at_rest(&record.conversation);
@@ -178,7 +170,7 @@ mod tests {
             ids
         };
         assert_eq!(ids(store.open_conversations().unwrap()), [1, 3, 5]);
-        assert!(store.tree.get(keys::history_indexed()).unwrap().is_some());
+        assert!(store.get(keys::history_indexed()).unwrap().is_some());
         // Read from the index now: a record written without its key is not seen.
         let mut set = WriteSet::default();
         set.conversation(&record(7, false));

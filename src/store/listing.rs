@@ -20,17 +20,19 @@ impl Store {
         };
         // `after` = u64::MAX has nothing above it; the saturated key would name itself.
         let exhausted = after.is_some_and(|id| id.0 == u64::MAX);
-        self.tree
-            .range(from..)
-            .take_while(|kv| {
-                kv.as_ref()
-                    .map_or(true, |(k, _)| k[0] == keys::CONVERSATION)
-            })
-            .filter(move |_| !exhausted)
-            .map(|kv| {
-                let (k, v) = kv?;
-                records::decode(&k, &v)
-            })
+        self.range(
+            std::ops::Bound::Included(from.to_vec()),
+            std::ops::Bound::Unbounded,
+        )
+        .take_while(|kv| {
+            kv.as_ref()
+                .map_or(true, |(k, _)| k[0] == keys::CONVERSATION)
+        })
+        .filter(move |_| !exhausted)
+        .map(|kv| {
+            let (k, v) = kv?;
+            records::decode(&k, &v)
+        })
     }
 
     /// The messages of one turn (none if the turn is not stored).
@@ -41,8 +43,7 @@ impl Store {
     /// Why the channel refused this message for good, if it did.
     pub fn failure(&self, message: MessageId) -> Result<Option<String>, StoreError> {
         let key = keys::failed(message.conversation, message.seq);
-        self.tree
-            .get(key)?
+        self.get(key)?
             .map(|v| records::decode::<FailedRecord>(&key, &v).map(|f| f.error))
             .transpose()
     }

@@ -168,6 +168,11 @@ impl WriteSet {
         Ok(WriteSet { ops })
     }
 
+    /// The writes, in order: each key with its new value, or `None` for a removal.
+    pub(super) fn into_ops(self) -> impl Iterator<Item = (Vec<u8>, Option<Vec<u8>>)> {
+        self.ops.into_iter().map(|op| (op.key, op.value))
+    }
+
     /// The sled batch of journal record `lsn`: the writes, and `j` set to `lsn` in the same
     /// atomic batch, so sled always knows exactly which records it holds (see `durable`).
     pub(super) fn into_batch_at(self, lsn: u64) -> sled::Batch {
