@@ -129,7 +129,7 @@ impl Store {
     }
 
     fn decode_all<T: records::Record>(&self, space: u8) -> Result<Vec<T>, StoreError> {
-        self.prefix(&[space])
+        self.prefix([space])
             .map(|kv| {
                 let (k, v) = kv?;
                 records::decode(&k, &v)
@@ -141,12 +141,12 @@ impl Store {
         // Only the open ones: those at rest are read when their customer is back.
         let conversations = self.open_conversations()?;
         let mut buckets = Vec::new();
-        for kv in self.prefix(&[keys::EVENTS]) {
+        for kv in self.prefix([keys::EVENTS]) {
             let (k, v) = kv?;
             let number = keys::turn_seq(&k).unwrap_or_default();
             buckets.push((number, records::decode(&k, &v)?));
         }
-        let next_bucket = match self.last_key(&[keys::EVENTS])? {
+        let next_bucket = match self.last_key([keys::EVENTS])? {
             Some(k) => keys::turn_seq(&k).map_or(0, |n| n + 1),
             None => 0,
         };
@@ -283,7 +283,7 @@ impl Store {
 
     /// The number the next turn will have: every turn written so far is below it.
     pub fn next_turn(&self) -> Result<u64, StoreError> {
-        Ok(match self.last_key(&[keys::TURN])? {
+        Ok(match self.last_key([keys::TURN])? {
             Some(k) => keys::turn_seq(&k).map_or(0, |n| n + 1),
             None => 0,
         })
