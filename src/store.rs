@@ -12,6 +12,7 @@
 //! journal and sled stay in step, and how start-up refuses a data dir that lost changes.
 
 mod backup;
+mod chunks;
 mod durable;
 mod history;
 mod kept;
@@ -21,6 +22,7 @@ mod overlay;
 pub mod records;
 mod recover;
 mod state;
+mod turn_log;
 mod writes;
 
 use crate::domain::{Channel, Message, Timer, Timestamp};
@@ -184,33 +186,6 @@ impl Store {
             .and_then(|v| v.as_ref().try_into().ok().map(u64::from_be_bytes)))
     }
 
-    pub fn turn(&self, seq: u64) -> Result<Option<TurnRecord>, StoreError> {
-        let key = keys::turn(seq);
-        self.get(key)?
-            .map(|v| records::decode(&key, &v))
-            .transpose()
-    }
-
-    /// Up to `limit` turns numbered `from..end`, in order.
-    pub fn turns(
-        &self,
-        from: u64,
-        end: u64,
-        limit: usize,
-    ) -> Result<Vec<(u64, TurnRecord)>, StoreError> {
-        self.range(
-            Included(keys::turn(from).to_vec()),
-            Excluded(keys::turn(end).to_vec()),
-        )
-        .take(limit)
-        .map(|kv| {
-            let (k, v) = kv?;
-            let seq = keys::turn_seq(&k).unwrap_or_default();
-            Ok((seq, records::decode(&k, &v)?))
-        })
-        .collect()
-    }
-
     /// The messages of these turns, in order.
     pub fn transcript(&self, turns: &[u64]) -> Result<Vec<Message>, StoreError> {
         let mut messages = Vec::new();
@@ -279,14 +254,6 @@ impl Store {
                 records::decode(&k, &v)
             })
             .collect()
-    }
-
-    /// The number the next turn will have: every turn written so far is below it.
-    pub fn next_turn(&self) -> Result<u64, StoreError> {
-        Ok(match self.last_key([keys::TURN])? {
-            Some(k) => keys::turn_seq(&k).map_or(0, |n| n + 1),
-            None => 0,
-        })
     }
 
     /// Every turn below this is delivered on the channel.

@@ -2,12 +2,13 @@
 //! file into an empty data dir.
 //!
 //! - **Consistency.** `Store::snapshot` holds the `order` lock (every write takes it while it
-//!   appends to the journal and applies to sled) while it walks the tree, so the copy is sled
-//!   exactly after one journal record: writes wait meanwhile. The turns already written are
-//!   copied before the lock (they never change), which takes most of the walk out of the wait.
-//!   Values are sled's own refcounted buffers, so the walk copies little; encoding happens
-//!   after the lock is let go. Everything acknowledged before the snapshot started is in it (a
-//!   write reaches sled before its flush).
+//!   appends to the journal and puts its writes in the overlay), applies the overlay to sled
+//!   and walks the tree, so the copy is sled exactly after one journal record: writes wait
+//!   meanwhile. The turns already written are applied and copied before the lock (a turn, single
+//!   or in a chunk, never changes, and a later chunk starts after them), which takes most of the
+//!   walk out of the wait. Values are sled's own refcounted buffers, so the walk copies little;
+//!   encoding happens after the lock is let go. Everything acknowledged before the snapshot
+//!   started is in it (a write is in the overlay before its flush).
 //! - **Format** (version 1): the magic `BATONBAK`, a version byte, the journal record the
 //!   snapshot is exactly after (u64 LE), the number of pairs (u64 LE); then per pair the key's
 //!   length (u32 LE) and bytes and the value's length and bytes; then a CRC32 of everything
@@ -16,7 +17,7 @@
 //!   dir that is not empty, then writes the pairs in write sets into a new store and takes a
 //!   barrier, so the result is as durable as any data dir after a barrier.
 
-use super::{keys, Store, StoreError, WriteSet};
+use super::{chunks, keys, Store, StoreError, WriteSet};
 use std::fmt;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -48,10 +49,13 @@ pub struct Counts {
 }
 
 impl Counts {
-    fn add(&mut self, key: &[u8]) {
+    fn add(&mut self, key: &[u8], value: &[u8]) {
         self.keys += 1;
         match key.first() {
             Some(&keys::CONVERSATION) => self.conversations += 1,
+            Some(&keys::TURN) if chunks::is_chunk(key) => {
+                self.turns += chunks::Chunk::parse(value).map_or(0, |c| c.len() as u64)
+            }
             Some(&keys::TURN) => self.turns += 1,
             Some(&keys::AGENT) => self.agents += 1,
             _ => {}
@@ -92,8 +96,6 @@ pub enum BackupError {
     Store { dir: PathBuf, source: StoreError },
 }
 
-use std::ops::Bound;
-
 impl Store {
     /// Copies every key and value at one point in time (see the module docs); writes wait
     /// while the keys other than the settled turns are walked.
@@ -101,12 +103,13 @@ impl Store {
         // Turns are written once, in order, by the engine alone, and never changed or removed:
         // those already in sled are the same at any later moment, so they are copied before
         // the lock is taken (most of a store's keys and bytes; see `benches/backup.rs`).
-        let settled = self.next_turn()?;
+        // Applied first, so the turns below `settled` are all in sled, in chunks that no later
+        // apply adds to (a later chunk starts at `settled` or after).
+        self.apply()?;
+        let settled = self.next_turn_in_sled()?;
         let turns = self
-            .range(
-                Bound::Included(keys::turn(0).to_vec()),
-                Bound::Excluded(keys::turn(settled).to_vec()),
-            )
+            .tree
+            .range(keys::turn(0)..keys::turn(settled))
             .collect::<Result<Vec<_>, _>>()?;
         let _order = self.order.lock().unwrap_or_else(|p| p.into_inner());
         // No write comes in while `order` is held: once applied, sled holds every write.
@@ -133,8 +136,8 @@ impl Store {
 impl Snapshot {
     pub fn counts(&self) -> Counts {
         let mut counts = Counts::default();
-        for (k, _) in &self.pairs {
-            counts.add(k);
+        for (k, v) in &self.pairs {
+            counts.add(k, v);
         }
         counts
     }
@@ -237,7 +240,7 @@ impl<'a> Backup<'a> {
         while !rest.is_empty() {
             let k = take(&mut rest).ok_or_else(|| bad("a key runs past the end".into()))?;
             let v = take(&mut rest).ok_or_else(|| bad("a value runs past the end".into()))?;
-            counts.add(k);
+            counts.add(k, v);
             pairs.push((k, v));
         }
         if pairs.len() as u64 != count {

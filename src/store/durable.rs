@@ -35,6 +35,8 @@ pub const PID_FILE: &str = "baton.pid";
 
 /// The sled files a barrier `fsync`s (sled syncs its snapshots itself).
 const SLED_FILES: [&str; 2] = ["db", "conf"];
+/// Where sled writes nodes too large for its log, a file each.
+const SLED_BLOBS: &str = "blobs";
 
 impl Store {
     /// Opens (or creates) the data dir with the journal on the real file system.
@@ -127,17 +129,45 @@ impl Store {
 }
 
 /// `fsync`s sled's files and the directory: its own flush is `sync_file_range`, which does not
-/// reach the disk's cache nor the file's metadata.
+/// reach the disk's cache nor the file's metadata. That includes the blob files sled writes for
+/// a node too large for its log (a node of many large turns), which it never syncs at all.
 pub(super) fn sync_sled_files(dir: &Path) -> Result<(), StoreError> {
     for name in SLED_FILES {
-        let path = dir.join(name);
-        match std::fs::File::open(&path).and_then(|f| f.sync_all()) {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(source) => return Err(StoreError::Io { path, source }),
+        sync_file(&dir.join(name))?;
+    }
+    let blobs = dir.join(SLED_BLOBS);
+    match std::fs::read_dir(&blobs) {
+        Ok(entries) => {
+            for entry in entries {
+                let entry = entry.map_err(|source| StoreError::Io {
+                    path: blobs.clone(),
+                    source,
+                })?;
+                sync_file(&entry.path())?;
+            }
+            state::sync_dir(&blobs)?;
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(source) => {
+            return Err(StoreError::Io {
+                path: blobs,
+                source,
+            })
         }
     }
     state::sync_dir(dir)
+}
+
+/// `fsync`s one file; one that is gone (sled removed it meanwhile) needs nothing.
+fn sync_file(path: &Path) -> Result<(), StoreError> {
+    match std::fs::File::open(path).and_then(|f| f.sync_all()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(source) => Err(StoreError::Io {
+            path: path.to_owned(),
+            source,
+        }),
+    }
 }
 
 /// sled panics on some damage ("tried to serialize Uninitialized"): caught and reported.

@@ -6,6 +6,7 @@
 //! full load. The journal already makes a write durable, so sled can take the writes later,
 //! many batches at once: `Store::write` puts a write set here (after appending it to the
 //! journal), `Store::apply` moves everything here into sled as one atomic batch carrying `j`
+//! (turns packed several to a key, see `chunks`)
 //! (the last journal record it covers), run in the background by the committer, by every
 //! barrier, and by a writer that finds this too full.
 //!
@@ -14,7 +15,7 @@
 //! it meanwhile. Reads look here first, then in sled (`get`, `range` merging the two in key
 //! order, `last`), so a reader never sees a write vanish.
 
-use super::keys;
+use super::{chunks, keys};
 use crate::journal::Lsn;
 use sled::IVec;
 use std::collections::BTreeMap;
@@ -41,6 +42,23 @@ struct Inner {
 #[derive(Debug, Default)]
 pub(super) struct Overlay {
     inner: Mutex<Inner>,
+}
+
+/// Whether no key can lie in `from..to` (a `BTreeMap` range panics on some of those).
+fn empty_range(from: Bound<&[u8]>, to: Bound<&[u8]>) -> bool {
+    match (from, to) {
+        (Bound::Included(a), Bound::Included(b)) => a > b,
+        (Bound::Included(a) | Bound::Excluded(a), Bound::Excluded(b))
+        | (Bound::Excluded(a), Bound::Included(b)) => a >= b,
+        _ => false,
+    }
+}
+
+/// The turn number of a single turn's key (the kind write sets hold).
+fn single_turn(key: &[u8]) -> Option<u64> {
+    (key.len() == 9 && key[0] == keys::TURN)
+        .then(|| keys::turn_seq(key))
+        .flatten()
 }
 
 /// One key as the overlay knows it: its value, or that it is removed.
@@ -84,11 +102,16 @@ impl Overlay {
         }
         let mut batch = sled::Batch::default();
         batch.insert(&[keys::APPLIED], &inner.last.to_be_bytes());
+        let mut turns = Vec::new();
         for (key, entry) in &inner.map {
-            match &entry.value {
-                Some(v) => batch.insert(key.clone(), v.clone()),
-                None => batch.remove(key.clone()),
+            match (&entry.value, single_turn(key)) {
+                (Some(v), Some(seq)) => turns.push((seq, v.clone())),
+                (Some(v), None) => batch.insert(key.clone(), v.clone()),
+                (None, _) => batch.remove(key.clone()),
             }
+        }
+        for (key, value) in chunks::pack(turns) {
+            batch.insert(key, value);
         }
         Some((inner.last, batch))
     }
@@ -121,7 +144,7 @@ impl Overlay {
     /// The keys known in `from..to` (removals included), in key order.
     pub fn range(&self, from: Bound<&[u8]>, to: Bound<&[u8]>) -> Vec<Known> {
         let inner = self.lock();
-        if inner.map.is_empty() {
+        if inner.map.is_empty() || empty_range(from, to) {
             return Vec::new();
         }
         inner
@@ -263,4 +286,4 @@ impl super::Store {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

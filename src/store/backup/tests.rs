@@ -59,7 +59,9 @@ fn a_restored_store_holds_every_pair_of_the_snapshot() {
     assert_eq!(restored.after, 51);
     assert_eq!(restored.counts.conversations, 50);
     assert_eq!(restored.counts.turns, 50);
-    assert_eq!(restored.counts.keys, 102);
+    // The turns went into sled packed several to a key.
+    assert_eq!(restored.counts.keys, pairs(&store).len() as u64);
+    assert!(restored.counts.keys < 102);
     let back = Store::open(&target, 1 << 20).unwrap();
     assert_eq!(pairs(&back), pairs(&store));
     assert_eq!(back.read_u64(&keys::marker()).unwrap(), Some(7));

@@ -1,0 +1,130 @@
+//! Reading the turn log: single turn keys and chunks (see `chunks`) alike, whether the turn is
+//! still in the overlay or in sled.
+
+use super::chunks::{self, Chunk};
+use super::records::{self, TurnRecord};
+use super::{keys, Store, StoreError};
+use sled::IVec;
+use std::ops::Bound::{Excluded, Included};
+
+fn corrupt(key: &[u8], message: &str) -> StoreError {
+    StoreError::Corrupt {
+        key: format!("{key:?}"),
+        message: message.into(),
+    }
+}
+
+fn decode(seq: u64, bytes: &[u8]) -> Result<TurnRecord, StoreError> {
+    records::decode(&keys::turn(seq), bytes)
+}
+
+impl Store {
+    pub fn turn(&self, seq: u64) -> Result<Option<TurnRecord>, StoreError> {
+        if let Some(v) = self.get(keys::turn(seq))? {
+            return decode(seq, &v).map(Some);
+        }
+        let Some((k, v)) = self.chunk_at(seq)? else {
+            return Ok(None);
+        };
+        let chunk = Chunk::parse(&v).map_err(|e| corrupt(&k, e))?;
+        chunk.get(seq).map(|r| decode(seq, r)).transpose()
+    }
+
+    /// Up to `limit` turns numbered `from..end`, in order.
+    pub fn turns(
+        &self,
+        from: u64,
+        end: u64,
+        limit: usize,
+    ) -> Result<Vec<(u64, TurnRecord)>, StoreError> {
+        if from >= end || limit == 0 {
+            return Ok(Vec::new());
+        }
+        let start = match self.chunk_at(from)? {
+            Some((k, _)) => k.to_vec(),
+            None => keys::turn(from).to_vec(),
+        };
+        let mut out = Vec::new();
+        // The lowest number still wanted: a turn met twice (in the overlay and in a chunk
+        // being applied at that moment) is taken once.
+        let mut next = from;
+        let mut take = |seq: u64, bytes: &[u8], out: &mut Vec<_>| -> Result<bool, StoreError> {
+            if seq >= next && seq < end {
+                out.push((seq, decode(seq, bytes)?));
+                next = seq + 1;
+            }
+            Ok(out.len() >= limit)
+        };
+        for kv in self.range(Included(start), Excluded(keys::turn(end).to_vec())) {
+            let (k, v) = kv?;
+            let full = if chunks::is_chunk(&k) {
+                let chunk = Chunk::parse(&v).map_err(|e| corrupt(&k, e))?;
+                let mut full = false;
+                for (seq, bytes) in chunk.turns() {
+                    full = take(seq, bytes, &mut out)?;
+                    if full {
+                        break;
+                    }
+                }
+                full
+            } else {
+                match keys::turn_seq(&k) {
+                    Some(seq) => take(seq, &v, &mut out)?,
+                    None => false,
+                }
+            };
+            if full {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    /// The number the next turn will have: every turn written so far is below it.
+    pub fn next_turn(&self) -> Result<u64, StoreError> {
+        let last = self.last_key([keys::TURN])?;
+        self.after(last)
+    }
+
+    /// As `next_turn`, for the turns sled holds (not those still in the overlay).
+    pub(super) fn next_turn_in_sled(&self) -> Result<u64, StoreError> {
+        let last = self.tree.scan_prefix([keys::TURN]).keys().next_back();
+        self.after(last.transpose()?)
+    }
+
+    /// One past the turn a last turn key names (a chunk's last turn).
+    fn after(&self, last: Option<IVec>) -> Result<u64, StoreError> {
+        let Some(k) = last else {
+            return Ok(0);
+        };
+        let first = keys::turn_seq(&k).unwrap_or_default();
+        if !chunks::is_chunk(&k) {
+            return Ok(first + 1);
+        }
+        // Chunks are only ever in sled, and never removed.
+        let v = self.tree.get(&k)?.unwrap_or_default();
+        let chunk = Chunk::parse(&v).map_err(|e| corrupt(&k, e))?;
+        Ok(chunk.last().map_or(first, |s| s + 1))
+    }
+
+    /// The chunk in sled that holds turn `seq`, if one does.
+    fn chunk_at(&self, seq: u64) -> Result<Option<(IVec, IVec)>, StoreError> {
+        // The greatest key at or before `seq`'s chunk key: a chunk starting at or before it.
+        let Some((k, v)) = self
+            .tree
+            .range(..=chunks::key(seq))
+            .next_back()
+            .transpose()?
+        else {
+            return Ok(None);
+        };
+        if !chunks::is_chunk(&k) {
+            return Ok(None);
+        }
+        let chunk = Chunk::parse(&v).map_err(|e| corrupt(&k, e))?;
+        Ok(chunk.last().filter(|&last| last >= seq).map(|_| (k, v)))
+    }
+}
+
+#[cfg(test)]
+mod tests;
