@@ -7,9 +7,11 @@
 //! loads the checkpoint and replays the log from the marker. Everything lives in one sled tree
 //! because a sled batch is atomic only within one tree. Values are a version byte, then JSON.
 //!
-//! Durability: `write` puts the writes in the journal and in sled; `flush` makes everything
-//! written so far survive a power cut (the journal's `fdatasync`). See `durable` for how the
-//! journal and sled stay in step, and how start-up refuses a data dir that lost changes.
+//! Durability: `write` puts the writes in the journal and the overlay (readable at once; sled
+//! takes them later, many batches in one, turns packed into chunks: `overlay`, `chunks`);
+//! `flush` makes everything written so far survive a power cut (the journal's `fdatasync`). See
+//! `durable` for how the journal and sled stay in step, and how start-up refuses a data dir
+//! that lost changes.
 
 mod backup;
 mod chunks;

@@ -1,15 +1,15 @@
 //! Durable to a power cut: the journal in front of sled, the barrier that lets the journal
 //! go, and the checks that a data dir is whole before anything is served.
 //!
-//! - **Writes.** `Store::write` appends the write set to the journal (in memory) and applies it
-//!   to sled with `j` set to the record's number in the same atomic batch, both under one lock,
-//!   so the journal's order is sled's order and sled knows exactly which records it holds.
-//!   `Store::flush` writes the journal and `fdatasync`s it, shared by every caller waiting
-//!   (group commit): only then is anyone told "accepted". sled writes its own files in the
-//!   background (its `flush` is `sync_file_range`, which a power cut can undo); nothing relies
-//!   on that.
+//! - **Writes.** `Store::write` appends the write set to the journal (in memory) and puts it in
+//!   the overlay, both under one lock, so the journal's order is the overlay's; `Store::apply`
+//!   later moves the overlay into sled in one atomic batch that sets `j` to the last record it
+//!   covers, so sled knows exactly which records it holds (see `overlay`). `Store::flush` writes
+//!   the journal and `fdatasync`s it, shared by every caller waiting (group commit): only then
+//!   is anyone told "accepted". sled writes its own files in the background (its `flush` is
+//!   `sync_file_range`, which a power cut can undo); nothing relies on that.
 //! - **Barrier.** Every few seconds, or once the journal passes a size, `Store::barrier` syncs
-//!   the journal, flushes sled and `fsync`s its files and directory, records how far sled is
+//!   the journal, applies the overlay, flushes sled and `fsync`s its files and directory, records how far sled is
 //!   (`baton.state`), and deletes the journal segments below it. After a power cut sled holds
 //!   at least what the last barrier recorded, and the journal everything acknowledged since.
 //! - **Start-up.** `open` reads `baton.state`, opens sled (a panic inside sled is caught and
