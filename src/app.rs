@@ -14,7 +14,7 @@ use crate::engine::{Engine, Heartbeat};
 use crate::http;
 use crate::outbox::feed::Feeds;
 use crate::outbox::{Outbox, Sink};
-use crate::shared::{Shared, TwitterIn};
+use crate::shared::{Parts, Shared, TwitterIn};
 use crate::shutdown::{self, Trigger};
 use crate::store::Store;
 use anyhow::Context;
@@ -33,7 +33,8 @@ pub struct App {
     trigger: Trigger,
     listener: TcpListener,
     engine: Engine,
-    state: Shared,
+    /// Shared (`Shared::new`) once spawned; until then `watched_by` may still set a part.
+    state: Parts,
     /// One runner per channel: the generic webhook's, and Twitter's when it is configured.
     outboxes: Vec<Outbox>,
     /// Twitter's profile keeper, when the channel is configured.
@@ -186,7 +187,7 @@ impl App {
             trigger,
             listener,
             engine,
-            state: Shared {
+            state: Parts {
                 engine: handle,
                 accounts: Arc::new(account_ids),
                 webhook_secret: config.webhook.secret.as_deref().map(Arc::from),
@@ -238,16 +239,12 @@ impl App {
         let keeper = self
             .keeper
             .map(|k| k.run(self.state.engine.clone(), shutdown.clone()));
-        let refuse = axum::middleware::from_fn_with_state(
-            shutdown.clone(),
-            crate::lifecycle::refuse_when_stopping,
-        );
         let metrics = self.state.metrics.clone();
-        let router = http::router(self.state).layer(refuse);
+        let app = http::service(Shared::new(self.state));
         let mut stop = shutdown.clone();
         let server = tokio::spawn(http::serve::serve(
             self.listener,
-            router,
+            app,
             self.http,
             metrics,
             async move { stop.wait().await },

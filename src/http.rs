@@ -7,6 +7,7 @@ mod backup;
 mod channels;
 mod console;
 mod error;
+pub mod guard;
 mod health;
 mod json;
 mod metrics;
@@ -30,7 +31,13 @@ pub const MAX_BODY: usize = 64 * 1024;
 /// Where agents open their WebSocket (counted against `max_agent_sockets` by `serve`).
 pub const AGENT_SOCKET_PATH: &str = "/v1/agents/ws";
 
-pub fn router(state: Shared) -> Router {
+/// What `serve` answers with: the routes, behind the checks every request passes (`guard`).
+pub fn service(state: Shared) -> guard::Guarded {
+    let (accounts, shutdown) = (state.accounts.clone(), state.shutdown.clone());
+    guard::Guarded::new(routes(state), accounts, shutdown)
+}
+
+fn routes(state: Shared) -> Router {
     Router::new()
         .route("/v1/channels", get(channels::list))
         .route("/v1/channels/webhook/messages", post(webhook::inbound))
@@ -66,11 +73,6 @@ pub fn router(state: Shared) -> Router {
         .merge(console::routes(state.try_page))
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            owner::check,
-        ))
-        .layer(axum::middleware::map_response(error::jsonify))
         .with_state(state)
 }
 

@@ -14,11 +14,8 @@
 use crate::app::{App, Running};
 use crate::config::Config;
 use crate::engine::Heartbeat;
-use crate::shutdown::Shutdown;
 use crate::store::{StoreError, PID_FILE};
-use axum::extract::{Request, State};
 use axum::http::{header, Method, StatusCode};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
@@ -136,20 +133,10 @@ fn first_contact(e: anyhow::Error) -> anyhow::Error {
     }
 }
 
-/// Layered on the router: while stopping, a platform posting to a channel hears `503` with
-/// `Retry-After` (the engine may no longer be taking input, and the platform redelivers).
-pub async fn refuse_when_stopping(
-    State(shutdown): State<Shutdown>,
-    request: Request,
-    next: Next,
-) -> Response {
-    if shutdown.is_triggered() && is_channel_post(request.method(), request.uri().path()) {
-        return stopping();
-    }
-    next.run(request).await
-}
-
-fn is_channel_post(method: &Method, path: &str) -> bool {
+/// Whether a request is a platform posting to a channel: while stopping, such a request hears
+/// `stopping()` (the engine may no longer be taking input, and the platform redelivers); the
+/// HTTP guard (`http::guard`) asks before routing.
+pub fn is_channel_post(method: &Method, path: &str) -> bool {
     method == Method::POST && path.starts_with("/v1/channels/")
 }
 

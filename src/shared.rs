@@ -1,17 +1,37 @@
 //! What every request handler and agent socket shares: the engine handle, the accounts served,
-//! the secrets, readiness and shutdown. Cheap to clone; holds no lock.
+//! the secrets, readiness and shutdown. Cloned for every request (each handler's `State`), so a
+//! clone is one reference count: the parts sit behind a single `Arc`. Holds no lock.
 
 use crate::channels::twitter::status::SendStatus;
 use crate::domain::AccountId;
 use crate::engine::EngineHandle;
 use crate::shutdown::Shutdown;
 use std::collections::{HashMap, HashSet};
+use std::ops::Deref;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Duration;
 
+/// The parts, shared: handlers read `s.engine`, `s.accounts`... through `Deref`.
 #[derive(Clone)]
-pub struct Shared {
+pub struct Shared(Arc<Parts>);
+
+impl Shared {
+    pub fn new(parts: Parts) -> Shared {
+        Shared(Arc::new(parts))
+    }
+}
+
+impl Deref for Shared {
+    type Target = Parts;
+
+    fn deref(&self) -> &Parts {
+        &self.0
+    }
+}
+
+/// What `Shared` holds; built once at start-up (`app`), read-only once serving.
+pub struct Parts {
     pub engine: EngineHandle,
     pub accounts: Arc<HashSet<String>>,
     pub webhook_secret: Option<Arc<str>>,

@@ -66,11 +66,11 @@ async fn run(socket: WebSocket, s: Shared, account: Option<AccountId>) {
     session::run(
         Box::pin(incoming),
         Box::pin(outgoing),
-        s.engine,
+        s.engine.clone(),
         account,
         s.agent_auth_timeout,
         &s.canned,
-        s.shutdown,
+        s.shutdown.clone(),
     )
     .await;
     metrics.agent_socket(false);

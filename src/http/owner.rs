@@ -9,11 +9,8 @@
 //! by their handlers, after the signature or token, with the same 421.
 
 use super::ApiError;
-use crate::shared::Shared;
-use axum::extract::{Query, Request, State};
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
-use std::collections::HashMap;
+use axum::extract::Query;
+use std::collections::{HashMap, HashSet};
 
 /// The query parameter that names the account a request is for.
 pub const ACCOUNT_PARAM: &str = "account";
@@ -21,24 +18,25 @@ pub const ACCOUNT_PARAM: &str = "account";
 /// The account a request's query names, if it names one. A query that does not decode names
 /// none here: the handler's own extractor refuses it with its usual 400.
 pub fn named_account(uri: &axum::http::Uri) -> Option<String> {
+    // Most requests (every webhook DM) have no query: nothing to decode.
+    uri.query()?;
     let Query(q) = Query::<HashMap<String, String>>::try_from_uri(uri).ok()?;
     q.get(ACCOUNT_PARAM).cloned()
 }
 
-/// Refuses a request whose `?account=` this daemon does not own. An empty one names no
-/// account at all: the handler refuses it as a bad parameter.
-pub async fn check(State(s): State<Shared>, req: Request, next: Next) -> Response {
-    match named_account(req.uri()) {
-        Some(account) if !account.is_empty() && !s.accounts.contains(&account) => {
-            ApiError::Misdirected(account).into_response()
-        }
-        _ => next.run(req).await,
-    }
+/// The refusal of a request whose `?account=` this daemon does not own (`guard` answers it
+/// before any handler). An empty one names no account at all: the handler refuses it as a bad
+/// parameter.
+pub fn misdirected(uri: &axum::http::Uri, owned: &HashSet<String>) -> Option<ApiError> {
+    named_account(uri)
+        .filter(|account| !account.is_empty() && !owned.contains(account))
+        .map(ApiError::Misdirected)
 }
 
 #[cfg(test)]
 mod tests {
-    use super::named_account;
+    use super::{misdirected, named_account};
+    use std::collections::HashSet;
 
     #[test]
     fn the_account_is_read_from_the_query_only() {
@@ -51,5 +49,20 @@ mod tests {
         assert_eq!(named("/v1/stats?account="), Some(String::new()));
         assert_eq!(named("/v1/stats"), None);
         assert_eq!(named("/v1/stats?accounts=acme"), None);
+    }
+
+    #[test]
+    fn only_an_account_named_and_not_owned_is_misdirected() {
+        let owned: HashSet<String> = ["acme".to_owned()].into();
+        let refused = |u: &str| misdirected(&u.parse().unwrap(), &owned).map(|e| e.to_string());
+        assert_eq!(refused("/v1/agents/ws?account=acme"), None);
+        assert_eq!(
+            refused("/v1/agents/ws?account=globex"),
+            Some("this daemon does not own account 'globex'".into())
+        );
+        assert_eq!(refused("/v1/stats?account="), None);
+        assert_eq!(refused("/v1/stats"), None);
+        assert_eq!(refused("/v1/stats?"), None);
+        assert_eq!(refused("/v1/stats?other=globex"), None);
     }
 }

@@ -18,16 +18,14 @@
 
 mod phase;
 
+use super::guard::Guarded;
 use super::{ApiError, AGENT_SOCKET_PATH};
 use crate::config::HttpConfig;
 use axum::body::Body;
 use axum::http::{header, HeaderMap, Request, Response, StatusCode};
 use axum::response::IntoResponse;
-use axum::Router;
 use hyper::body::Incoming;
-use hyper::service::Service as _;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::service::TowerToHyperService;
 use phase::{Phase, RequestBody, ResponseBody, Watch, Watched};
 use std::convert::Infallible;
 use std::future::Future;
@@ -43,18 +41,18 @@ const LOG_EVERY: Duration = Duration::from_secs(10);
 /// error would otherwise repeat at once, spinning a core.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
 
-/// Serves `router` on `listener` until `stop` resolves, then lets open requests finish and
+/// Serves `app` on `listener` until `stop` resolves, then lets open requests finish and
 /// returns once every connection is closed.
 pub async fn serve(
     listener: TcpListener,
-    router: Router,
+    app: Guarded,
     limits: HttpConfig,
     metrics: crate::metrics::Metrics,
     stop: impl Future<Output = ()> + Send,
 ) {
     let shared = Arc::new(Server {
         metrics: metrics.clone(),
-        router: TowerToHyperService::new(router),
+        app,
         agents: Arc::new(Semaphore::new(limits.max_agent_sockets)),
         agents_refused: Refusals::new("agent sockets at max_agent_sockets: upgrades refused"),
         limits: limits.clone(),
@@ -105,7 +103,7 @@ pub async fn serve(
 
 /// What every connection shares.
 struct Server {
-    router: TowerToHyperService<Router>,
+    app: Guarded,
     agents: Arc<Semaphore>,
     agents_refused: Refusals,
     limits: HttpConfig,
@@ -168,7 +166,7 @@ async fn until(deadline: Option<Instant>) {
     }
 }
 
-/// One request: counts agent sockets, then hands the request to the router.
+/// One request: counts agent sockets, then hands the request to the app.
 async fn answer(
     server: Arc<Server>,
     watch: Arc<Watch>,
@@ -201,10 +199,7 @@ async fn answer(
             watch: watch.clone(),
         })
     });
-    let res = match server.router.call(req).await {
-        Ok(res) => res,
-        Err(never) => match never {},
-    };
+    let res = server.app.answer(req).await;
     if agent && res.status() != StatusCode::SWITCHING_PROTOCOLS {
         *watch.agent() = None;
     }

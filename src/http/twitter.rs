@@ -11,7 +11,7 @@ use crate::engine::{CustomerDid, CustomerSignal, Inbound, Intake, OutsideReply};
 use crate::shared::{Shared, TwitterIn};
 use axum::body::Body;
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
+use axum::extract::{Query, Request, State};
 use axum::http::HeaderMap;
 use axum::Json;
 use serde_json::{json, Value};
@@ -46,13 +46,12 @@ pub async fn crc(
     Ok(Json(json!({ "response_token": response_token })))
 }
 
-pub async fn deliveries(
-    State(s): State<Shared>,
-    headers: HeaderMap,
-    body: Body,
-) -> Result<Json<Value>, ApiError> {
+/// Takes the whole request, as the webhook does: the `HeaderMap` extractor would copy every
+/// header for the two read.
+pub async fn deliveries(State(s): State<Shared>, req: Request) -> Result<Json<Value>, ApiError> {
     let started = std::time::Instant::now();
-    let answer = deliver(&s, headers, body).await;
+    let (parts, body) = req.into_parts();
+    let answer = deliver(&s, &parts.headers, body).await;
     if let Err(e) = &answer {
         s.metrics
             .dm_refused(Channel::Twitter.into(), super::metrics::refusal(e));
@@ -62,9 +61,9 @@ pub async fn deliveries(
     answer
 }
 
-async fn deliver(s: &Shared, headers: HeaderMap, body: Body) -> Result<Json<Value>, ApiError> {
+async fn deliver(s: &Shared, headers: &HeaderMap, body: Body) -> Result<Json<Value>, ApiError> {
     let tw = configured(s)?;
-    let body = read_body(&headers, body).await?;
+    let body = read_body(headers, body).await?;
     let sig = headers.get(SIGNATURE_HEADER).and_then(|v| v.to_str().ok());
     twitter::verify(&tw.consumer_secret, sig, &body).map_err(refused)?;
     let delivery = twitter::parse(&body).map_err(refused)?;

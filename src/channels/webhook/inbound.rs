@@ -7,6 +7,8 @@ use serde::Deserialize;
 /// Limits that keep ids usable as store keys and texts sendable on every platform.
 const MAX_ID: usize = 256;
 const MAX_TEXT_CHARS: usize = 10_000;
+/// A longer name is cut, not refused.
+const MAX_NAME_CHARS: usize = 100;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum WebhookError {
@@ -52,6 +54,16 @@ fn blank(text: &str) -> bool {
         .all(|c| c.is_whitespace() || crate::rules::profile_name::hidden(c).is_some())
 }
 
+/// A customer's name as it is shown: trimmed, at most `MAX_NAME_CHARS`. Most names already
+/// are, and keep their allocation.
+fn shown_name(name: String) -> String {
+    let trimmed = name.trim();
+    if trimmed.len() == name.len() && name.len() <= MAX_NAME_CHARS {
+        return name;
+    }
+    trimmed.chars().take(MAX_NAME_CHARS).collect()
+}
+
 /// Parses and checks a body; nothing about the daemon's state is consulted here.
 pub fn parse(body: &[u8]) -> Result<Inbound, WebhookError> {
     let b: Body = serde_json::from_slice(body)
@@ -59,7 +71,8 @@ pub fn parse(body: &[u8]) -> Result<Inbound, WebhookError> {
     check_id("id", &b.id)?;
     check_id("account", &b.account)?;
     check_id("customer.id", &b.customer.id)?;
-    if b.text.chars().count() > MAX_TEXT_CHARS {
+    // A char is at least a byte: only a text longer in bytes needs its chars counted.
+    if b.text.len() > MAX_TEXT_CHARS && b.text.chars().count() > MAX_TEXT_CHARS {
         return Err(WebhookError::Malformed(format!(
             "text is longer than {MAX_TEXT_CHARS} characters"
         )));
@@ -83,11 +96,7 @@ pub fn parse(body: &[u8]) -> Result<Inbound, WebhookError> {
             u32::from(c)
         )));
     }
-    let name = b
-        .customer
-        .name
-        .map(|n| n.trim().chars().take(100).collect::<String>())
-        .filter(|n| !blank(n));
+    let name = b.customer.name.map(shown_name).filter(|n| !blank(n));
     Ok(Inbound {
         event: EventId(b.id),
         account: AccountId(b.account),
@@ -114,6 +123,25 @@ mod tests {
             (ok.event.0.as_str(), ok.name.as_deref(), ok.text.as_str()),
             ("e1", Some("Jo"), "hi")
         );
+        let name = |n: &str| {
+            let body = serde_json::json!({"id": "e", "account": "a", "customer": {"id": "u", "name": n}, "text": "t"});
+            parse(body.to_string().as_bytes()).unwrap().name
+        };
+        assert_eq!(name("Jo").as_deref(), Some("Jo"));
+        assert_eq!(name(" \u{200B} "), None);
+        let long = "é".repeat(150);
+        assert_eq!(
+            name(&format!("  {long}")).map(|n| n.chars().count()),
+            Some(100)
+        );
+        assert_eq!(name(&"x".repeat(100)).map(|n| n.len()), Some(100));
+        let exact = format!("{}é", "x".repeat(99));
+        assert_eq!(name(&exact).as_deref(), Some(exact.as_str()));
+        // Exactly the limit in chars, over it in bytes: kept.
+        let wide = "é".repeat(MAX_TEXT_CHARS);
+        let body =
+            serde_json::json!({"id": "e", "account": "a", "customer": {"id": "u"}, "text": wide});
+        assert_eq!(parse(body.to_string().as_bytes()).unwrap().text, wide);
         let payload_only =
             parse(br#"{"id":"e2","account":"acme","customer":{"id":"u1"},"payload":"escalate"}"#)
                 .unwrap();

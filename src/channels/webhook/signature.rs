@@ -23,7 +23,9 @@ pub fn verify(secret: &str, header: Option<&str>, body: &[u8]) -> Result<(), Web
     let hex_sig = header
         .strip_prefix("sha256=")
         .ok_or(WebhookError::BadSignature)?;
-    let sig = hex::decode(hex_sig).map_err(|_| WebhookError::BadSignature)?;
+    // A SHA-256 MAC is 32 bytes: any other length (or a non-hex digit) cannot match.
+    let mut sig = [0u8; 32];
+    hex::decode_to_slice(hex_sig, &mut sig).map_err(|_| WebhookError::BadSignature)?;
     let mut m = mac(secret);
     m.update(body);
     m.verify_slice(&sig).map_err(|_| WebhookError::BadSignature)
@@ -51,6 +53,15 @@ mod tests {
         );
         assert_eq!(
             verify("k", Some("sha256=zz"), b"body"),
+            Err(WebhookError::BadSignature)
+        );
+        // One byte short, one byte long: the length is part of the match.
+        assert_eq!(
+            verify("k", Some(&sig[..sig.len() - 2]), b"body"),
+            Err(WebhookError::BadSignature)
+        );
+        assert_eq!(
+            verify("k", Some(&format!("{sig}00")), b"body"),
             Err(WebhookError::BadSignature)
         );
         assert_eq!(
