@@ -98,8 +98,9 @@ pub struct Loaded {
     /// Event buckets by number, oldest first.
     pub buckets: Vec<(u64, EventBucket)>,
     pub next_bucket: u64,
-    /// Turns from the marker on, in order: not (all) reflected in the checkpoint.
-    pub replay: Vec<(u64, TurnRecord)>,
+    /// The first turn not (all) reflected in the checkpoint: replay from here
+    /// (`Store::replay`, a page at a time).
+    pub marker: u64,
     pub next_turn: u64,
     /// The deadlines kept as keys of their own (agents' grace), in deadline order.
     pub deadlines: Vec<(Timestamp, Timer)>,
@@ -155,14 +156,13 @@ impl Store {
             None => 0,
         };
         let marker = self.read_u64(&keys::marker())?.unwrap_or(0);
-        let replay = self.turns(marker, u64::MAX, usize::MAX)?;
         let next_turn = self.next_turn()?;
         Ok(Loaded {
             agents: self.decode_all(keys::AGENT)?,
             conversations,
             buckets,
             next_bucket,
-            replay,
+            marker,
             next_turn,
             deadlines: self.deadlines()?,
         })

@@ -49,8 +49,10 @@ pub fn restore(
     }
     // What is replayed is not in the checkpoint (or not all of it): queue it again, so the
     // marker cannot move past it before it is.
-    let replayed = loaded.replay.len();
-    for (seq, turn) in loaded.replay {
+    let mut replayed = 0;
+    for turn in store.replay(loaded.marker) {
+        let (seq, turn) = turn?;
+        replayed += 1;
         let c = turn.conversation;
         let id = c.id;
         checkpoint.touch(id, seq, now);

@@ -74,7 +74,7 @@ impl Store {
             barrier: Arc::new(Mutex::new(None)),
             dir: dir.to_owned(),
         };
-        let replayed = store.replay(applied)?;
+        let replayed = store.replay_journal(applied)?;
         if replayed > 0 {
             tracing::info!(records = replayed, "journal replayed into the store");
         }
@@ -85,7 +85,7 @@ impl Store {
     }
 
     /// Applies the journal's records after `applied` to sled, in order; how many.
-    fn replay(&self, applied: Lsn) -> Result<u64, StoreError> {
+    fn replay_journal(&self, applied: Lsn) -> Result<u64, StoreError> {
         let mut n = 0;
         for record in self.journal.read_from(applied + 1)? {
             let (lsn, bytes) = record?;

@@ -7,6 +7,9 @@ use super::{keys, Store, StoreError};
 use sled::IVec;
 use std::ops::Bound::{Excluded, Included};
 
+/// Turns a replay reads at once.
+const REPLAY_PAGE: usize = 512;
+
 fn corrupt(key: &[u8], message: &str) -> StoreError {
     StoreError::Corrupt {
         key: format!("{key:?}"),
@@ -78,6 +81,35 @@ impl Store {
             }
         }
         Ok(out)
+    }
+
+    /// Every turn from `from` on, in order, read a page at a time so a long replay never holds
+    /// more than a page of records.
+    pub fn replay(
+        &self,
+        from: u64,
+    ) -> impl Iterator<Item = Result<(u64, TurnRecord), StoreError>> + '_ {
+        let mut next = from;
+        let mut page = std::collections::VecDeque::new();
+        let mut done = false;
+        std::iter::from_fn(move || {
+            if page.is_empty() && !done {
+                match self.turns(next, u64::MAX, REPLAY_PAGE) {
+                    Ok(turns) => {
+                        done = turns.len() < REPLAY_PAGE;
+                        if let Some((last, _)) = turns.last() {
+                            next = last + 1;
+                        }
+                        page.extend(turns);
+                    }
+                    Err(e) => {
+                        done = true;
+                        return Some(Err(e));
+                    }
+                }
+            }
+            page.pop_front().map(Ok)
+        })
     }
 
     /// The number the next turn will have: every turn written so far is below it.

@@ -154,3 +154,24 @@ fn packing_keeps_order_and_size_and_reads_back() {
     }
     assert_eq!(back, turns);
 }
+
+#[test]
+fn a_replay_reads_every_turn_from_its_start_across_pages() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path(), 1 << 20).unwrap();
+    for seq in 0..1_300u64 {
+        let mut set = WriteSet::default();
+        set.turn(seq, &turn(seq, (seq as usize * 31) % 900));
+        store.write(set).unwrap();
+        if seq % 400 == 0 {
+            store.apply().unwrap();
+        }
+    }
+    let seqs: Vec<u64> = store.replay(100).map(|t| t.unwrap().0).collect();
+    assert_eq!(seqs, (100..1_300).collect::<Vec<_>>());
+    assert_eq!(store.replay(1_300).count(), 0);
+    assert_eq!(
+        store.replay(1_299).next().unwrap().unwrap().1,
+        turn(1_299, (1_299 * 31) % 900)
+    );
+}
