@@ -158,3 +158,29 @@ fn platform_profiles_are_kept_per_channel_account_and_profile() {
     assert_eq!(ids(&store), ["1", "2"]);
     assert_eq!(store.next_turn().unwrap(), 0);
 }
+
+#[test]
+fn a_barrier_syncs_the_blob_files_sled_writes_for_large_nodes_and_they_read_back() {
+    let (dir, store) = open();
+    // Values this large make sled's nodes pass its inline size, so it writes them to files of
+    // their own under `blobs/`, which the barrier must fsync too.
+    let mut set = WriteSet::default();
+    for i in 0..40u8 {
+        set.insert(vec![b'z', i], vec![i; 20_000]);
+    }
+    store.write(set).unwrap();
+    store.barrier().unwrap();
+    let blobs = std::fs::read_dir(dir.path().join("blobs")).map_or(0, |d| d.count());
+    assert!(
+        blobs > 0,
+        "no blob files were written: the test does not test them"
+    );
+    drop(store);
+    let store = crate::store::overlay::tests::reopen(dir.path());
+    for i in 0..40u8 {
+        assert_eq!(
+            store.get([b'z', i]).unwrap().unwrap().as_ref(),
+            vec![i; 20_000]
+        );
+    }
+}
