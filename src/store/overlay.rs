@@ -6,9 +6,9 @@
 //! full load. The journal already makes a write durable, so sled can take the writes later,
 //! many batches at once: `Store::write` puts a write set here (after appending it to the
 //! journal), `Store::apply` moves everything here into sled as one atomic batch carrying `j`
-//! (turns packed several to a key, see `chunks`)
-//! (the last journal record it covers), run in the background by the committer, by every
-//! barrier, and by a writer that finds this too full.
+//! (the last journal record it covers), with the turns packed several to a key (`chunks`). The
+//! committer runs it in the background; every barrier and backup runs it first; a writer that
+//! finds this too full runs it itself.
 //!
 //! Each key keeps only its newest write (a value, or a removal) and the record that made it;
 //! an entry leaves only once a batch holding it is in sled, and only if nothing newer replaced
@@ -96,24 +96,33 @@ impl Overlay {
     /// Everything held as one sled batch that also sets `j` to the last record it covers, and
     /// that record's number; `None` when nothing is held.
     pub fn batch(&self) -> Option<(Lsn, sled::Batch)> {
-        let inner = self.lock();
-        if inner.map.is_empty() {
-            return None;
-        }
+        // Under the lock only the references are taken (the engine's writes wait on it); the
+        // packing and the batch are made after.
+        let (last, held): (Lsn, Vec<Known>) = {
+            let inner = self.lock();
+            if inner.map.is_empty() {
+                return None;
+            }
+            let held = inner.map.iter();
+            (
+                inner.last,
+                held.map(|(k, e)| (k.clone(), e.value.clone())).collect(),
+            )
+        };
         let mut batch = sled::Batch::default();
-        batch.insert(&[keys::APPLIED], &inner.last.to_be_bytes());
+        batch.insert(&[keys::APPLIED], &last.to_be_bytes());
         let mut turns = Vec::new();
-        for (key, entry) in &inner.map {
-            match (&entry.value, single_turn(key)) {
-                (Some(v), Some(seq)) => turns.push((seq, v.clone())),
-                (Some(v), None) => batch.insert(key.clone(), v.clone()),
-                (None, _) => batch.remove(key.clone()),
+        for (key, value) in held {
+            match (value, single_turn(&key)) {
+                (Some(v), Some(seq)) => turns.push((seq, v)),
+                (Some(v), None) => batch.insert(key, v),
+                (None, _) => batch.remove(key),
             }
         }
         for (key, value) in chunks::pack(turns) {
             batch.insert(key, value);
         }
-        Some((inner.last, batch))
+        Some((last, batch))
     }
 
     /// Forgets the entries sled now holds: those written by records up to `through` (a newer
