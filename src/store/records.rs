@@ -182,14 +182,14 @@ pub struct RetiredProfile {
 pub trait Record: Sized {
     /// The version this record is written as (one record type may move on alone).
     const WRITTEN: u8 = VERSION;
-    /// The JSON written after the version byte.
-    fn to_json(&self) -> Result<Vec<u8>, serde_json::Error>;
+    /// Writes the JSON that follows the version byte onto `out`.
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), serde_json::Error>;
     /// A record of `version` from its JSON.
     fn from_json(version: u8, json: &[u8]) -> Result<Self, String>;
 }
 
-fn json<T: Serialize>(value: &T) -> Result<Vec<u8>, serde_json::Error> {
-    serde_json::to_vec(value)
+fn json<T: Serialize>(value: &T, out: &mut Vec<u8>) -> Result<(), serde_json::Error> {
+    serde_json::to_writer(out, value)
 }
 
 fn read<T: DeserializeOwned, R: From<T>>(version: u8, json: &[u8]) -> Result<R, String> {
@@ -204,8 +204,8 @@ fn read<T: DeserializeOwned, R: From<T>>(version: u8, json: &[u8]) -> Result<R, 
 macro_rules! record {
     ($($api:ty => $v2:ty),* $(,)?) => {$(
         impl Record for $api {
-            fn to_json(&self) -> Result<Vec<u8>, serde_json::Error> {
-                json(&<$v2>::from(self))
+            fn write_json(&self, out: &mut Vec<u8>) -> Result<(), serde_json::Error> {
+                json(&<$v2>::from(self), out)
             }
             fn from_json(version: u8, json: &[u8]) -> Result<Self, String> {
                 read::<$v2, Self>(version, json)
@@ -222,11 +222,16 @@ record! {
     PlatformProfile => PlatformProfileV2,
 }
 
+/// Room a record's bytes start with: most (a turn, a conversation) fit, so the buffer is not
+/// grown and copied several times while the JSON is written.
+const RECORD_ROOM: usize = 1024;
+
 pub fn encode<T: Record>(value: &T) -> Vec<u8> {
-    let mut out = vec![T::WRITTEN];
+    let mut out = Vec::with_capacity(RECORD_ROOM);
+    out.push(T::WRITTEN);
     // Serialising plain data to a Vec cannot fail; an error here would be a bug in a derive.
-    if let Ok(json) = value.to_json() {
-        out.extend(json);
+    if value.write_json(&mut out).is_err() {
+        out.truncate(1);
     }
     out
 }

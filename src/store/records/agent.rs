@@ -47,8 +47,8 @@ impl From<AgentV3> for AgentRecord {
 impl Record for AgentRecord {
     const WRITTEN: u8 = 3;
 
-    fn to_json(&self) -> Result<Vec<u8>, serde_json::Error> {
-        json(&AgentV3::from(self))
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), serde_json::Error> {
+        json(&AgentV3::from(self), out)
     }
 
     fn from_json(version: u8, bytes: &[u8]) -> Result<Self, String> {
