@@ -191,6 +191,20 @@ pub fn sink_lines(path: &Path) -> Vec<SinkLine> {
         .collect()
 }
 
+/// Copies a directory tree (a data dir, a fixture) file by file.
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
 /// A daemon's config for tests that build the app in-process (their own file layer, their own
 /// runtime): data in `data`, replies to `data`.jsonl.
 pub fn jsonl_config(data: &Path) -> Config {

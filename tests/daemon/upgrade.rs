@@ -28,19 +28,6 @@ async fn dm(d: &Daemon, id: &str, customer: &str, text: &str) {
     assert_eq!((status, v), (200, accepted()));
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
-}
-
 /// A daemon of today on a copy of the fixture; the manifest.
 async fn upgraded(dir: &Path, sink: &FakeSink) -> (Daemon, Value) {
     let data = dir.join("data");
