@@ -70,7 +70,7 @@ pub enum StoreError {
 }
 
 /// Unapplied writes past which `write` applies them itself.
-pub(crate) const OVERLAY_MAX_BYTES: usize = 64 << 20;
+const OVERLAY_MAX_BYTES: usize = 64 << 20;
 
 /// A cheap-to-clone handle on the database.
 #[derive(Clone)]

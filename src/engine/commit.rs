@@ -144,6 +144,7 @@ async fn run(
         for w in group.waiters {
             w(Ok(()));
         }
+        // A barrier applies first, so an apply is started only when no barrier is due.
         if store.journal_bytes() >= BARRIER_BYTES || barriers.last.elapsed() >= BARRIER_EVERY {
             barriers.start(barrier(&store));
         } else if store.unapplied_bytes() >= APPLY_BYTES || applies.last.elapsed() >= APPLY_EVERY {

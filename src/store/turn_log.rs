@@ -51,33 +51,26 @@ impl Store {
         // The lowest number still wanted: a turn met twice (in the overlay and in a chunk
         // being applied at that moment) is taken once.
         let mut next = from;
-        let mut take = |seq: u64, bytes: &[u8], out: &mut Vec<_>| -> Result<bool, StoreError> {
-            if seq >= next && seq < end {
-                out.push((seq, decode(seq, bytes)?));
-                next = seq + 1;
-            }
-            Ok(out.len() >= limit)
-        };
         for kv in self.range(Included(start), Excluded(keys::turn(end).to_vec())) {
             let (k, v) = kv?;
-            let full = if chunks::is_chunk(&k) {
+            let held: Vec<(u64, &[u8])> = if chunks::is_chunk(&k) {
                 let chunk = Chunk::parse(&v).map_err(|e| corrupt(&k, e))?;
-                let mut full = false;
-                for (seq, bytes) in chunk.turns() {
-                    full = take(seq, bytes, &mut out)?;
-                    if full {
-                        break;
-                    }
-                }
-                full
+                chunk.turns().collect()
             } else {
-                match keys::turn_seq(&k) {
-                    Some(seq) => take(seq, &v, &mut out)?,
-                    None => false,
-                }
+                keys::turn_seq(&k)
+                    .map(|seq| (seq, &v[..]))
+                    .into_iter()
+                    .collect()
             };
-            if full {
-                break;
+            for (seq, bytes) in held {
+                if seq < next || seq >= end {
+                    continue;
+                }
+                out.push((seq, decode(seq, bytes)?));
+                next = seq + 1;
+                if out.len() >= limit {
+                    return Ok(out);
+                }
             }
         }
         Ok(out)
