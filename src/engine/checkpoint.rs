@@ -12,6 +12,14 @@
 //! build`), so a crash loop replays each turn once rather than the whole log since the last
 //! checkpoint on every start.
 //!
+//! Events go in groups: once the oldest is due, every event due by half the age, or half the
+//! turn bound, goes with it (over as many batches as that takes), so a bucket holds what a few
+//! seconds took in rather than the one event a batch's turns pushed past the line. (Written one
+//! at a time, a busy minute made thousands of buckets, and start-up reads each one kept.)
+//!
+//! A conversation checkpointed again while still open writes its record alone: its `o` key is
+//! already stored (this process wrote it, and it is removed only by an at-rest write here).
+//!
 //! Memory follows open conversations: one written at rest (`Desk::at_rest`) is let go at the
 //! next checkpoint round, once the batch holding its record is written and its agents were
 //! told, unless a turn changed it since. Start-up and intake read it back from the store.
@@ -39,6 +47,11 @@ pub struct Checkpoint {
     retention_ms: u64,
     next_bucket: u64,
     marker: Option<u64>,
+    /// While a group of events is being written: events up to this age and below this turn
+    /// go too.
+    events_until: Option<(Timestamp, u64)>,
+    /// Open conversations whose `o` key this process has written.
+    open_indexed: HashSet<ConversationId>,
     /// Written at rest by the last round: to be let go by the next one.
     settled: Vec<ConversationId>,
 }
@@ -54,6 +67,8 @@ impl Checkpoint {
             retention_ms: retention.as_millis() as u64,
             next_bucket,
             marker: None,
+            events_until: None,
+            open_indexed: HashSet::new(),
             settled: Vec::new(),
         }
     }
@@ -130,21 +145,46 @@ impl Checkpoint {
                     conversation: c.clone(),
                     turns: transcripts.get(&id).cloned().unwrap_or_default(),
                 };
-                set.checkpointed(&record, at_rest);
                 if at_rest {
+                    self.open_indexed.remove(&id);
+                    set.checkpointed(&record, true);
                     self.settled.push(id);
+                } else if self.open_indexed.insert(id) {
+                    set.checkpointed(&record, false);
+                } else {
+                    set.checkpointed_still_open(&record);
                 }
                 written += 1;
             }
         }
+        if self
+            .events
+            .front()
+            .is_some_and(|&(at, _, turn)| due(at, turn))
+        {
+            self.events_until = Some((
+                Timestamp(now.0.saturating_sub(AGE_MS / 2)),
+                next_turn.saturating_sub(MAX_REPLAY_TURNS / 2),
+            ));
+        }
         let mut bucket = Vec::new();
         while let Some(&(at, _, turn)) = self.events.front() {
-            if !due(at, turn) || (!all && bucket.len() == MAX_EVENTS) {
+            let grouped = self
+                .events_until
+                .is_some_and(|(until, below)| at <= until || turn < below);
+            if !(all || grouped) {
+                self.events_until = None;
+                break;
+            }
+            if !all && bucket.len() == MAX_EVENTS {
                 break;
             }
             if let Some((_, event, turn)) = self.events.pop_front() {
                 bucket.push((event, turn));
             }
+        }
+        if self.events.is_empty() {
+            self.events_until = None;
         }
         if !bucket.is_empty() {
             let number = self.next_bucket;
@@ -188,7 +228,7 @@ impl Engine {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::Desk;
+    use crate::domain::{Conversation, Desk};
     use crate::store::tests::{conversation, event};
     use crate::store::Store;
 
@@ -258,6 +298,87 @@ mod tests {
         );
         only_first.marker(6);
         assert_eq!(written, only_first);
+    }
+
+    /// Feeds one event per turn, `step_ms` apart, checkpointing after each as the engine does
+    /// after each batch; returns how many buckets were written and how many events are left.
+    fn buckets_for(events: u64, step_ms: u64) -> (usize, usize) {
+        let desk = Desk::restore([], []);
+        let transcripts = HashMap::new();
+        let mut cp = Checkpoint::new(0, std::time::Duration::from_secs(3600));
+        for turn in 0..events {
+            let now = Timestamp(turn * step_ms);
+            cp.event(event(&format!("e{turn}")), turn, now);
+            cp.write_due(
+                now,
+                false,
+                &desk,
+                &transcripts,
+                turn + 1,
+                &mut WriteSet::default(),
+            );
+        }
+        (cp.buckets.len(), cp.events.len())
+    }
+
+    #[test]
+    fn events_are_bucketed_in_groups_not_one_at_a_time() {
+        // Light traffic: one event every 100 ms for 100 s. Due by age, in groups of about
+        // half the age (50 events), not one bucket per event.
+        let (buckets, left) = buckets_for(1_000, 100);
+        assert!((15..=20).contains(&buckets), "{buckets} buckets");
+        assert!(left <= 100, "{left} left: at most the age's worth waits");
+        // Heavy traffic: 100,000 events in one second. Due by the turn bound, in groups of
+        // half of it (split into batches of at most MAX_EVENTS).
+        let (buckets, left) = buckets_for(100_000, 0);
+        let per_group = (MAX_REPLAY_TURNS / 2).div_ceil(MAX_EVENTS as u64) as usize;
+        assert!(buckets <= 10 * per_group, "{buckets} buckets");
+        assert!(left as u64 <= MAX_REPLAY_TURNS, "{left} left");
+    }
+
+    #[test]
+    fn an_open_conversations_index_key_is_written_once_until_it_rests() {
+        let mut desk = Desk::restore([conversation(1, 3)], []);
+        let transcripts = HashMap::new();
+        let mut cp = Checkpoint::new(0, std::time::Duration::from_secs(3600));
+        let round = |cp: &mut Checkpoint, desk: &Desk, turn: u64| {
+            cp.touch(ConversationId(1), turn, Timestamp(0));
+            let mut set = WriteSet::default();
+            cp.write_due(
+                Timestamp(20_000),
+                false,
+                desk,
+                &transcripts,
+                turn + 1,
+                &mut set,
+            );
+            set
+        };
+        let record = |c: Conversation| ConversationRecord {
+            conversation: c,
+            turns: Vec::new(),
+        };
+        let with_marker = |mut set: WriteSet, marker: u64| {
+            set.marker(marker);
+            set
+        };
+        let mut first = WriteSet::default();
+        first.checkpointed(&record(conversation(1, 3)), false);
+        assert_eq!(round(&mut cp, &desk, 0), with_marker(first, 1));
+        let mut again = WriteSet::default();
+        again.checkpointed_still_open(&record(conversation(1, 3)));
+        assert_eq!(round(&mut cp, &desk, 1), with_marker(again, 2));
+        // At rest: its `o` key goes. Open again: it comes back.
+        let mut closed = conversation(1, 4);
+        closed.state = crate::domain::State::Closed;
+        desk = Desk::restore([closed.clone()], []);
+        let mut rest = WriteSet::default();
+        rest.checkpointed(&record(closed), true);
+        assert_eq!(round(&mut cp, &desk, 2), with_marker(rest, 3));
+        desk = Desk::restore([conversation(1, 5)], []);
+        let mut reopened = WriteSet::default();
+        reopened.checkpointed(&record(conversation(1, 5)), false);
+        assert_eq!(round(&mut cp, &desk, 3), with_marker(reopened, 4));
     }
 
     #[test]

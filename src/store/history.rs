@@ -118,6 +118,12 @@ impl WriteSet {
         self.history_keys(record, at_rest);
     }
 
+    /// A conversation checkpointed again while still open, whose `o` key an earlier batch
+    /// wrote: its record alone (the key is already there).
+    pub fn checkpointed_still_open(&mut self, record: &ConversationRecord) {
+        self.conversation(record);
+    }
+
     fn history_keys(&mut self, record: &ConversationRecord, at_rest: bool) {
         let c = &record.conversation;
         if at_rest {
