@@ -66,7 +66,7 @@ impl Engine {
             };
             let seq = self.next_turn;
             self.next_turn += 1;
-            let turn = TurnRecord {
+            let mut turn = TurnRecord {
                 event: event.take(),
                 conversation,
                 messages: share.messages,
@@ -74,11 +74,11 @@ impl Engine {
             set.turn(seq, &turn);
             self.transcripts.entry(share.id).or_default().push(seq);
             self.checkpoint.touch(share.id, seq, now);
-            if let Some(e) = &turn.event {
-                self.seen.insert(e, seq);
-                self.checkpoint.event(e.clone(), seq, now);
+            if let Some(e) = turn.event.take() {
+                self.seen.insert(&e, seq);
+                self.checkpoint.event(e, seq, now);
             }
-            outgoing.extend(Outbound::from_turn(seq, &turn));
+            outgoing.extend(Outbound::take_turn(seq, turn));
         }
     }
 }

@@ -75,10 +75,13 @@ pub struct TurnRecord {
 impl TurnRecord {
     /// The messages that go out to the customer.
     pub fn outgoing(&self) -> impl Iterator<Item = &Message> {
-        self.messages
-            .iter()
-            .filter(|m| m.from != crate::domain::Author::Customer)
+        self.messages.iter().filter(|m| goes_out(m))
     }
+}
+
+/// Whether a turn's message goes out to the customer (the customer's own do not).
+fn goes_out(m: &Message) -> bool {
+    m.from != crate::domain::Author::Customer
 }
 
 /// Event ids taken in during one checkpoint interval, with the turns that took them in.
@@ -119,6 +122,20 @@ impl Outbound {
             seq,
             account: turn.conversation.account.clone(),
             to: turn.conversation.customer.clone(),
+            pending,
+            skipped: 0,
+        })
+    }
+
+    /// As [`Outbound::from_turn`], taking the turn's messages rather than copying them (the
+    /// engine's turns, once written).
+    pub fn take_turn(seq: u64, turn: TurnRecord) -> Option<Outbound> {
+        let mut pending = turn.messages;
+        pending.retain(goes_out);
+        (!pending.is_empty()).then(|| Outbound {
+            seq,
+            account: turn.conversation.account,
+            to: turn.conversation.customer,
             pending,
             skipped: 0,
         })
