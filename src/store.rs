@@ -69,6 +69,12 @@ pub enum StoreError {
     Journal(#[from] crate::journal::JournalError),
 }
 
+/// Values this size or smaller keep sled's tree nodes (split every 16 keys or so) under the
+/// size at which sled writes a node to a file of its own under `blobs/`, anew at every change
+/// of the node (and `fsync`ed at every barrier). Values written often and in numbers (turn
+/// chunks, event buckets) are cut to it.
+pub const VALUE_BYTES: usize = 6 * 1024;
+
 /// Unapplied writes past which `write` applies them itself.
 const OVERLAY_MAX_BYTES: usize = 64 << 20;
 

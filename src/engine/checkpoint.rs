@@ -13,9 +13,10 @@
 //! checkpoint on every start.
 //!
 //! Events go in groups: once the oldest is due, every event due by half the age, or half the
-//! turn bound, goes with it (over as many batches as that takes), so a bucket holds what a few
-//! seconds took in rather than the one event a batch's turns pushed past the line. (Written one
-//! at a time, a busy minute made thousands of buckets, and start-up reads each one kept.)
+//! turn bound, goes with it (over as many batches as that takes), in buckets as full as
+//! [`VALUE_BYTES`] allows (a larger value would make sled write its node to a file of its own),
+//! rather than the one event a batch's turns pushed past the line. (Written one at a time, a
+//! busy minute made thousands of buckets, and start-up reads each one kept.)
 //!
 //! A conversation checkpointed again while still open writes its record alone: its `o` key is
 //! already stored (this process wrote it, and it is removed only by an at-rest write here).
@@ -26,7 +27,7 @@
 
 use super::Engine;
 use crate::domain::{ConversationId, Desk, Timestamp};
-use crate::store::{ConversationRecord, EventBucket, EventRef, WriteSet};
+use crate::store::{ConversationRecord, EventBucket, EventRef, WriteSet, VALUE_BYTES};
 use std::collections::{HashMap, HashSet, VecDeque};
 
 /// How long a change waits before it is checkpointed.
@@ -36,6 +37,11 @@ pub const MAX_REPLAY_TURNS: u64 = 20_000;
 /// At most this many conversations, and events, per engine batch.
 const MAX_CONVERSATIONS: usize = 128;
 const MAX_EVENTS: usize = 4096;
+
+/// An event's share of its bucket's bytes, about (its JSON, with room for the turn number).
+fn event_bytes(event: &EventRef) -> usize {
+    event.account.as_str().len() + event.id.as_str().len() + 64
+}
 
 pub struct Checkpoint {
     /// Changed conversations not yet checkpointed: when, which, and the first such turn.
@@ -167,36 +173,34 @@ impl Checkpoint {
                 next_turn.saturating_sub(MAX_REPLAY_TURNS / 2),
             ));
         }
-        let mut bucket = Vec::new();
-        while let Some(&(at, _, turn)) = self.events.front() {
+        let (mut bucket, mut bytes, mut taken) = (Vec::new(), 0, 0);
+        while let Some((at, event, turn)) = self.events.front() {
             let grouped = self
                 .events_until
-                .is_some_and(|(until, below)| at <= until || turn < below);
+                .is_some_and(|(until, below)| *at <= until || *turn < below);
             if !(all || grouped) {
                 self.events_until = None;
                 break;
             }
-            if !all && bucket.len() == MAX_EVENTS {
+            if !all && taken == MAX_EVENTS {
                 break;
+            }
+            let size = event_bytes(event);
+            if !bucket.is_empty() && bytes + size > VALUE_BYTES {
+                self.write_bucket(std::mem::take(&mut bucket), now, set);
+                bytes = 0;
             }
             if let Some((_, event, turn)) = self.events.pop_front() {
                 bucket.push((event, turn));
+                bytes += size;
+                taken += 1;
             }
         }
         if self.events.is_empty() {
             self.events_until = None;
         }
         if !bucket.is_empty() {
-            let number = self.next_bucket;
-            set.events(
-                number,
-                &EventBucket {
-                    written_at: now,
-                    events: bucket,
-                },
-            );
-            self.buckets.push_back((number, now));
-            self.next_bucket += 1;
+            self.write_bucket(bucket, now, set);
         }
         let oldest = [
             self.dirty.front().map(|d| d.2),
@@ -207,6 +211,21 @@ impl Checkpoint {
             set.marker(marker);
             self.marker = Some(marker);
         }
+    }
+}
+
+impl Checkpoint {
+    fn write_bucket(&mut self, events: Vec<(EventRef, u64)>, now: Timestamp, set: &mut WriteSet) {
+        let number = self.next_bucket;
+        set.events(
+            number,
+            &EventBucket {
+                written_at: now,
+                events,
+            },
+        );
+        self.buckets.push_back((number, now));
+        self.next_bucket += 1;
     }
 }
 
@@ -300,40 +319,61 @@ mod tests {
         assert_eq!(written, only_first);
     }
 
-    /// Feeds one event per turn, `step_ms` apart, checkpointing after each as the engine does
-    /// after each batch; returns how many buckets were written and how many events are left.
-    fn buckets_for(events: u64, step_ms: u64) -> (usize, usize) {
+    /// Feeds one event per turn, `step_ms` apart, with ids of about `id_len` characters,
+    /// checkpointing after each as the engine does after each batch; returns the buckets
+    /// stored and how many events wait.
+    fn buckets_for(events: u64, step_ms: u64, id_len: usize) -> (Vec<EventBucket>, usize) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), 1 << 20).unwrap();
         let desk = Desk::restore([], []);
         let transcripts = HashMap::new();
         let mut cp = Checkpoint::new(0, std::time::Duration::from_secs(3600));
         for turn in 0..events {
             let now = Timestamp(turn * step_ms);
-            cp.event(event(&format!("e{turn}")), turn, now);
-            cp.write_due(
-                now,
-                false,
-                &desk,
-                &transcripts,
-                turn + 1,
-                &mut WriteSet::default(),
-            );
+            cp.event(event(&format!("{turn:0id_len$}")), turn, now);
+            let mut set = WriteSet::default();
+            cp.write_due(now, false, &desk, &transcripts, turn + 1, &mut set);
+            store.write(set).unwrap();
         }
-        (cp.buckets.len(), cp.events.len())
+        let buckets = store.load().unwrap().buckets;
+        (
+            buckets.into_iter().map(|(_, b)| b).collect(),
+            cp.events.len(),
+        )
+    }
+
+    fn assert_small(buckets: &[EventBucket]) {
+        for b in buckets {
+            let bytes = crate::store::records::encode(b).len();
+            assert!(bytes <= VALUE_BYTES, "a bucket of {bytes} bytes");
+        }
     }
 
     #[test]
-    fn events_are_bucketed_in_groups_not_one_at_a_time() {
+    fn events_are_bucketed_in_groups_not_one_at_a_time_and_buckets_stay_small() {
         // Light traffic: one event every 100 ms for 100 s. Due by age, in groups of about
         // half the age (50 events), not one bucket per event.
-        let (buckets, left) = buckets_for(1_000, 100);
-        assert!((15..=20).contains(&buckets), "{buckets} buckets");
+        let (buckets, left) = buckets_for(1_000, 100, 8);
+        assert!(
+            (15..=25).contains(&buckets.len()),
+            "{} buckets",
+            buckets.len()
+        );
         assert!(left <= 100, "{left} left: at most the age's worth waits");
-        // Heavy traffic: 100,000 events in one second. Due by the turn bound, in groups of
-        // half of it (split into batches of at most MAX_EVENTS).
-        let (buckets, left) = buckets_for(100_000, 0);
-        let per_group = (MAX_REPLAY_TURNS / 2).div_ceil(MAX_EVENTS as u64) as usize;
-        assert!(buckets <= 10 * per_group, "{buckets} buckets");
-        assert!(left as u64 <= MAX_REPLAY_TURNS, "{left} left");
+        assert_small(&buckets);
+        // Heavy traffic, long ids: 60,000 events in one second, due by the turn bound. The
+        // buckets are as full as their size allows (about 50 of these a bucket), not one or
+        // two events each.
+        let (buckets, left) = buckets_for(60_000, 0, 60);
+        let stored: usize = buckets.iter().map(|b| b.events.len()).sum();
+        assert!(stored as u64 + left as u64 == 60_000 && left as u64 <= MAX_REPLAY_TURNS);
+        let mean = stored / buckets.len();
+        assert!(
+            mean >= 40,
+            "{mean} events a bucket, {} buckets",
+            buckets.len()
+        );
+        assert_small(&buckets);
     }
 
     #[test]

@@ -17,7 +17,7 @@ use super::keys;
 use sled::IVec;
 
 /// Records' bytes a chunk takes before a new one starts.
-pub const CHUNK_BYTES: usize = 6 * 1024;
+pub const CHUNK_BYTES: usize = super::VALUE_BYTES;
 
 const VERSION: u8 = 1;
 const HEAD: usize = 3;

@@ -132,7 +132,7 @@ impl Outbound {
     pub fn take_turn(seq: u64, turn: TurnRecord) -> Option<Outbound> {
         let mut pending = turn.messages;
         pending.retain(goes_out);
-        (!pending.is_empty()).then(|| Outbound {
+        (!pending.is_empty()).then_some(Outbound {
             seq,
             account: turn.conversation.account,
             to: turn.conversation.customer,
