@@ -38,9 +38,10 @@ pub const MAX_REPLAY_TURNS: u64 = 20_000;
 const MAX_CONVERSATIONS: usize = 128;
 const MAX_EVENTS: usize = 4096;
 
-/// An event's share of its bucket's bytes, about (its JSON, with room for the turn number).
+/// An event's share of its bucket's bytes: its JSON is the account and id plus at most 66
+/// (field names, channel, a turn number of 20 digits); the rest covers the bucket's head.
 fn event_bytes(event: &EventRef) -> usize {
-    event.account.as_str().len() + event.id.as_str().len() + 64
+    event.account.as_str().len() + event.id.as_str().len() + 80
 }
 
 pub struct Checkpoint {
@@ -212,9 +213,8 @@ impl Checkpoint {
             self.marker = Some(marker);
         }
     }
-}
 
-impl Checkpoint {
+    /// A new bucket of `events`, written now.
     fn write_bucket(&mut self, events: Vec<(EventRef, u64)>, now: Timestamp, set: &mut WriteSet) {
         let number = self.next_bucket;
         set.events(
