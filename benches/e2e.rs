@@ -111,7 +111,7 @@ fn one(metrics: bool, secs: u64, conns: u64, customers: u64) -> Run {
             TEXTS[(n % TEXTS.len() as u64) as usize]
         )
     }));
-    let (mut lat, elapsed) = (m.latencies, m.took);
+    let (mut lat, elapsed, cpu) = (m.latencies, m.took, m.cpu);
     let total = lat.len() as u64;
     lat.sort_unstable();
     let pct = |p: f64| pct_ms(&lat, p);
@@ -121,8 +121,13 @@ fn one(metrics: bool, secs: u64, conns: u64, customers: u64) -> Run {
         p99: pct(0.99),
     };
     let mode = if metrics { "on " } else { "off" };
+    // The whole process: the daemon and the load generator beside it.
+    let cpu = cpu.map_or(String::new(), |cpu| {
+        let per_dm = cpu.as_secs_f64() * 1e6 / total.max(1) as f64;
+        format!(", CPU {per_dm:.0} µs per DM (daemon + load generator)")
+    });
     println!(
-        "  metrics {mode}: {:.0} DMs/s ({total} acknowledged), ack p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+        "  metrics {mode}: {:.0} DMs/s ({total} acknowledged), ack p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms{cpu}",
         run.rate,
         run.p50,
         run.p99,

@@ -95,10 +95,26 @@ impl Webhook {
     }
 }
 
-/// What one load run measured: every acknowledgement's latency (µs), and for how long.
+/// What one load run measured: every acknowledgement's latency (µs), for how long, and the
+/// CPU it took.
 pub struct Measured {
     pub latencies: Vec<u32>,
     pub took: Duration,
+    /// CPU time this whole process (daemon and load generator) used while measuring, where
+    /// the system says (`/proc/self/stat`).
+    pub cpu: Option<Duration>,
+}
+
+/// CPU time (user and system) this process has used so far, from `/proc/self/stat` (Linux;
+/// `None` elsewhere). Its ticks are USER_HZ, 100 a second on Linux.
+fn process_cpu() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // After the command name (which may hold spaces, so up to the last ')'), the fields
+    // start at the third: utime and stime are the 14th and 15th.
+    let mut fields = stat.get(stat.rfind(')')? + 2..)?.split(' ').skip(11);
+    let utime: u64 = fields.next()?.parse().ok()?;
+    let stime: u64 = fields.next()?.parse().ok()?;
+    Some(Duration::from_millis((utime + stime) * 10))
 }
 
 /// `conns` keep-alive connections to `addr` (`host:port`) posting DMs for `secs` after 2 s of
@@ -145,15 +161,23 @@ pub async fn drive(
     tokio::time::sleep(Duration::from_secs(2)).await;
     measuring.store(true, Ordering::Relaxed);
     let started = Instant::now();
+    let cpu_before = process_cpu();
     tokio::time::sleep(Duration::from_secs(secs)).await;
     measuring.store(false, Ordering::Relaxed);
     let took = started.elapsed();
+    let cpu = process_cpu()
+        .zip(cpu_before)
+        .map(|(after, before)| after.saturating_sub(before));
     stop.store(true, Ordering::Relaxed);
     let mut latencies = Vec::new();
     for t in tasks {
         latencies.extend(t.await.expect("load task"));
     }
-    Measured { latencies, took }
+    Measured {
+        latencies,
+        took,
+        cpu,
+    }
 }
 
 /// Adds an agent of account `acme` with room for 50 conversations through the admin API (bearer
