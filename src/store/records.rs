@@ -118,13 +118,8 @@ impl Outbound {
     /// The outgoing part of a turn, if it has any.
     pub fn from_turn(seq: u64, turn: &TurnRecord) -> Option<Outbound> {
         let pending: Vec<Message> = turn.outgoing().cloned().collect();
-        (!pending.is_empty()).then(|| Outbound {
-            seq,
-            account: turn.conversation.account.clone(),
-            to: turn.conversation.customer.clone(),
-            pending,
-            skipped: 0,
-        })
+        let c = &turn.conversation;
+        Outbound::pending(seq, c.account.clone(), c.customer.clone(), pending)
     }
 
     /// As [`Outbound::from_turn`], taking the turn's messages rather than copying them (the
@@ -132,10 +127,16 @@ impl Outbound {
     pub fn take_turn(seq: u64, turn: TurnRecord) -> Option<Outbound> {
         let mut pending = turn.messages;
         pending.retain(goes_out);
+        let c = turn.conversation;
+        Outbound::pending(seq, c.account, c.customer, pending)
+    }
+
+    /// A turn's outgoing messages, none sent yet; `None` when there are none.
+    fn pending(seq: u64, account: AccountId, to: Customer, pending: Vec<Message>) -> Option<Self> {
         (!pending.is_empty()).then_some(Outbound {
             seq,
-            account: turn.conversation.account,
-            to: turn.conversation.customer,
+            account,
+            to,
             pending,
             skipped: 0,
         })
