@@ -41,7 +41,16 @@ async fn connect(d: &Daemon) -> TcpStream {
 /// Reads until the daemon closes the connection (an end of file or a reset); returns how long
 /// that took and what was read. Fails the test if it is still open after `limit`.
 async fn until_closed(tcp: &mut TcpStream, limit: Duration) -> (Duration, Vec<u8>) {
-    let start = Instant::now();
+    until_closed_since(tcp, Instant::now(), limit).await
+}
+
+/// As [`until_closed`], timed from `start` (before the connection was made, so a slow machine
+/// cannot make the close look early).
+async fn until_closed_since(
+    tcp: &mut TcpStream,
+    start: Instant,
+    limit: Duration,
+) -> (Duration, Vec<u8>) {
     let mut got = Vec::new();
     let mut buf = [0u8; 4096];
     loop {
@@ -74,26 +83,30 @@ async fn slow_or_silent_peers_are_closed_on_their_timeout() {
     ];
     let mut open = Vec::new();
     for (what, sent, _) in &cases {
+        let start = Instant::now();
         let mut tcp = connect(&d).await;
         tcp.write_all(sent).await.unwrap();
-        open.push((what, tcp));
+        open.push((what, start, tcp));
     }
     // All at once, so the test takes one timeout rather than four.
-    let waits = open.into_iter().zip(&cases).map(|((what, mut tcp), case)| {
-        let limit = case.2;
-        async move {
-            let (took, got) = until_closed(&mut tcp, limit + SLACK).await;
-            assert!(
-                took >= limit,
-                "{what}: closed after {took:?}, before {limit:?}"
-            );
-            assert!(
-                got.is_empty(),
-                "{what}: answered {:?}",
-                String::from_utf8_lossy(&got)
-            );
-        }
-    });
+    let waits = open
+        .into_iter()
+        .zip(&cases)
+        .map(|((what, start, mut tcp), case)| {
+            let limit = case.2;
+            async move {
+                let (took, got) = until_closed_since(&mut tcp, start, limit + SLACK).await;
+                assert!(
+                    took >= limit,
+                    "{what}: closed after {took:?}, before {limit:?}"
+                );
+                assert!(
+                    got.is_empty(),
+                    "{what}: answered {:?}",
+                    String::from_utf8_lossy(&got)
+                );
+            }
+        });
     futures::future::join_all(waits).await;
 }
 
