@@ -7,9 +7,15 @@
 use std::path::PathBuf;
 
 pub fn check(name: &str, actual: &str) {
+    check_file(&format!("{name}.json"), actual)
+}
+
+/// As [`check`], for a file named in full (`store/turn_new.v3`).
+pub fn check_file(file: &str, actual: &str) {
+    let name = file;
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures/golden")
-        .join(format!("{name}.json"));
+        .join(file);
     if std::env::var_os("BATON_BLESS").is_some() {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).unwrap();

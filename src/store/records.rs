@@ -1,8 +1,9 @@
 //! What the store persists: the records its callers hand it (domain values), and the
-//! versioned forms they are written in. A value is one version byte, then the JSON of that
-//! version's record type (`v2`); those types are the store's own, converted to and from the
-//! domain's, so a renamed domain field cannot silently change what is on disk or stop last
-//! month's data from loading. Reading dispatches on the version byte.
+//! versioned forms they are written in. A value is one version byte, then that version's
+//! record type (`v2`, `agent`) as JSON (version 2; agents' version 3) or packed as MessagePack
+//! (version 3 of turns and checkpoints, [`PACKED`]); those types are the store's own, converted
+//! to and from the domain's, so a renamed domain field cannot silently change what is on disk
+//! or stop last month's data from loading. Reading dispatches on the version byte.
 //!
 //! Version 1 is not read: it belonged to the key layout before the turn log (a key per message
 //! and per outbox entry), so its data needs a layout migration, not a record decoder.
@@ -195,24 +196,36 @@ pub struct RetiredProfile {
     pub until_turn: u64,
 }
 
-/// A record the store keeps under a versioned key: written as `VERSION`, read from any
+/// A record the store keeps under a versioned key: written as `WRITTEN`, read from any
 /// version ever written.
 pub trait Record: Sized {
     /// The version this record is written as (one record type may move on alone).
     const WRITTEN: u8 = VERSION;
-    /// Writes the JSON that follows the version byte onto `out`.
-    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), serde_json::Error>;
-    /// A record of `version` from its JSON.
-    fn from_json(version: u8, json: &[u8]) -> Result<Self, String>;
+    /// Writes what follows the version byte onto `out`.
+    fn write_body(&self, out: &mut Vec<u8>) -> Result<(), String>;
+    /// A record of `version` from what followed its version byte.
+    fn from_body(version: u8, body: &[u8]) -> Result<Self, String>;
 }
 
-fn json<T: Serialize>(value: &T, out: &mut Vec<u8>) -> Result<(), serde_json::Error> {
-    serde_json::to_writer(out, value)
+/// The version of a packed record: the same record type as version 2, in MessagePack (field
+/// names kept, so fields can still be added or left out), with times and ids as numbers.
+/// About a third smaller than the JSON and several times cheaper to write and read.
+pub const PACKED: u8 = 3;
+
+fn json<T: Serialize>(value: &T, out: &mut Vec<u8>) -> Result<(), String> {
+    serde_json::to_writer(out, value).map_err(|e| e.to_string())
 }
 
-fn read<T: DeserializeOwned, R: From<T>>(version: u8, json: &[u8]) -> Result<R, String> {
+fn packed<T: Serialize>(value: &T, out: &mut Vec<u8>) -> Result<(), String> {
+    rmp_serde::encode::write_named(out, value).map_err(|e| e.to_string())
+}
+
+fn read<T: DeserializeOwned, R: From<T>>(version: u8, body: &[u8]) -> Result<R, String> {
     match version {
-        2 => serde_json::from_slice::<T>(json)
+        2 => serde_json::from_slice::<T>(body)
+            .map(R::from)
+            .map_err(|e| e.to_string()),
+        PACKED => rmp_serde::from_slice::<T>(body)
             .map(R::from)
             .map_err(|e| e.to_string()),
         v => Err(format!("unknown record version {v}")),
@@ -220,21 +233,27 @@ fn read<T: DeserializeOwned, R: From<T>>(version: u8, json: &[u8]) -> Result<R, 
 }
 
 macro_rules! record {
-    ($($api:ty => $v2:ty),* $(,)?) => {$(
+    ($version:expr, $write:ident: $($api:ty => $v2:ty),* $(,)?) => {$(
         impl Record for $api {
-            fn write_json(&self, out: &mut Vec<u8>) -> Result<(), serde_json::Error> {
-                json(&<$v2>::from(self), out)
+            const WRITTEN: u8 = $version;
+            fn write_body(&self, out: &mut Vec<u8>) -> Result<(), String> {
+                $write(&<$v2>::from(self), out)
             }
-            fn from_json(version: u8, json: &[u8]) -> Result<Self, String> {
-                read::<$v2, Self>(version, json)
+            fn from_body(version: u8, body: &[u8]) -> Result<Self, String> {
+                read::<$v2, Self>(version, body)
             }
         }
     )*};
 }
 
-record! {
+// Written on the hot path and read back by every replay, scan and listing: packed.
+record! { PACKED, packed:
     TurnRecord => TurnV2,
     ConversationRecord => CheckpointV2,
+}
+
+// Written seldom: JSON, version 2 (read as either).
+record! { VERSION, json:
     EventBucket => BucketV2,
     FailedRecord => FailedV2,
     PlatformProfile => PlatformProfileV2,
@@ -248,7 +267,7 @@ pub fn encode<T: Record>(value: &T) -> Vec<u8> {
     let mut out = Vec::with_capacity(RECORD_ROOM);
     out.push(T::WRITTEN);
     // Serialising plain data to a Vec cannot fail; an error here would be a bug in a derive.
-    if value.write_json(&mut out).is_err() {
+    if value.write_body(&mut out).is_err() {
         out.truncate(1);
     }
     out
@@ -260,7 +279,7 @@ pub fn decode<T: Record>(key: &[u8], value: &[u8]) -> Result<T, StoreError> {
         message,
     };
     match value.split_first() {
-        Some((&version, json)) => T::from_json(version, json).map_err(corrupt),
+        Some((&version, body)) => T::from_body(version, body).map_err(corrupt),
         None => Err(corrupt("empty record".into())),
     }
 }

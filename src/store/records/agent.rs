@@ -47,11 +47,11 @@ impl From<AgentV3> for AgentRecord {
 impl Record for AgentRecord {
     const WRITTEN: u8 = 3;
 
-    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), serde_json::Error> {
+    fn write_body(&self, out: &mut Vec<u8>) -> Result<(), String> {
         json(&AgentV3::from(self), out)
     }
 
-    fn from_json(version: u8, bytes: &[u8]) -> Result<Self, String> {
+    fn from_body(version: u8, bytes: &[u8]) -> Result<Self, String> {
         let e = |e: serde_json::Error| e.to_string();
         match version {
             2 => serde_json::from_slice::<AgentV2>(bytes)

@@ -1,7 +1,10 @@
 //! Golden bytes: each record, built by hand from domain values, must encode to exactly these
-//! bytes (the version byte, then JSON) and decode back to the same value. A field renamed in
-//! the domain but not in a record mapping, or a record changed without a new version, fails
-//! here. The bytes are what the releases that stored domain types as JSON wrote.
+//! bytes (the version byte, then JSON, or for packed records MessagePack, pinned in
+//! `tests/fixtures/golden/store/*.v3` as hex with a JSON rendering beside it for review) and
+//! decode back to the same value. A field renamed in the domain but not in a record mapping, or
+//! a record changed without a new version, fails here. The JSON bytes are what the releases
+//! that stored domain types as JSON wrote; for packed records they are what earlier releases
+//! wrote, and must still decode to the same value.
 
 use super::*;
 use crate::domain::{
@@ -134,20 +137,52 @@ fn golden<T: Record + PartialEq + std::fmt::Debug>(value: T, json: &str) {
     assert_eq!(back, value);
 }
 
+/// A packed record: its bytes are pinned in the golden file `store/<name>.v3` (hex, then the
+/// same value rendered as JSON), it decodes back to the same value, and so does `v2_json`, what
+/// earlier releases wrote for it.
+fn packed<T: Record + PartialEq + std::fmt::Debug>(value: T, name: &str, v2_json: &str) {
+    let bytes = encode(&value);
+    assert_eq!(bytes[0], PACKED, "the version byte");
+    let seen: serde_json::Value = rmp_serde::from_slice(&bytes[1..]).unwrap();
+    let hex = hex::encode(&bytes);
+    let lines: Vec<&str> = (0..hex.len())
+        .step_by(64)
+        .map(|i| &hex[i..(i + 64).min(hex.len())])
+        .collect();
+    let pretty = serde_json::to_string_pretty(&seen).unwrap();
+    crate::golden::check_file(
+        &format!("store/{name}.v3"),
+        &format!("{}\n\n{pretty}", lines.join("\n")),
+    );
+    assert_eq!(
+        decode::<T>(b"k", &bytes).unwrap(),
+        value,
+        "{name} read back"
+    );
+    let mut v2 = vec![2];
+    v2.extend(v2_json.as_bytes());
+    assert_eq!(
+        decode::<T>(b"k", &v2).unwrap(),
+        value,
+        "{name} as version 2"
+    );
+}
+
 #[test]
 fn turns_pin_their_bytes_in_every_state() {
     let cases = [
-        (full(with_agent()), GOLDEN_WITH_AGENT),
+        (full(with_agent()), "turn_with_agent", GOLDEN_WITH_AGENT),
         (
             full(State::Offered {
                 ticket: ticket(),
                 agent: AgentId(1),
                 expires_at: at(12),
             }),
+            "turn_offered",
             GOLDEN_OFFERED,
         ),
-        (full(State::Queued(ticket())), GOLDEN_QUEUED),
-        (full(State::Closed), GOLDEN_CLOSED),
+        (full(State::Queued(ticket())), "turn_queued", GOLDEN_QUEUED),
+        (full(State::Closed), "turn_closed", GOLDEN_CLOSED),
         (
             Conversation::new(
                 ConversationId(0),
@@ -155,22 +190,23 @@ fn turns_pin_their_bytes_in_every_state() {
                 customer(),
                 at(0),
             ),
+            "turn_new",
             GOLDEN_NEW,
         ),
     ];
-    for (conversation, json) in cases {
+    for (conversation, name, json) in cases {
         let turn = TurnRecord {
             event: Some(event()),
             conversation,
             messages: vec![message()],
         };
-        golden(turn, json);
+        packed(turn, name, json);
     }
 }
 
 #[test]
 fn the_other_records_pin_their_bytes() {
-    golden(
+    packed(
         TurnRecord {
             event: None,
             conversation: Conversation::new(
@@ -181,13 +217,15 @@ fn the_other_records_pin_their_bytes() {
             ),
             messages: Vec::new(),
         },
+        "turn_bare",
         GOLDEN_BARE_TURN,
     );
-    golden(
+    packed(
         ConversationRecord {
             conversation: full(with_agent()),
             turns: vec![0, 3, 5],
         },
+        "checkpoint",
         GOLDEN_CHECKPOINT,
     );
     golden(
@@ -267,6 +305,21 @@ fn platform_profiles_pin_their_bytes() {
 fn unknown_versions_and_empty_values_are_corrupt() {
     for value in [&[][..], &[1, b'{', b'}'][..], &[3, b'{', b'}'][..]] {
         let got = decode::<EventBucket>(b"e", value);
+        assert!(matches!(got, Err(StoreError::Corrupt { .. })), "{value:?}");
+    }
+    // A packed record: an unknown version, JSON under the packed version, a cut-short value.
+    let whole = encode(&ConversationRecord {
+        conversation: full(with_agent()),
+        turns: vec![0, 3, 5],
+    });
+    let cut = &whole[..whole.len() / 2];
+    for value in [
+        &[4, 0x80][..],
+        &[PACKED, b'{', b'}'][..],
+        cut,
+        &[PACKED][..],
+    ] {
+        let got = decode::<ConversationRecord>(b"c", value);
         assert!(matches!(got, Err(StoreError::Corrupt { .. })), "{value:?}");
     }
 }
