@@ -2,7 +2,7 @@
 //! ([`super::SimFiles`]); [`OsFiles`] is the real one over `std::fs`.
 
 use std::fs::{File, OpenOptions};
-use std::io::{self, Write};
+use std::io;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
@@ -11,21 +11,22 @@ pub trait Files: Send + Sync + std::fmt::Debug + 'static {
     fn create_dir_all(&self, dir: &Path) -> io::Result<()>;
     /// The files in `dir` (full paths, any order).
     fn list(&self, dir: &Path) -> io::Result<Vec<PathBuf>>;
-    /// Opens for reading and appending; `create` makes it when missing.
+    /// Opens for reading and writing; `create` makes it when missing.
     fn open(&self, path: &Path, create: bool) -> io::Result<Box<dyn SegmentFile>>;
     fn remove(&self, path: &Path) -> io::Result<()>;
     /// Makes the creates and removes done in `dir` durable.
     fn sync_dir(&self, dir: &Path) -> io::Result<()>;
 }
 
-/// One open segment: positional reads, appends at the end, `fdatasync`.
+/// One open segment: positional reads and writes, `fdatasync`.
 // `len` is a fallible file size, not a collection's: an `is_empty` would add nothing.
 #[allow(clippy::len_without_is_empty)]
 pub trait SegmentFile: Send {
     fn len(&self) -> io::Result<u64>;
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<usize>;
-    fn append(&mut self, bytes: &[u8]) -> io::Result<()>;
-    /// `fdatasync`: what was appended before is durable once this returns Ok.
+    /// Writes `bytes` at `offset`, growing the file if they reach past its end.
+    fn write_at(&mut self, offset: u64, bytes: &[u8]) -> io::Result<()>;
+    /// `fdatasync`: what was written before is durable once this returns Ok.
     fn sync_data(&mut self) -> io::Result<()>;
     fn truncate(&mut self, len: u64) -> io::Result<()>;
 }
@@ -51,11 +52,12 @@ impl Files for OsFiles {
     }
 
     fn open(&self, path: &Path, create: bool) -> io::Result<Box<dyn SegmentFile>> {
-        // O_APPEND: every write lands at the end, even after a truncate.
+        // Not O_APPEND: the journal overwrites the zeros it keeps ahead of its records.
         let file = OpenOptions::new()
             .read(true)
-            .append(true)
+            .write(true)
             .create(create)
+            .truncate(false)
             .open(path)?;
         Ok(Box::new(OsSegment { file }))
     }
@@ -82,8 +84,8 @@ impl SegmentFile for OsSegment {
         FileExt::read_at(&self.file, buf, offset)
     }
 
-    fn append(&mut self, bytes: &[u8]) -> io::Result<()> {
-        self.file.write_all(bytes)
+    fn write_at(&mut self, offset: u64, bytes: &[u8]) -> io::Result<()> {
+        FileExt::write_all_at(&self.file, bytes, offset)
     }
 
     fn sync_data(&mut self) -> io::Result<()> {

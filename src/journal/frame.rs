@@ -3,7 +3,10 @@
 //!
 //! Segment: `BATONJNL` (8 bytes) + format version (u32 LE, 1). Frame: `[len u32][crc u32][lsn
 //! u64][payload; len]`, little-endian, where crc is CRC-32 (IEEE) of the len bytes, the lsn bytes
-//! and the payload, so a damaged length is caught as well as damaged data.
+//! and the payload, so a damaged length is caught as well as damaged data. The frames may be
+//! followed by zero bytes to the end of the file (room the writer made ahead of itself): that is
+//! where the segment ends, as the end of the file would be. No frame starts with 16 zero bytes
+//! (its lsn is at least 1).
 
 use std::io;
 
@@ -52,7 +55,7 @@ pub(crate) enum Frame {
         payload: Vec<u8>,
         end: u64,
     },
-    /// The file ends exactly here.
+    /// The file ends exactly here, or only zero bytes follow.
     End,
     /// Not a whole, valid frame: why.
     Bad(&'static str),
@@ -121,10 +124,29 @@ impl Reader {
         Ok(self.bytes(0, HEADER_LEN as usize)? == header())
     }
 
+    /// Whether every byte from `at` to the end of the file is zero.
+    fn zeros_from(&mut self, at: u64) -> io::Result<bool> {
+        let mut pos = at;
+        while pos < self.len {
+            let n = usize::try_from(self.len - pos)
+                .unwrap_or(usize::MAX)
+                .min(CHUNK);
+            if self.bytes(pos, n)?.iter().any(|&b| b != 0) {
+                return Ok(false);
+            }
+            pos += n as u64;
+        }
+        Ok(true)
+    }
+
     /// The frame at `at` (whose lsn is not checked here).
     pub(crate) fn frame(&mut self, at: u64) -> io::Result<Frame> {
         let left = self.len.saturating_sub(at);
         if left == 0 {
+            return Ok(Frame::End);
+        }
+        let head = usize::try_from(left.min(FRAME_HEAD)).unwrap_or(0);
+        if self.bytes(at, head)?.iter().all(|&b| b == 0) && self.zeros_from(at)? {
             return Ok(Frame::End);
         }
         if left < FRAME_HEAD {

@@ -54,19 +54,23 @@ pub(super) fn recover(
             };
             file.truncate(checked.end).map_err(io)?;
             if checked.bad_header {
-                file.append(&frame::header()).map_err(io)?;
+                file.write_at(0, &frame::header()).map_err(io)?;
                 len = frame::HEADER_LEN;
             }
             writer = Some(Writer {
                 file,
                 path: path.clone(),
                 len,
+                room: len,
             });
         } else if last {
+            // Zeros past the records (room made before) are written over.
+            let room = checked.reader.len();
             writer = Some(Writer {
                 file: checked.reader.into_file(),
                 path: path.clone(),
                 len,
+                room,
             });
         }
         expected = Some(checked.next);
@@ -118,10 +122,11 @@ pub(super) fn create_segment(
     // A leftover of the same name (a create whose directory entry survived, nothing else) is
     // started afresh: it held no acknowledged record.
     file.truncate(0).map_err(io)?;
-    file.append(&frame::header()).map_err(io)?;
+    file.write_at(0, &frame::header()).map_err(io)?;
     Ok(Writer {
         file,
         path,
         len: frame::HEADER_LEN,
+        room: frame::HEADER_LEN,
     })
 }

@@ -1,6 +1,7 @@
 //! [`SimFiles`]: in-memory files that can lose power. Each file keeps the bytes known durable
-//! (as of its last `sync_data`) beside the bytes written since; each directory entry knows
-//! whether it is durable (as of the last `sync_dir` of its directory).
+//! (as of its last `sync_data`) beside its bytes now and the changes (writes, truncations) made
+//! since, in order; each directory entry knows whether it is durable (as of the last `sync_dir`
+//! of its directory).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io;
@@ -28,10 +29,34 @@ struct State {
 struct SimFile {
     durable: Vec<u8>,
     current: Vec<u8>,
+    /// What was done to the file since its last sync, oldest first.
+    changes: Vec<Change>,
     /// Present now (false: removed, but the removal is not durable yet).
     exists: bool,
     /// The directory entry survives a power cut.
     entry_durable: bool,
+}
+
+#[derive(Debug, Clone)]
+enum Change {
+    Write(usize, Vec<u8>),
+    Truncate(usize),
+}
+
+impl Change {
+    /// Does this change to `bytes`; a write only its first `keep` bytes (a torn write).
+    fn apply(&self, bytes: &mut Vec<u8>, keep: usize) {
+        match self {
+            Change::Write(at, data) => {
+                let data = &data[..keep.min(data.len())];
+                if bytes.len() < at + data.len() {
+                    bytes.resize(at + data.len(), 0);
+                }
+                bytes[*at..at + data.len()].copy_from_slice(data);
+            }
+            Change::Truncate(len) => bytes.resize(*len, 0),
+        }
+    }
 }
 
 impl SimFiles {
@@ -44,9 +69,10 @@ impl SimFiles {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Loses power: every file forgets what was written after its last sync, except that a
-    /// random prefix of those bytes may survive (the last write torn at a random byte; chosen
-    /// from `seed`); creates and removes not made durable by `sync_dir` are undone.
+    /// Loses power: every file forgets what was done to it after its last sync, except that
+    /// the first of those changes may survive, in order, the last one that does maybe torn at a
+    /// random byte (chosen from `seed`); creates and removes not made durable by `sync_dir` are
+    /// undone.
     pub fn power_cut(&self, seed: u64) {
         let mut state = self.lock();
         state.boot += 1;
@@ -54,21 +80,20 @@ impl SimFiles {
         state.files.retain(|_, f| f.entry_durable);
         for file in state.files.values_mut() {
             file.exists = true;
-            let extra = file.current.len().saturating_sub(file.durable.len());
-            let keep = if file.current.starts_with(&file.durable)
-                && extra > 0
-                && next(&mut rng).is_multiple_of(2)
-            {
-                (next(&mut rng) % (extra as u64 + 1)) as usize
-            } else {
-                0
-            };
-            let survived = file.durable.len() + keep;
-            file.current.truncate(survived);
-            if keep == 0 {
-                file.current.clone_from(&file.durable);
+            let mut kept = std::mem::take(&mut file.durable);
+            let changes = std::mem::take(&mut file.changes);
+            if !changes.is_empty() && next(&mut rng).is_multiple_of(2) {
+                let whole = (next(&mut rng) % (changes.len() as u64 + 1)) as usize;
+                for change in &changes[..whole] {
+                    change.apply(&mut kept, usize::MAX);
+                }
+                if let Some(torn @ Change::Write(_, data)) = changes.get(whole) {
+                    let keep = (next(&mut rng) % (data.len() as u64 + 1)) as usize;
+                    torn.apply(&mut kept, keep);
+                }
             }
-            file.durable.clone_from(&file.current);
+            file.current.clone_from(&kept);
+            file.durable = kept;
         }
     }
 
@@ -96,6 +121,7 @@ impl SimFiles {
         let file = SimFile {
             durable: bytes.clone(),
             current: bytes,
+            changes: Vec::new(),
             exists: true,
             entry_durable: true,
         };
@@ -231,9 +257,12 @@ impl SegmentFile for Handle {
         })
     }
 
-    fn append(&mut self, bytes: &[u8]) -> io::Result<()> {
+    fn write_at(&mut self, offset: u64, bytes: &[u8]) -> io::Result<()> {
+        let at = usize::try_from(offset).map_err(io::Error::other)?;
         self.with(|f, _| {
-            f.current.extend_from_slice(bytes);
+            let change = Change::Write(at, bytes.to_vec());
+            change.apply(&mut f.current, usize::MAX);
+            f.changes.push(change);
             Ok(())
         })
     }
@@ -244,14 +273,17 @@ impl SegmentFile for Handle {
                 return Err(io::Error::other("injected sync failure"));
             }
             f.durable.clone_from(&f.current);
+            f.changes.clear();
             Ok(())
         })
     }
 
     fn truncate(&mut self, len: u64) -> io::Result<()> {
+        let len = usize::try_from(len).map_err(io::Error::other)?;
         self.with(|f, _| {
-            f.current
-                .truncate(usize::try_from(len).unwrap_or(usize::MAX));
+            let change = Change::Truncate(len);
+            change.apply(&mut f.current, usize::MAX);
+            f.changes.push(change);
             Ok(())
         })
     }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use proptest::prelude::*;
 
-use super::tests::{all, dir, open_sim};
+use super::tests::{all, dir, open_room, open_sim};
 use super::*;
 
 #[derive(Debug, Clone)]
@@ -44,8 +44,8 @@ const SEGMENT: u64 = 512;
 
 /// After a reopen: every synced record still kept is there, in order and dense; what follows
 /// is a prefix of the unsynced appends; the model becomes what was found.
-fn reopen_and_check(sim: &SimFiles, model: &mut Model) -> Journal {
-    let j = open_sim(sim, SEGMENT).expect("a journal opens after a cut");
+fn reopen_and_check(sim: &SimFiles, model: &mut Model, room: u64) -> Journal {
+    let j = open_room(sim, SEGMENT, room).expect("a journal opens after a cut");
     let records = all(&j);
     let first = j.first_lsn();
     assert!(
@@ -87,10 +87,11 @@ fn reopen_and_check(sim: &SimFiles, model: &mut Model) -> Journal {
     j
 }
 
-fn run(ops: Vec<Op>) {
+/// `room`: the journal's preallocation (0: none).
+fn run(ops: Vec<Op>, room: u64) {
     let sim = SimFiles::new();
     let mut model = Model::default();
-    let mut j = open_sim(&sim, SEGMENT).expect("open");
+    let mut j = open_room(&sim, SEGMENT, room).expect("open");
     let mut poisoned = false;
     for op in ops {
         match op {
@@ -137,12 +138,12 @@ fn run(ops: Vec<Op>) {
             Op::Cut(seed) => {
                 drop(j);
                 sim.power_cut(seed);
-                j = reopen_and_check(&sim, &mut model);
+                j = reopen_and_check(&sim, &mut model, room);
                 poisoned = false;
             }
             Op::Reopen => {
                 drop(j);
-                j = reopen_and_check(&sim, &mut model);
+                j = reopen_and_check(&sim, &mut model, room);
                 poisoned = false;
             }
         }
@@ -150,7 +151,7 @@ fn run(ops: Vec<Op>) {
     // Appending goes on after the last cut, from next_lsn.
     drop(j);
     sim.power_cut(7);
-    let j = reopen_and_check(&sim, &mut model);
+    let j = reopen_and_check(&sim, &mut model, room);
     let lsn = j.append(b"last").expect("append after reopen");
     assert_eq!(lsn, j.next_lsn() - 1);
     assert_eq!(j.sync().expect("sync after reopen"), lsn);
@@ -161,8 +162,11 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
 
     #[test]
-    fn synced_records_survive_power_cuts(ops in proptest::collection::vec(op(), 1..60)) {
-        run(ops);
+    fn synced_records_survive_power_cuts(
+        ops in proptest::collection::vec(op(), 1..60),
+        room in prop_oneof![Just(0u64), 1..700u64],
+    ) {
+        run(ops, room);
     }
 }
 
@@ -203,8 +207,8 @@ impl SegmentFile for BoundedFile {
         );
         self.0.read_at(offset, buf)
     }
-    fn append(&mut self, bytes: &[u8]) -> io::Result<()> {
-        self.0.append(bytes)
+    fn write_at(&mut self, offset: u64, bytes: &[u8]) -> io::Result<()> {
+        self.0.write_at(offset, bytes)
     }
     fn sync_data(&mut self) -> io::Result<()> {
         self.0.sync_data()

@@ -78,8 +78,8 @@ impl SegmentFile for GatedSegment {
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<usize> {
         self.0.read_at(offset, buf)
     }
-    fn append(&mut self, bytes: &[u8]) -> io::Result<()> {
-        self.0.append(bytes)
+    fn write_at(&mut self, offset: u64, bytes: &[u8]) -> io::Result<()> {
+        self.0.write_at(offset, bytes)
     }
     fn sync_data(&mut self) -> io::Result<()> {
         self.1.pass();
