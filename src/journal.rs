@@ -58,7 +58,7 @@ impl Default for Options {
         Options {
             segment_bytes: 64 << 20,
             first_lsn: 1,
-            preallocate: 4 << 20,
+            preallocate: 256 << 10,
         }
     }
 }
