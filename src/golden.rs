@@ -12,7 +12,6 @@ pub fn check(name: &str, actual: &str) {
 
 /// As [`check`], for a file named in full (`store/turn_new.v3`).
 pub fn check_file(file: &str, actual: &str) {
-    let name = file;
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures/golden")
         .join(file);
@@ -28,7 +27,7 @@ pub fn check_file(file: &str, actual: &str) {
     assert_eq!(
         actual,
         expected.trim_end_matches('\n'),
-        "{name}: the bytes differ from {}",
+        "{file}: the bytes differ from {}",
         path.display()
     );
 }

@@ -9,11 +9,12 @@
 //! Layout: segments named `{first_lsn:020}.journal`, each a header then frames (see `frame.rs`
 //! for the bytes), then zero bytes: the writer keeps room ahead of itself, zero-filled, and
 //! writes its frames over it, so that most syncs flush data only, not a new file size too (on
-//! ext4 that is one write to the disk per sync instead of two, waited on one after the other). Record numbers (LSNs) are dense across segments; the first ever is 1. A
-//! segment is rotated at a sync once it has passed `Options::segment_bytes`; a new segment's
-//! directory entry is synced before any record in it is called durable. On open, a torn tail of
-//! the last segment (what a power cut leaves of a write that was never acknowledged) is cut
-//! away; damage anywhere else is [`JournalError::Corrupt`].
+//! ext4 that is one write to the disk per sync instead of two, waited on one after the other).
+//! Record numbers (LSNs) are dense across segments; the first ever is 1. A segment is rotated
+//! at a sync once it has passed `Options::segment_bytes`; a new segment's directory entry is
+//! synced before any record in it is called durable. On open, a torn tail of the last segment
+//! (what a power cut leaves of a write that was never acknowledged) is cut away; damage
+//! anywhere else is [`JournalError::Corrupt`].
 
 mod files;
 mod frame;

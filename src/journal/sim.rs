@@ -70,9 +70,9 @@ impl SimFiles {
     }
 
     /// Loses power: every file forgets what was done to it after its last sync, except that
-    /// the first of those changes may survive, in order, the last one that does maybe torn at a
-    /// random byte (chosen from `seed`); creates and removes not made durable by `sync_dir` are
-    /// undone.
+    /// the first few of those changes may survive, in order, and a write after them in part
+    /// (torn at a random byte; both chosen from `seed`); creates and removes not made durable by
+    /// `sync_dir` are undone.
     pub fn power_cut(&self, seed: u64) {
         let mut state = self.lock();
         state.boot += 1;

@@ -209,7 +209,7 @@ pub trait Record: Sized {
 
 /// The version of a packed record: the same record type as version 2, in MessagePack (field
 /// names kept, so fields can still be added or left out), with times and ids as numbers.
-/// About a third smaller than the JSON and several times cheaper to write and read.
+/// 29–39% smaller than the JSON and about half its cost to write.
 pub const PACKED: u8 = 3;
 
 fn json<T: Serialize>(value: &T, out: &mut Vec<u8>) -> Result<(), String> {
