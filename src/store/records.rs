@@ -53,7 +53,9 @@ pub use routing::{PassedOverRecord, PassedRecord, RoutingNoteRecord};
 pub use text::{AgentRef, ConversationRef, MessageRef, Time};
 pub use v2::{AgentDataRecord, AgentV2, BucketV2, CheckpointV2, EventRefRecord, FailedV2, TurnV2};
 
-/// The version written today; bump it (and add a `vN` module) when a record's shape changes.
+/// The version the JSON records are written as (turns and checkpoints are [`PACKED`], agents
+/// version 3); a record whose shape changes moves to a new version of its own, read beside the
+/// old ones.
 pub const VERSION: u8 = 2;
 
 /// An inbound event as the channel named it: processed once, however often delivered.

@@ -305,6 +305,20 @@ fn platform_profiles_pin_their_bytes() {
 }
 
 #[test]
+fn a_packed_message_id_is_exactly_two_numbers() {
+    let read = |bytes: Vec<u8>| rmp_serde::from_slice::<MessageRef>(&bytes);
+    let pack = |numbers: &[u64]| rmp_serde::to_vec(numbers).unwrap();
+    let two = read(pack(&[7, 8])).unwrap();
+    assert_eq!((two.conversation, two.seq), (7, 8));
+    assert!(read(pack(&[7])).is_err(), "one number");
+    assert!(read(pack(&[7, 8, 9])).is_err(), "three numbers");
+    assert!(
+        read(rmp_serde::to_vec("c7-8").unwrap()).is_ok(),
+        "the text form"
+    );
+}
+
+#[test]
 fn unknown_versions_and_empty_values_are_corrupt() {
     for value in [&[][..], &[1, b'{', b'}'][..], &[3, b'{', b'}'][..]] {
         let got = decode::<EventBucket>(b"e", value);

@@ -147,14 +147,19 @@ impl<'de> Visitor<'de> for MessageVisitor {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<MessageRef, A::Error> {
+        let two = "a message id is two numbers";
         let mut next = || {
             seq.next_element::<u64>()?
-                .ok_or_else(|| A::Error::custom("a message id needs two numbers"))
+                .ok_or_else(|| A::Error::custom(two))
         };
-        Ok(MessageRef {
+        let id = MessageRef {
             conversation: next()?,
             seq: next()?,
-        })
+        };
+        match seq.next_element::<serde::de::IgnoredAny>()? {
+            Some(_) => Err(A::Error::custom(two)),
+            None => Ok(id),
+        }
     }
 }
 
