@@ -38,10 +38,24 @@ pub const MAX_REPLAY_TURNS: u64 = 20_000;
 const MAX_CONVERSATIONS: usize = 128;
 const MAX_EVENTS: usize = 4096;
 
-/// An event's share of its bucket's bytes: its JSON is the account and id plus at most 66
-/// (field names, channel, a turn number of 20 digits); the rest covers the bucket's head.
+/// An event's share of its bucket's bytes: its JSON is the account and id as JSON writes them
+/// plus at most 66 (field names, channel, a turn number of 20 digits); the rest covers the
+/// bucket's head.
 fn event_bytes(event: &EventRef) -> usize {
-    event.account.as_str().len() + event.id.as_str().len() + 80
+    json_len(event.account.as_str()) + json_len(event.id.as_str()) + 80
+}
+
+/// The bytes `s` takes inside a JSON string as serde_json writes it: a quote or backslash
+/// escaped takes two, a control character two (`\n`) or six (`\u0001`). An id may hold control
+/// characters, so counting `s.len()` alone let one bucket grow to several times the size meant.
+fn json_len(s: &str) -> usize {
+    s.bytes()
+        .map(|b| match b {
+            b'"' | b'\\' | b'\n' | b'\r' | b'\t' | 0x08 | 0x0c => 2,
+            0..=0x1f => 6,
+            _ => 1,
+        })
+        .sum()
 }
 
 pub struct Checkpoint {

@@ -78,6 +78,14 @@ fn a_change_too_many_turns_behind_is_due_whatever_its_age() {
 /// checkpointing after each as the engine does after each batch; returns the buckets
 /// stored and how many events wait.
 fn buckets_for(events: u64, step_ms: u64, id_len: usize) -> (Vec<EventBucket>, usize) {
+    buckets_with(events, step_ms, |turn| format!("{turn:0id_len$}"))
+}
+
+fn buckets_with(
+    events: u64,
+    step_ms: u64,
+    id: impl Fn(u64) -> String,
+) -> (Vec<EventBucket>, usize) {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path(), 1 << 20).unwrap();
     let desk = Desk::restore([], []);
@@ -85,7 +93,7 @@ fn buckets_for(events: u64, step_ms: u64, id_len: usize) -> (Vec<EventBucket>, u
     let mut cp = Checkpoint::new(0, std::time::Duration::from_secs(3600));
     for turn in 0..events {
         let now = Timestamp(turn * step_ms);
-        cp.event(event(&format!("{turn:0id_len$}")), turn, now);
+        cp.event(event(&id(turn)), turn, now);
         let mut set = WriteSet::default();
         cp.write_due(now, false, &desk, &transcripts, turn + 1, &mut set);
         store.write(set).unwrap();
@@ -129,6 +137,31 @@ fn events_are_bucketed_in_groups_not_one_at_a_time_and_buckets_stay_small() {
         buckets.len()
     );
     assert_small(&buckets);
+}
+
+#[test]
+fn ids_json_escapes_count_at_their_escaped_size() {
+    // The longest id the webhook takes (256 bytes), all control characters: written as
+    // `\u0001` each, six times the bytes the id holds.
+    let (buckets, left) = buckets_with(24_000, 0, |turn| {
+        let mut id = "\u{1}".repeat(250);
+        id.push_str(&format!("{turn:06}"));
+        id
+    });
+    let stored: usize = buckets.iter().map(|b| b.events.len()).sum();
+    assert!(
+        stored >= 4_000 && left as u64 <= MAX_REPLAY_TURNS,
+        "{stored} stored"
+    );
+    assert_small(&buckets);
+}
+
+proptest::proptest! {
+    #[test]
+    fn json_len_is_what_serde_json_writes(s in "\\PC*|[\\x00-\\x7f]{0,40}") {
+        let written = serde_json::to_string(&s).unwrap().len();
+        proptest::prop_assert_eq!(json_len(&s) + 2, written);
+    }
 }
 
 #[test]
