@@ -209,7 +209,7 @@ fn populate(data: &Path, n: u64, now_ms: u64) {
         c.deadline = Some(deadline);
         let record = ConversationRecord {
             conversation: c,
-            turns: Vec::new(),
+            turns: Vec::new().into(),
         };
         set.checkpointed(&record, false);
         if i % 10_000 == 9_999 {

@@ -31,7 +31,7 @@ use crate::domain::{
 };
 use crate::outbox::feed::Feeds;
 use crate::outbox::report::ReportRx;
-use crate::store::{Store, WriteSet};
+use crate::store::{Store, TurnList, WriteSet};
 use agents::Agents;
 use checkpoint::Checkpoint;
 use commit::Pending;
@@ -123,8 +123,8 @@ pub struct Engine {
     accounts: HashMap<AccountId, Account>,
     store: Store,
     seen: SeenIndex,
-    /// Every conversation's turns, in order: its transcript.
-    transcripts: HashMap<ConversationId, Vec<u64>>,
+    /// Every resident conversation's turns, in order: its transcript (the oldest in pages).
+    transcripts: HashMap<ConversationId, TurnList>,
     checkpoint: Checkpoint,
     people: people::People,
     signals: signals::Signals,

@@ -25,6 +25,7 @@ pub mod records;
 mod recover;
 mod state;
 mod turn_log;
+mod turn_pages;
 mod writes;
 
 use crate::domain::{Channel, Message, Timer, Timestamp};
@@ -42,6 +43,7 @@ pub use records::{
 };
 pub use recover::{recover, Recovery};
 pub use state::FILE as STATE_FILE;
+pub use turn_pages::TurnList;
 pub use writes::WriteSet;
 
 #[derive(Debug, thiserror::Error)]

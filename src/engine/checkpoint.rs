@@ -27,7 +27,7 @@
 
 use super::Engine;
 use crate::domain::{ConversationId, Desk, Timestamp};
-use crate::store::{ConversationRecord, EventBucket, EventRef, WriteSet, VALUE_BYTES};
+use crate::store::{ConversationRecord, EventBucket, EventRef, TurnList, WriteSet, VALUE_BYTES};
 use std::collections::{HashMap, HashSet, VecDeque};
 
 /// How long a change waits before it is checkpointed.
@@ -146,7 +146,7 @@ impl Checkpoint {
         now: Timestamp,
         all: bool,
         desk: &Desk,
-        transcripts: &HashMap<ConversationId, Vec<u64>>,
+        transcripts: &mut HashMap<ConversationId, TurnList>,
         next_turn: u64,
         set: &mut WriteSet,
     ) {
@@ -162,9 +162,16 @@ impl Checkpoint {
             self.dirty_ids.remove(&id);
             if let Some(c) = desk.conversation(id) {
                 let at_rest = Desk::at_rest(c);
+                // Pages in the batch of the record that stops listing them.
+                let turns = transcripts
+                    .get_mut(&id)
+                    .map_or_else(TurnList::default, |list| {
+                        list.page_out(id, set);
+                        list.clone()
+                    });
                 let record = ConversationRecord {
                     conversation: c.clone(),
-                    turns: transcripts.get(&id).cloned().unwrap_or_default(),
+                    turns,
                 };
                 if at_rest {
                     self.open_indexed.remove(&id);
@@ -253,8 +260,14 @@ impl Engine {
                 self.signals.forget(id);
             }
         }
-        self.checkpoint
-            .write_due(now, all, &self.desk, &self.transcripts, self.next_turn, set);
+        self.checkpoint.write_due(
+            now,
+            all,
+            &self.desk,
+            &mut self.transcripts,
+            self.next_turn,
+            set,
+        );
     }
 }
 

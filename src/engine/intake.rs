@@ -9,7 +9,7 @@ use super::{Command, Engine, EngineError, EngineHandle, Reply};
 use crate::domain::{
     AccountId, Attachment, Channel, ConversationId, CustomerId, Effect, EventId, Input, Timestamp,
 };
-use crate::store::{EventRef, StoreError, WriteSet};
+use crate::store::{EventRef, StoreError, TurnList, WriteSet};
 use std::collections::HashSet;
 use tokio::sync::oneshot;
 
@@ -147,7 +147,7 @@ impl Engine {
         self.write_turns(effects, Some(event), now, set, &mut pending.outgoing);
         if let Some((id, turns)) = admitted {
             // Nothing happened to it (no turn): it is at rest as stored, so it goes again.
-            if self.transcripts.get(&id).map(Vec::len) == Some(turns) && self.desk.evict(id) {
+            if self.transcripts.get(&id).map(TurnList::len) == Some(turns) && self.desk.evict(id) {
                 self.transcripts.remove(&id);
             }
         }
@@ -160,7 +160,7 @@ impl Engine {
         &mut self,
         account: &AccountId,
         input: &Input,
-    ) -> Result<Option<(ConversationId, usize)>, StoreError> {
+    ) -> Result<Option<(ConversationId, u64)>, StoreError> {
         let (channel, customer) = match input {
             Input::CustomerMessage {
                 channel, customer, ..

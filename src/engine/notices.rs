@@ -131,8 +131,9 @@ impl Engine {
     /// A conversation with its whole transcript, as an offer or assignment shows it.
     pub(super) fn card(&self, id: ConversationId) -> Option<Card> {
         let c = self.desk.conversation(id)?;
-        let turns = self.transcripts.get(&id).map_or(&[][..], Vec::as_slice);
-        let transcript = match self.store.transcript(turns) {
+        let list = self.transcripts.get(&id).cloned().unwrap_or_default();
+        let read = self.store.turn_numbers(id, &list);
+        let transcript = match read.and_then(|turns| self.store.transcript(&turns)) {
             Ok(t) => t,
             Err(e) => {
                 tracing::warn!(error = %e, conversation_id = %id, "cannot read a transcript for an agent");

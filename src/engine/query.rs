@@ -15,7 +15,7 @@ use crate::domain::{
     Account, AccountId, AgentId, Channel, Conversation, ConversationId, CustomerId, Desk, Message,
     MessageId, Profile, Ticket, Timestamp,
 };
-use crate::store::Store;
+use crate::store::{Store, TurnList};
 use std::collections::HashMap;
 use tokio::sync::oneshot;
 
@@ -40,7 +40,7 @@ pub struct View<'a> {
     pub desk: &'a Desk,
     pub agents: &'a Agents,
     pub accounts: &'a HashMap<AccountId, Account>,
-    pub transcripts: &'a HashMap<ConversationId, Vec<u64>>,
+    pub transcripts: &'a HashMap<ConversationId, TurnList>,
     pub schedule: &'a Schedule,
     pub now: Timestamp,
 }
@@ -176,7 +176,7 @@ pub(super) fn answer(q: Query, view: View<'_>, store: &Store) {
     } = view;
     match q {
         Query::Resident(after, reply) => {
-            let mut conversations: Vec<(Conversation, Vec<u64>)> = desk
+            let mut conversations: Vec<(Conversation, TurnList)> = desk
                 .conversations()
                 .filter(|c| after.is_none_or(|a| c.id > a))
                 .map(|c| {
@@ -282,7 +282,7 @@ pub(super) fn answer(q: Query, view: View<'_>, store: &Store) {
 
 fn conversation(
     desk: &Desk,
-    transcripts: &HashMap<ConversationId, Vec<u64>>,
+    transcripts: &HashMap<ConversationId, TurnList>,
     store: &Store,
     id: ConversationId,
 ) -> Result<ConversationView, EngineError> {
@@ -298,6 +298,7 @@ fn conversation(
             (r.conversation, r.turns)
         }
     };
+    let turns = store.turn_numbers(id, &turns).map_err(unavailable)?;
     let transcript = store.transcript(&turns).map_err(unavailable)?;
     let failed = store.failed_messages(id).map_err(unavailable)?;
     Ok(ConversationView {

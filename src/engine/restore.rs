@@ -6,7 +6,7 @@
 use super::checkpoint::Checkpoint;
 use super::seen::SeenIndex;
 use crate::domain::{Account, Conversation, ConversationId, Desk, Timer, Timestamp};
-use crate::store::{Store, StoreError};
+use crate::store::{Store, StoreError, TurnList};
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
@@ -14,7 +14,7 @@ pub struct Restored {
     pub agents: Vec<crate::store::AgentRecord>,
     pub desk: Desk,
     pub seen: SeenIndex,
-    pub transcripts: HashMap<ConversationId, Vec<u64>>,
+    pub transcripts: HashMap<ConversationId, TurnList>,
     pub checkpoint: Checkpoint,
     pub next_turn: u64,
     pub replayed: usize,
@@ -63,8 +63,8 @@ pub fn restore(
                 slot.insert(stored.conversation);
             }
         }
-        let list: &mut Vec<u64> = transcripts.entry(id).or_default();
-        if list.last().is_none_or(|&last| last < seq) {
+        let list: &mut TurnList = transcripts.entry(id).or_default();
+        if list.last().is_none_or(|last| last < seq) {
             list.push(seq);
         }
         match conversations.get(&id) {
@@ -121,7 +121,7 @@ mod tests {
         // Checkpointed with one deadline; a later turn (replayed) moved it.
         set.conversation(&ConversationRecord {
             conversation: at(500, 1),
-            turns: vec![],
+            turns: vec![].into(),
         });
         set.turn(
             0,
@@ -133,7 +133,7 @@ mod tests {
         );
         set.conversation(&ConversationRecord {
             conversation: conversation(2, 1),
-            turns: vec![],
+            turns: vec![].into(),
         });
         let agent = Timer::Agent(crate::domain::AgentId(3));
         set.deadline(Timestamp(700), agent);
@@ -160,7 +160,7 @@ mod tests {
         // Checkpointed after turn 1; event "a" bucketed; replay from turn 1.
         set.conversation(&ConversationRecord {
             conversation: conversation(1, 2),
-            turns: vec![0, 1],
+            turns: vec![0, 1].into(),
         });
         set.events(
             0,
@@ -174,7 +174,7 @@ mod tests {
 
         let r = restore(&store, &[], Timestamp(0), DAY).unwrap();
         assert_eq!(r.desk.conversation(ConversationId(1)).unwrap().revision, 3);
-        assert_eq!(r.transcripts[&ConversationId(1)], [0, 1, 2]);
+        assert_eq!(r.transcripts[&ConversationId(1)].tail, [0, 1, 2]);
         assert_eq!(r.next_turn, 3);
         assert_eq!(r.replayed, 2);
         for e in ["a", "b", "c"] {
@@ -189,14 +189,14 @@ mod tests {
             Timestamp(0),
             true,
             &r.desk,
-            &r.transcripts,
+            &mut r.transcripts,
             r.next_turn,
             &mut set,
         );
         store.write(set).unwrap();
         let again = restore(&store, &[], Timestamp(0), DAY).unwrap();
         assert_eq!(again.replayed, 0);
-        assert_eq!(again.transcripts[&ConversationId(1)], [0, 1, 2]);
+        assert_eq!(again.transcripts[&ConversationId(1)].tail, [0, 1, 2]);
         assert_eq!(
             again.desk.conversation(ConversationId(1)).unwrap().revision,
             3
@@ -257,14 +257,14 @@ mod tests {
         set.checkpointed(
             &ConversationRecord {
                 conversation: closed,
-                turns: vec![0, 1],
+                turns: vec![0, 1].into(),
             },
             true,
         );
         set.checkpointed(
             &ConversationRecord {
                 conversation: conversation(9, 1),
-                turns: vec![],
+                turns: vec![].into(),
             },
             false,
         );
@@ -281,7 +281,7 @@ mod tests {
         set.marker(2);
         store.write(set).unwrap();
         let r = restore(&store, &[], Timestamp(0), DAY).unwrap();
-        assert_eq!(r.transcripts[&ConversationId(4)], [0, 1, 2]);
+        assert_eq!(r.transcripts[&ConversationId(4)].tail, [0, 1, 2]);
         assert_eq!(r.desk.conversation(ConversationId(4)).unwrap().revision, 3);
         assert_eq!((r.desk.total(), r.desk.resident()), (10, 2));
 
@@ -292,7 +292,7 @@ mod tests {
         set.checkpointed(
             &ConversationRecord {
                 conversation: closed,
-                turns: vec![0, 1, 2],
+                turns: vec![0, 1, 2].into(),
             },
             true,
         );

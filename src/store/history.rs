@@ -156,7 +156,7 @@ mod tests {
         }
         ConversationRecord {
             conversation: c,
-            turns: vec![id],
+            turns: vec![id].into(),
         }
     }
 

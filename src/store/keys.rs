@@ -4,8 +4,10 @@ use crate::domain::{AccountId, AgentId, Channel, ConversationId, CustomerId, Tim
 
 /// The turn log: every input's effects on one conversation, append-only.
 pub const TURN: u8 = b't';
-/// Checkpointed conversations, with the list of their turns.
+/// Checkpointed conversations, with the list of their newest turns.
 pub const CONVERSATION: u8 = b'c';
+/// Per conversation, by number: pages of its older turns' numbers (see `turn_pages`).
+pub const TURN_PAGE: u8 = b'h';
 /// Checkpointed buckets of event keys already taken in.
 pub const EVENTS: u8 = b'e';
 /// The first turn a start-up must replay (everything before it is checkpointed).
@@ -55,6 +57,13 @@ pub fn turn_seq(k: &[u8]) -> Option<u64> {
 
 pub fn conversation(id: ConversationId) -> [u8; 9] {
     numbered(CONVERSATION, id.0)
+}
+
+pub fn turn_page(id: ConversationId, number: u64) -> [u8; 17] {
+    let mut k = [0u8; 17];
+    k[..9].copy_from_slice(&numbered(TURN_PAGE, id.0));
+    k[9..].copy_from_slice(&number.to_be_bytes());
+    k
 }
 
 pub fn open(id: ConversationId) -> [u8; 9] {

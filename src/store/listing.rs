@@ -58,7 +58,7 @@ mod tests {
     fn record(id: u64) -> ConversationRecord {
         ConversationRecord {
             conversation: conversation(id, 1),
-            turns: vec![id],
+            turns: vec![id].into(),
         }
     }
 

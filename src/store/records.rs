@@ -39,7 +39,7 @@ mod routing;
 mod text;
 mod v2;
 
-use super::StoreError;
+use super::{StoreError, TurnList};
 use crate::domain::{AccountId, Channel, Conversation, Customer, EventId, Message};
 use serde::{de::DeserializeOwned, Serialize};
 
@@ -94,11 +94,12 @@ pub struct EventBucket {
     pub events: Vec<(EventRef, u64)>,
 }
 
-/// A checkpointed conversation: its snapshot and every turn it has, in order.
+/// A checkpointed conversation: its snapshot and every turn it has, in order (the oldest in
+/// pages of their own once there are many: `TurnList`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConversationRecord {
     pub conversation: Conversation,
-    pub turns: Vec<u64>,
+    pub turns: TurnList,
 }
 
 /// What the outbox runner works on: a turn's outgoing messages still to be delivered.

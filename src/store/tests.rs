@@ -68,7 +68,7 @@ fn load_returns_the_checkpoint_and_the_log_from_the_marker() {
     }
     set.conversation(&ConversationRecord {
         conversation: conversation(7, 2),
-        turns: vec![0, 1],
+        turns: vec![0, 1].into(),
     });
     set.events(
         0,
@@ -83,7 +83,7 @@ fn load_returns_the_checkpoint_and_the_log_from_the_marker() {
 
     let loaded = store.load().unwrap();
     assert_eq!(loaded.conversations.len(), 1);
-    assert_eq!(loaded.conversations[0].turns, [0, 1]);
+    assert_eq!(loaded.conversations[0].turns.tail, [0, 1]);
     assert_eq!(loaded.buckets.len(), 1);
     assert_eq!(loaded.buckets[0].1.events.len(), 2);
     assert_eq!(loaded.next_bucket, 1);

@@ -169,3 +169,58 @@ async fn a_closed_conversation_leaves_memory_once_checkpointed_and_comes_back_wh
     assert_eq!(stats(&d).await, (1, 1));
     d.stop().await;
 }
+
+/// A customer who writes for years: the oldest turn numbers go to pages of their own, the
+/// conversation's record keeps a bounded tail, and every reader still gets the whole transcript,
+/// before and after a restart and as the conversation goes on.
+#[tokio::test]
+async fn a_long_history_is_paged_and_read_back_whole() {
+    const SAID: usize = 1_400;
+    let (dir, sink, mut d) = fresh().await;
+    let said: Vec<String> = (0..SAID).map(|i| format!("m{i:04}")).collect();
+    for (i, text) in said.iter().enumerate() {
+        assert_eq!(d.dm(&format!("p{i}"), "ann", text).await.0, 200);
+    }
+    let customer_texts = |c: &Value| -> Vec<String> {
+        texts(c)
+            .into_iter()
+            .filter(|t| t.starts_with('m'))
+            .collect()
+    };
+    let (_, c0) = d.admin("/v1/conversations/c0").await;
+    assert_eq!(customer_texts(&c0), said, "before the checkpoint");
+    d.stop().await;
+
+    // The clean stop checkpointed it: 1,400 turns are two pages and a tail of 376.
+    let record = {
+        let store = baton::store::Store::open(dir.path(), 1 << 20).unwrap();
+        let record = store
+            .conversation(baton::domain::ConversationId(0))
+            .unwrap();
+        record.expect("c0 is checkpointed").turns
+    };
+    assert_eq!((record.paged, record.tail.len()), (1_024, 376));
+
+    let mut d = Daemon::start(dir.path(), &sink.url).await;
+    let (_, c0) = d.admin("/v1/conversations/c0").await;
+    assert_eq!(customer_texts(&c0), said, "after a restart");
+    assert_eq!(d.dm("p-last", "ann", "m-last").await.0, 200);
+    let (_, c0) = d.admin("/v1/conversations/c0").await;
+    let got = customer_texts(&c0);
+    assert_eq!(
+        (got.len(), got[0].as_str(), got[SAID].as_str()),
+        (SAID + 1, "m0000", "m-last")
+    );
+    // The export reads every turn too.
+    let export = d
+        .client
+        .get(format!("{}/v1/export", d.base))
+        .bearer_auth(ADMIN);
+    let export = export.send().await.unwrap().text().await.unwrap();
+    let exported = export
+        .lines()
+        .filter(|l| l.contains(r#""text":"m"#))
+        .count();
+    assert_eq!(exported, SAID + 1, "{}", &export[..export.len().min(500)]);
+    d.stop().await;
+}

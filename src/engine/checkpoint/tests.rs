@@ -11,7 +11,7 @@ fn changes_wait_their_age_are_coalesced_and_move_the_marker() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path(), 1 << 20).unwrap();
     let desk = Desk::restore([conversation(1, 3)], []);
-    let transcripts = HashMap::from([(ConversationId(1), vec![0, 1, 2])]);
+    let mut transcripts = HashMap::from([(ConversationId(1), vec![0, 1, 2].into())]);
     let mut cp = Checkpoint::new(0, std::time::Duration::from_secs(3600));
     for turn in 0..3 {
         cp.touch(ConversationId(1), turn, Timestamp(1_000 + turn));
@@ -19,7 +19,7 @@ fn changes_wait_their_age_are_coalesced_and_move_the_marker() {
     }
     let mut due = |now: u64, all: bool| {
         let mut set = WriteSet::default();
-        cp.write_due(Timestamp(now), all, &desk, &transcripts, 3, &mut set);
+        cp.write_due(Timestamp(now), all, &desk, &mut transcripts, 3, &mut set);
         store.write(set).unwrap();
         store.load().unwrap()
     };
@@ -34,7 +34,7 @@ fn changes_wait_their_age_are_coalesced_and_move_the_marker() {
     // Old enough: one conversation record for three changes, one bucket of three events.
     let loaded = due(12_000, false);
     assert_eq!(loaded.conversations.len(), 1);
-    assert_eq!(loaded.conversations[0].turns, [0, 1, 2]);
+    assert_eq!(loaded.conversations[0].turns.tail, [0, 1, 2]);
     assert_eq!(loaded.buckets[0].1.events.len(), 3, "{:?}", loaded.buckets);
     assert_eq!(loaded.next_bucket, 1);
     // Nothing left: the next checkpoint writes nothing new.
@@ -45,7 +45,7 @@ fn changes_wait_their_age_are_coalesced_and_move_the_marker() {
 #[test]
 fn a_change_too_many_turns_behind_is_due_whatever_its_age() {
     let desk = Desk::restore([conversation(1, 3), conversation(2, 1)], []);
-    let transcripts = HashMap::new();
+    let mut transcripts = HashMap::new();
     let mut cp = Checkpoint::new(0, std::time::Duration::from_secs(3600));
     cp.touch(ConversationId(1), 5, Timestamp(1_000));
     cp.touch(ConversationId(2), 6, Timestamp(1_000));
@@ -55,7 +55,7 @@ fn a_change_too_many_turns_behind_is_due_whatever_its_age() {
         young,
         false,
         &desk,
-        &transcripts,
+        &mut transcripts,
         6 + MAX_REPLAY_TURNS,
         &mut set,
     );
@@ -66,7 +66,7 @@ fn a_change_too_many_turns_behind_is_due_whatever_its_age() {
     only_first.checkpointed(
         &ConversationRecord {
             conversation: conversation(1, 3),
-            turns: Vec::new(),
+            turns: Vec::new().into(),
         },
         false,
     );
@@ -89,13 +89,13 @@ fn buckets_with(
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path(), 1 << 20).unwrap();
     let desk = Desk::restore([], []);
-    let transcripts = HashMap::new();
+    let mut transcripts = HashMap::new();
     let mut cp = Checkpoint::new(0, std::time::Duration::from_secs(3600));
     for turn in 0..events {
         let now = Timestamp(turn * step_ms);
         cp.event(event(&id(turn)), turn, now);
         let mut set = WriteSet::default();
-        cp.write_due(now, false, &desk, &transcripts, turn + 1, &mut set);
+        cp.write_due(now, false, &desk, &mut transcripts, turn + 1, &mut set);
         store.write(set).unwrap();
     }
     let buckets = store.load().unwrap().buckets;
@@ -167,16 +167,16 @@ proptest::proptest! {
 #[test]
 fn an_open_conversations_index_key_is_written_once_until_it_rests() {
     let mut desk = Desk::restore([conversation(1, 3)], []);
-    let transcripts = HashMap::new();
+    let mut transcripts = HashMap::new();
     let mut cp = Checkpoint::new(0, std::time::Duration::from_secs(3600));
-    let round = |cp: &mut Checkpoint, desk: &Desk, turn: u64| {
+    let mut round = |cp: &mut Checkpoint, desk: &Desk, turn: u64| {
         cp.touch(ConversationId(1), turn, Timestamp(0));
         let mut set = WriteSet::default();
         cp.write_due(
             Timestamp(20_000),
             false,
             desk,
-            &transcripts,
+            &mut transcripts,
             turn + 1,
             &mut set,
         );
@@ -184,7 +184,7 @@ fn an_open_conversations_index_key_is_written_once_until_it_rests() {
     };
     let record = |c: Conversation| ConversationRecord {
         conversation: c,
-        turns: Vec::new(),
+        turns: Vec::new().into(),
     };
     let with_marker = |mut set: WriteSet, marker: u64| {
         set.marker(marker);
@@ -214,17 +214,31 @@ fn a_conversation_written_at_rest_is_settled_unless_changed_since() {
     let mut closed = conversation(1, 3);
     closed.state = crate::domain::State::Closed;
     let desk = Desk::restore([closed, conversation(2, 1)], []);
-    let transcripts = HashMap::new();
+    let mut transcripts = HashMap::new();
     let mut cp = Checkpoint::new(0, std::time::Duration::from_secs(3600));
     cp.touch(ConversationId(1), 0, Timestamp(0));
     cp.touch(ConversationId(2), 1, Timestamp(0));
     let mut set = WriteSet::default();
-    cp.write_due(Timestamp(20_000), false, &desk, &transcripts, 2, &mut set);
+    cp.write_due(
+        Timestamp(20_000),
+        false,
+        &desk,
+        &mut transcripts,
+        2,
+        &mut set,
+    );
     assert_eq!(cp.settled(), [ConversationId(1)], "the open one stays");
     assert!(cp.settled().is_empty(), "handed out once");
     // Written at rest, then changed again before the next round: it stays.
     cp.touch(ConversationId(1), 2, Timestamp(20_000));
-    cp.write_due(Timestamp(40_000), false, &desk, &transcripts, 3, &mut set);
+    cp.write_due(
+        Timestamp(40_000),
+        false,
+        &desk,
+        &mut transcripts,
+        3,
+        &mut set,
+    );
     cp.touch(ConversationId(1), 3, Timestamp(40_000));
     assert!(cp.settled().is_empty());
 }

@@ -11,7 +11,7 @@
 use crate::domain::{AccountId, AgentId, Author, Conversation, ConversationId, Message, State};
 use crate::domain::{Channel, Timestamp};
 use crate::store::records::ConversationRecord;
-use crate::store::{Store, StoreError};
+use crate::store::{Store, StoreError, TurnList};
 use std::iter::Peekable;
 use std::time::Duration;
 
@@ -92,7 +92,7 @@ pub struct Filter {
 pub struct Resident {
     pub store: Store,
     /// Ordered by id.
-    pub conversations: Vec<(Conversation, Vec<u64>)>,
+    pub conversations: Vec<(Conversation, TurnList)>,
     pub now: Timestamp,
 }
 
@@ -130,7 +130,7 @@ pub fn page(
     let mut disk = resident.store.conversations_after(after).peekable();
     let mut out = Vec::new();
     while out.len() < limit {
-        let Some((conversation, turns)) = next(&mut memory, &mut disk)? else {
+        let Some((conversation, list)) = next(&mut memory, &mut disk)? else {
             break;
         };
         let c = &conversation;
@@ -140,6 +140,7 @@ pub fn page(
         if !kept {
             continue;
         }
+        let turns = resident.store.turn_numbers(c.id, &list)?;
         let agents = holders(&resident.store, c, &turns)?;
         if filter.agent.is_some_and(|a| !agents.contains(&a)) {
             continue;
@@ -162,9 +163,9 @@ pub fn page(
 
 /// The lower id of the two sources; memory wins a tie (it is newer than the record).
 fn next<'a>(
-    memory: &mut Peekable<impl Iterator<Item = &'a (Conversation, Vec<u64>)>>,
+    memory: &mut Peekable<impl Iterator<Item = &'a (Conversation, TurnList)>>,
     disk: &mut Peekable<impl Iterator<Item = Result<ConversationRecord, StoreError>>>,
-) -> Result<Option<(Conversation, Vec<u64>)>, StoreError> {
+) -> Result<Option<(Conversation, TurnList)>, StoreError> {
     let disk_id = match disk.peek() {
         Some(Ok(r)) => Some(r.conversation.id),
         Some(Err(_)) => match disk.next() {
@@ -287,7 +288,7 @@ mod tests {
             }
             set.conversation(&ConversationRecord {
                 conversation: c,
-                turns: Vec::new(),
+                turns: Vec::new().into(),
             });
         }
         store.write(set).unwrap();
@@ -303,7 +304,10 @@ mod tests {
         };
         Resident {
             store,
-            conversations: vec![(held, Vec::new()), (conversation(6, 1), Vec::new())],
+            conversations: vec![
+                (held, Vec::new().into()),
+                (conversation(6, 1), Vec::new().into()),
+            ],
             now: Timestamp(10),
         }
     }

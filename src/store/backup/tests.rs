@@ -13,7 +13,7 @@ fn backed_up(n: u64) -> (tempfile::TempDir, Store, Vec<u8>) {
         let mut set = WriteSet::default();
         set.conversation(&ConversationRecord {
             conversation: conversation(id, 1),
-            turns: vec![id],
+            turns: vec![id].into(),
         });
         set.turn(
             id,

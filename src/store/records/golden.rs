@@ -226,10 +226,25 @@ fn the_other_records_pin_their_bytes() {
     packed(
         ConversationRecord {
             conversation: full(with_agent()),
-            turns: vec![0, 3, 5],
+            turns: vec![0, 3, 5].into(),
         },
         "checkpoint",
         GOLDEN_CHECKPOINT,
+    );
+    // A long history: its oldest turns in pages, the record names how many.
+    packed(
+        ConversationRecord {
+            conversation: full(with_agent()),
+            turns: crate::store::TurnList {
+                paged: 1024,
+                tail: vec![2000, 2003],
+            },
+        },
+        "checkpoint_paged",
+        &GOLDEN_CHECKPOINT.replace(
+            r#""turns":[0,3,5]}"#,
+            r#""turns":[2000,2003],"paged":1024}"#,
+        ),
     );
     golden(
         EventBucket {
@@ -327,7 +342,7 @@ fn unknown_versions_and_empty_values_are_corrupt() {
     // A packed record: an unknown version, JSON under the packed version, a cut-short value.
     let whole = encode(&ConversationRecord {
         conversation: full(with_agent()),
-        turns: vec![0, 3, 5],
+        turns: vec![0, 3, 5].into(),
     });
     let cut = &whole[..whole.len() / 2];
     for value in [

@@ -6,6 +6,7 @@ use super::message::{MessageRecord, ProfileRecord};
 use super::text::{AgentRef, Time};
 use super::{AgentRecord, ConversationRecord, EventBucket, EventRef, FailedRecord, TurnRecord};
 use crate::domain::{AccountId, Agent, EventId};
+use crate::store::TurnList;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -30,6 +31,13 @@ pub struct TurnV2 {
 pub struct CheckpointV2 {
     pub conversation: SnapshotRecord,
     pub turns: Vec<u64>,
+    /// How many older turns are in pages; absent (none) in what earlier releases wrote.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub paged: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// `e` keys.
@@ -109,7 +117,8 @@ impl From<&ConversationRecord> for CheckpointV2 {
     fn from(c: &ConversationRecord) -> Self {
         CheckpointV2 {
             conversation: (&c.conversation).into(),
-            turns: c.turns.clone(),
+            turns: c.turns.tail.clone(),
+            paged: c.turns.paged,
         }
     }
 }
@@ -118,7 +127,10 @@ impl From<CheckpointV2> for ConversationRecord {
     fn from(c: CheckpointV2) -> Self {
         ConversationRecord {
             conversation: c.conversation.into(),
-            turns: c.turns,
+            turns: TurnList {
+                paged: c.paged,
+                tail: c.turns,
+            },
         }
     }
 }

@@ -86,7 +86,7 @@ pub fn write(data: &Path, closed: u64, open: u64) {
         set.checkpointed(
             &ConversationRecord {
                 conversation: c,
-                turns,
+                turns: turns.into(),
             },
             at_rest,
         );
