@@ -15,7 +15,7 @@ use crate::domain::{
     Account, AccountId, AgentId, Channel, Conversation, ConversationId, CustomerId, Desk, Message,
     MessageId, Profile, Ticket, Timestamp,
 };
-use crate::store::{Store, TurnList};
+use crate::store::{Store, StoreError, TurnList};
 use std::collections::HashMap;
 use tokio::sync::oneshot;
 
@@ -286,7 +286,11 @@ fn conversation(
     store: &Store,
     id: ConversationId,
 ) -> Result<ConversationView, EngineError> {
-    let unavailable = |_| EngineError::Unavailable;
+    // Damage is the operator's to know of: named in the log, not only a 503 to the reader.
+    let unavailable = |e: StoreError| {
+        tracing::error!(error = %e, conversation_id = %id, "cannot read a conversation");
+        EngineError::Unavailable
+    };
     let (conversation, turns) = match desk.conversation(id) {
         Some(c) => (c.clone(), transcripts.get(&id).cloned().unwrap_or_default()),
         // At rest: the stored record is the conversation as it is.
