@@ -10,12 +10,59 @@ use super::conversation::{Conversation, Customer, State};
 use super::ids::{AccountId, Channel, ConversationId, CustomerId, Timestamp};
 use std::collections::{HashMap, HashSet};
 
-type CustomerKey = (AccountId, Channel, CustomerId);
+/// Conversation ids by account, channel and customer, nested so a lookup borrows the ids it is
+/// given instead of building an owned key (two string copies, three lookups a DM).
+#[derive(Debug, Default)]
+struct ByCustomer(HashMap<AccountId, HashMap<Channel, HashMap<CustomerId, ConversationId>>>);
+
+impl ByCustomer {
+    fn get(
+        &self,
+        account: &AccountId,
+        channel: Channel,
+        customer: &CustomerId,
+    ) -> Option<ConversationId> {
+        self.0.get(account)?.get(&channel)?.get(customer).copied()
+    }
+
+    fn insert(
+        &mut self,
+        account: &AccountId,
+        channel: Channel,
+        customer: &CustomerId,
+        id: ConversationId,
+    ) {
+        let channels = match self.0.get_mut(account) {
+            Some(channels) => channels,
+            None => self.0.entry(account.clone()).or_default(),
+        };
+        channels
+            .entry(channel)
+            .or_default()
+            .insert(customer.clone(), id);
+    }
+
+    /// Forgets the customer's entry if it is still `id`.
+    fn remove(
+        &mut self,
+        account: &AccountId,
+        channel: Channel,
+        customer: &CustomerId,
+        id: ConversationId,
+    ) {
+        let Some(customers) = self.0.get_mut(account).and_then(|c| c.get_mut(&channel)) else {
+            return;
+        };
+        if customers.get(customer) == Some(&id) {
+            customers.remove(customer);
+        }
+    }
+}
 
 #[derive(Debug, Default)]
 pub(super) struct Conversations {
     map: HashMap<ConversationId, Conversation>,
-    by_customer: HashMap<CustomerKey, ConversationId>,
+    by_customer: ByCustomer,
     next_id: u64,
 }
 
@@ -23,8 +70,8 @@ impl Conversations {
     /// Takes a persisted conversation back; ids handed out later stay above it.
     pub fn restore(&mut self, c: Conversation) {
         self.next_id = self.next_id.max(c.id.0 + 1);
-        let key = (c.account.clone(), c.customer.channel, c.customer.id.clone());
-        self.by_customer.insert(key, c.id);
+        self.by_customer
+            .insert(&c.account, c.customer.channel, &c.customer.id, c.id);
         self.map.insert(c.id, c);
     }
 
@@ -50,10 +97,8 @@ impl Conversations {
             return false;
         }
         if let Some(c) = self.map.remove(&id) {
-            let key = (c.account, c.customer.channel, c.customer.id);
-            if self.by_customer.get(&key) == Some(&id) {
-                self.by_customer.remove(&key);
-            }
+            self.by_customer
+                .remove(&c.account, c.customer.channel, &c.customer.id, id);
         }
         true
     }
@@ -66,16 +111,15 @@ impl Conversations {
         now: Timestamp,
         account: &AccountId,
     ) -> &mut Conversation {
-        let key = (account.clone(), customer.channel, customer.id.clone());
         let known = self
             .by_customer
-            .get(&key)
-            .copied()
+            .get(account, customer.channel, &customer.id)
             .filter(|id| self.map.contains_key(id));
         let id = known.unwrap_or_else(|| {
             let id = ConversationId(self.next_id);
             self.next_id += 1;
-            self.by_customer.insert(key, id);
+            self.by_customer
+                .insert(account, customer.channel, &customer.id, id);
             id
         });
         let conv = self
@@ -99,8 +143,9 @@ impl Conversations {
         channel: Channel,
         customer: &CustomerId,
     ) -> Option<&Conversation> {
-        let key = (account.clone(), channel, customer.clone());
-        self.by_customer.get(&key).and_then(|id| self.map.get(id))
+        self.by_customer
+            .get(account, channel, customer)
+            .and_then(|id| self.map.get(&id))
     }
 
     pub fn get_mut(&mut self, id: ConversationId) -> Option<&mut Conversation> {

@@ -3,7 +3,7 @@
 //! A receiver that cannot show a Custom Profile (`[channels.webhook] profiles = false`) gets
 //! each message's attribution in its text instead ([`Attribution`]).
 
-use crate::domain::{Account, AccountId, Author, Message, Profile, QuickReply};
+use crate::domain::{Account, AccountId, Author, Message, MessageId, Profile, QuickReply};
 use crate::outbox::{Delivery, Sink};
 use crate::rules::{Template, Vars};
 use crate::store::Outbound;
@@ -19,13 +19,19 @@ use tokio::sync::Mutex;
 /// One outgoing message as the generic channel posts it (its own shape, not the domain's).
 #[derive(Serialize)]
 pub struct Wire<'a> {
-    pub id: String,
+    /// Written as its text (`c12-3`) straight into the output, not copied to a `String` first.
+    #[serde(serialize_with = "as_text")]
+    pub id: MessageId,
     pub account: &'a str,
     pub recipient: &'a str,
     pub text: Cow<'a, str>,
     pub quick_replies: Vec<WireQuickReply<'a>>,
     pub profile: Option<WireProfile<'a>>,
     pub sender: &'static str,
+}
+
+fn as_text<S: serde::Serializer>(id: &MessageId, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(id)
 }
 
 #[derive(Serialize)]
@@ -132,7 +138,7 @@ pub fn wire_with<'a>(
     attribution: Option<&Attribution>,
 ) -> Wire<'a> {
     Wire {
-        id: m.id.to_string(),
+        id: m.id,
         account: e.account.as_str(),
         recipient: e.to.id.as_str(),
         text: attribution.map_or(Cow::Borrowed(m.text.as_str()), |a| a.text(e, m)),
