@@ -23,9 +23,9 @@ pub enum Kept {
 
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
-enum KeptRecord {
+enum KeptRecord<'a> {
     Offer {
-        conversation: CardRecord,
+        conversation: CardRecord<'a>,
         expires_at: Time,
     },
     OfferWithdrawn {
@@ -33,11 +33,11 @@ enum KeptRecord {
         why: WithdrawnRecord,
     },
     Assigned {
-        conversation: CardRecord,
+        conversation: CardRecord<'a>,
     },
     Message {
         conversation: ConversationRef,
-        message: MessageRecord,
+        message: MessageRecord<'a>,
     },
     Closed {
         conversation: ConversationRef,
@@ -60,13 +60,13 @@ enum KeptRecord {
 }
 
 #[derive(Debug, Serialize, Deserialize)]
-struct CardRecord {
+struct CardRecord<'a> {
     id: ConversationRef,
     account: String,
-    customer: CustomerRecord,
+    customer: CustomerRecord<'a>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    ticket: Option<TicketRecord>,
-    transcript: Vec<MessageRecord>,
+    ticket: Option<TicketRecord<'a>>,
+    transcript: Vec<MessageRecord<'a>>,
 }
 
 /// The stored spellings of the reasons a kept event names.
@@ -100,8 +100,8 @@ same_variants!(Withdrawn <=> WithdrawnRecord: Declined, Timeout, AgentGone, Cust
 same_variants!(LetGo <=> LetGoRecord: Released, Resolved, CustomerIdle, Transferred, NoFirstReply);
 same_variants!(SetAway <=> SetAwayRecord: OffersLapsed);
 
-impl From<&Card> for CardRecord {
-    fn from(c: &Card) -> CardRecord {
+impl<'a> From<&'a Card> for CardRecord<'a> {
+    fn from(c: &'a Card) -> CardRecord<'a> {
         CardRecord {
             id: c.id.into(),
             account: c.account.to_string(),
@@ -112,8 +112,8 @@ impl From<&Card> for CardRecord {
     }
 }
 
-impl From<CardRecord> for Card {
-    fn from(c: CardRecord) -> Card {
+impl From<CardRecord<'_>> for Card {
+    fn from(c: CardRecord<'_>) -> Card {
         Card {
             id: c.id.into(),
             account: AccountId(c.account),
@@ -124,8 +124,8 @@ impl From<CardRecord> for Card {
     }
 }
 
-impl From<&Notice> for KeptRecord {
-    fn from(n: &Notice) -> KeptRecord {
+impl<'a> From<&'a Notice> for KeptRecord<'a> {
+    fn from(n: &'a Notice) -> KeptRecord<'a> {
         match n {
             Notice::Offer {
                 conversation,
@@ -171,8 +171,8 @@ impl From<&Notice> for KeptRecord {
     }
 }
 
-impl From<KeptRecord> for Notice {
-    fn from(r: KeptRecord) -> Notice {
+impl From<KeptRecord<'_>> for Notice {
+    fn from(r: KeptRecord<'_>) -> Notice {
         match r {
             KeptRecord::Offer {
                 conversation,

@@ -18,14 +18,14 @@ crate::store::records::same_variants!(AgentStatus <=> AgentStatusRecord: Active,
 
 /// `a` keys, version 3.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AgentV3 {
-    pub agent: AgentDataRecord,
+pub struct AgentV3<'a> {
+    pub agent: AgentDataRecord<'a>,
     pub token_sha256: String,
     pub status: AgentStatusRecord,
 }
 
-impl From<&AgentRecord> for AgentV3 {
-    fn from(a: &AgentRecord) -> Self {
+impl<'a> From<&'a AgentRecord> for AgentV3<'a> {
+    fn from(a: &'a AgentRecord) -> Self {
         AgentV3 {
             agent: (&a.agent).into(),
             token_sha256: a.token_sha256.clone(),
@@ -34,8 +34,8 @@ impl From<&AgentRecord> for AgentV3 {
     }
 }
 
-impl From<AgentV3> for AgentRecord {
-    fn from(a: AgentV3) -> Self {
+impl From<AgentV3<'_>> for AgentRecord {
+    fn from(a: AgentV3<'_>) -> Self {
         AgentRecord {
             agent: a.agent.into(),
             token_sha256: a.token_sha256,

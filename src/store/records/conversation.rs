@@ -7,6 +7,7 @@ use crate::domain::{
     AccountId, Channel, Conversation, Customer, CustomerId, FollowUp, Outside, State, Ticket,
 };
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -16,22 +17,22 @@ pub enum ChannelRecord {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CustomerRecord {
+pub struct CustomerRecord<'a> {
     pub channel: ChannelRecord,
-    pub id: String,
+    pub id: Cow<'a, str>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
+    pub name: Option<Cow<'a, str>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TicketRecord {
-    pub reason: String,
+pub struct TicketRecord<'a> {
+    pub reason: Cow<'a, str>,
     pub priority: u8,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub skills: Vec<String>,
+    pub skills: Vec<Cow<'a, str>>,
     pub queued_at: Time,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub note: Option<String>,
+    pub note: Option<Cow<'a, str>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub told_at: Option<Time>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -79,11 +80,11 @@ impl From<OutsideRecord> for Outside {
 /// Flattened into the conversation: `"state": "queued"` next to the ticket's fields.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
-pub enum StateRecord {
+pub enum StateRecord<'a> {
     Bot,
-    Queued(TicketRecord),
+    Queued(TicketRecord<'a>),
     Offered {
-        ticket: TicketRecord,
+        ticket: TicketRecord<'a>,
         agent: AgentRef,
         expires_at: Time,
     },
@@ -98,20 +99,22 @@ pub enum StateRecord {
         nudged: bool,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         heard_at: Option<Time>,
-        #[serde(default, skip_serializing_if = "String::is_empty")]
-        name: String,
+        #[serde(default, skip_serializing_if = "str::is_empty")]
+        name: Cow<'a, str>,
     },
     Closed,
 }
 
 /// The conversation as a turn left it (or as the checkpoint holds it).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SnapshotRecord {
+/// Borrows the conversation's strings when written (a turn carries one, encoded on the engine's
+/// thread); owns them when read.
+pub struct SnapshotRecord<'a> {
     pub id: ConversationRef,
-    pub account: String,
-    pub customer: CustomerRecord,
+    pub account: Cow<'a, str>,
+    pub customer: CustomerRecord<'a>,
     #[serde(flatten)]
-    pub state: StateRecord,
+    pub state: StateRecord<'a>,
     pub episode: u32,
     pub epoch: u64,
     pub fallbacks: u32,
@@ -122,7 +125,7 @@ pub struct SnapshotRecord {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub routing: Vec<RoutingNoteRecord>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rule: Option<String>,
+    pub rule: Option<Cow<'a, str>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bot_since: Option<Time>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -138,34 +141,34 @@ pub struct SnapshotRecord {
 
 super::same_variants!(Channel <=> ChannelRecord: Webhook, Twitter);
 
-impl From<&Customer> for CustomerRecord {
-    fn from(c: &Customer) -> Self {
+impl<'a> From<&'a Customer> for CustomerRecord<'a> {
+    fn from(c: &'a Customer) -> Self {
         CustomerRecord {
             channel: c.channel.into(),
-            id: c.id.0.clone(),
-            name: c.name.clone(),
+            id: Cow::Borrowed(c.id.as_str()),
+            name: c.name.as_deref().map(Cow::Borrowed),
         }
     }
 }
 
-impl From<CustomerRecord> for Customer {
-    fn from(c: CustomerRecord) -> Self {
+impl From<CustomerRecord<'_>> for Customer {
+    fn from(c: CustomerRecord<'_>) -> Self {
         Customer {
             channel: c.channel.into(),
-            id: CustomerId(c.id),
-            name: c.name,
+            id: CustomerId(c.id.into_owned()),
+            name: c.name.map(Cow::into_owned),
         }
     }
 }
 
-impl From<&Ticket> for TicketRecord {
-    fn from(t: &Ticket) -> Self {
+impl<'a> From<&'a Ticket> for TicketRecord<'a> {
+    fn from(t: &'a Ticket) -> Self {
         TicketRecord {
-            reason: t.reason.clone(),
+            reason: Cow::Borrowed(&t.reason),
             priority: t.priority,
-            skills: t.skills.clone(),
+            skills: t.skills.iter().map(|s| Cow::Borrowed(s.as_str())).collect(),
             queued_at: t.queued_at.into(),
-            note: t.note.clone(),
+            note: t.note.as_deref().map(Cow::Borrowed),
             told_at: t.told_at.map(Into::into),
             patience_from: t.patience_from.map(Into::into),
             apologies: t.apologies,
@@ -173,14 +176,14 @@ impl From<&Ticket> for TicketRecord {
     }
 }
 
-impl From<TicketRecord> for Ticket {
-    fn from(t: TicketRecord) -> Self {
+impl From<TicketRecord<'_>> for Ticket {
+    fn from(t: TicketRecord<'_>) -> Self {
         Ticket {
-            reason: t.reason,
+            reason: t.reason.into_owned(),
             priority: t.priority,
-            skills: t.skills,
+            skills: t.skills.into_iter().map(Cow::into_owned).collect(),
             queued_at: t.queued_at.into(),
-            note: t.note,
+            note: t.note.map(Cow::into_owned),
             told_at: t.told_at.map(Into::into),
             patience_from: t.patience_from.map(Into::into),
             apologies: t.apologies,
@@ -206,8 +209,8 @@ impl From<FollowUpRecord> for FollowUp {
     }
 }
 
-impl From<&State> for StateRecord {
-    fn from(s: &State) -> Self {
+impl<'a> From<&'a State> for StateRecord<'a> {
+    fn from(s: &'a State) -> Self {
         match s {
             State::Bot => StateRecord::Bot,
             State::Queued(t) => StateRecord::Queued(t.into()),
@@ -235,15 +238,15 @@ impl From<&State> for StateRecord {
                 replied: *replied,
                 nudged: *nudged,
                 heard_at: heard_at.map(Into::into),
-                name: name.clone(),
+                name: Cow::Borrowed(name),
             },
             State::Closed => StateRecord::Closed,
         }
     }
 }
 
-impl From<StateRecord> for State {
-    fn from(s: StateRecord) -> Self {
+impl From<StateRecord<'_>> for State {
+    fn from(s: StateRecord<'_>) -> Self {
         match s {
             StateRecord::Bot => State::Bot,
             StateRecord::Queued(t) => State::Queued(t.into()),
@@ -271,18 +274,18 @@ impl From<StateRecord> for State {
                 replied,
                 nudged,
                 heard_at: heard_at.map(Into::into),
-                name,
+                name: name.into_owned(),
             },
             StateRecord::Closed => State::Closed,
         }
     }
 }
 
-impl From<&Conversation> for SnapshotRecord {
-    fn from(c: &Conversation) -> Self {
+impl<'a> From<&'a Conversation> for SnapshotRecord<'a> {
+    fn from(c: &'a Conversation) -> Self {
         SnapshotRecord {
             id: c.id.into(),
-            account: c.account.0.clone(),
+            account: Cow::Borrowed(c.account.as_str()),
             customer: (&c.customer).into(),
             state: (&c.state).into(),
             episode: c.episode,
@@ -292,7 +295,7 @@ impl From<&Conversation> for SnapshotRecord {
             next_seq: c.next_seq,
             declined: c.declined.iter().map(|&a| a.into()).collect(),
             routing: c.routing.iter().map(Into::into).collect(),
-            rule: c.rule.clone(),
+            rule: c.rule.as_deref().map(Cow::Borrowed),
             bot_since: c.bot_since.map(Into::into),
             follow_up: c.follow_up.as_ref().map(Into::into),
             taken_outside: c.taken_outside.map(Into::into),
@@ -304,11 +307,11 @@ impl From<&Conversation> for SnapshotRecord {
     }
 }
 
-impl From<SnapshotRecord> for Conversation {
-    fn from(c: SnapshotRecord) -> Self {
+impl From<SnapshotRecord<'_>> for Conversation {
+    fn from(c: SnapshotRecord<'_>) -> Self {
         Conversation {
             id: c.id.into(),
-            account: AccountId(c.account),
+            account: AccountId(c.account.into_owned()),
             customer: c.customer.into(),
             state: c.state.into(),
             episode: c.episode,
@@ -318,7 +321,7 @@ impl From<SnapshotRecord> for Conversation {
             next_seq: c.next_seq,
             declined: c.declined.into_iter().map(Into::into).collect(),
             routing: c.routing.into_iter().map(Into::into).collect(),
-            rule: c.rule,
+            rule: c.rule.map(Cow::into_owned),
             bot_since: c.bot_since.map(Into::into),
             follow_up: c.follow_up.map(Into::into),
             taken_outside: c.taken_outside.map(Into::into),

@@ -3,12 +3,13 @@
 use super::text::{MessageRef, Time};
 use crate::domain::{Attachment, AttachmentKind, Author, Message, Profile, QuickReply};
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ProfileRecord {
-    pub id: String,
-    pub name: String,
-    pub avatar: String,
+pub struct ProfileRecord<'a> {
+    pub id: Cow<'a, str>,
+    pub name: Cow<'a, str>,
+    pub avatar: Cow<'a, str>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -21,9 +22,9 @@ pub enum AuthorRecord {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct QuickReplyRecord {
-    pub label: String,
-    pub payload: String,
+pub struct QuickReplyRecord<'a> {
+    pub label: Cow<'a, str>,
+    pub payload: Cow<'a, str>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -41,39 +42,41 @@ pub struct AttachmentRecord {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct MessageRecord {
+/// Borrows the message's text when written (a turn is encoded on the engine's thread, and
+/// copying each string first was a tenth of the allocations a DM made); owns it when read.
+pub struct MessageRecord<'a> {
     pub id: MessageRef,
     pub from: AuthorRecord,
-    pub text: String,
+    pub text: Cow<'a, str>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub payload: Option<String>,
+    pub payload: Option<Cow<'a, str>>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub quick_replies: Vec<QuickReplyRecord>,
+    pub quick_replies: Vec<QuickReplyRecord<'a>>,
     /// Absent when empty, so records without attachments keep their bytes.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub attachments: Vec<AttachmentRecord>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub profile: Option<ProfileRecord>,
+    pub profile: Option<ProfileRecord<'a>>,
     pub at: Time,
     pub epoch: u64,
 }
 
-impl From<&Profile> for ProfileRecord {
-    fn from(p: &Profile) -> Self {
+impl<'a> From<&'a Profile> for ProfileRecord<'a> {
+    fn from(p: &'a Profile) -> Self {
         ProfileRecord {
-            id: p.id.clone(),
-            name: p.name.clone(),
-            avatar: p.avatar.clone(),
+            id: Cow::Borrowed(&p.id),
+            name: Cow::Borrowed(&p.name),
+            avatar: Cow::Borrowed(&p.avatar),
         }
     }
 }
 
-impl From<ProfileRecord> for Profile {
-    fn from(p: ProfileRecord) -> Self {
+impl From<ProfileRecord<'_>> for Profile {
+    fn from(p: ProfileRecord<'_>) -> Self {
         Profile {
-            id: p.id,
-            name: p.name,
-            avatar: p.avatar,
+            id: p.id.into_owned(),
+            name: p.name.into_owned(),
+            avatar: p.avatar.into_owned(),
         }
     }
 }
@@ -99,31 +102,31 @@ impl From<AttachmentRecord> for Attachment {
     }
 }
 
-impl From<&QuickReply> for QuickReplyRecord {
-    fn from(q: &QuickReply) -> Self {
+impl<'a> From<&'a QuickReply> for QuickReplyRecord<'a> {
+    fn from(q: &'a QuickReply) -> Self {
         QuickReplyRecord {
-            label: q.label.clone(),
-            payload: q.payload.clone(),
+            label: Cow::Borrowed(&q.label),
+            payload: Cow::Borrowed(&q.payload),
         }
     }
 }
 
-impl From<QuickReplyRecord> for QuickReply {
-    fn from(q: QuickReplyRecord) -> Self {
+impl From<QuickReplyRecord<'_>> for QuickReply {
+    fn from(q: QuickReplyRecord<'_>) -> Self {
         QuickReply {
-            label: q.label,
-            payload: q.payload,
+            label: q.label.into_owned(),
+            payload: q.payload.into_owned(),
         }
     }
 }
 
-impl From<&Message> for MessageRecord {
-    fn from(m: &Message) -> Self {
+impl<'a> From<&'a Message> for MessageRecord<'a> {
+    fn from(m: &'a Message) -> Self {
         MessageRecord {
             id: m.id.into(),
             from: m.from.into(),
-            text: m.text.clone(),
-            payload: m.payload.clone(),
+            text: Cow::Borrowed(&m.text),
+            payload: m.payload.as_deref().map(Cow::Borrowed),
             quick_replies: m.quick_replies.iter().map(Into::into).collect(),
             attachments: m.attachments.iter().map(Into::into).collect(),
             profile: m.profile.as_ref().map(Into::into),
@@ -133,13 +136,13 @@ impl From<&Message> for MessageRecord {
     }
 }
 
-impl From<MessageRecord> for Message {
-    fn from(m: MessageRecord) -> Self {
+impl From<MessageRecord<'_>> for Message {
+    fn from(m: MessageRecord<'_>) -> Self {
         Message {
             id: m.id.into(),
             from: m.from.into(),
-            text: m.text,
-            payload: m.payload,
+            text: m.text.into_owned(),
+            payload: m.payload.map(Cow::into_owned),
             quick_replies: m.quick_replies.into_iter().map(Into::into).collect(),
             attachments: m.attachments.into_iter().map(Into::into).collect(),
             profile: m.profile.map(Into::into),

@@ -18,18 +18,18 @@ pub struct EventRefRecord {
 
 /// `t` keys.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TurnV2 {
+pub struct TurnV2<'a> {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub event: Option<EventRefRecord>,
-    pub conversation: SnapshotRecord,
+    pub conversation: SnapshotRecord<'a>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub messages: Vec<MessageRecord>,
+    pub messages: Vec<MessageRecord<'a>>,
 }
 
 /// `c` keys.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CheckpointV2 {
-    pub conversation: SnapshotRecord,
+pub struct CheckpointV2<'a> {
+    pub conversation: SnapshotRecord<'a>,
     pub turns: Vec<u64>,
     /// How many older turns are in pages; absent (none) in what earlier releases wrote.
     #[serde(default, skip_serializing_if = "is_zero")]
@@ -48,28 +48,28 @@ pub struct BucketV2 {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AgentDataRecord {
+pub struct AgentDataRecord<'a> {
     pub id: AgentRef,
     pub account: String,
     pub name: String,
-    pub profile: ProfileRecord,
+    pub profile: ProfileRecord<'a>,
     pub skills: Vec<String>,
     pub capacity: u32,
 }
 
 /// `a` keys.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AgentV2 {
-    pub agent: AgentDataRecord,
+pub struct AgentV2<'a> {
+    pub agent: AgentDataRecord<'a>,
     pub token_sha256: String,
 }
 
 /// `x` keys.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FailedV2 {
+pub struct FailedV2<'a> {
     pub account: String,
-    pub to: CustomerRecord,
-    pub message: MessageRecord,
+    pub to: CustomerRecord<'a>,
+    pub message: MessageRecord<'a>,
     pub error: String,
 }
 
@@ -93,8 +93,8 @@ impl From<EventRefRecord> for EventRef {
     }
 }
 
-impl From<&TurnRecord> for TurnV2 {
-    fn from(t: &TurnRecord) -> Self {
+impl<'a> From<&'a TurnRecord> for TurnV2<'a> {
+    fn from(t: &'a TurnRecord) -> Self {
         TurnV2 {
             event: t.event.as_ref().map(Into::into),
             conversation: (&t.conversation).into(),
@@ -103,8 +103,8 @@ impl From<&TurnRecord> for TurnV2 {
     }
 }
 
-impl From<TurnV2> for TurnRecord {
-    fn from(t: TurnV2) -> Self {
+impl From<TurnV2<'_>> for TurnRecord {
+    fn from(t: TurnV2<'_>) -> Self {
         TurnRecord {
             event: t.event.map(Into::into),
             conversation: t.conversation.into(),
@@ -113,8 +113,8 @@ impl From<TurnV2> for TurnRecord {
     }
 }
 
-impl From<&ConversationRecord> for CheckpointV2 {
-    fn from(c: &ConversationRecord) -> Self {
+impl<'a> From<&'a ConversationRecord> for CheckpointV2<'a> {
+    fn from(c: &'a ConversationRecord) -> Self {
         CheckpointV2 {
             conversation: (&c.conversation).into(),
             turns: c.turns.tail.clone(),
@@ -123,8 +123,8 @@ impl From<&ConversationRecord> for CheckpointV2 {
     }
 }
 
-impl From<CheckpointV2> for ConversationRecord {
-    fn from(c: CheckpointV2) -> Self {
+impl From<CheckpointV2<'_>> for ConversationRecord {
+    fn from(c: CheckpointV2<'_>) -> Self {
         ConversationRecord {
             conversation: c.conversation.into(),
             turns: TurnList {
@@ -153,8 +153,8 @@ impl From<BucketV2> for EventBucket {
     }
 }
 
-impl From<&Agent> for AgentDataRecord {
-    fn from(a: &Agent) -> Self {
+impl<'a> From<&'a Agent> for AgentDataRecord<'a> {
+    fn from(a: &'a Agent) -> Self {
         AgentDataRecord {
             id: a.id.into(),
             account: a.account.0.clone(),
@@ -166,8 +166,8 @@ impl From<&Agent> for AgentDataRecord {
     }
 }
 
-impl From<AgentDataRecord> for Agent {
-    fn from(a: AgentDataRecord) -> Self {
+impl From<AgentDataRecord<'_>> for Agent {
+    fn from(a: AgentDataRecord<'_>) -> Self {
         Agent {
             id: a.id.into(),
             account: AccountId(a.account),
@@ -179,8 +179,8 @@ impl From<AgentDataRecord> for Agent {
     }
 }
 
-impl From<AgentV2> for AgentRecord {
-    fn from(a: AgentV2) -> Self {
+impl From<AgentV2<'_>> for AgentRecord {
+    fn from(a: AgentV2<'_>) -> Self {
         // Version 2 had no status: every agent it wrote was active.
         AgentRecord {
             agent: a.agent.into(),
@@ -190,8 +190,8 @@ impl From<AgentV2> for AgentRecord {
     }
 }
 
-impl From<&FailedRecord> for FailedV2 {
-    fn from(f: &FailedRecord) -> Self {
+impl<'a> From<&'a FailedRecord> for FailedV2<'a> {
+    fn from(f: &'a FailedRecord) -> Self {
         FailedV2 {
             account: f.account.0.clone(),
             to: (&f.to).into(),
@@ -201,8 +201,8 @@ impl From<&FailedRecord> for FailedV2 {
     }
 }
 
-impl From<FailedV2> for FailedRecord {
-    fn from(f: FailedV2) -> Self {
+impl From<FailedV2<'_>> for FailedRecord {
+    fn from(f: FailedV2<'_>) -> Self {
         FailedRecord {
             account: AccountId(f.account),
             to: f.to.into(),
