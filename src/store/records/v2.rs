@@ -8,19 +8,20 @@ use super::{AgentRecord, ConversationRecord, EventBucket, EventRef, FailedRecord
 use crate::domain::{AccountId, Agent, EventId};
 use crate::store::TurnList;
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct EventRefRecord {
-    pub account: String,
+pub struct EventRefRecord<'a> {
+    pub account: Cow<'a, str>,
     pub channel: ChannelRecord,
-    pub id: String,
+    pub id: Cow<'a, str>,
 }
 
 /// `t` keys.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TurnV2<'a> {
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub event: Option<EventRefRecord>,
+    pub event: Option<EventRefRecord<'a>>,
     pub conversation: SnapshotRecord<'a>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub messages: Vec<MessageRecord<'a>>,
@@ -42,9 +43,9 @@ fn is_zero(n: &u64) -> bool {
 
 /// `e` keys.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct BucketV2 {
+pub struct BucketV2<'a> {
     pub written_at: Time,
-    pub events: Vec<(EventRefRecord, u64)>,
+    pub events: Vec<(EventRefRecord<'a>, u64)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -73,22 +74,22 @@ pub struct FailedV2<'a> {
     pub error: String,
 }
 
-impl From<&EventRef> for EventRefRecord {
-    fn from(e: &EventRef) -> Self {
+impl<'a> From<&'a EventRef> for EventRefRecord<'a> {
+    fn from(e: &'a EventRef) -> Self {
         EventRefRecord {
-            account: e.account.0.clone(),
+            account: Cow::Borrowed(e.account.as_str()),
             channel: e.channel.into(),
-            id: e.id.0.clone(),
+            id: Cow::Borrowed(e.id.as_str()),
         }
     }
 }
 
-impl From<EventRefRecord> for EventRef {
-    fn from(e: EventRefRecord) -> Self {
+impl From<EventRefRecord<'_>> for EventRef {
+    fn from(e: EventRefRecord<'_>) -> Self {
         EventRef {
-            account: AccountId(e.account),
+            account: AccountId(e.account.into_owned()),
             channel: e.channel.into(),
-            id: EventId(e.id),
+            id: EventId(e.id.into_owned()),
         }
     }
 }
@@ -135,8 +136,8 @@ impl From<CheckpointV2<'_>> for ConversationRecord {
     }
 }
 
-impl From<&EventBucket> for BucketV2 {
-    fn from(b: &EventBucket) -> Self {
+impl<'a> From<&'a EventBucket> for BucketV2<'a> {
+    fn from(b: &'a EventBucket) -> Self {
         BucketV2 {
             written_at: b.written_at.into(),
             events: b.events.iter().map(|(e, t)| (e.into(), *t)).collect(),
@@ -144,8 +145,8 @@ impl From<&EventBucket> for BucketV2 {
     }
 }
 
-impl From<BucketV2> for EventBucket {
-    fn from(b: BucketV2) -> Self {
+impl From<BucketV2<'_>> for EventBucket {
+    fn from(b: BucketV2<'_>) -> Self {
         EventBucket {
             written_at: b.written_at.into(),
             events: b.events.into_iter().map(|(e, t)| (e.into(), t)).collect(),
