@@ -5,7 +5,7 @@
 use super::people::{Later, ToAgent};
 use super::Engine;
 use crate::domain::{AgentEvent, Card, ConversationId, Effect, Notice};
-use crate::store::WriteSet;
+use crate::store::{TurnList, WriteSet};
 
 impl Engine {
     /// Carries out what agents are owed; called once the batch that caused it is written.
@@ -131,8 +131,9 @@ impl Engine {
     /// A conversation with its whole transcript, as an offer or assignment shows it.
     pub(super) fn card(&self, id: ConversationId) -> Option<Card> {
         let c = self.desk.conversation(id)?;
-        let list = self.transcripts.get(&id).cloned().unwrap_or_default();
-        let read = self.store.turn_numbers(id, &list);
+        let none = TurnList::default();
+        let list = self.transcripts.get(&id).unwrap_or(&none);
+        let read = self.store.turn_numbers(id, list);
         let transcript = match read.and_then(|turns| self.store.transcript(&turns)) {
             Ok(t) => t,
             Err(e) => {

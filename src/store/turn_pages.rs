@@ -17,7 +17,7 @@ use crate::domain::ConversationId;
 /// Turn numbers per page: a page's value (4,097 bytes) stays under `VALUE_BYTES`.
 pub const PAGE_TURNS: usize = 512;
 /// A tail longer than this pages out its oldest `PAGE_TURNS`, leaving 129 to 640 in the
-/// record: with the snapshot, under `VALUE_BYTES` written as JSON as well as packed.
+/// record: packed (5 bytes a turn number below 2^32), with the snapshot, under `VALUE_BYTES`.
 pub const MAX_TAIL: usize = 640;
 const VERSION: u8 = 1;
 
@@ -59,8 +59,8 @@ impl TurnList {
     /// where the record written with `set` is built from this list.
     pub fn page_out(&mut self, id: ConversationId, set: &mut WriteSet) {
         while self.tail.len() > MAX_TAIL {
-            let page: Vec<u64> = self.tail.drain(..PAGE_TURNS).collect();
-            set.turn_page(id, self.paged / PAGE_TURNS as u64, &page);
+            set.turn_page(id, self.paged / PAGE_TURNS as u64, &self.tail[..PAGE_TURNS]);
+            self.tail.drain(..PAGE_TURNS);
             self.paged += PAGE_TURNS as u64;
         }
     }
