@@ -1,6 +1,7 @@
 //! A conversation as stored (the snapshot in turns and checkpoints), with its state, ticket,
 //! customer, follow-up and routing notes.
 
+use super::absent::absent;
 use super::routing::RoutingNoteRecord;
 use super::text::{AgentRef, ConversationRef, MessageRef, Time};
 use crate::domain::{
@@ -20,7 +21,7 @@ pub enum ChannelRecord {
 pub struct CustomerRecord<'a> {
     pub channel: ChannelRecord,
     pub id: Cow<'a, str>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "absent")]
     pub name: Option<Cow<'a, str>>,
 }
 
@@ -28,27 +29,23 @@ pub struct CustomerRecord<'a> {
 pub struct TicketRecord<'a> {
     pub reason: Cow<'a, str>,
     pub priority: u8,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "absent")]
     pub skills: Vec<Cow<'a, str>>,
     pub queued_at: Time,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "absent")]
     pub note: Option<Cow<'a, str>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "absent")]
     pub told_at: Option<Time>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "absent")]
     pub patience_from: Option<Time>,
-    #[serde(default, skip_serializing_if = "is_zero")]
+    #[serde(default, skip_serializing_if = "absent")]
     pub apologies: u32,
-}
-
-fn is_zero(n: &u32) -> bool {
-    *n == 0
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FollowUpRecord {
     pub since: Time,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "absent")]
     pub message: Option<MessageRef>,
 }
 

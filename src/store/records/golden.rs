@@ -1,10 +1,10 @@
 //! Golden bytes: each record, built by hand from domain values, must encode to exactly these
 //! bytes (the version byte, then JSON, or for packed records MessagePack, pinned in
-//! `tests/fixtures/golden/store/*.v3` as hex with a JSON rendering beside it for review) and
+//! `tests/fixtures/golden/store/*.v4` as hex with a JSON rendering beside it for review) and
 //! decode back to the same value. A field renamed in the domain but not in a record mapping, or
 //! a record changed without a new version, fails here. The JSON bytes are what the releases
-//! that stored domain types as JSON wrote; for packed records they are what earlier releases
-//! wrote, and must still decode to the same value.
+//! that stored domain types as JSON wrote; for packed records they, and the `*.v3` files (named
+//! MessagePack), are what earlier releases wrote, and must still decode to the same value.
 
 mod bytes;
 
@@ -17,11 +17,11 @@ use bytes::*;
 
 const T: u64 = 1_795_950_000_000; // 2026-11-29T11:00:00Z
 
-fn at(offset_ms: u64) -> Timestamp {
+pub(super) fn at(offset_ms: u64) -> Timestamp {
     Timestamp(T + offset_ms)
 }
 
-fn customer() -> Customer {
+pub(super) fn customer() -> Customer {
     Customer {
         channel: Channel::Webhook,
         id: CustomerId("u1".into()),
@@ -29,7 +29,7 @@ fn customer() -> Customer {
     }
 }
 
-fn ticket() -> Ticket {
+pub(super) fn ticket() -> Ticket {
     Ticket {
         reason: "frustrated".into(),
         priority: 5,
@@ -42,7 +42,7 @@ fn ticket() -> Ticket {
     }
 }
 
-fn profile() -> Profile {
+pub(super) fn profile() -> Profile {
     Profile {
         id: "acme-a1".into(),
         name: "Ann, Acme".into(),
@@ -51,7 +51,7 @@ fn profile() -> Profile {
 }
 
 /// Every optional field set.
-fn full(state: State) -> Conversation {
+pub(super) fn full(state: State) -> Conversation {
     let mut c = Conversation::new(
         ConversationId(7),
         AccountId::from("acme"),
@@ -90,7 +90,7 @@ fn full(state: State) -> Conversation {
     c
 }
 
-fn with_agent() -> State {
+pub(super) fn with_agent() -> State {
     State::WithAgent {
         agent: AgentId(1),
         since: at(9),
@@ -102,7 +102,7 @@ fn with_agent() -> State {
     }
 }
 
-fn message() -> Message {
+pub(super) fn message() -> Message {
     Message {
         id: MessageId {
             conversation: ConversationId(7),
@@ -122,7 +122,7 @@ fn message() -> Message {
     }
 }
 
-fn event() -> EventRef {
+pub(super) fn event() -> EventRef {
     EventRef {
         account: AccountId::from("acme"),
         channel: Channel::Webhook,
@@ -140,9 +140,10 @@ fn golden<T: Record + PartialEq + std::fmt::Debug>(value: T, json: &str) {
     assert_eq!(back, value);
 }
 
-/// A packed record: its bytes are pinned in the golden file `store/<name>.v3` (hex, then the
-/// same value rendered as JSON), it decodes back to the same value, and so does `v2_json`, what
-/// earlier releases wrote for it.
+/// A packed record: its bytes are pinned in the golden file `store/<name>.v4` (hex, then the
+/// same value rendered as JSON), it decodes back to the same value, and so do what earlier
+/// releases wrote for it: `store/<name>.v3` (named MessagePack) when there is one, and
+/// `v2_json`.
 fn packed<T: Record + PartialEq + std::fmt::Debug>(value: T, name: &str, v2_json: &str) {
     let bytes = encode(&value);
     assert_eq!(bytes[0], PACKED, "the version byte");
@@ -154,7 +155,7 @@ fn packed<T: Record + PartialEq + std::fmt::Debug>(value: T, name: &str, v2_json
         .collect();
     let pretty = serde_json::to_string_pretty(&seen).unwrap();
     crate::golden::check_file(
-        &format!("store/{name}.v3"),
+        &format!("store/{name}.v4"),
         &format!("{}\n\n{pretty}", lines.join("\n")),
     );
     assert_eq!(
@@ -162,6 +163,14 @@ fn packed<T: Record + PartialEq + std::fmt::Debug>(value: T, name: &str, v2_json
         value,
         "{name} read back"
     );
+    if let Some(named) = golden_hex(&format!("store/{name}.v3")) {
+        assert_eq!(named[0], NAMED, "{name}.v3: the version byte");
+        assert_eq!(
+            decode::<T>(b"k", &named).unwrap(),
+            value,
+            "{name} as version 3"
+        );
+    }
     let mut v2 = vec![2];
     v2.extend(v2_json.as_bytes());
     assert_eq!(
@@ -169,6 +178,17 @@ fn packed<T: Record + PartialEq + std::fmt::Debug>(value: T, name: &str, v2_json
         value,
         "{name} as version 2"
     );
+}
+
+/// The bytes of a golden file written by [`packed`] (its hex lines, up to the blank line), if
+/// the file exists.
+fn golden_hex(file: &str) -> Option<Vec<u8>> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/golden")
+        .join(file);
+    let text = std::fs::read_to_string(path).ok()?;
+    let hex: String = text.lines().take_while(|l| !l.is_empty()).collect();
+    Some(hex::decode(hex).expect("hex"))
 }
 
 #[test]
@@ -346,7 +366,7 @@ fn unknown_versions_and_empty_values_are_corrupt() {
     });
     let cut = &whole[..whole.len() / 2];
     for value in [
-        &[4, 0x80][..],
+        &[5, 0x80][..],
         &[PACKED, b'{', b'}'][..],
         cut,
         &[PACKED][..],

@@ -1,5 +1,6 @@
 //! Messages as stored: the message, who wrote it, its quick replies and the profile it carries.
 
+use super::absent::absent;
 use super::text::{MessageRef, Time};
 use crate::domain::{Attachment, AttachmentKind, Author, Message, Profile, QuickReply};
 use serde::{Deserialize, Serialize};
@@ -48,14 +49,14 @@ pub struct MessageRecord<'a> {
     pub id: MessageRef,
     pub from: AuthorRecord,
     pub text: Cow<'a, str>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "absent")]
     pub payload: Option<Cow<'a, str>>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "absent")]
     pub quick_replies: Vec<QuickReplyRecord<'a>>,
     /// Absent when empty, so records without attachments keep their bytes.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "absent")]
     pub attachments: Vec<AttachmentRecord>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "absent")]
     pub profile: Option<ProfileRecord<'a>>,
     pub at: Time,
     pub epoch: u64,

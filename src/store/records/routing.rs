@@ -1,6 +1,7 @@
 //! Routing decisions as stored: who was offered a conversation, who named them, and why each
 //! other agent was passed over (with the stored spellings of the reasons).
 
+use super::absent::absent;
 use super::text::{AgentRef, Time};
 use crate::domain::{Passed, PassedOver, RoutingNote};
 use serde::{Deserialize, Serialize};
@@ -37,9 +38,9 @@ super::same_variants!(Passed <=> PassedRecord: AtCapacity, Away, Busier, Decline
 pub struct RoutingNoteRecord {
     pub at: Time,
     pub offered_to: AgentRef,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "absent")]
     pub named_by: Option<AgentRef>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "absent")]
     pub passed_over: Vec<PassedOverRecord>,
 }
 

@@ -1,6 +1,7 @@
 //! The top-level records of version 2 (the byte in front of the JSON): what each key holds.
 //! Their JSON is byte-for-byte what the releases that serialized domain types wrote.
 
+use super::absent::absent;
 use super::conversation::{ChannelRecord, CustomerRecord, SnapshotRecord};
 use super::message::{MessageRecord, ProfileRecord};
 use super::text::{AgentRef, Time};
@@ -20,10 +21,10 @@ pub struct EventRefRecord<'a> {
 /// `t` keys.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TurnV2<'a> {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "absent")]
     pub event: Option<EventRefRecord<'a>>,
     pub conversation: SnapshotRecord<'a>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "absent")]
     pub messages: Vec<MessageRecord<'a>>,
 }
 
@@ -33,12 +34,8 @@ pub struct CheckpointV2<'a> {
     pub conversation: SnapshotRecord<'a>,
     pub turns: Vec<u64>,
     /// How many older turns are in pages; absent (none) in what earlier releases wrote.
-    #[serde(default, skip_serializing_if = "is_zero")]
+    #[serde(default, skip_serializing_if = "absent")]
     pub paged: u64,
-}
-
-fn is_zero(n: &u64) -> bool {
-    *n == 0
 }
 
 /// `e` keys.
