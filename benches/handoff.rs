@@ -2,7 +2,12 @@
 //! idle, available agent; and an agent's `send` → its `sent` receipt, which the engine emits
 //! once the message's turn is written to the store (in the outbox).
 //!
-//! `cargo bench --bench handoff` — env: BENCH_ROUNDS (default 2000).
+//! With BENCH_HISTORY=N, one more run: a customer who wrote N DMs before (each answered by
+//! the bot) escalates, BENCH_LONG_ROUNDS times (default 20): what an offer costs when the
+//! conversation has a long history, and how large its frame is.
+//!
+//! `cargo bench --bench handoff` — env: BENCH_ROUNDS (default 2000), BENCH_HISTORY (0),
+//! BENCH_LONG_ROUNDS (20).
 
 #[allow(dead_code)]
 mod support;
@@ -129,6 +134,49 @@ async fn main() {
         pct(&mut to_sent, 0.5),
         pct(&mut to_sent, 0.99)
     );
+    let history = support::env("BENCH_HISTORY", 0) as usize;
+    if history > 0 {
+        let rounds = support::env("BENCH_LONG_ROUNDS", 20) as usize;
+        let dm = |id: String, text: &str| json!({"id": id, "account": "acme", "customer": {"id": "long"}, "text": text});
+        for i in 0..history {
+            let res = http
+                .post(format!("{base}/v1/channels/webhook/messages"))
+                .json(&dm(format!("h{i}"), "hello"))
+                .send()
+                .await
+                .expect("dm");
+            assert!(res.status().is_success());
+        }
+        let (mut to_offer, mut bytes) = (Vec::new(), 0usize);
+        for i in 0..rounds {
+            let res = http
+                .post(format!("{base}/v1/channels/webhook/messages"))
+                .json(&dm(format!("l{i}"), "I want to talk to a human"))
+                .send()
+                .await
+                .expect("dm");
+            assert!(res.status().is_success());
+            let acked = Instant::now();
+            let offer = until(&mut ws, "offer").await;
+            to_offer.push(acked.elapsed().as_secs_f64() * 1000.0);
+            bytes = offer.to_string().len();
+            let conv = offer["conversation"]["id"].clone();
+            for (kind, reply) in [("accept", "assigned"), ("resolve", "closed")] {
+                ws.send(Message::text(
+                    json!({"type": kind, "conversation_id": conv}).to_string(),
+                ))
+                .await
+                .expect("action");
+                until(&mut ws, reply).await;
+            }
+        }
+        println!(
+            "  a customer with {history} earlier DMs escalates ({rounds} times): acknowledged -> offer p50 {:.2} ms, p99 {:.2} ms; offer frame {} KiB",
+            pct(&mut to_offer, 0.5),
+            pct(&mut to_offer, 0.99),
+            bytes / 1024
+        );
+    }
     drop(ws);
     tokio::time::sleep(Duration::from_millis(100)).await;
     running.stop().await.expect("stop");

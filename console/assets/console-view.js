@@ -86,6 +86,11 @@ export function notice(kind, text, extra = {}) {
   return item;
 }
 
+/** Heads a transcript that starts at the newest messages: the conversation has older ones. */
+export function earlierNote() {
+  return el('li', { class: 'earlier', testid: 'transcript-earlier', text: 'Earlier messages are not shown: these are the newest.' });
+}
+
 /** The offer card; `on.accept` / `on.decline` act. */
 export function offerCard(frame, on) {
   const c = frame.conversation;
@@ -93,6 +98,7 @@ export function offerCard(frame, on) {
   const countdown = el('span', { class: 'countdown', testid: 'offer-countdown', 'data-expires-at': frame.expires_at });
   const waited = el('dd', { testid: 'offer-waited' });
   const list = el('ol', { class: 'transcript', testid: 'offer-transcript', 'aria-label': 'Transcript' });
+  if (c.earlier) list.append(earlierNote());
   for (const m of c.transcript || []) list.append(transcriptItem(m));
   const tick = () => {
     countdown.textContent = `${Math.max(0, Math.ceil((expires - Date.now()) / 1000))} s left`;

@@ -2,7 +2,7 @@
 // numbered event is processed once (deduped by seq, messages also by id), then acked; a lost
 // connection resumes after the last processed seq.
 
-import { el, transcriptItem, setDelivery, offerCard, customerLabel, notice, avatar, beep, askToNotify, notify } from './console-view.js';
+import { el, earlierNote, transcriptItem, setDelivery, offerCard, customerLabel, notice, avatar, beep, askToNotify, notify } from './console-view.js';
 import { cannedPicker } from './console-canned.js';
 
 const TOKEN_KEY = 'baton.token';
@@ -176,7 +176,7 @@ function welcome(frame) {
   // already shown, so a reconnect repeats nothing.
   for (const card of frame.held || []) {
     const c = conversation(card.id, card);
-    for (const m of card.transcript || []) append(c, m);
+    shown(c, card);
     c.unread = 0;
     c.badge.hidden = true;
   }
@@ -215,8 +215,15 @@ setInterval(() => { for (const card of state.offers.values()) card.tick(); }, 10
 function assigned(card) {
   dropOffer(card.id);
   const c = conversation(card.id, card);
-  for (const m of card.transcript || []) append(c, m);
+  shown(c, card);
   select(card.id);
+}
+
+/** A card's transcript into its tab: the messages not shown yet, under a note when the card
+ * starts at the newest messages of a longer conversation. */
+function shown(c, card) {
+  if (card.earlier && !c.list.querySelector('[data-testid="transcript-earlier"]')) c.list.prepend(earlierNote());
+  for (const m of card.transcript || []) append(c, m);
 }
 
 // --- conversations ------------------------------------------------------------------------

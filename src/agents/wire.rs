@@ -224,7 +224,8 @@ impl From<PresenceJson> for Presence {
     }
 }
 
-/// A conversation as an offer or assignment shows it: who, why, and everything said so far.
+/// A conversation as an offer or assignment shows it: who, why, and the newest messages
+/// (`earlier`: the conversation has older ones than these).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CardJson {
     pub id: String,
@@ -233,6 +234,7 @@ pub struct CardJson {
     #[serde(flatten)]
     pub ticket: Option<TicketJson>,
     pub transcript: Vec<MessageJson>,
+    pub earlier: bool,
 }
 
 impl From<&Card> for CardJson {
@@ -243,6 +245,7 @@ impl From<&Card> for CardJson {
             customer: (&c.customer).into(),
             ticket: c.ticket.as_ref().map(TicketJson::from),
             transcript: messages(&c.transcript),
+            earlier: c.earlier,
         }
     }
 }

@@ -54,8 +54,8 @@ pub enum Notice {
     },
 }
 
-/// A conversation as an agent is shown it in an offer or an assignment: who, why, and
-/// everything said so far.
+/// A conversation as an agent is shown it in an offer or an assignment: who, why, and what
+/// was said lately (the newest messages; `earlier` says whether older ones were left out).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Card {
     pub id: ConversationId,
@@ -64,4 +64,6 @@ pub struct Card {
     /// Why and how urgently it waits (none once the agent holds it).
     pub ticket: Option<Ticket>,
     pub transcript: Vec<Message>,
+    /// The conversation has older messages than the transcript's.
+    pub earlier: bool,
 }

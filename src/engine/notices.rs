@@ -7,6 +7,12 @@ use super::Engine;
 use crate::domain::{AgentEvent, Card, ConversationId, Effect, Notice};
 use crate::store::{TurnList, WriteSet};
 
+/// The messages an offer or assignment carries: the newest, read from the end of the
+/// conversation, so neither the engine's time nor the frame grows with a customer's history.
+/// The whole transcript is the conversation view's (`GET /v1/conversations/{id}`) and the
+/// export's.
+pub const CARD_MESSAGES: usize = 200;
+
 impl Engine {
     /// Carries out what agents are owed; called once the batch that caused it is written.
     pub(super) fn tell_agents(&mut self) {
@@ -128,17 +134,16 @@ impl Engine {
         })
     }
 
-    /// A conversation with its whole transcript, as an offer or assignment shows it.
+    /// A conversation with its newest messages, as an offer or assignment shows it.
     pub(super) fn card(&self, id: ConversationId) -> Option<Card> {
         let c = self.desk.conversation(id)?;
         let none = TurnList::default();
         let list = self.transcripts.get(&id).unwrap_or(&none);
-        let read = self.store.turn_numbers(id, list);
-        let transcript = match read.and_then(|turns| self.store.transcript(&turns)) {
-            Ok(t) => t,
+        let (transcript, earlier) = match self.store.recent_messages(id, list, CARD_MESSAGES) {
+            Ok(read) => read,
             Err(e) => {
                 tracing::warn!(error = %e, conversation_id = %id, "cannot read a transcript for an agent");
-                Vec::new()
+                (Vec::new(), false)
             }
         };
         Some(Card {
@@ -147,6 +152,7 @@ impl Engine {
             customer: c.customer.clone(),
             ticket: c.ticket().cloned(),
             transcript,
+            earlier,
         })
     }
 }

@@ -67,6 +67,9 @@ struct CardRecord<'a> {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     ticket: Option<TicketRecord<'a>>,
     transcript: Vec<MessageRecord<'a>>,
+    /// Absent (none left out) in what earlier releases kept, and when none were.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    earlier: bool,
 }
 
 /// The stored spellings of the reasons a kept event names.
@@ -108,6 +111,7 @@ impl<'a> From<&'a Card> for CardRecord<'a> {
             customer: (&c.customer).into(),
             ticket: c.ticket.as_ref().map(TicketRecord::from),
             transcript: c.transcript.iter().map(MessageRecord::from).collect(),
+            earlier: c.earlier,
         }
     }
 }
@@ -120,6 +124,7 @@ impl From<CardRecord<'_>> for Card {
             customer: c.customer.into(),
             ticket: c.ticket.map(Into::into),
             transcript: c.transcript.into_iter().map(Into::into).collect(),
+            earlier: c.earlier,
         }
     }
 }
@@ -307,6 +312,7 @@ mod tests {
             },
             ticket: Some(Ticket::new("bot_stuck", 1, at, at)),
             transcript: vec![message.clone()],
+            earlier: false,
         };
         vec![
             (
@@ -326,8 +332,10 @@ mod tests {
             (
                 "assigned",
                 Notice::Assigned {
+                    // An agent shown only the newest messages: `earlier` is kept too.
                     conversation: Card {
                         ticket: None,
+                        earlier: true,
                         ..card
                     },
                 },

@@ -12,7 +12,7 @@
 
 use super::keys;
 use super::{Store, StoreError, WriteSet};
-use crate::domain::ConversationId;
+use crate::domain::{ConversationId, Message};
 
 /// Turn numbers per page: a page's value (4,097 bytes) stays under `VALUE_BYTES`.
 pub const PAGE_TURNS: usize = 512;
@@ -84,28 +84,74 @@ impl Store {
         id: ConversationId,
         list: &TurnList,
     ) -> Result<Vec<u64>, StoreError> {
-        if !list.paged.is_multiple_of(PAGE_TURNS as u64) {
-            return Err(StoreError::Corrupt {
-                key: format!("{:?}", keys::conversation(id)),
-                message: format!("{} paged turns is not a number of whole pages", list.paged),
-            });
-        }
-        let pages = list.paged / PAGE_TURNS as u64;
         let mut all = Vec::with_capacity(list.len().min(1 << 20) as usize);
-        for number in 0..pages {
-            let key = keys::turn_page(id, number);
-            let corrupt = |message: &str| StoreError::Corrupt {
-                key: format!("{key:?}"),
-                message: message.to_owned(),
-            };
-            let value = self
-                .get(key)?
-                .ok_or_else(|| corrupt("a page of the conversation's turns is missing"))?;
-            all.extend(decode(&value).map_err(corrupt)?);
+        for number in 0..pages(id, list)? {
+            all.extend(self.page(id, number)?);
         }
         all.extend_from_slice(&list.tail);
         Ok(all)
     }
+
+    /// The newest `max` messages of the conversation, oldest first, and whether it has older
+    /// ones: read from its newest turn back, so the cost follows `max`, not the history.
+    pub fn recent_messages(
+        &self,
+        id: ConversationId,
+        list: &TurnList,
+        max: usize,
+    ) -> Result<(Vec<Message>, bool), StoreError> {
+        let mut newest_first: Vec<Message> = Vec::new();
+        // One message past `max` is read to know whether there are older ones.
+        let mut enough = |turn: u64| -> Result<bool, StoreError> {
+            if let Some(t) = self.turn(turn)? {
+                newest_first.extend(t.messages.into_iter().rev());
+            }
+            Ok(newest_first.len() > max)
+        };
+        'read: {
+            for &turn in list.tail.iter().rev() {
+                if enough(turn)? {
+                    break 'read;
+                }
+            }
+            for number in (0..pages(id, list)?).rev() {
+                for turn in self.page(id, number)?.into_iter().rev() {
+                    if enough(turn)? {
+                        break 'read;
+                    }
+                }
+            }
+        }
+        let earlier = newest_first.len() > max;
+        newest_first.truncate(max);
+        newest_first.reverse();
+        Ok((newest_first, earlier))
+    }
+
+    /// One page of the conversation's turn numbers, in order.
+    fn page(&self, id: ConversationId, number: u64) -> Result<Vec<u64>, StoreError> {
+        let key = keys::turn_page(id, number);
+        let corrupt = |message: &str| StoreError::Corrupt {
+            key: format!("{key:?}"),
+            message: message.to_owned(),
+        };
+        let value = self
+            .get(key)?
+            .ok_or_else(|| corrupt("a page of the conversation's turns is missing"))?;
+        let turns = decode(&value).map_err(corrupt)?.collect();
+        Ok(turns)
+    }
+}
+
+/// How many pages the list's paged turns fill.
+fn pages(id: ConversationId, list: &TurnList) -> Result<u64, StoreError> {
+    if !list.paged.is_multiple_of(PAGE_TURNS as u64) {
+        return Err(StoreError::Corrupt {
+            key: format!("{:?}", keys::conversation(id)),
+            message: format!("{} paged turns is not a number of whole pages", list.paged),
+        });
+    }
+    Ok(list.paged / PAGE_TURNS as u64)
 }
 
 fn decode(value: &[u8]) -> Result<impl Iterator<Item = u64> + '_, &'static str> {
@@ -189,6 +235,57 @@ mod tests {
                 proptest::prop_assert_eq!(&store.turn_numbers(id, &list).unwrap(), &model);
             }
         }
+    }
+
+    /// A conversation whose turn `n` holds `n % 3` messages (some none), numbered in order.
+    fn written(store: &Store, id: ConversationId, turns: u64) -> (TurnList, Vec<u64>) {
+        use crate::domain::Author;
+        use crate::store::{tests, TurnRecord};
+        let (mut list, mut seqs, mut seq) = (TurnList::default(), Vec::new(), 0);
+        for n in 0..turns {
+            let mut set = WriteSet::default();
+            let messages = (0..n % 3)
+                .map(|_| {
+                    seq += 1;
+                    seqs.push(seq);
+                    tests::message(id.0, seq, Author::Customer)
+                })
+                .collect();
+            set.turn(
+                n,
+                &TurnRecord {
+                    event: None,
+                    conversation: tests::conversation(id.0, n),
+                    messages,
+                },
+            );
+            list.push(n);
+            list.page_out(id, &mut set);
+            store.write(set).unwrap();
+        }
+        (list, seqs)
+    }
+
+    #[test]
+    fn the_newest_messages_are_read_from_the_end_and_say_if_there_are_older_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), 1 << 20).unwrap();
+        let id = ConversationId(5);
+        let (list, seqs) = written(&store, id, 2_000);
+        assert_eq!(list.paged, 3 * PAGE_TURNS as u64, "pages are read too");
+        let seqs_of = |m: Vec<Message>| m.into_iter().map(|m| m.id.seq).collect::<Vec<_>>();
+        for max in [0, 1, 2, 199, 200, 1_500, seqs.len() - 1, seqs.len(), 5_000] {
+            let (messages, earlier) = store.recent_messages(id, &list, max).unwrap();
+            let from = seqs.len().saturating_sub(max);
+            assert_eq!(
+                seqs_of(messages),
+                seqs[from..],
+                "the newest {max}, in order"
+            );
+            assert_eq!(earlier, from > 0, "older ones left out, with max {max}");
+        }
+        let (none, earlier) = store.recent_messages(id, &TurnList::default(), 10).unwrap();
+        assert!(none.is_empty() && !earlier);
     }
 
     #[test]

@@ -117,3 +117,39 @@ async fn an_agent_is_offered_takes_writes_under_its_profile_and_lets_go() {
     })
     .await;
 }
+
+/// A customer with a long history: the offer, and the tab once accepted, show the newest
+/// messages under a note that the conversation has older ones.
+#[tokio::test]
+async fn a_long_conversation_shows_its_newest_messages_under_a_note() {
+    with_browser(|b| async move {
+        let (_dir, _sink, d) = fresh().await;
+        let token = d.add_agent("Alissa", "Alissa, Acme").await;
+        b.sign_in(&d, &token).await;
+        b.until_text_in(&testid("agent-name"), "Alissa").await;
+        // Each is answered by the bot: 220 messages, then 2 more as it escalates.
+        for i in 0..110 {
+            let text = format!("where is my order {i}");
+            d.dm(&format!("e{i}"), "u1", "Jo", &text).await;
+        }
+        d.dm("e-last", "u1", "Jo", "I want a real person").await;
+        let cid = b.offer().await;
+        let card = with_attr("offer-card", "data-conversation-id", &cid);
+        let offered = format!("{card} {}", testid("offer-transcript"));
+        b.until_text_in(&offered, "I want a real person").await;
+        let note = format!("{}:first-child", testid("transcript-earlier"));
+        b.find(&format!("{offered} {note}")).await;
+
+        b.accept(&cid).await;
+        b.until_message(&cid, "I want a real person").await;
+        let panel = with_attr("conversation", "data-conversation-id", &cid);
+        b.find(&format!("{panel} {note}")).await;
+        let shown = b.transcript(&cid).await;
+        assert_eq!(shown.len(), 200, "the newest 200");
+        assert!(
+            shown.iter().all(|(_, t)| t != "where is my order 0"),
+            "the oldest are left out"
+        );
+    })
+    .await;
+}

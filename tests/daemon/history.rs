@@ -222,5 +222,24 @@ async fn a_long_history_is_paged_and_read_back_whole() {
         .filter(|l| l.contains(r#""text":"m"#))
         .count();
     assert_eq!(exported, SAID + 1, "{}", &export[..export.len().min(500)]);
+
+    // An agent offered it is shown the newest 200 messages, read from the end (the older
+    // ones are in pages), and told that there are older ones.
+    let mut ws = agent::online(&d, "Ann", &[], 1).await;
+    assert_eq!(d.dm("p-agent", "ann", "agent").await.0, 200);
+    let offer = agent::next(&mut ws).await;
+    assert_eq!(offer["type"], "offer", "{offer}");
+    assert_eq!(offer["conversation"]["earlier"], true);
+    let ids = |messages: &Value| -> Vec<String> {
+        let all = messages.as_array().expect("a transcript");
+        all.iter()
+            .map(|m| m["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let shown = ids(&offer["conversation"]["transcript"]);
+    let (_, c0) = d.admin("/v1/conversations/c0").await;
+    let whole = ids(&c0["transcript"]);
+    assert_eq!(shown.len(), 200);
+    assert_eq!(shown, whole[whole.len() - 200..], "the newest, in order");
     d.stop().await;
 }

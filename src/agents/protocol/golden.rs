@@ -98,6 +98,7 @@ fn card(ticket: Option<Ticket>) -> Card {
         customer: customer(),
         ticket,
         transcript: transcript(),
+        earlier: false,
     }
 }
 
@@ -192,6 +193,7 @@ fn server_frames_keep_their_bytes() {
             Card {
                 id: ConversationId(9),
                 transcript: Vec::new(),
+                earlier: true,
                 ..card(None)
             },
         ],
