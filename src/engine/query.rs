@@ -21,9 +21,9 @@ use tokio::sync::oneshot;
 
 pub enum Query {
     Queue(AccountId, Reply<QueueView>),
-    Conversation(ConversationId, Reply<ConversationView>),
+    Conversation(ConversationId, Reply<ConversationRead>),
     /// A customer's conversation with an account on a channel (the try page knows no id).
-    Customer(AccountId, Channel, CustomerId, Reply<ConversationView>),
+    Customer(AccountId, Channel, CustomerId, Reply<ConversationRead>),
     Agents(Reply<Vec<AgentView>>),
     Profiles(Reply<Vec<ProfileView>>),
     Stats(Reply<StatsView>),
@@ -97,6 +97,47 @@ pub struct ConversationView {
     pub failed: Vec<crate::store::FailedRecord>,
 }
 
+/// A conversation as the engine has it and where its turns are: its transcript is read by
+/// the asker, on the blocking pool ([`ConversationRead::read`]), so a conversation with a long
+/// history does not hold up the engine. Turns are written once and never changed, so reading
+/// them after the engine has moved on reads what it listed.
+pub struct ConversationRead {
+    conversation: Conversation,
+    turns: TurnList,
+    store: Store,
+}
+
+impl ConversationRead {
+    /// Reads the whole transcript and the refused messages.
+    fn read(self) -> Result<ConversationView, EngineError> {
+        let ConversationRead {
+            conversation,
+            turns,
+            store,
+        } = self;
+        let id = conversation.id;
+        // Damage is the operator's to know of: named in the log, not only a 503 to the reader.
+        let unavailable = |e: StoreError| {
+            tracing::error!(error = %e, conversation_id = %id, "cannot read a conversation");
+            EngineError::Unavailable
+        };
+        let turns = store.turn_numbers(id, &turns).map_err(unavailable)?;
+        let transcript = store.transcript(&turns).map_err(unavailable)?;
+        let failed = store.failed_messages(id).map_err(unavailable)?;
+        Ok(ConversationView {
+            conversation,
+            transcript,
+            failed,
+        })
+    }
+
+    async fn read_off_engine(self) -> Result<ConversationView, EngineError> {
+        tokio::task::spawn_blocking(move || self.read())
+            .await
+            .map_err(|_| EngineError::Unavailable)?
+    }
+}
+
 impl EngineHandle {
     pub async fn queue(&self, account: AccountId) -> Result<QueueView, EngineError> {
         let (reply, rx) = oneshot::channel();
@@ -107,6 +148,8 @@ impl EngineHandle {
     pub async fn conversation(&self, id: ConversationId) -> Result<ConversationView, EngineError> {
         let (reply, rx) = oneshot::channel();
         self.call(super::Command::Query(Query::Conversation(id, reply)), rx)
+            .await?
+            .read_off_engine()
             .await
     }
 
@@ -118,7 +161,10 @@ impl EngineHandle {
     ) -> Result<ConversationView, EngineError> {
         let (reply, rx) = oneshot::channel();
         let q = Query::Customer(account, channel, customer, reply);
-        self.call(super::Command::Query(q), rx).await
+        self.call(super::Command::Query(q), rx)
+            .await?
+            .read_off_engine()
+            .await
     }
 
     pub async fn agents(&self) -> Result<Vec<AgentView>, EngineError> {
@@ -285,29 +331,24 @@ fn conversation(
     transcripts: &HashMap<ConversationId, TurnList>,
     store: &Store,
     id: ConversationId,
-) -> Result<ConversationView, EngineError> {
-    // Damage is the operator's to know of: named in the log, not only a 503 to the reader.
-    let unavailable = |e: StoreError| {
-        tracing::error!(error = %e, conversation_id = %id, "cannot read a conversation");
-        EngineError::Unavailable
-    };
+) -> Result<ConversationRead, EngineError> {
     let (conversation, turns) = match desk.conversation(id) {
         Some(c) => (c.clone(), transcripts.get(&id).cloned().unwrap_or_default()),
         // At rest: the stored record is the conversation as it is.
         None => {
             let r = store
                 .conversation(id)
-                .map_err(unavailable)?
+                .map_err(|e| {
+                    tracing::error!(error = %e, conversation_id = %id, "cannot read a conversation");
+                    EngineError::Unavailable
+                })?
                 .ok_or(EngineError::NoSuchConversation)?;
             (r.conversation, r.turns)
         }
     };
-    let turns = store.turn_numbers(id, &turns).map_err(unavailable)?;
-    let transcript = store.transcript(&turns).map_err(unavailable)?;
-    let failed = store.failed_messages(id).map_err(unavailable)?;
-    Ok(ConversationView {
+    Ok(ConversationRead {
         conversation,
-        transcript,
-        failed,
+        turns,
+        store: store.clone(),
     })
 }
