@@ -24,6 +24,7 @@ mod overlay;
 pub mod records;
 mod recover;
 mod state;
+mod turn_files;
 mod turn_log;
 mod turn_pages;
 mod writes;
@@ -92,6 +93,8 @@ pub struct Store {
     overlay: Arc<overlay::Overlay>,
     /// One `apply` at a time.
     applying: Arc<Mutex<()>>,
+    /// The applied turn chunks' bytes (sled holds references to them).
+    turn_files: Arc<turn_files::TurnFiles>,
     /// One barrier at a time, and the journal record the last one covered.
     barrier: Arc<Mutex<Option<u64>>>,
     dir: PathBuf,

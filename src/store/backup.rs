@@ -107,9 +107,12 @@ impl Store {
         // apply adds to (a later chunk starts at `settled` or after).
         self.apply()?;
         let settled = self.next_turn_in_sled()?;
+        // A chunk in the turn files goes into the backup as its bytes, under its key: a backup
+        // stands alone, and a restored store holds the chunks in sled, where they are read too.
         let turns = self
             .tree
             .range(keys::turn(0)..keys::turn(settled))
+            .map(|kv| self.whole(kv?))
             .collect::<Result<Vec<_>, _>>()?;
         let _order = self.order.lock().unwrap_or_else(|p| p.into_inner());
         // No write comes in while `order` is held: once applied, sled holds every write.
@@ -118,19 +121,37 @@ impl Store {
         let mut pairs = Vec::with_capacity(turns.len());
         for kv in self.tree.range(..keys::turn(0)) {
             let (k, v) = kv?;
-            if k.as_ref() != [keys::APPLIED] {
+            if kept_in_backups(&k) {
                 pairs.push((k, v));
             }
         }
         pairs.extend(turns);
         for kv in self.tree.range(keys::turn(settled)..) {
-            let (k, v) = kv?;
-            if k.as_ref() != [keys::APPLIED] {
+            let (k, v) = self.whole(kv?)?;
+            if kept_in_backups(&k) {
                 pairs.push((k, v));
             }
         }
         Ok(Snapshot { after, pairs })
     }
+
+    /// A pair as a backup holds it: a chunk's reference replaced by the chunk's bytes.
+    fn whole(
+        &self,
+        (k, v): (sled::IVec, sled::IVec),
+    ) -> Result<(sled::IVec, sled::IVec), StoreError> {
+        if chunks::is_chunk(&k) {
+            let v = self.chunk_bytes(&k, v)?;
+            return Ok((k, v));
+        }
+        Ok((k, v))
+    }
+}
+
+/// Whether a key goes into a backup: not `j` (the restore sets it), nor what the turn files
+/// hold (`f`: a restored store has no turn files, its chunks are in sled).
+fn kept_in_backups(key: &[u8]) -> bool {
+    key != [keys::APPLIED] && key.first() != Some(&keys::TURN_FILE)
 }
 
 impl Snapshot {

@@ -1,4 +1,6 @@
-//! Turns packed several to a sled key when they move from the overlay into sled.
+//! Turns packed several to a chunk when they move from the overlay into sled: the chunk's bytes
+//! go to the turn files (`turn_files`) and its key in sled holds a reference to them; a chunk
+//! an earlier release wrote, or a restore, is the key's value itself.
 //!
 //! sled charges per key (a tree walk, a page link, a node split every 16 keys), and a turn is
 //! the one key every DM adds: a third of what applying cost. So `Store::apply` packs the turns
@@ -36,8 +38,11 @@ pub fn is_chunk(k: &[u8]) -> bool {
     k.len() == 10 && k[0] == keys::TURN && k[9] == 0xFF
 }
 
-/// Packs turns (in number order) into chunks: `(key, value)` pairs for sled.
-pub fn pack(turns: impl IntoIterator<Item = (u64, IVec)>) -> Vec<(IVec, IVec)> {
+/// A packed chunk: its key, its value and its last turn.
+pub type Packed = (IVec, IVec, u64);
+
+/// Packs turns (in number order) into chunks.
+pub fn pack(turns: impl IntoIterator<Item = (u64, IVec)>) -> Vec<Packed> {
     let mut out = Vec::new();
     let mut group: Vec<(u64, IVec)> = Vec::new();
     let mut bytes = 0;
@@ -56,7 +61,7 @@ pub fn pack(turns: impl IntoIterator<Item = (u64, IVec)>) -> Vec<(IVec, IVec)> {
     out
 }
 
-fn encode(group: &[(u64, IVec)]) -> (IVec, IVec) {
+fn encode(group: &[(u64, IVec)]) -> Packed {
     let size: usize = group.iter().map(|(_, r)| ENTRY + r.len()).sum();
     let mut v = Vec::with_capacity(HEAD + size);
     v.push(VERSION);
@@ -68,7 +73,8 @@ fn encode(group: &[(u64, IVec)]) -> (IVec, IVec) {
     for (_, record) in group {
         v.extend_from_slice(record);
     }
-    (IVec::from(&key(group[0].0)[..]), IVec::from(v))
+    let last = group.last().map_or(0, |(seq, _)| *seq);
+    (IVec::from(&key(group[0].0)[..]), IVec::from(v), last)
 }
 
 /// A chunk read back: its turns' numbers and records, checked against its length.

@@ -64,6 +64,8 @@ impl Store {
             // sled kept records the journal lost (never acknowledged): go on after them.
             journal.skip_to(applied + 1)?;
         }
+        let turn_files = super::turn_files::TurnFiles::open(dir)?;
+        turn_files.check(&tree)?;
         let store = Store {
             db,
             tree,
@@ -71,6 +73,7 @@ impl Store {
             order: Arc::new(Mutex::new(())),
             overlay: Arc::default(),
             applying: Arc::new(Mutex::new(())),
+            turn_files: Arc::new(turn_files),
             barrier: Arc::new(Mutex::new(None)),
             dir: dir.to_owned(),
         };

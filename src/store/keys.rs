@@ -4,6 +4,9 @@ use crate::domain::{AccountId, AgentId, Channel, ConversationId, CustomerId, Tim
 
 /// The turn log: every input's effects on one conversation, append-only.
 pub const TURN: u8 = b't';
+/// Per turn file (see `turn_files`), by number: how many of its bytes the store refers to. A
+/// file shorter than that lost turns; start-up says so.
+pub const TURN_FILE: u8 = b'f';
 /// Checkpointed conversations, with the list of their newest turns.
 pub const CONVERSATION: u8 = b'c';
 /// Per conversation, by number: pages of its older turns' numbers (see `turn_pages`).
@@ -53,6 +56,10 @@ pub fn turn(seq: u64) -> [u8; 9] {
 
 pub fn turn_seq(k: &[u8]) -> Option<u64> {
     Some(u64::from_be_bytes(k.get(1..9)?.try_into().ok()?))
+}
+
+pub fn turn_file(number: u64) -> [u8; 9] {
+    numbered(TURN_FILE, number)
 }
 
 pub fn conversation(id: ConversationId) -> [u8; 9] {

@@ -6,7 +6,8 @@
 //! full load. The journal already makes a write durable, so sled can take the writes later,
 //! many batches at once: `Store::write` puts a write set here (after appending it to the
 //! journal), `Store::apply` moves everything here into sled as one atomic batch carrying `j`
-//! (the last journal record it covers), with the turns packed several to a key (`chunks`). The
+//! (the last journal record it covers), with the turns packed several to a chunk (`chunks`)
+//! appended to the turn files (`turn_files`) and referred to by their keys. The
 //! committer runs it in the background; every barrier and backup runs it first; a writer that
 //! finds this too full runs it itself.
 //!
@@ -93,9 +94,10 @@ impl Overlay {
         self.lock().bytes
     }
 
-    /// Everything held as one sled batch that also sets `j` to the last record it covers, and
-    /// that record's number; `None` when nothing is held.
-    pub fn batch(&self) -> Option<(Lsn, sled::Batch)> {
+    /// Everything held as one sled batch that also sets `j` to the last record it covers, that
+    /// record's number, and the turns packed into chunks (key, value, last turn) for the batch
+    /// to refer to once they are in the turn files; `None` when nothing is held.
+    pub fn batch(&self) -> Option<(Lsn, sled::Batch, Vec<chunks::Packed>)> {
         // Under the lock only the references are taken (the engine's writes wait on it); the
         // packing and the batch are made after.
         let (last, held): (Lsn, Vec<Known>) = {
@@ -119,10 +121,7 @@ impl Overlay {
                 (None, _) => batch.remove(key),
             }
         }
-        for (key, value) in chunks::pack(turns) {
-            batch.insert(key, value);
-        }
-        Some((last, batch))
+        Some((last, batch, chunks::pack(turns)))
     }
 
     /// Forgets the entries sled now holds: those written by records up to `through` (a newer
@@ -280,9 +279,19 @@ impl super::Store {
     /// record sled then holds, or `None` if there was nothing to move. One at a time.
     pub fn apply(&self) -> Result<Option<Lsn>, super::StoreError> {
         let _one = self.applying.lock().unwrap_or_else(|p| p.into_inner());
-        let Some((through, batch)) = self.overlay.batch() else {
+        let Some((through, mut batch, chunks)) = self.overlay.batch() else {
             return Ok(None);
         };
+        // The chunks durable in their files before sled refers to them.
+        let bytes: Vec<(&[u8], u64)> = chunks.iter().map(|(_, v, last)| (&v[..], *last)).collect();
+        let refs = self.turn_files.append(&bytes)?;
+        if let Some(r) = refs.last() {
+            let end = r.offset + u64::from(r.len);
+            batch.insert(&keys::turn_file(r.file), &end.to_be_bytes());
+        }
+        for ((key, _, _), r) in chunks.iter().zip(refs) {
+            batch.insert(key, r.encode());
+        }
         self.tree.apply_batch(batch)?;
         self.overlay.applied(through);
         Ok(Some(through))

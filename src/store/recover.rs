@@ -4,11 +4,14 @@
 //! sled is kept if it opens; otherwise its files are moved aside (`damaged-<unix time>/`) and
 //! a new one is started. Every valid journal record after what sled holds is applied, in order
 //! (damaged stretches are skipped and reported); the journal itself is moved aside and a new
-//! one begins after the last record; then a barrier makes the result durable and consistent,
-//! so the daemon starts on it. Nothing is deleted: what was moved aside stays for inspection.
+//! one begins after the last record; every turn chunk sled refers to in the turn files is read,
+//! and those that cannot be are taken out and named; then a barrier makes the result durable
+//! and consistent, so the daemon starts on it. Nothing is deleted: what was moved aside stays
+//! for inspection (the turn files go with sled when sled is started afresh).
 
 use super::durable::{open_sled, read_applied, sync_sled_files, JOURNAL_DIR};
-use super::{keys, state, StoreError, WriteSet};
+use super::turn_files::{ChunkRef, TurnFiles, REF};
+use super::{chunks, keys, state, StoreError, WriteSet};
 use crate::journal::{self, Files, Journal, Lsn, Options, OsFiles};
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -30,6 +33,8 @@ pub struct Recovery {
     pub damaged: Vec<(PathBuf, u64, u64)>,
     /// Records whose bytes were intact but not a write set (skipped).
     pub unreadable: Vec<Lsn>,
+    /// Turn chunks whose bytes were damaged or gone (first turn, last turn, why): taken out.
+    pub lost_turns: Vec<(u64, u64, String)>,
     pub through: Lsn,
     pub conversations: usize,
     pub agents: usize,
@@ -48,7 +53,9 @@ pub fn recover(dir: &Path, cache_bytes: u64) -> Result<Recovery, StoreError> {
             for entry in std::fs::read_dir(dir).map_err(|source| io(dir, source))? {
                 let entry = entry.map_err(|source| io(dir, source))?;
                 let name = entry.file_name().to_string_lossy().into_owned();
-                if name == "db" || name == "conf" || name == "blobs" || name.starts_with("snap.") {
+                // The turn files go with sled: its references were the way into them.
+                let sleds = name == "db" || name == "conf" || name == "blobs";
+                if sleds || name == super::turn_files::DIR || name.starts_with("snap.") {
                     move_aside(&entry.path(), &aside)?;
                 }
             }
@@ -89,6 +96,7 @@ pub fn recover(dir: &Path, cache_bytes: u64) -> Result<Recovery, StoreError> {
     if known > through {
         report.missing.push((through + 1, known));
     }
+    check_turn_files(dir, &tree, &mut report)?;
     if journal_dir.exists() {
         move_aside(&journal_dir, &aside)?;
         report.moved_to = Some(aside);
@@ -108,6 +116,44 @@ pub fn recover(dir: &Path, cache_bytes: u64) -> Result<Recovery, StoreError> {
     report.conversations = tree.scan_prefix([keys::CONVERSATION]).count();
     report.agents = tree.scan_prefix([keys::AGENT]).count();
     Ok(report)
+}
+
+/// Reads every turn chunk sled refers to in the turn files: one damaged or gone is reported
+/// and its reference removed, so the store no longer offers turns it cannot read; then what
+/// sled says it refers to in each file is set to what the file holds.
+fn check_turn_files(
+    dir: &Path,
+    tree: &sled::Tree,
+    report: &mut Recovery,
+) -> Result<(), StoreError> {
+    let files = TurnFiles::open(dir)?;
+    for kv in tree.scan_prefix([keys::TURN]) {
+        let (k, v) = kv?;
+        if !chunks::is_chunk(&k) || v.first() != Some(&REF) {
+            continue;
+        }
+        let read = match ChunkRef::decode(&v) {
+            Some(r) => files
+                .read(&r)
+                .map(|_| ())
+                .map_err(|e| (r.last, e.to_string())),
+            None => Err((0, "a damaged reference".to_owned())),
+        };
+        if let Err((last, why)) = read {
+            let first = keys::turn_seq(&k).unwrap_or_default();
+            report.lost_turns.push((first, last.max(first), why));
+            tree.remove(&k)?;
+        }
+    }
+    for kv in tree.scan_prefix([keys::TURN_FILE]) {
+        let (k, _) = kv?;
+        let path = files.path(keys::turn_seq(&k).unwrap_or_default());
+        match std::fs::metadata(&path) {
+            Ok(m) => tree.insert(&k, &m.len().to_be_bytes())?,
+            Err(_) => tree.remove(&k)?,
+        };
+    }
+    Ok(())
 }
 
 fn move_aside(path: &Path, aside: &Path) -> Result<(), StoreError> {
@@ -152,6 +198,13 @@ impl fmt::Display for Recovery {
                 f,
                 "LOST: {len} damaged bytes in {} at byte {offset} were skipped",
                 path.display()
+            )?;
+        }
+        for (first, last, why) in &self.lost_turns {
+            writeln!(
+                f,
+                "LOST: turns {first} to {last} ({why}); taken out of the store: their messages \
+                 are missing from transcripts"
             )?;
         }
         for lsn in &self.unreadable {

@@ -1,8 +1,10 @@
 //! Reading the turn log: single turn keys and chunks (see `chunks`) alike, whether the turn is
-//! still in the overlay or in sled.
+//! still in the overlay or in sled, and whether sled holds a chunk itself or a reference to it
+//! in the turn files (`turn_files`).
 
 use super::chunks::{self, Chunk};
 use super::records::{self, TurnRecord};
+use super::turn_files::{ChunkRef, REF};
 use super::{keys, Store, StoreError};
 use sled::IVec;
 use std::ops::Bound::{Excluded, Included};
@@ -29,7 +31,8 @@ impl Store {
         let Some((k, v)) = self.chunk_at(seq)? else {
             return Ok(None);
         };
-        let chunk = Chunk::parse(&v).map_err(|e| corrupt(&k, e))?;
+        let bytes = self.chunk_bytes(&k, v)?;
+        let chunk = Chunk::parse(&bytes).map_err(|e| corrupt(&k, e))?;
         chunk.get(seq).map(|r| decode(seq, r)).transpose()
     }
 
@@ -53,6 +56,11 @@ impl Store {
         let mut next = from;
         for kv in self.range(Included(start), Excluded(keys::turn(end).to_vec())) {
             let (k, v) = kv?;
+            let v = if chunks::is_chunk(&k) {
+                self.chunk_bytes(&k, v)?
+            } else {
+                v
+            };
             let held: Vec<(u64, &[u8])> = if chunks::is_chunk(&k) {
                 let chunk = Chunk::parse(&v).map_err(|e| corrupt(&k, e))?;
                 chunk.turns().collect()
@@ -128,11 +136,21 @@ impl Store {
         }
         // Chunks are only ever in sled, and never removed.
         let v = self.tree.get(&k)?.unwrap_or_default();
-        let chunk = Chunk::parse(&v).map_err(|e| corrupt(&k, e))?;
-        Ok(chunk.last().map_or(first, |s| s + 1))
+        Ok(chunk_last(&k, &v)?.map_or(first, |s| s + 1))
     }
 
-    /// The chunk in sled that holds turn `seq`, if one does.
+    /// A chunk's bytes: the value itself, or the bytes its reference points to, checked.
+    pub(super) fn chunk_bytes(&self, key: &[u8], value: IVec) -> Result<IVec, StoreError> {
+        if value.first() != Some(&REF) {
+            return Ok(value);
+        }
+        let r = ChunkRef::decode(&value)
+            .ok_or_else(|| corrupt(key, "a damaged reference to a turn chunk"))?;
+        Ok(IVec::from(self.turn_files.read(&r)?))
+    }
+
+    /// The chunk in sled that holds turn `seq`, if one does: its key and its value as sled
+    /// holds it (a chunk, or a reference: see `chunk_bytes`).
     fn chunk_at(&self, seq: u64) -> Result<Option<(IVec, IVec)>, StoreError> {
         // The greatest key at or before `seq`'s chunk key: a chunk starting at or before it.
         let Some((k, v)) = self
@@ -146,9 +164,21 @@ impl Store {
         if !chunks::is_chunk(&k) {
             return Ok(None);
         }
-        let chunk = Chunk::parse(&v).map_err(|e| corrupt(&k, e))?;
-        Ok(chunk.last().filter(|&last| last >= seq).map(|_| (k, v)))
+        let last = chunk_last(&k, &v)?;
+        Ok(last.filter(|&last| last >= seq).map(|_| (k, v)))
     }
+}
+
+/// The last turn a chunk's value holds (a reference says, without reading its file).
+fn chunk_last(key: &[u8], value: &[u8]) -> Result<Option<u64>, StoreError> {
+    if value.first() == Some(&REF) {
+        return ChunkRef::decode(value)
+            .map(|r| Some(r.last))
+            .ok_or_else(|| corrupt(key, "a damaged reference to a turn chunk"));
+    }
+    Chunk::parse(value)
+        .map(|c| c.last())
+        .map_err(|e| corrupt(key, e))
 }
 
 #[cfg(test)]

@@ -38,12 +38,13 @@ fn backed_up(n: u64) -> (tempfile::TempDir, Store, Vec<u8>) {
     (dir, store, bytes)
 }
 
+/// sled's pairs, each chunk as its bytes (whether sled holds it or a reference to it).
 fn pairs(store: &Store) -> Vec<(Vec<u8>, Vec<u8>)> {
     store
         .tree
         .iter()
-        .map(|kv| kv.unwrap())
-        .filter(|(k, _)| k.as_ref() != [keys::APPLIED])
+        .map(|kv| store.whole(kv.unwrap()).unwrap())
+        .filter(|(k, _)| super::kept_in_backups(k))
         .map(|(k, v)| (k.to_vec(), v.to_vec()))
         .collect()
 }

@@ -143,10 +143,11 @@ fn packing_keeps_order_and_size_and_reads_back() {
     let packed = chunks::pack(turns.clone());
     assert!(packed.len() > 1 && packed.len() < turns.len());
     let mut back = Vec::new();
-    for (k, v) in &packed {
+    for (k, v, last) in &packed {
         assert!(chunks::is_chunk(k));
         let chunk = Chunk::parse(v).unwrap();
         let first = chunk.turns().next().unwrap().0;
+        assert_eq!(chunk.last(), Some(*last));
         assert_eq!(k.as_ref(), chunks::key(first));
         let bytes: usize = chunk.turns().map(|(_, r)| r.len()).sum();
         assert!(bytes <= chunks::CHUNK_BYTES || chunk.len() == 1);
