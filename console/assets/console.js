@@ -134,6 +134,7 @@ function handle(frame) {
   }
   switch (frame.type) {
     case 'welcome': return welcome(frame);
+    case 'agent_updated': return updated(frame);
     case 'sent': return sent(frame);
     case 'typing': return typing(frame.conversation_id);
     case 'read': return;
@@ -160,6 +161,16 @@ function event(frame) {
     case 'delivery': return delivery(frame);
     default: return;
   }
+}
+
+/** An admin edited this agent: its name, and the profile its messages are signed with from now
+ * on, shown at once above every composer. */
+function updated(frame) {
+  state.agent = frame.agent;
+  state.profile = frame.profile;
+  $('agent-name').textContent = frame.agent.name;
+  for (const c of state.convs.values()) seenAs(c);
+  tell('updated', `Your profile was changed: customers now see you as ${frame.profile.name}.`);
 }
 
 function welcome(frame) {

@@ -100,7 +100,7 @@ pub enum ServerFrame {
         profile: ProfileJson,
         presence: PresenceJson,
         conversations: Vec<String>,
-        /// The conversations it holds, each with its whole transcript; left out when none.
+        /// The conversations it holds, each with its newest messages; left out when none.
         #[serde(skip_serializing_if = "Vec::is_empty")]
         held: Vec<CardJson>,
         /// The account's canned replies; left out when it has none.
@@ -147,8 +147,13 @@ pub enum ServerFrame {
         conversation_id: String,
         requeue_at: String,
     },
-    /// What became of a message signed with the agent's profile once its channel had the last
-    /// word: `delivered`, or `failed` with the channel's `reason`.
+    /// An admin edited the agent: its name, skills, capacity and Custom Profile as they are
+    /// now; the profile signs its messages from here on (never numbered or kept: a reconnect's
+    /// `welcome` says the same).
+    AgentUpdated {
+        agent: AgentJson,
+        profile: ProfileJson,
+    },
     /// The customer is typing (never numbered or kept).
     Typing {
         conversation_id: String,
@@ -160,6 +165,8 @@ pub enum ServerFrame {
         #[serde(skip_serializing_if = "Option::is_none")]
         message_id: Option<String>,
     },
+    /// What became of a message signed with the agent's profile once its channel had the last
+    /// word: `delivered`, or `failed` with the channel's `reason`.
     Delivery {
         message_id: String,
         status: &'static str,

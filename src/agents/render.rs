@@ -101,6 +101,11 @@ pub fn render(item: &ToAgent) -> String {
             message_id: message.map(|m| m.to_string()),
         }
         .to_text(),
+        ToAgent::Updated(agent) => ServerFrame::AgentUpdated {
+            agent: agent.as_ref().into(),
+            profile: (&agent.profile).into(),
+        }
+        .to_text(),
         ToAgent::Refused {
             code,
             message,

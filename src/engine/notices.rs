@@ -38,6 +38,12 @@ impl Engine {
                     self.measure.metrics().awaiting_ack(1);
                 }
                 Later::Kept(batch) => reported.push(batch),
+                Later::Updated(id) => {
+                    if let Some(agent) = self.agents.get(id) {
+                        let updated = ToAgent::Updated(Box::new(agent.clone()));
+                        self.people.send(id, None, updated);
+                    }
+                }
             }
         }
         // Written before the group flush that follows, so kept events are as durable as the

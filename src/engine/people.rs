@@ -73,6 +73,8 @@ pub enum ToAgent {
         conversation: ConversationId,
         message: Option<MessageId>,
     },
+    /// An admin edited the agent (not kept: a reconnect's `welcome` carries the same).
+    Updated(Box<crate::domain::Agent>),
     /// An action was refused and changed nothing.
     Refused {
         code: Refusal,
@@ -146,6 +148,8 @@ pub(super) enum Later {
         client_id: String,
         message_id: MessageId,
     },
+    /// The agent was edited: its sockets hear it as it is now.
+    Updated(AgentId),
 }
 
 /// One socket's end in the engine.

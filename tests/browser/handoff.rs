@@ -153,3 +153,26 @@ async fn a_long_conversation_shows_its_newest_messages_under_a_note() {
     })
     .await;
 }
+
+/// An admin edits the agent's profile while it holds a conversation: the console shows at once,
+/// above the composer, how customers see it now, and says so in a notice.
+#[tokio::test]
+async fn an_edited_profile_shows_at_once_above_the_composer() {
+    with_browser(|b| async move {
+        let (_dir, _sink, d) = fresh().await;
+        let token = d.add_agent("Alissa", "Alissa, Acme").await;
+        b.sign_in(&d, &token).await;
+        b.until_text_in(&testid("agent-name"), "Alissa").await;
+        d.dm("e1", "u1", "Jo", "I want a real person").await;
+        let cid = b.offer().await;
+        b.accept(&cid).await;
+        let badge = testid("profile-in-force-name");
+        b.until_text_in(&badge, "Alissa, Acme").await;
+
+        d.edit_agent("a0", json!({"profile_name": "Ally, Acme"}))
+            .await;
+        b.until_text_in(&badge, "Ally, Acme").await;
+        b.find(&with_attr("notice", "data-kind", "updated")).await;
+    })
+    .await;
+}

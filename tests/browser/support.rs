@@ -137,6 +137,19 @@ impl Daemon {
         res.json().await.unwrap()
     }
 
+    /// Edits agent `id` through the admin API (`PATCH /v1/agents/{id}`).
+    pub async fn edit_agent(&self, id: &str, edit: Value) {
+        let res = self
+            .client
+            .patch(format!("{}/v1/agents/{id}", self.base))
+            .bearer_auth(ADMIN)
+            .json(&edit)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status().as_u16(), 200, "{}", res.text().await.unwrap());
+    }
+
     /// Adds an agent of acme through the admin API; returns its token.
     pub async fn add_agent(&self, name: &str, profile_name: &str) -> String {
         let res = self

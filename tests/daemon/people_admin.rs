@@ -298,6 +298,15 @@ async fn an_edited_profile_signs_the_next_message_and_the_earlier_keep_theirs() 
     assert_eq!(status, 200, "{v}");
     assert_eq!(v["profile"]["name"], "Ally, Acme");
     assert_eq!(v["presence"], "available", "an edit does not disconnect");
+    // The agent hears how customers see it now, before it writes again (after the `sent` of
+    // its last message).
+    let mut updated = next(&mut alissa).await;
+    if updated["type"] == "sent" {
+        updated = next(&mut alissa).await;
+    }
+    assert_eq!(updated["type"], "agent_updated", "{updated}");
+    assert_eq!(updated["profile"]["name"], "Ally, Acme", "{updated}");
+    assert_eq!(updated["agent"]["id"], "a0", "{updated}");
 
     send(&mut alissa, say("After the edit.")).await;
     let after = sent_text(&mut sink, "After the edit.").await;

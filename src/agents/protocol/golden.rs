@@ -230,6 +230,8 @@ fn server_frames_keep_their_bytes() {
         message: None,
     };
     check("agent/read_unnamed", &told(read));
+    let updated = ToAgent::Updated(Box::new(agent.clone()));
+    check("agent/agent_updated", &told(updated));
     let outside = Notice::OfferWithdrawn {
         conversation: conversation(),
         why: Withdrawn::TakenOutside,

@@ -222,6 +222,7 @@ impl Engine {
         let account = agent.account.clone();
         self.agents.replace(AgentRecord { agent, ..record }, set);
         tracing::info!(agent = %id, "agent edited");
+        self.people.later.push(Later::Updated(id));
         // Only a connected agent has a seat worth updating: connecting seats the agent as
         // the registry has it, and a seat fed `None` here would start a grace.
         if let (Some(presence), Some(agent)) = (self.agents.presence(id), self.agents.get(id)) {
