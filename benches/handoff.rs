@@ -137,25 +137,21 @@ async fn main() {
     let history = support::env("BENCH_HISTORY", 0) as usize;
     if history > 0 {
         let rounds = support::env("BENCH_LONG_ROUNDS", 20) as usize;
-        let dm = |id: String, text: &str| json!({"id": id, "account": "acme", "customer": {"id": "long"}, "text": text});
-        for i in 0..history {
-            let res = http
+        let dm = |id: String, text: &str| {
+            let body =
+                json!({"id": id, "account": "acme", "customer": {"id": "long"}, "text": text});
+            let sent = http
                 .post(format!("{base}/v1/channels/webhook/messages"))
-                .json(&dm(format!("h{i}"), "hello"))
-                .send()
-                .await
-                .expect("dm");
-            assert!(res.status().is_success());
+                .json(&body)
+                .send();
+            async move { assert!(sent.await.expect("dm").status().is_success()) }
+        };
+        for i in 0..history {
+            dm(format!("h{i}"), "hello").await;
         }
         let (mut to_offer, mut bytes) = (Vec::new(), 0usize);
         for i in 0..rounds {
-            let res = http
-                .post(format!("{base}/v1/channels/webhook/messages"))
-                .json(&dm(format!("l{i}"), "I want to talk to a human"))
-                .send()
-                .await
-                .expect("dm");
-            assert!(res.status().is_success());
+            dm(format!("l{i}"), "I want to talk to a human").await;
             let acked = Instant::now();
             let offer = until(&mut ws, "offer").await;
             to_offer.push(acked.elapsed().as_secs_f64() * 1000.0);

@@ -116,14 +116,9 @@ impl ConversationRead {
             store,
         } = self;
         let id = conversation.id;
-        // Damage is the operator's to know of: named in the log, not only a 503 to the reader.
-        let unavailable = |e: StoreError| {
-            tracing::error!(error = %e, conversation_id = %id, "cannot read a conversation");
-            EngineError::Unavailable
-        };
-        let turns = store.turn_numbers(id, &turns).map_err(unavailable)?;
-        let transcript = store.transcript(&turns).map_err(unavailable)?;
-        let failed = store.failed_messages(id).map_err(unavailable)?;
+        let turns = store.turn_numbers(id, &turns).map_err(unavailable(id))?;
+        let transcript = store.transcript(&turns).map_err(unavailable(id))?;
+        let failed = store.failed_messages(id).map_err(unavailable(id))?;
         Ok(ConversationView {
             conversation,
             transcript,
@@ -338,10 +333,7 @@ fn conversation(
         None => {
             let r = store
                 .conversation(id)
-                .map_err(|e| {
-                    tracing::error!(error = %e, conversation_id = %id, "cannot read a conversation");
-                    EngineError::Unavailable
-                })?
+                .map_err(unavailable(id))?
                 .ok_or(EngineError::NoSuchConversation)?;
             (r.conversation, r.turns)
         }
@@ -351,4 +343,13 @@ fn conversation(
         turns,
         store: store.clone(),
     })
+}
+
+/// A store error reading conversation `id`, as its reader hears it (503). Damage is the
+/// operator's to know of: it is named in the log, not only answered.
+fn unavailable(id: ConversationId) -> impl Fn(StoreError) -> EngineError {
+    move |e| {
+        tracing::error!(error = %e, conversation_id = %id, "cannot read a conversation");
+        EngineError::Unavailable
+    }
 }

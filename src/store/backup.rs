@@ -140,10 +140,11 @@ impl Store {
         &self,
         (k, v): (sled::IVec, sled::IVec),
     ) -> Result<(sled::IVec, sled::IVec), StoreError> {
-        if chunks::is_chunk(&k) {
-            let v = self.chunk_bytes(&k, v)?;
-            return Ok((k, v));
-        }
+        let v = if chunks::is_chunk(&k) {
+            self.chunk_bytes(&k, v)?
+        } else {
+            v
+        };
         Ok((k, v))
     }
 }

@@ -56,13 +56,10 @@ impl Store {
         let mut next = from;
         for kv in self.range(Included(start), Excluded(keys::turn(end).to_vec())) {
             let (k, v) = kv?;
-            let v = if chunks::is_chunk(&k) {
-                self.chunk_bytes(&k, v)?
-            } else {
-                v
-            };
+            let bytes;
             let held: Vec<(u64, &[u8])> = if chunks::is_chunk(&k) {
-                let chunk = Chunk::parse(&v).map_err(|e| corrupt(&k, e))?;
+                bytes = self.chunk_bytes(&k, v)?;
+                let chunk = Chunk::parse(&bytes).map_err(|e| corrupt(&k, e))?;
                 chunk.turns().collect()
             } else {
                 keys::turn_seq(&k)
