@@ -5,13 +5,15 @@
 //! a new one is started. Every valid journal record after what sled holds is applied, in order
 //! (damaged stretches are skipped and reported); the journal itself is moved aside and a new
 //! one begins after the last record; every turn chunk sled refers to in the turn files is read,
-//! and those that cannot be are taken out and named; then a barrier makes the result durable
+//! and those that cannot be are taken out and named; a conversation whose pages of older turns
+//! are not all there is named; then a barrier makes the result durable
 //! and consistent, so the daemon starts on it. Nothing is deleted: what was moved aside stays
 //! for inspection (the turn files go with sled when sled is started afresh).
 
 use super::durable::{open_sled, read_applied, sync_sled_files, JOURNAL_DIR};
 use super::turn_files::{ChunkRef, TurnFiles, REF};
-use super::{chunks, keys, state, StoreError, WriteSet};
+use super::{chunks, keys, state, ConversationRecord, StoreError, WriteSet};
+use crate::domain::ConversationId;
 use crate::journal::{self, Files, Journal, Lsn, Options, OsFiles};
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -35,6 +37,8 @@ pub struct Recovery {
     pub unreadable: Vec<Lsn>,
     /// Turn chunks whose bytes were damaged or gone (first turn, last turn, why): taken out.
     pub lost_turns: Vec<(u64, u64, String)>,
+    /// Conversations whose list of older turns is damaged (why): their view stays a 503.
+    pub unlisted: Vec<(ConversationId, String)>,
     pub through: Lsn,
     pub conversations: usize,
     pub agents: usize,
@@ -43,7 +47,7 @@ pub struct Recovery {
 /// Rebuilds `dir` (the daemon must not be running on it).
 pub fn recover(dir: &Path, cache_bytes: u64) -> Result<Recovery, StoreError> {
     let mut report = Recovery::default();
-    let aside = dir.join(format!("damaged-{}", unix_now()));
+    let aside = aside_dir(dir);
     let db = match open_sled(dir, cache_bytes) {
         Ok(db) => db,
         // Anything else (the daemon still running holds sled's lock, a permission) is no
@@ -97,6 +101,17 @@ pub fn recover(dir: &Path, cache_bytes: u64) -> Result<Recovery, StoreError> {
         report.missing.push((through + 1, known));
     }
     check_turn_files(dir, &tree, &mut report)?;
+    for kv in tree.scan_prefix([keys::CONVERSATION]) {
+        let (k, v) = kv?;
+        // A record sled cannot decode is damage of sled's own, which its open reports.
+        let Ok(record) = super::records::decode::<ConversationRecord>(&k, &v) else {
+            continue;
+        };
+        let id = record.conversation.id;
+        if let Some(why) = super::turn_pages::damaged_page(&tree, id, &record.turns) {
+            report.unlisted.push((id, why));
+        }
+    }
     if journal_dir.exists() {
         move_aside(&journal_dir, &aside)?;
         report.moved_to = Some(aside);
@@ -156,6 +171,19 @@ fn check_turn_files(
     Ok(())
 }
 
+/// `damaged-<unix time>/` in `dir`, with `-2`, `-3`… when a recovery in the same second already
+/// took that name (a second run must not fail on the first's files).
+fn aside_dir(dir: &Path) -> PathBuf {
+    let stem = format!("damaged-{}", unix_now());
+    let mut aside = dir.join(&stem);
+    let mut n = 1;
+    while aside.exists() {
+        n += 1;
+        aside = dir.join(format!("{stem}-{n}"));
+    }
+    aside
+}
+
 fn move_aside(path: &Path, aside: &Path) -> Result<(), StoreError> {
     std::fs::create_dir_all(aside).map_err(|source| io(aside, source))?;
     let to = aside.join(path.file_name().unwrap_or_default());
@@ -205,6 +233,13 @@ impl fmt::Display for Recovery {
                 f,
                 "LOST: turns {first} to {last} ({why}); taken out of the store: their messages \
                  are missing from transcripts"
+            )?;
+        }
+        for (id, why) in &self.unlisted {
+            writeln!(
+                f,
+                "LOST: conversation {id}: {why}; its transcript cannot be read (the admin API \
+                 answers 503 for it) until the data dir is restored from a backup"
             )?;
         }
         for lsn in &self.unreadable {

@@ -143,6 +143,24 @@ impl Store {
     }
 }
 
+/// Why the pages `list` names are not all in `tree` and readable, if they are not (for
+/// `baton recover`, which reads sled alone).
+pub(super) fn damaged_page(
+    tree: &sled::Tree,
+    id: ConversationId,
+    list: &TurnList,
+) -> Option<String> {
+    let pages = match pages(id, list) {
+        Ok(n) => n,
+        Err(e) => return Some(e.to_string()),
+    };
+    (0..pages).find_map(|number| match tree.get(keys::turn_page(id, number)) {
+        Ok(Some(v)) => decode(&v).err().map(|e| format!("page {number}: {e}")),
+        Ok(None) => Some(format!("page {number} of its older turns is missing")),
+        Err(e) => Some(format!("page {number}: {e}")),
+    })
+}
+
 /// How many pages the list's paged turns fill.
 fn pages(id: ConversationId, list: &TurnList) -> Result<u64, StoreError> {
     if !list.paged.is_multiple_of(PAGE_TURNS as u64) {
@@ -286,6 +304,45 @@ mod tests {
         }
         let (none, earlier) = store.recent_messages(id, &TurnList::default(), 10).unwrap();
         assert!(none.is_empty() && !earlier);
+    }
+
+    /// `baton recover` names a conversation whose older turns' list lost a page.
+    #[test]
+    fn recover_names_a_conversation_whose_page_is_gone() {
+        use crate::store::ConversationRecord;
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let store = Store::open(dir.path(), 1 << 20).unwrap();
+            for id in [3, 4] {
+                let id = ConversationId(id);
+                let mut list = TurnList::from((0..1_500u64).collect::<Vec<_>>());
+                let mut set = WriteSet::default();
+                list.page_out(id, &mut set);
+                set.conversation(&ConversationRecord {
+                    conversation: crate::store::tests::conversation(id.0, 1),
+                    turns: list,
+                });
+                store.write(set).unwrap();
+            }
+            store.barrier().unwrap();
+        }
+        let clean = crate::store::recover(dir.path(), 1 << 20).unwrap();
+        assert!(clean.unlisted.is_empty(), "{clean}");
+        {
+            let store = Store::open(dir.path(), 1 << 20).unwrap();
+            store
+                .tree
+                .remove(keys::turn_page(ConversationId(4), 1))
+                .unwrap();
+            store.barrier().unwrap();
+        }
+        let report = crate::store::recover(dir.path(), 1 << 20).unwrap();
+        let text = report.to_string();
+        assert_eq!(report.unlisted.len(), 1, "{text}");
+        assert!(
+            text.contains("LOST: conversation c4: page 1 of its older turns is missing"),
+            "{text}"
+        );
     }
 
     #[test]
