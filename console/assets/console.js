@@ -2,7 +2,7 @@
 // numbered event is processed once (deduped by seq, messages also by id), then acked; a lost
 // connection resumes after the last processed seq.
 
-import { el, earlierNote, transcriptItem, setDelivery, offerCard, customerLabel, notice, avatar, beep, askToNotify, notify } from './console-view.js';
+import { el, transcriptItem, setDelivery, offerCard, customerLabel, notice, avatar, beep, askToNotify, notify } from './console-view.js';
 import { cannedPicker } from './console-canned.js';
 
 const TOKEN_KEY = 'baton.token';
@@ -135,6 +135,7 @@ function handle(frame) {
   switch (frame.type) {
     case 'welcome': return welcome(frame);
     case 'agent_updated': return updated(frame);
+    case 'history': return history(frame);
     case 'sent': return sent(frame);
     case 'typing': return typing(frame.conversation_id);
     case 'read': return;
@@ -230,11 +231,41 @@ function assigned(card) {
   select(card.id);
 }
 
-/** A card's transcript into its tab: the messages not shown yet, under a note when the card
- * starts at the newest messages of a longer conversation. */
+/** A card's transcript into its tab: the messages not shown yet, under a "Show earlier
+ * messages" button when the card starts at the newest messages of a longer conversation. */
 function shown(c, card) {
-  if (card.earlier && !c.list.querySelector('[data-testid="transcript-earlier"]')) c.list.prepend(earlierNote());
+  if (card.earlier && !c.list.querySelector('[data-testid="transcript-earlier"]')) c.list.prepend(earlier(c));
   for (const m of card.transcript || []) append(c, m);
+}
+
+/** Asks for the page of messages before the first one shown. */
+function earlier(c) {
+  const button = el('button', { type: 'button', testid: 'show-earlier', text: 'Show earlier messages' });
+  button.addEventListener('click', () => {
+    const first = c.list.querySelector('[data-testid="transcript-item"]');
+    if (first && send({ type: 'history', conversation_id: c.id, before: first.dataset.messageId })) button.disabled = true;
+  });
+  return el('li', { class: 'earlier', testid: 'transcript-earlier' }, button);
+}
+
+/** A page of older messages: above those shown (each once), the view kept where it was; the
+ * button goes once there are no older ones. */
+function history(frame) {
+  const c = state.convs.get(frame.conversation_id);
+  if (!c) return;
+  const head = c.list.querySelector('[data-testid="transcript-earlier"]');
+  const items = [];
+  for (const m of frame.messages) {
+    if (c.ids.has(m.id)) continue;
+    c.ids.add(m.id);
+    items.push(transcriptItem(m));
+  }
+  const fromBottom = c.list.scrollHeight - c.list.scrollTop;
+  if (head) head.after(...items); else c.list.prepend(...items);
+  c.list.scrollTop = c.list.scrollHeight - fromBottom;
+  if (!head) return;
+  if (frame.earlier) head.querySelector('button').disabled = false;
+  else head.remove();
 }
 
 // --- conversations ------------------------------------------------------------------------

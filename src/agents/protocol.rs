@@ -3,7 +3,7 @@
 //! engine tells an agent; nothing here serialises a domain type.
 
 use super::wire::{AgentJson, CannedJson, CardJson, MessageJson, PresenceJson, ProfileJson};
-use crate::domain::ConversationId;
+use crate::domain::{ConversationId, MessageId};
 use serde::{Deserialize, Deserializer, Serialize};
 use std::str::FromStr;
 
@@ -67,6 +67,13 @@ pub enum ClientFrame {
         #[serde(deserialize_with = "text")]
         conversation_id: ConversationId,
     },
+    /// The messages before `before` (a message id of the conversation), a page of them.
+    History {
+        #[serde(deserialize_with = "text")]
+        conversation_id: ConversationId,
+        #[serde(deserialize_with = "text")]
+        before: MessageId,
+    },
 }
 
 impl ClientFrame {
@@ -83,7 +90,10 @@ impl ClientFrame {
                 conversation_id, ..
             }
             | ClientFrame::Release { conversation_id }
-            | ClientFrame::Resolve { conversation_id } => Some(*conversation_id),
+            | ClientFrame::Resolve { conversation_id }
+            | ClientFrame::History {
+                conversation_id, ..
+            } => Some(*conversation_id),
             ClientFrame::Auth { .. } | ClientFrame::Ack { .. } | ClientFrame::Presence { .. } => {
                 None
             }
@@ -153,6 +163,13 @@ pub enum ServerFrame {
     AgentUpdated {
         agent: AgentJson,
         profile: ProfileJson,
+    },
+    /// The answer to `history`: the newest 200 messages before the one it named, oldest first
+    /// (never numbered or kept); `earlier`: there are older ones still.
+    History {
+        conversation_id: String,
+        messages: Vec<MessageJson>,
+        earlier: bool,
     },
     /// The customer is typing (never numbered or kept).
     Typing {
@@ -236,7 +253,7 @@ pub fn parse(text: &str) -> Result<ClientFrame, ProtocolError> {
     };
     const KNOWN: &[&str] = &[
         "auth", "ack", "presence", "accept", "decline", "send", "typing", "transfer", "release",
-        "resolve",
+        "resolve", "history",
     ];
     if !KNOWN.contains(&kind.as_str()) {
         return Err(err("unknown_type", format!("unknown frame type '{kind}'")));

@@ -12,7 +12,7 @@
 
 use super::protocol::{self, ClientFrame, ServerFrame};
 use super::render::render;
-use crate::domain::{AccountId, Input, TransferTo};
+use crate::domain::{AccountId, AgentId, ConversationId, Input, MessageId, TransferTo};
 use crate::engine::{Connected, Cut, EngineHandle, NotAdmitted, Revoked, ToAgent};
 use crate::rules::Canned;
 use crate::shutdown::Shutdown;
@@ -351,6 +351,10 @@ async fn answer(frame: ClientFrame, engine: &EngineHandle, me: Me) -> Option<Ser
             engine.agent_typing(agent, conversation_id).await;
             return None;
         }
+        ClientFrame::History {
+            conversation_id,
+            before,
+        } => return Some(history(engine, agent, conversation_id, before).await),
         ClientFrame::Transfer {
             conversation_id,
             agent_id,
@@ -412,6 +416,38 @@ async fn answer(frame: ClientFrame, engine: &EngineHandle, me: Me) -> Option<Ser
     };
     engine.agent_act(me.session, input, client_id).await;
     None
+}
+
+/// A page of older messages of a conversation the agent holds, or why not.
+async fn history(
+    engine: &EngineHandle,
+    agent: AgentId,
+    conversation: ConversationId,
+    before: MessageId,
+) -> ServerFrame {
+    let refused = |code, message: String| ServerFrame::Error {
+        code,
+        message,
+        reference: Some(conversation.to_string()),
+    };
+    if before.conversation != conversation {
+        return refused(
+            "invalid_frame",
+            format!("message {before} is not of conversation {conversation}"),
+        );
+    }
+    match engine.agent_history(agent, conversation, before.seq).await {
+        Ok(Some((messages, earlier))) => ServerFrame::History {
+            conversation_id: conversation.to_string(),
+            messages: super::wire::messages(&messages),
+            earlier,
+        },
+        Ok(None) => refused(
+            "not_assigned",
+            format!("conversation {conversation} is not assigned to you"),
+        ),
+        Err(e) => refused("unavailable", e.to_string()),
+    }
 }
 
 /// A transfer names exactly one of an agent or (non-empty) skills.

@@ -9,8 +9,8 @@ use crate::store::{TurnList, WriteSet};
 
 /// The messages an offer or assignment carries: the newest, read from the end of the
 /// conversation, so neither the engine's time nor the frame grows with a customer's history.
-/// The whole transcript is the conversation view's (`GET /v1/conversations/{id}`) and the
-/// export's.
+/// Older ones are the holder's to page back to (`history`, a page this size); the whole
+/// transcript is the conversation view's (`GET /v1/conversations/{id}`) and the export's.
 pub const CARD_MESSAGES: usize = 200;
 
 impl Engine {

@@ -45,6 +45,13 @@ pub enum Session {
     Disconnect(AgentId, u64),
     /// The agent is typing in a conversation.
     Typing(AgentId, ConversationId),
+    /// The agent asks for older messages of a conversation it holds: the answer is where its
+    /// turns are, read by the asker (`History::read`), not on the engine's thread.
+    History {
+        agent: AgentId,
+        conversation: ConversationId,
+        reply: Reply<History>,
+    },
     /// An agent's action on a conversation, from socket `session`; a `send` names the
     /// client's id for the message, answered with [`ToAgent::Sent`].
     Act {
@@ -52,6 +59,31 @@ pub enum Session {
         input: Input,
         client_id: Option<String>,
     },
+}
+
+/// Where a held conversation's turns are, for a page of its older messages; `None` in the
+/// engine's answer when the asking agent does not hold the conversation.
+pub type History = Option<HistoryRead>;
+
+/// A conversation's turn list and the store to read it from.
+pub struct HistoryRead {
+    turns: crate::store::TurnList,
+    store: crate::store::Store,
+}
+
+impl HistoryRead {
+    fn read(
+        self,
+        id: ConversationId,
+        before: u64,
+    ) -> Result<(Vec<crate::domain::Message>, bool), EngineError> {
+        self.store
+            .messages_before(id, &self.turns, before, super::notices::CARD_MESSAGES)
+            .map_err(|e| {
+                tracing::error!(error = %e, conversation_id = %id, "cannot read a conversation's history for its agent");
+                EngineError::Unavailable
+            })
+    }
 }
 
 /// Something for an agent's socket, in the order it must be sent.
@@ -322,6 +354,29 @@ impl EngineHandle {
             client_id,
         })
         .await;
+    }
+
+    /// A page of `conversation`'s messages before message number `before`, for the agent
+    /// holding it: `None` if it does not hold it.
+    pub async fn agent_history(
+        &self,
+        agent: AgentId,
+        conversation: ConversationId,
+        before: u64,
+    ) -> Result<Option<(Vec<crate::domain::Message>, bool)>, EngineError> {
+        let (reply, rx) = oneshot::channel();
+        let ask = Session::History {
+            agent,
+            conversation,
+            reply,
+        };
+        let Some(history) = self.call(Command::Session(ask), rx).await? else {
+            return Ok(None);
+        };
+        tokio::task::spawn_blocking(move || history.read(conversation, before))
+            .await
+            .map_err(|_| EngineError::Unavailable)?
+            .map(Some)
     }
 
     /// The agent is typing in `conversation` (the platform shows it, if it can).

@@ -100,11 +100,24 @@ impl Store {
         list: &TurnList,
         max: usize,
     ) -> Result<(Vec<Message>, bool), StoreError> {
+        self.messages_before(id, list, u64::MAX, max)
+    }
+
+    /// As `recent_messages`, of the messages before the one numbered `before` (its `seq`): a
+    /// page further back.
+    pub fn messages_before(
+        &self,
+        id: ConversationId,
+        list: &TurnList,
+        before: u64,
+        max: usize,
+    ) -> Result<(Vec<Message>, bool), StoreError> {
         let mut newest_first: Vec<Message> = Vec::new();
         // One message past `max` is read to know whether there are older ones.
         let mut enough = |turn: u64| -> Result<bool, StoreError> {
             if let Some(t) = self.turn(turn)? {
-                newest_first.extend(t.messages.into_iter().rev());
+                let older = t.messages.into_iter().rev().filter(|m| m.id.seq < before);
+                newest_first.extend(older);
             }
             Ok(newest_first.len() > max)
         };
@@ -301,6 +314,14 @@ mod tests {
                 "the newest {max}, in order"
             );
             assert_eq!(earlier, from > 0, "older ones left out, with max {max}");
+        }
+        // A page further back: the `max` before message `before`, whatever pages they are in.
+        for (at, max) in [(1_000, 200), (150, 200), (1, 5), (0, 5)] {
+            let before = seqs[at];
+            let (messages, earlier) = store.messages_before(id, &list, before, max).unwrap();
+            let from = at.saturating_sub(max);
+            assert_eq!(seqs_of(messages), seqs[from..at], "{max} before #{at}");
+            assert_eq!(earlier, from > 0, "older ones before #{at}");
         }
         let (none, earlier) = store.recent_messages(id, &TurnList::default(), 10).unwrap();
         assert!(none.is_empty() && !earlier);

@@ -150,6 +150,30 @@ async fn a_long_conversation_shows_its_newest_messages_under_a_note() {
             shown.iter().all(|(_, t)| t != "where is my order 0"),
             "the oldest are left out"
         );
+
+        // The agent asks for the rest: every message, the first on top, and the button gone.
+        b.find(&format!("{panel} {}", testid("show-earlier")))
+            .await
+            .click()
+            .await
+            .expect("click show earlier");
+        b.until_message(&cid, "where is my order 0").await;
+        let all = b.transcript(&cid).await;
+        let whole = d.admin(&format!("/v1/conversations/{cid}")).await;
+        let whole = whole["transcript"].as_array().map_or(0, Vec::len);
+        assert_eq!(
+            all.len(),
+            whole,
+            "every message of the conversation, each once"
+        );
+        assert_eq!(all[0].1, "where is my order 0", "oldest first");
+        b.until("the button goes", || async {
+            (b.count(&format!("{panel} {}", testid("transcript-earlier")))
+                .await
+                == 0)
+                .then_some(())
+        })
+        .await;
     })
     .await;
 }

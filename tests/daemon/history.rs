@@ -4,7 +4,7 @@
 mod fill;
 
 use crate::support::*;
-use serde_json::Value;
+use serde_json::{json, Value};
 use std::time::Instant;
 
 const GREETING: &str = "Hi Jo! I'm an automated assistant.";
@@ -241,5 +241,28 @@ async fn a_long_history_is_paged_and_read_back_whole() {
     let whole = ids(&c0["transcript"]);
     assert_eq!(shown.len(), 200);
     assert_eq!(shown, whole[whole.len() - 200..], "the newest, in order");
+
+    // Older pages are the holder's to ask for, a page at a time, back to the first message.
+    let ask = |before: &str| json!({"type": "history", "conversation_id": "c0", "before": before});
+    agent::send(&mut ws, ask(&shown[0])).await;
+    let refused = agent::next(&mut ws).await;
+    assert_eq!(
+        refused["code"], "not_assigned",
+        "offered is not held: {refused}"
+    );
+    agent::accept(&mut ws, "c0").await;
+    let mut seen = shown.clone();
+    loop {
+        agent::send(&mut ws, ask(&seen[0])).await;
+        let page = agent::next(&mut ws).await;
+        assert_eq!(page["type"], "history", "{page}");
+        let older = ids(&page["messages"]);
+        assert!(!older.is_empty() && older.len() <= 200, "{}", older.len());
+        seen.splice(0..0, older);
+        if page["earlier"] == false {
+            break;
+        }
+    }
+    assert_eq!(seen, whole, "every page back, in order, each message once");
     d.stop().await;
 }

@@ -232,6 +232,12 @@ fn server_frames_keep_their_bytes() {
     check("agent/read_unnamed", &told(read));
     let updated = ToAgent::Updated(Box::new(agent.clone()));
     check("agent/agent_updated", &told(updated));
+    let history = ServerFrame::History {
+        conversation_id: conversation().to_string(),
+        messages: crate::agents::wire::messages(&transcript()),
+        earlier: true,
+    };
+    check("agent/history", &history.to_text());
     let outside = Notice::OfferWithdrawn {
         conversation: conversation(),
         why: Withdrawn::TakenOutside,
@@ -327,8 +333,27 @@ fn client_frames_parse_from_their_documented_bytes() {
                 conversation_id: c(),
             },
         ),
+        (
+            r#"{"type":"history","conversation_id":"c4","before":"c4-200"}"#,
+            ClientFrame::History {
+                conversation_id: c(),
+                before: MessageId {
+                    conversation: c(),
+                    seq: 200,
+                },
+            },
+        ),
     ];
     for (text, frame) in cases {
         assert_eq!(parse(text), Ok(frame), "{text}");
+    }
+    for bad in [
+        r#"{"type":"history","conversation_id":"c4"}"#,
+        r#"{"type":"history","conversation_id":"c4","before":"200"}"#,
+    ] {
+        assert!(
+            parse(bad).is_err_and(|e| e.code == "invalid_frame"),
+            "{bad}"
+        );
     }
 }

@@ -104,6 +104,22 @@ impl Engine {
                 self.seen_again(id, now, set, outgoing);
             }
             Session::Typing(agent, conversation) => self.agent_typing(agent, conversation),
+            Session::History {
+                agent,
+                conversation,
+                reply,
+            } => {
+                let held = self.desk.conversation(conversation).map(|c| c.held_by());
+                let history = (held == Some(Some(agent))).then(|| HistoryRead {
+                    turns: self
+                        .transcripts
+                        .get(&conversation)
+                        .cloned()
+                        .unwrap_or_default(),
+                    store: self.store.clone(),
+                });
+                let _ = reply.send(Ok(history));
+            }
             Session::Act {
                 session,
                 input,
