@@ -446,7 +446,10 @@ async fn history(
             "not_assigned",
             format!("conversation {conversation} is not assigned to you"),
         ),
-        Err(e) => refused("unavailable", e.to_string()),
+        Err(_) => refused(
+            "unavailable",
+            format!("the history of conversation {conversation} cannot be read now"),
+        ),
     }
 }
 

@@ -46,7 +46,7 @@ pub enum Session {
     /// The agent is typing in a conversation.
     Typing(AgentId, ConversationId),
     /// The agent asks for older messages of a conversation it holds: the answer is where its
-    /// turns are, read by the asker (`History::read`), not on the engine's thread.
+    /// turns are, read by the asker (`HistoryRead::read`), not on the engine's thread.
     History {
         agent: AgentId,
         conversation: ConversationId,
