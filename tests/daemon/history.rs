@@ -191,14 +191,19 @@ async fn a_long_history_is_paged_and_read_back_whole() {
     assert_eq!(customer_texts(&c0), said, "before the checkpoint");
     d.stop().await;
 
-    // The clean stop checkpointed it: 1,400 turns are two pages and a tail of 376.
-    let record = {
-        let store = baton::store::Store::open(dir.path(), 1 << 20).unwrap();
-        let record = store
-            .conversation(baton::domain::ConversationId(0))
-            .unwrap();
-        record.expect("c0 is checkpointed").turns
-    };
+    // The clean stop checkpointed it: 1,400 turns are two pages and a tail of 376. (sled's I/O
+    // threads may hold its lock on the data dir a moment after the stop: the only test that
+    // opens a stopped daemon's store in the same process waits for it.)
+    let record = eventually("the stopped daemon's store is free", || async {
+        let store = match baton::store::Store::open(dir.path(), 1 << 20) {
+            Ok(store) => store,
+            Err(baton::store::StoreError::Locked { .. }) => return None,
+            Err(e) => panic!("{e}"),
+        };
+        let record = store.conversation(baton::domain::ConversationId(0));
+        Some(record.unwrap().expect("c0 is checkpointed").turns)
+    })
+    .await;
     assert_eq!((record.paged, record.tail.len()), (1_024, 376));
 
     let mut d = Daemon::start(dir.path(), &sink.url).await;
