@@ -139,7 +139,12 @@ function handle(frame) {
     case 'sent': return sent(frame);
     case 'typing': return typing(frame.conversation_id);
     case 'read': return;
-    case 'error': return tell('error', frame.message || frame.code, { 'data-code': frame.code, 'data-conversation-id': frame.ref });
+    case 'error': {
+      // A refused `history` leaves its button usable again.
+      const asked = frame.ref && state.convs.get(frame.ref)?.list.querySelector('[data-testid="show-earlier"]');
+      if (asked) asked.disabled = false;
+      return tell('error', frame.message || frame.code, { 'data-code': frame.code, 'data-conversation-id': frame.ref });
+    }
     default: return;
   }
 }
