@@ -41,26 +41,31 @@ fn state(which: u8, mask: u32) -> State {
             agent: AgentId(1),
             expires_at: at(12),
         },
-        3 => match with_agent() {
-            State::WithAgent {
-                agent,
-                since,
+        3 => {
+            let mut state = with_agent();
+            if let State::WithAgent {
                 priority,
                 replied,
                 nudged,
                 heard_at,
                 name,
-            } => State::WithAgent {
-                agent,
-                since,
-                priority: if off(mask, 5) { 0 } else { priority },
-                replied: replied && !off(mask, 6),
-                nudged: nudged && !off(mask, 7),
-                heard_at: heard_at.filter(|_| !off(mask, 8)),
-                name: if off(mask, 9) { String::new() } else { name },
-            },
-            other => other,
-        },
+                ..
+            } = &mut state
+            {
+                if off(mask, 5) {
+                    *priority = 0;
+                }
+                *replied &= !off(mask, 6);
+                *nudged &= !off(mask, 7);
+                if off(mask, 8) {
+                    *heard_at = None;
+                }
+                if off(mask, 9) {
+                    name.clear();
+                }
+            }
+            state
+        }
         _ => State::Closed,
     }
 }
