@@ -18,7 +18,7 @@ use crate::shared::{Parts, Shared, TwitterIn};
 use crate::shutdown::{self, Trigger};
 use crate::store::Store;
 use anyhow::Context;
-use std::collections::{HashMap, HashSet};
+use foldhash::{HashMap, HashMapExt, HashSet};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;

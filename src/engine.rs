@@ -35,9 +35,9 @@ use crate::store::{Store, TurnList, WriteSet};
 use agents::Agents;
 use checkpoint::Checkpoint;
 use commit::Pending;
+use foldhash::{HashMap, HashSet, HashSetExt};
 use people::Session;
 use seen::SeenIndex;
-use std::collections::{HashMap, HashSet};
 use tokio::sync::{mpsc, oneshot};
 
 pub use agents::AgentView;

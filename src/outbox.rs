@@ -32,9 +32,10 @@ use crate::domain::{Channel, ConversationId, Message};
 use crate::shutdown::Shutdown;
 use crate::store::{FailedRecord, Outbound, Store, WriteSet};
 use failing::{Failing, Waiting};
+use foldhash::{HashMap, HashMapExt};
 use futures::future::BoxFuture;
 use report::Reporter;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
@@ -357,7 +358,7 @@ impl Outbox {
 
 /// What the stuck turns hold back: messages, and the conversations they belong to.
 fn waiting(stuck: &BTreeMap<u64, Stuck>) -> Waiting {
-    let conversations: std::collections::HashSet<ConversationId> =
+    let conversations: foldhash::HashSet<ConversationId> =
         stuck.values().map(|s| s.conversation).collect();
     Waiting {
         messages: stuck.values().map(|s| s.left).sum(),

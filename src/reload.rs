@@ -15,7 +15,7 @@ use crate::domain::{self, AccountId, Profile, Timestamp};
 use crate::engine::EngineHandle;
 use crate::metrics::{Metrics, ReloadResult};
 use crate::rules::{self, RuleBook, RulesError, RulesErrors};
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};

@@ -16,7 +16,7 @@ mod template;
 mod tests;
 mod timeouts;
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 

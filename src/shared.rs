@@ -6,7 +6,7 @@ use crate::channels::twitter::status::SendStatus;
 use crate::domain::AccountId;
 use crate::engine::EngineHandle;
 use crate::shutdown::Shutdown;
-use std::collections::{HashMap, HashSet};
+use foldhash::{HashMap, HashSet};
 use std::ops::Deref;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;

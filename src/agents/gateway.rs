@@ -10,8 +10,8 @@ use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Query, State};
 use axum::http::Uri;
 use axum::response::Response;
+use foldhash::HashMap;
 use futures::{SinkExt, StreamExt};
-use std::collections::HashMap;
 
 /// Per-socket buffers: thousands of idle agents must not cost tokio-tungstenite's defaults
 /// (about 138 KiB each).

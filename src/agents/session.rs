@@ -16,8 +16,8 @@ use crate::domain::{AccountId, AgentId, ConversationId, Input, MessageId, Transf
 use crate::engine::{Connected, Cut, EngineHandle, NotAdmitted, Revoked, ToAgent};
 use crate::rules::Canned;
 use crate::shutdown::Shutdown;
+use foldhash::HashMap;
 use futures::{Sink, SinkExt, Stream, StreamExt};
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;

@@ -8,7 +8,7 @@
 use super::agent::AgentId;
 use super::conversation::{Conversation, Customer, State};
 use super::ids::{AccountId, Channel, ConversationId, CustomerId, Timestamp};
-use std::collections::{HashMap, HashSet};
+use foldhash::{HashMap, HashSet, HashSetExt};
 
 /// Conversation ids by account, channel and customer, nested so a lookup borrows the ids it is
 /// given instead of building an owned key (two string copies, three lookups a DM).

@@ -6,7 +6,7 @@ use super::conversation::{Conversation, State, Ticket};
 use super::ids::{AccountId, ConversationId};
 use super::queue::Queue;
 use crate::rules::Timeouts;
-use std::collections::HashMap;
+use foldhash::HashMap;
 use std::time::Duration;
 
 /// Where a queued conversation stands, for `{queue.position}` and `{queue.size}`.

@@ -9,7 +9,8 @@
 
 use super::conversation::Ticket;
 use super::ids::ConversationId;
-use std::collections::{BTreeSet, HashMap};
+use foldhash::{HashMap, HashMapExt};
+use std::collections::BTreeSet;
 use std::time::Duration;
 
 type Key = (i64, ConversationId);

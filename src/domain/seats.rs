@@ -15,7 +15,7 @@ use super::ids::{AccountId, Timestamp};
 use super::message::Profile;
 use super::reasons::Passed;
 use super::routing::RoutingNote;
-use std::collections::HashMap;
+use foldhash::HashMap;
 
 /// Offers lapsing in a row before Baton sets the agent away.
 const LAPSES_BEFORE_AWAY: u32 = 2;

@@ -229,7 +229,7 @@ fn restore_rebuilds_queues_and_ids() {
             ),
         ],
     );
-    let ids: std::collections::HashSet<_> = w.desk.conversations().map(|c| c.id).collect();
+    let ids: foldhash::HashSet<_> = w.desk.conversations().map(|c| c.id).collect();
     assert_eq!(
         ids.len(),
         3,

@@ -9,7 +9,8 @@
 
 use crate::domain::{profile_clash, AccountId, Agent, AgentId, NewAgent, Presence, ProfileClash};
 use crate::store::{AgentRecord, AgentStatus, WriteSet};
-use std::collections::{BTreeMap, HashMap};
+use foldhash::HashMap;
+use std::collections::BTreeMap;
 
 #[derive(Default)]
 pub struct Agents {

@@ -28,7 +28,8 @@
 use super::Engine;
 use crate::domain::{ConversationId, Desk, Timestamp};
 use crate::store::{ConversationRecord, EventBucket, EventRef, TurnList, WriteSet, VALUE_BYTES};
-use std::collections::{HashMap, HashSet, VecDeque};
+use foldhash::{HashMap, HashSet, HashSetExt};
+use std::collections::VecDeque;
 
 /// How long a change waits before it is checkpointed.
 const AGE_MS: u64 = 10_000;

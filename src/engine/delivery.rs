@@ -11,7 +11,7 @@ use super::people::Later;
 use super::Engine;
 use crate::domain::{AccountId, AgentId, Notice};
 use crate::outbox::report::{Batch, Outcome};
-use std::collections::HashMap;
+use foldhash::HashMap;
 
 impl Engine {
     /// Tells each report's agent once the engine batch it came with is written, then lets its

@@ -10,7 +10,7 @@ use crate::domain::{
     AccountId, Attachment, Channel, ConversationId, CustomerId, Effect, EventId, Input, Timestamp,
 };
 use crate::store::{EventRef, StoreError, TurnList, WriteSet};
-use std::collections::HashSet;
+use foldhash::HashSet;
 use tokio::sync::oneshot;
 
 /// An inbound customer message as a channel decoded it.

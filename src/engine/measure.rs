@@ -13,8 +13,8 @@ use crate::domain::{
     Withdrawn,
 };
 use crate::metrics::{EscalationReason, Metrics, OfferOutcome, ReleaseKind};
+use foldhash::HashMap;
 use prometheus_client::metrics::counter::Counter;
-use std::collections::HashMap;
 use std::time::Duration;
 
 #[derive(Default)]

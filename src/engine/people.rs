@@ -19,7 +19,7 @@ use crate::domain::{
     Notice, Presence, Refusal, Timestamp,
 };
 use crate::store::{Kept, Outbound, Store, WriteSet};
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 

@@ -16,7 +16,7 @@ use crate::domain::{
     MessageId, Profile, Ticket, Timestamp,
 };
 use crate::store::{Store, StoreError, TurnList};
-use std::collections::HashMap;
+use foldhash::HashMap;
 use tokio::sync::oneshot;
 
 pub enum Query {

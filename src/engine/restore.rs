@@ -7,7 +7,7 @@ use super::checkpoint::Checkpoint;
 use super::seen::SeenIndex;
 use crate::domain::{Account, Conversation, ConversationId, Desk, Timer, Timestamp};
 use crate::store::{Store, StoreError, TurnList};
-use std::collections::{HashMap, HashSet};
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 use std::time::Duration;
 
 pub struct Restored {

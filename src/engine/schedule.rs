@@ -89,7 +89,7 @@ impl Schedule {
     }
 
     /// The agents whose grace deadline is pending.
-    pub fn agents(&self) -> std::collections::HashSet<crate::domain::AgentId> {
+    pub fn agents(&self) -> foldhash::HashSet<crate::domain::AgentId> {
         self.index
             .iter()
             .filter_map(|(_, t)| match t {

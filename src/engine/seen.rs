@@ -6,7 +6,7 @@
 //! collision) is confirmed by reading that turn. About 16 bytes per event.
 
 use crate::store::{EventRef, Store, StoreError};
-use std::collections::HashMap;
+use foldhash::HashMap;
 use std::hash::{BuildHasher, RandomState};
 
 #[derive(Default)]

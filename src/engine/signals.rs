@@ -8,7 +8,7 @@ use super::{Command, Engine, EngineHandle};
 use crate::domain::{
     AccountId, AgentId, Author, Channel, ConversationId, CustomerId, EventId, MessageId,
 };
-use std::collections::HashMap;
+use foldhash::HashMap;
 use tokio::sync::mpsc;
 
 /// A customer's live signal, as a channel decoded it.

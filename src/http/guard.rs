@@ -15,9 +15,9 @@ use crate::shutdown::Shutdown;
 use axum::extract::Request;
 use axum::response::{IntoResponse, Response};
 use axum::Router;
+use foldhash::HashSet;
 use hyper::service::Service as _;
 use hyper_util::service::TowerToHyperService;
-use std::collections::HashSet;
 use std::sync::Arc;
 
 /// The router with the checks every request passes (`serve` answers through it).

@@ -10,7 +10,7 @@
 
 use super::ApiError;
 use axum::extract::Query;
-use std::collections::{HashMap, HashSet};
+use foldhash::{HashMap, HashSet};
 
 /// The query parameter that names the account a request is for.
 pub const ACCOUNT_PARAM: &str = "account";
@@ -36,7 +36,7 @@ pub fn misdirected(uri: &axum::http::Uri, owned: &HashSet<String>) -> Option<Api
 #[cfg(test)]
 mod tests {
     use super::{misdirected, named_account};
-    use std::collections::HashSet;
+    use foldhash::HashSet;
 
     #[test]
     fn the_account_is_read_from_the_query_only() {
@@ -53,7 +53,7 @@ mod tests {
 
     #[test]
     fn only_an_account_named_and_not_owned_is_misdirected() {
-        let owned: HashSet<String> = ["acme".to_owned()].into();
+        let owned = HashSet::from_iter(["acme".to_owned()]);
         let refused = |u: &str| misdirected(&u.parse().unwrap(), &owned).map(|e| e.to_string());
         assert_eq!(refused("/v1/agents/ws?account=acme"), None);
         assert_eq!(

@@ -14,8 +14,8 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, Request, State};
 use axum::http::HeaderMap;
 use axum::Json;
+use foldhash::HashMap;
 use serde_json::{json, Value};
-use std::collections::HashMap;
 use std::sync::Arc;
 
 /// Without `[channels.twitter]` the route does not exist, as far as the platform can tell.

@@ -10,8 +10,8 @@ use super::{Delivery, Outbox, Stuck, ATTEMPTS, BASE_DELAY};
 use crate::domain::{ConversationId, Message};
 use crate::metrics::SendResult;
 use crate::store::{FailedRecord, Outbound};
+use foldhash::{HashMap, HashMapExt};
 use futures::future::join_all;
-use std::collections::HashMap;
 use std::time::Duration;
 use tokio::time::Instant;
 

@@ -13,7 +13,7 @@
 //! is only a `debug` line, so a receiver down for an hour does not flood the log.
 
 use crate::domain::{Channel, ConversationId};
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 use std::time::Duration;
 use tokio::time::Instant;
 

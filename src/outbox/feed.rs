@@ -15,7 +15,7 @@
 use super::report::{self, BatchTx, ReportRx, Reporter};
 use crate::domain::Channel;
 use crate::store::Outbound;
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 use std::ops::Range;
 use std::sync::Mutex;
 

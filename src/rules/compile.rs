@@ -4,7 +4,7 @@ mod canned;
 mod rule;
 mod waiting;
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 use std::path::PathBuf;
 
 use toml::Spanned;

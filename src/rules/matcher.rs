@@ -4,7 +4,7 @@
 //! it, never on the number of rules: every keyword of every rule lives in a single Aho-Corasick
 //! automaton and every pattern in a single `RegexSet`.
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 use std::fmt;
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};

@@ -20,7 +20,7 @@
 //! the chunk's bytes (u32 LE) and its last turn number (u64 LE).
 
 use super::{keys, StoreError};
-use std::collections::HashMap;
+use foldhash::HashMap;
 use std::fs::{File, OpenOptions};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};

@@ -3,9 +3,10 @@
 
 use crate::domain::{AccountId, Attachment, AttachmentKind, Channel, CustomerId, EventId};
 use crate::engine::Inbound;
+use foldhash::HashMap;
 use serde::Deserialize;
 use serde_json::Value;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 /// Limits that keep ids usable as store keys and texts within what the platform sends.
 const MAX_ID: usize = 64;

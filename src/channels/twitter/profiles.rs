@@ -25,7 +25,7 @@ use crate::domain::{AccountId, Channel, Profile};
 use crate::engine::EngineHandle;
 use crate::shutdown::Shutdown;
 use crate::store::{PlatformProfile, RetiredProfile, Store, StoreError, WriteSet};
-use std::collections::{HashMap, HashSet};
+use foldhash::{HashMap, HashMapExt, HashSet};
 use std::sync::Mutex;
 use std::time::Duration;
 use tokio::sync::Notify;

@@ -5,7 +5,8 @@
 //! are plenty; the oldest are forgotten first.
 
 use crate::domain::{AccountId, MessageId};
-use std::collections::{HashMap, VecDeque};
+use foldhash::HashMap;
+use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
 /// How many sent event ids are remembered per account.

@@ -6,7 +6,7 @@
 use super::api::Client;
 use crate::domain::{AccountId, CustomerId};
 use crate::engine::{PlatformSignal, Shown};
-use std::collections::HashMap;
+use foldhash::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;

@@ -5,7 +5,8 @@
 //! report: the sink's own decisions (when to try again) never read it.
 
 use crate::domain::{AccountId, ConversationId, Timestamp};
-use std::collections::{BTreeMap, HashMap};
+use foldhash::{HashMap, HashMapExt};
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 /// What the platform last said about an account's sending.

@@ -7,10 +7,10 @@ use crate::domain::{Account, AccountId, Author, Message, MessageId, Profile, Qui
 use crate::outbox::{Delivery, Sink};
 use crate::rules::{Template, Vars};
 use crate::store::Outbound;
+use foldhash::HashMap;
 use futures::future::BoxFuture;
 use serde::Serialize;
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::path::Path;
 use std::time::Duration;
 use tokio::io::{AsyncWrite, AsyncWriteExt};

@@ -5,13 +5,14 @@ use super::*;
 use crate::domain::{Conversation, Desk};
 use crate::store::tests::{conversation, event};
 use crate::store::Store;
+use foldhash::HashMapExt;
 
 #[test]
 fn changes_wait_their_age_are_coalesced_and_move_the_marker() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path(), 1 << 20).unwrap();
     let desk = Desk::restore([conversation(1, 3)], []);
-    let mut transcripts = HashMap::from([(ConversationId(1), vec![0, 1, 2].into())]);
+    let mut transcripts = HashMap::from_iter([(ConversationId(1), vec![0, 1, 2].into())]);
     let mut cp = Checkpoint::new(0, std::time::Duration::from_secs(3600));
     for turn in 0..3 {
         cp.touch(ConversationId(1), turn, Timestamp(1_000 + turn));

@@ -7,8 +7,8 @@ use axum::extract::Request;
 use axum::http::{header, Method, StatusCode};
 use axum::routing::{get, post};
 use axum::Router;
+use foldhash::HashSet;
 use serde_json::Value;
-use std::collections::HashSet;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
@@ -29,7 +29,7 @@ fn guarded(handled: Arc<AtomicUsize>) -> (Guarded, crate::shutdown::Trigger) {
             get(|| async { (StatusCode::BAD_REQUEST, "no good\n") }),
         );
     let (trigger, shutdown) = crate::shutdown::channel();
-    let owned: HashSet<String> = ["acme".to_owned()].into();
+    let owned = HashSet::from_iter(["acme".to_owned()]);
     (Guarded::new(router, Arc::new(owned), shutdown), trigger)
 }
 

@@ -1,7 +1,7 @@
 //! Which platform Custom Profile id signs a message, per account and local profile.
 
 use crate::domain::{AccountId, Profile};
-use std::collections::HashMap;
+use foldhash::HashMap;
 use std::sync::{Arc, RwLock};
 
 /// Which platform Custom Profile id stands for a local profile id, per account.

@@ -10,7 +10,7 @@ use crate::channels::twitter::api::CustomProfile;
 use crate::domain::AccountId;
 use crate::engine::ProfileView;
 use crate::store::PlatformProfile;
-use std::collections::HashSet;
+use foldhash::{HashSet, HashSetExt};
 
 /// What a sync found and did, per account with Twitter credentials.
 #[derive(Debug, Clone, Default)]
