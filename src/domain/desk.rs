@@ -107,6 +107,11 @@ impl Desk {
         self.lines.queue(account)
     }
 
+    /// The account's rules were reloaded: its line is ordered by their `ageing` from now on.
+    pub fn reload(&mut self, account: &Account) {
+        self.lines.set_ageing(&account.id, account.timeouts.ageing);
+    }
+
     /// Applies one input and returns what must happen because of it, including moving the
     /// deadline of every conversation it changed (`Effect::Schedule`).
     pub fn handle(&mut self, input: Input, now: Timestamp, account: &Account) -> Vec<Effect> {

@@ -27,6 +27,13 @@ impl Lines {
         self.queues.insert(account.clone(), Queue::new(ageing));
     }
 
+    /// Reorders the account's line by a new `ageing` (a reload of the rules).
+    pub fn set_ageing(&mut self, account: &AccountId, ageing: Duration) {
+        if let Some(q) = self.queues.get_mut(account) {
+            q.set_ageing(ageing);
+        }
+    }
+
     /// Puts a restored queued conversation back at its place.
     pub fn restore(&mut self, conv: &Conversation, ticket: &Ticket) {
         self.queues

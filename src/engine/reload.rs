@@ -4,8 +4,9 @@
 //!
 //! Nothing already decided is revisited: a deadline set under the old timeouts keeps its time
 //! (it is a field of its conversation and in the scheduler's index), and the next one a state
-//! makes uses the new timeouts. A queue's ageing is fixed when the queue is opened, so a new
-//! `ageing` applies after a restart.
+//! makes uses the new timeouts. A new `ageing` reorders the account's line at once, as a
+//! restart with the new rules would order it (places already told to customers are not
+//! announced again; the next `queue_update` tells the new one).
 
 use super::{Command, Engine, EngineError, EngineHandle, Reply};
 use crate::domain::Account;
@@ -25,6 +26,7 @@ impl Engine {
     pub(super) fn swap_accounts(&mut self, accounts: Vec<Account>, reply: Reply<()>) {
         for account in accounts {
             if let Some(slot) = self.accounts.get_mut(&account.id) {
+                self.desk.reload(&account);
                 *slot = account;
             }
         }

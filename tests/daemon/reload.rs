@@ -1,7 +1,8 @@
 //! Reloading the rules without a restart: through `POST /v1/admin/reload` and SIGHUP to the
 //! real binary; bad rules keep the old ones and every error is reported (the call's answer and
 //! `/readyz`); a change that needs a restart is refused by name; a deadline set before the
-//! reload keeps its time while the next one uses the new timeouts.
+//! reload keeps its time while the next one uses the new timeouts; a new `ageing` reorders the
+//! line at once.
 
 use crate::support::*;
 use baton::app::App;
@@ -224,6 +225,29 @@ async fn a_deadline_set_before_keeps_its_time_and_the_next_uses_the_new_timeouts
     let m = sink.next().await;
     assert_eq!(m["recipient"], "u1", "{m}");
     d.assert_queue(&[("u2", "bot_timeout"), ("u1", "bot_timeout")])
+        .await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_new_ageing_reorders_the_line_at_once() {
+    let sink = FakeSink::start().await;
+    let files = Files::new(&http_sink(&sink.url));
+    // Nothing else due while the test waits: only the order of the line changes.
+    let timeouts = "[timeouts]\nageing = \"5m\"\nqueue_update = \"1h\"\nqueue_max_wait = \"2h\"";
+    files.edit("00-bot.toml", "[timeouts]", timeouts);
+    let d = files.start().await;
+    d.dm("e1", "u1", "agent").await;
+    tokio::time::sleep(2 * MIN).await;
+    // Priority 5, two minutes later: 25 minutes of head start at 5 minutes a level.
+    d.dm("e2", "u2", "this is unacceptable").await;
+    d.assert_queue(&[("u2", "frustrated"), ("u1", "customer_request")])
+        .await;
+
+    // At 10 s a level, five levels are 50 s: less than the two minutes u1 waited longer.
+    files.edit("00-bot.toml", "ageing = \"5m\"", "ageing = \"10s\"");
+    let (status, v) = reload(&d).await;
+    assert_eq!(status, 200, "{v}");
+    d.assert_queue(&[("u1", "customer_request"), ("u2", "frustrated")])
         .await;
 }
 
