@@ -199,6 +199,8 @@ function welcome(frame) {
   }
   for (const id of frame.conversations) conversation(id, null);
   for (const c of state.convs.values()) seenAs(c);
+  // A page asked for on the socket before this one will never be answered: ask-able again.
+  for (const b of document.querySelectorAll('[data-testid="show-earlier"]')) b.disabled = false;
 }
 
 function presence(status) {

@@ -3,7 +3,7 @@
 
 use crate::driver::{testid, with_browser, Browser};
 use crate::pages::with_attr;
-use crate::support::{fresh, BOT};
+use crate::support::{fresh, Daemon, BOT};
 use serde_json::json;
 
 /// The seconds an offer's countdown shows: its digits, as a number ("0:29" and "29 s" both
@@ -118,6 +118,17 @@ async fn an_agent_is_offered_takes_writes_under_its_profile_and_lets_go() {
     .await;
 }
 
+/// A customer writes 110 DMs, each answered by the bot (220 messages), then asks for a person
+/// (2 more): the conversation offered to the signed-in agent.
+async fn long_conversation(b: &Browser, d: &Daemon) -> String {
+    for i in 0..110 {
+        let text = format!("where is my order {i}");
+        d.dm(&format!("e{i}"), "u1", "Jo", &text).await;
+    }
+    d.dm("e-last", "u1", "Jo", "I want a real person").await;
+    b.offer().await
+}
+
 /// A customer with a long history: the offer, and the tab once accepted, show the newest
 /// messages under a note that the conversation has older ones.
 #[tokio::test]
@@ -127,13 +138,7 @@ async fn a_long_conversation_shows_its_newest_messages_under_a_note() {
         let token = d.add_agent("Alissa", "Alissa, Acme").await;
         b.sign_in(&d, &token).await;
         b.until_text_in(&testid("agent-name"), "Alissa").await;
-        // Each is answered by the bot: 220 messages, then 2 more as it escalates.
-        for i in 0..110 {
-            let text = format!("where is my order {i}");
-            d.dm(&format!("e{i}"), "u1", "Jo", &text).await;
-        }
-        d.dm("e-last", "u1", "Jo", "I want a real person").await;
-        let cid = b.offer().await;
+        let cid = long_conversation(&b, &d).await;
         let card = with_attr("offer-card", "data-conversation-id", &cid);
         let offered = format!("{card} {}", testid("offer-transcript"));
         b.until_text_in(&offered, "I want a real person").await;
@@ -174,6 +179,63 @@ async fn a_long_conversation_shows_its_newest_messages_under_a_note() {
                 .then_some(())
         })
         .await;
+    })
+    .await;
+}
+
+/// The socket drops while a page of older messages is asked for: that page never comes, and
+/// once reconnected the button can be pressed again and pages back.
+#[tokio::test]
+async fn a_page_lost_with_its_socket_can_be_asked_for_again() {
+    with_browser(|b| async move {
+        let (_dir, _sink, d) = fresh().await;
+        let token = d.add_agent("Alissa", "Alissa, Acme").await;
+        b.sign_in(&d, &token).await;
+        let cid = long_conversation(&b, &d).await;
+        b.accept(&cid).await;
+        b.until_message(&cid, "I want a real person").await;
+        let panel = with_attr("conversation", "data-conversation-id", &cid);
+        let button = format!("{panel} {}", testid("show-earlier"));
+
+        // The request leaves the page but never reaches the daemon, and its socket then closes.
+        let lose = r#"
+            const send = WebSocket.prototype.send;
+            WebSocket.prototype.send = function (data) {
+                if (!String(data).includes('"type":"history"')) return send.call(this, data);
+                WebSocket.prototype.send = send;
+                this.close();
+            };
+        "#;
+        b.eval_with(lose, vec![]).await;
+        b.find(&button)
+            .await
+            .click()
+            .await
+            .expect("click show earlier");
+        let disabled = || async {
+            let v = b
+                .eval_with(
+                    "return document.querySelector(arguments[0])?.disabled ?? null;",
+                    vec![json!(button)],
+                )
+                .await;
+            v.as_bool()
+        };
+        b.until("the button waits for its page", || async {
+            (disabled().await == Some(true)).then_some(())
+        })
+        .await;
+        // Only a new socket's `welcome` makes it usable again.
+        b.until("the button can be pressed again", || async {
+            (disabled().await == Some(false)).then_some(())
+        })
+        .await;
+        b.find(&button)
+            .await
+            .click()
+            .await
+            .expect("click show earlier");
+        b.until_message(&cid, "where is my order 0").await;
     })
     .await;
 }
