@@ -30,7 +30,7 @@ export function profileBadge(profile) {
     avatar(profile.avatar), el('span', { text: profile.name }));
 }
 
-const AUTHORS = { customer: 'Customer', bot: 'Bot', agent: 'Agent' };
+const AUTHORS = { customer: 'Customer', bot: 'Bot', agent: 'Agent', system: 'System', outside: 'Answered outside Baton' };
 
 export function time(iso) {
   const t = new Date(iso);

@@ -204,7 +204,8 @@ function setAnswering(answering) {
 }
 
 function kindOf(m) {
-  return m.from === "agent" ? "person" : "bot";
+  // An answer written outside Baton is a person's too.
+  return m.from === "agent" || m.from === "outside" ? "person" : "bot";
 }
 
 function append(m) {

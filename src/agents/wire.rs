@@ -140,6 +140,7 @@ impl From<&Message> for MessageJson {
                 Author::Bot => "bot",
                 Author::Agent => "agent",
                 Author::System => "system",
+                Author::Outside => "outside",
             },
             text: m.text.clone(),
             payload: m.payload.clone(),

@@ -138,13 +138,17 @@ impl Desk {
                 };
                 self.customer_message(t, customer, text, payload, attachments)
             }
-            Input::TakenOutside { channel, customer } => {
+            Input::TakenOutside {
+                channel,
+                customer,
+                text,
+            } => {
                 let customer = Customer {
                     channel,
                     id: customer,
                     name: None,
                 };
-                self.taken_outside(t, customer)
+                self.taken_outside(t, customer, text)
             }
             Input::AgentSeen { agent, presence } => self.agent_seen(t, agent, presence),
             Input::AgentLeft { agent } => self.agent_left(t, agent),

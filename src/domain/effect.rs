@@ -18,11 +18,12 @@ pub enum Input {
         payload: Option<String>,
         attachments: Vec<Attachment>,
     },
-    /// The brand's account wrote to the customer from an app other than Baton: a person is
-    /// answering outside, and the bot keeps quiet.
+    /// The brand's account wrote `text` to the customer from an app other than Baton: a
+    /// person is answering outside, and the bot keeps quiet.
     TakenOutside {
         channel: Channel,
         customer: CustomerId,
+        text: String,
     },
     /// An agent connected, changed presence, or (`None`) has no connection left.
     AgentSeen {

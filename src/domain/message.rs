@@ -16,6 +16,8 @@ pub enum Author {
     Bot,
     Agent,
     System,
+    /// A person writing from the brand's account in another app (not sent by Baton).
+    Outside,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

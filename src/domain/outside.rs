@@ -1,19 +1,22 @@
 //! A person answered the customer outside Baton (the brand's account wrote from another app).
-//! The bot keeps quiet in that conversation (no replies, no fallbacks, no timeout escalating
-//! it) until an agent lets go of it or the customer has been idle for `customer_idle`; then it
-//! is the bot's again.
+//! The answer goes into the transcript (author `Outside`, never sent: the platform already
+//! delivered it), so agents and exports see the whole exchange. The bot keeps quiet in that
+//! conversation (no replies, no fallbacks, no timeout escalating it) until an agent lets go of
+//! it or the customer has been idle for `customer_idle`; then it is the bot's again.
 
 use super::conversation::{Customer, Outside, State};
 use super::desk::Desk;
-use super::effect::AgentEvent;
+use super::effect::{AgentEvent, Effect};
 use super::ids::ConversationId;
+use super::message::{Author, Message};
 use super::reasons::Withdrawn;
 use super::turn::Turn;
 
 impl Desk {
     /// An answer from outside. A conversation in line leaves it (an offer is withdrawn): a
-    /// person is already answering. One a Baton agent holds stays theirs.
-    pub(super) fn taken_outside(&mut self, t: &mut Turn<'_>, customer: Customer) {
+    /// person is already answering. One a Baton agent holds stays theirs, and they see the
+    /// answer as it comes.
+    pub(super) fn taken_outside(&mut self, t: &mut Turn<'_>, customer: Customer, text: String) {
         let now = t.now;
         let conv = self
             .conversations
@@ -55,6 +58,28 @@ impl Desk {
                 })
             }
         }
+        let answer = Message {
+            id: conv.next_message_id(),
+            from: Author::Outside,
+            text,
+            payload: None,
+            quick_replies: Vec::new(),
+            attachments: Vec::new(),
+            profile: None,
+            at: now,
+            epoch: conv.epoch,
+        };
+        if let Some(agent) = conv.held_by() {
+            let (conversation, message) = (conv.id, answer.clone());
+            t.notify(
+                agent,
+                AgentEvent::Message {
+                    conversation,
+                    message,
+                },
+            );
+        }
+        t.effects.push(Effect::Record(answer));
         t.save(conv);
         if freed {
             self.route(t);

@@ -200,6 +200,7 @@ impl World {
         self.input(Input::TakenOutside {
             channel: Channel::Webhook,
             customer: CustomerId::from(who),
+            text: "Hi, Sam from Acme here.".into(),
         })
     }
 

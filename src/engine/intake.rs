@@ -35,6 +35,8 @@ pub struct OutsideReply {
     pub account: AccountId,
     pub channel: Channel,
     pub customer: CustomerId,
+    /// What the person wrote: kept in the transcript, never sent again.
+    pub text: String,
 }
 
 /// What happened to an inbound message; told only once it is durable.
@@ -73,6 +75,7 @@ impl OutsideReply {
         let input = Input::TakenOutside {
             channel: self.channel,
             customer: self.customer,
+            text: self.text,
         };
         (event, input)
     }
@@ -165,7 +168,9 @@ impl Engine {
             Input::CustomerMessage {
                 channel, customer, ..
             }
-            | Input::TakenOutside { channel, customer } => (*channel, customer),
+            | Input::TakenOutside {
+                channel, customer, ..
+            } => (*channel, customer),
             _ => return Ok(None),
         };
         if self.desk.find(account, channel, customer).is_some() {

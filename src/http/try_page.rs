@@ -126,6 +126,7 @@ impl From<&Message> for TryMessageJson {
                 Author::Bot => "bot",
                 Author::Agent => "agent",
                 Author::System => "system",
+                Author::Outside => "outside",
             },
             text: m.text.clone(),
             quick_replies: m

@@ -89,6 +89,7 @@ async fn deliver(s: &Shared, headers: &HeaderMap, body: Body) -> Result<Json<Val
                 account: account.clone(),
                 channel: Channel::Twitter,
                 customer: CustomerId(e.recipient),
+                text: e.text,
             })),
             Event::Typing { customer } => {
                 typing += 1;

@@ -136,11 +136,17 @@ async fn an_answer_from_another_app_silences_the_bot_until_the_customer_is_idle(
     customer_writes(&d, "2001", "hello").await;
     assert_eq!(authors(&d).await, ["customer", "bot"]);
 
-    // Someone on the team answers from the phone app.
+    // Someone on the team answers from the phone app: kept in the transcript, as theirs.
     brand_writes(&d, "2002", Some(PHONE_APP)).await;
     let view = conversation(&d).await;
     assert!(
         view["conversation"]["taken_outside_since"].is_string(),
+        "{view}"
+    );
+    let answer = &view["transcript"][2];
+    assert_eq!(
+        (&answer["from"], &answer["text"]),
+        (&json!("outside"), &json!("from the brand")),
         "{view}"
     );
     // Redelivered: a duplicate, nothing changes.
@@ -149,7 +155,10 @@ async fn an_answer_from_another_app_silences_the_bot_until_the_customer_is_idle(
     // The customer's next message: kept, and no bot reply.
     // A bot reply would be written with the message, before the 200.
     customer_writes(&d, "2003", "thanks, and my order?").await;
-    assert_eq!(authors(&d).await, ["customer", "bot", "customer"]);
+    assert_eq!(
+        authors(&d).await,
+        ["customer", "bot", "outside", "customer"]
+    );
 
     // Idle for customer_idle: the bot's again, and it answers.
     eventually("the conversation is the bot's again", || async {
@@ -163,8 +172,35 @@ async fn an_answer_from_another_app_silences_the_bot_until_the_customer_is_idle(
     customer_writes(&d, "2004", "order?").await;
     assert_eq!(
         authors(&d).await,
-        ["customer", "bot", "customer", "customer", "bot"]
+        ["customer", "bot", "outside", "customer", "customer", "bot"]
     );
+    // The platform was asked to send the bot's two messages, never the answer it delivered.
+    let sent = eventually("the bot's answer is sent", || async {
+        let dms = fake.dms();
+        (dms.len() >= 2).then_some(dms)
+    })
+    .await;
+    assert!(
+        sent.iter()
+            .all(|c| !c.body.to_string().contains("from the brand")),
+        "{sent:?}"
+    );
+    // The export says who wrote it.
+    let export = d
+        .client
+        .get(format!("{}/v1/export", d.base))
+        .bearer_auth(ADMIN)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let line = export
+        .lines()
+        .find(|l| l.contains("from the brand"))
+        .unwrap_or_else(|| panic!("not exported:\n{export}"));
+    assert!(line.contains(r#""author":"outside""#), "{line}");
 }
 
 /// The calls the fake received on `path`, once there are `n`.

@@ -69,6 +69,8 @@ pub struct Echo {
     pub id: String,
     pub recipient: String,
     pub source_app_id: Option<String>,
+    /// What the brand's account wrote.
+    pub text: String,
 }
 
 impl CustomerMessage {
@@ -240,11 +242,21 @@ fn dm_event(e: &DmEvent, us: &str, users: &HashMap<String, User>) -> Result<Even
     check_id("id", &e.id)?;
     check_id("sender_id", &mc.sender_id)?;
     check_id("recipient_id", &mc.target.recipient_id)?;
+    let data = &mc.message_data;
+    let text_checked = || {
+        if data.text.chars().count() > MAX_TEXT_CHARS {
+            return Err(malformed(format!(
+                "text is longer than {MAX_TEXT_CHARS} characters"
+            )));
+        }
+        Ok(data.text.clone())
+    };
     if mc.sender_id == us {
         return Ok(Event::Echo(Echo {
             id: e.id.clone(),
             recipient: mc.target.recipient_id.clone(),
             source_app_id: mc.source_app_id.clone(),
+            text: text_checked()?,
         }));
     }
     if mc.target.recipient_id != us {
@@ -255,12 +267,7 @@ fn dm_event(e: &DmEvent, us: &str, users: &HashMap<String, User>) -> Result<Even
         .created_timestamp
         .parse::<u64>()
         .map_err(|_| malformed("created_timestamp must be milliseconds since the epoch"))?;
-    let data = &mc.message_data;
-    if data.text.chars().count() > MAX_TEXT_CHARS {
-        return Err(malformed(format!(
-            "text is longer than {MAX_TEXT_CHARS} characters"
-        )));
-    }
+    let text = text_checked()?;
     let payload = data
         .quick_reply_response
         .as_ref()
@@ -272,7 +279,7 @@ fn dm_event(e: &DmEvent, us: &str, users: &HashMap<String, User>) -> Result<Even
         )));
     }
     let attachments: Vec<Attachment> = data.attachment.iter().filter_map(attachment).collect();
-    if data.text.trim().is_empty() && payload.is_none() && attachments.is_empty() {
+    if text.trim().is_empty() && payload.is_none() && attachments.is_empty() {
         return Ok(Event::Ignored(DM_EVENTS.into()));
     }
     let user = users.get(&mc.sender_id);
@@ -281,7 +288,7 @@ fn dm_event(e: &DmEvent, us: &str, users: &HashMap<String, User>) -> Result<Even
         customer: mc.sender_id.clone(),
         name: user.and_then(|u| clean_name(&u.name)),
         screen_name: user.and_then(|u| clean_name(&u.screen_name)),
-        text: data.text.clone(),
+        text,
         payload,
         attachments,
         at_ms,

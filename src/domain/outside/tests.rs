@@ -1,5 +1,6 @@
-//! Answers from outside Baton, state by state: what the conversation becomes, that the bot
-//! stays silent and nothing escalates, and how it comes back to the bot.
+//! Answers from outside Baton, state by state: what the conversation becomes, that the answer
+//! is kept (and shown to the agent holding it), that the bot stays silent and nothing
+//! escalates, and how it comes back to the bot.
 
 use crate::domain::testkit::*;
 use crate::domain::*;
@@ -75,6 +76,32 @@ fn an_answer_from_outside_in_each_state() {
             vec![]
         };
         assert_eq!(withdrawn(&fx), expect, "{name}");
+        // The answer is in the transcript, and the agent holding the conversation sees it.
+        let recorded: Vec<(Author, &str)> = fx
+            .iter()
+            .filter_map(|e| match e {
+                Effect::Record(m) => Some((m.from, m.text.as_str())),
+                _ => None,
+            })
+            .collect();
+        let answer = (Author::Outside, "Hi, Sam from Acme here.");
+        assert_eq!(recorded, [answer], "{name}");
+        let told: Vec<AgentId> = fx
+            .iter()
+            .filter_map(|e| match e {
+                Effect::Notify {
+                    agent,
+                    event: AgentEvent::Message { message, .. },
+                } if message.from == Author::Outside => Some(*agent),
+                _ => None,
+            })
+            .collect();
+        let holder = if after == "with_agent" {
+            vec![AgentId(0)]
+        } else {
+            vec![]
+        };
+        assert_eq!(told, holder, "{name}");
         assert!(
             w.desk.queue(&w.account.id).is_none_or(|q| q.is_empty()),
             "{name}: still in line"

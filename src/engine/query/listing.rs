@@ -243,8 +243,9 @@ impl Watermarks {
         })
     }
 
-    /// A customer's message has no delivery; an outgoing one's is its failure record, else
-    /// where its turn stands against its channel's watermark.
+    /// A customer's message has no delivery, nor has an answer written outside Baton (the
+    /// platform delivered it); an outgoing one's is its failure record, else where its turn
+    /// stands against its channel's watermark.
     pub fn of(
         &self,
         store: &Store,
@@ -252,7 +253,7 @@ impl Watermarks {
         turn: u64,
         m: &Message,
     ) -> Result<Option<Delivery>, StoreError> {
-        if m.from == Author::Customer {
+        if matches!(m.from, Author::Customer | Author::Outside) {
             return Ok(None);
         }
         if let Some(reason) = store.failure(m.id)? {

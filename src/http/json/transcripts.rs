@@ -70,7 +70,8 @@ pub struct ExportLineJson {
     pub customer: String,
     pub seq: u64,
     pub at: String,
-    /// `customer`, `bot`, `agent` or `system`.
+    /// `customer`, `bot`, `agent`, `system` or `outside` (a person writing from the brand's
+    /// account in another app).
     pub author: &'static str,
     /// The agent whose profile signed it (on `agent` lines).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -78,7 +79,8 @@ pub struct ExportLineJson {
     pub text: String,
     /// The Custom Profile it carried; `null` for a customer's message.
     pub profile: Option<ExportProfileJson>,
-    /// `delivered`, `failed` or `pending`; absent for a customer's message.
+    /// `delivered`, `failed` or `pending`; absent for a customer's message and an answer
+    /// from outside Baton.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub delivery: Option<&'static str>,
     /// The channel's reason, for a failed message.
@@ -116,6 +118,7 @@ impl ExportLineJson {
                 Author::Bot => "bot",
                 Author::Agent => "agent",
                 Author::System => "system",
+                Author::Outside => "outside",
             },
             agent: agent.map(|a| a.to_string()),
             text: m.text.clone(),

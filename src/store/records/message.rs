@@ -20,6 +20,7 @@ pub enum AuthorRecord {
     Bot,
     Agent,
     System,
+    Outside,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -82,7 +83,7 @@ impl From<ProfileRecord<'_>> for Profile {
     }
 }
 
-super::same_variants!(Author <=> AuthorRecord: Customer, Bot, Agent, System);
+super::same_variants!(Author <=> AuthorRecord: Customer, Bot, Agent, System, Outside);
 super::same_variants!(AttachmentKind <=> AttachmentKindRecord: Photo, Video, AnimatedGif);
 
 impl From<&Attachment> for AttachmentRecord {

@@ -4,7 +4,9 @@
 
 use super::golden::{at, event, full, message, ticket, with_agent};
 use super::*;
-use crate::domain::{AgentId, Attachment, AttachmentKind, Outside, State, Ticket, Timestamp};
+use crate::domain::{
+    AgentId, Attachment, AttachmentKind, Author, Outside, State, Ticket, Timestamp,
+};
 use proptest::prelude::*;
 
 /// Bit `n` of `mask`: whether the `n`th optional field is emptied.
@@ -111,11 +113,20 @@ fn conversation(which: u8, mask: u32) -> Conversation {
     c
 }
 
+const AUTHORS: [Author; 5] = [
+    Author::Customer,
+    Author::Bot,
+    Author::Agent,
+    Author::System,
+    Author::Outside,
+];
+
 fn messages(mask: u32, count: usize) -> Vec<Message> {
     (0..count)
         .map(|i| {
             let mut m = message();
             m.at = Timestamp(m.at.0 + i as u64);
+            m.from = AUTHORS[(mask as usize + i) % AUTHORS.len()];
             let bits = mask.rotate_left(4 * i as u32);
             if off(bits, 0) {
                 m.payload = None;

@@ -51,11 +51,13 @@ fn deliveries() {
                     id: "1600000000000000003".into(),
                     recipient: "4001".into(),
                     source_app_id: Some("268278".into()),
+                    text: "Sent from the phone app by someone on the team".into(),
                 }),
                 Event::Echo(Echo {
                     id: "1600000000000000004".into(),
                     recipient: "4002".into(),
                     source_app_id: Some("17000001".into()),
+                    text: "Hi! I'm an automated assistant.".into(),
                 }),
             ],
         ),
