@@ -141,7 +141,7 @@ function handle(frame) {
     case 'read': return;
     case 'error': {
       // A refused `history` leaves its button usable again.
-      const asked = frame.ref && state.convs.get(frame.ref)?.list.querySelector('[data-testid="show-earlier"]');
+      const asked = frame.ref && shownIn(frame.ref)?.list.querySelector('[data-testid="show-earlier"]');
       if (asked) asked.disabled = false;
       return tell('error', frame.message || frame.code, { 'data-code': frame.code, 'data-conversation-id': frame.ref });
     }
@@ -217,6 +217,9 @@ function offer(frame) {
     accept: (cid) => { if (send({ type: 'accept', conversation_id: cid })) dropOffer(cid); },
     decline: (cid) => { if (send({ type: 'decline', conversation_id: cid })) dropOffer(cid); },
   });
+  // The offer's transcript pages back like a tab's: the agent may read further before accepting.
+  card.view = { id, list: card.querySelector('[data-testid="offer-transcript"]'), ids: new Set((frame.conversation.transcript || []).map((m) => m.id)) };
+  card.view.list.querySelector('[data-testid="transcript-earlier"]')?.replaceWith(earlier(card.view));
   state.offers.set(id, card);
   $('offers').append(card);
   beep();
@@ -255,10 +258,15 @@ function earlier(c) {
   return el('li', { class: 'earlier', testid: 'transcript-earlier' }, button);
 }
 
+/** Where conversation `id`'s transcript is on screen: its tab, else its offer card. */
+function shownIn(id) {
+  return state.convs.get(id) || state.offers.get(id)?.view;
+}
+
 /** A page of older messages: above those shown (each once), the view kept where it was; the
  * button goes once there are no older ones. */
 function history(frame) {
-  const c = state.convs.get(frame.conversation_id);
+  const c = shownIn(frame.conversation_id);
   if (!c) return;
   const head = c.list.querySelector('[data-testid="transcript-earlier"]');
   const items = [];

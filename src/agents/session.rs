@@ -444,7 +444,7 @@ async fn history(
         },
         Ok(None) => refused(
             "not_assigned",
-            format!("conversation {conversation} is not assigned to you"),
+            format!("conversation {conversation} is neither assigned nor offered to you"),
         ),
         Err(_) => refused(
             "unavailable",

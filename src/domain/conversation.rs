@@ -242,4 +242,12 @@ impl Conversation {
             _ => None,
         }
     }
+
+    /// The agent who holds the conversation or is offered it: the one person shown it.
+    pub fn shown_to(&self) -> Option<AgentId> {
+        match self.state {
+            State::WithAgent { agent, .. } | State::Offered { agent, .. } => Some(agent),
+            _ => None,
+        }
+    }
 }

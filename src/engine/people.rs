@@ -45,8 +45,9 @@ pub enum Session {
     Disconnect(AgentId, u64),
     /// The agent is typing in a conversation.
     Typing(AgentId, ConversationId),
-    /// The agent asks for older messages of a conversation it holds: the answer is where its
-    /// turns are, read by the asker (`HistoryRead::read`), not on the engine's thread.
+    /// The agent asks for older messages of a conversation it holds or is offered: the answer
+    /// is where its turns are, read by the asker (`HistoryRead::read`), not on the engine's
+    /// thread.
     History {
         agent: AgentId,
         conversation: ConversationId,
@@ -357,7 +358,7 @@ impl EngineHandle {
     }
 
     /// A page of `conversation`'s messages before message number `before`, for the agent
-    /// holding it: `None` if it does not hold it.
+    /// holding it or offered it: `None` for anyone else.
     pub async fn agent_history(
         &self,
         agent: AgentId,

@@ -130,7 +130,7 @@ async fn long_conversation(b: &Browser, d: &Daemon) -> String {
 }
 
 /// A customer with a long history: the offer, and the tab once accepted, show the newest
-/// messages under a note that the conversation has older ones.
+/// messages under a note that the conversation has older ones; both page back.
 #[tokio::test]
 async fn a_long_conversation_shows_its_newest_messages_under_a_note() {
     with_browser(|b| async move {
@@ -144,6 +144,16 @@ async fn a_long_conversation_shows_its_newest_messages_under_a_note() {
         b.until_text_in(&offered, "I want a real person").await;
         let note = format!("{}:first-child", testid("transcript-earlier"));
         b.find(&format!("{offered} {note}")).await;
+        // Before accepting, the agent may read further back in the offer itself.
+        let first = "where is my order 0";
+        let offered_text = b.find(&offered).await.text().await.unwrap_or_default();
+        assert!(!offered_text.contains(first), "the oldest are left out");
+        b.find(&format!("{offered} {}", testid("show-earlier")))
+            .await
+            .click()
+            .await
+            .expect("click show earlier in the offer");
+        b.until_text_in(&offered, first).await;
 
         b.accept(&cid).await;
         b.until_message(&cid, "I want a real person").await;

@@ -247,16 +247,23 @@ async fn a_long_history_is_paged_and_read_back_whole() {
     assert_eq!(shown.len(), 200);
     assert_eq!(shown, whole[whole.len() - 200..], "the newest, in order");
 
-    // Older pages are the holder's to ask for, a page at a time, back to the first message.
+    // Older pages are for the agent offered it or holding it, a page at a time, back to the
+    // first message; anyone else is refused.
     let ask = |before: &str| json!({"type": "history", "conversation_id": "c0", "before": before});
-    agent::send(&mut ws, ask(&shown[0])).await;
-    let refused = agent::next(&mut ws).await;
+    let mut other = agent::online(&d, "Bo", &[], 1).await;
+    agent::send(&mut other, ask(&shown[0])).await;
+    let refused = agent::next(&mut other).await;
     assert_eq!(
         refused["code"], "not_assigned",
-        "offered is not held: {refused}"
+        "neither offered nor held: {refused}"
     );
-    agent::accept(&mut ws, "c0").await;
     let mut seen = shown.clone();
+    agent::send(&mut ws, ask(&seen[0])).await;
+    let page = agent::next(&mut ws).await;
+    assert_eq!(page["type"], "history", "offered, before accepting: {page}");
+    assert_eq!(page["earlier"], true, "{page}");
+    seen.splice(0..0, ids(&page["messages"]));
+    agent::accept(&mut ws, "c0").await;
     loop {
         agent::send(&mut ws, ask(&seen[0])).await;
         let page = agent::next(&mut ws).await;

@@ -109,8 +109,8 @@ impl Engine {
                 conversation,
                 reply,
             } => {
-                let held = self.desk.conversation(conversation).map(|c| c.held_by());
-                let history = (held == Some(Some(agent))).then(|| HistoryRead {
+                let shown = self.desk.conversation(conversation).map(|c| c.shown_to());
+                let history = (shown == Some(Some(agent))).then(|| HistoryRead {
                     turns: self
                         .transcripts
                         .get(&conversation)
