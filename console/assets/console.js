@@ -412,6 +412,8 @@ function message(id, m) {
   if (m.from === 'customer') c.typing.hidden = true;
   append(c, m);
   if (m.from === 'customer' && document.hidden) notify('New message', m.text || '');
+  // Someone on the team wrote from the platform's own app, in a conversation this agent holds.
+  if (m.from === 'outside' && document.hidden) notify('Answered outside Baton', m.text || '');
 }
 
 function write(c) {
