@@ -217,11 +217,7 @@ async fn a_long_history_is_paged_and_read_back_whole() {
         (SAID + 1, "m0000", "m-last")
     );
     // The export reads every turn too.
-    let export = d
-        .client
-        .get(format!("{}/v1/export", d.base))
-        .bearer_auth(ADMIN);
-    let export = export.send().await.unwrap().text().await.unwrap();
+    let export = d.export().await;
     let exported = export
         .lines()
         .filter(|l| l.contains(r#""text":"m"#))

@@ -357,6 +357,19 @@ impl Daemon {
         (res.status().as_u16(), res.json().await.unwrap())
     }
 
+    /// The whole export as the admin API streams it: one JSON line per message.
+    pub async fn export(&self) -> String {
+        let res = self
+            .client
+            .get(format!("{}/v1/export", self.base))
+            .bearer_auth(ADMIN)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status().as_u16(), 200);
+        res.text().await.unwrap()
+    }
+
     /// A conversation's state ("bot", "queued", "offered", …), as the admin API tells it.
     pub async fn state(&self, conversation: &str) -> String {
         let (status, v) = self

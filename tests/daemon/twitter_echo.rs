@@ -186,16 +186,7 @@ async fn an_answer_from_another_app_silences_the_bot_until_the_customer_is_idle(
         "{sent:?}"
     );
     // The export says who wrote it.
-    let export = d
-        .client
-        .get(format!("{}/v1/export", d.base))
-        .bearer_auth(ADMIN)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let export = d.export().await;
     let line = export
         .lines()
         .find(|l| l.contains("from the brand"))
