@@ -3,9 +3,8 @@
 
 use super::conversation::{Conversation, Customer, State, Ticket};
 use super::desk::Desk;
-use super::effect::{AgentEvent, Effect};
 use super::lines::Lines;
-use super::message::{Attachment, Author, Message};
+use super::message::{Attachment, Author};
 use super::reasons::Lined;
 use super::turn::Turn;
 use super::waiting;
@@ -32,17 +31,7 @@ impl Desk {
             conv.greeted = false;
             conv.rule = None;
         }
-        let inbound = Message {
-            id: conv.next_message_id(),
-            from: Author::Customer,
-            text,
-            payload,
-            quick_replies: Vec::new(),
-            attachments,
-            profile: None,
-            at: now,
-            epoch: conv.epoch,
-        };
+        let inbound = conv.heard(Author::Customer, text, payload, attachments, now);
         let (text, payload) = (inbound.text.clone(), inbound.payload.clone());
         let id = inbound.id;
         if let State::WithAgent { heard_at, .. } = &mut conv.state {
@@ -51,19 +40,8 @@ impl Desk {
         if let Some(outside) = &mut conv.taken_outside {
             outside.active_at = now;
         }
-        if let Some(agent) = conv.held_by() {
-            // A person holds it: the message goes to them, and the bot stays silent.
-            let conversation = conv.id;
-            let message = inbound.clone();
-            turn.notify(
-                agent,
-                AgentEvent::Message {
-                    conversation,
-                    message,
-                },
-            );
-        }
-        turn.effects.push(Effect::Record(inbound));
+        // A person holding it is shown the message (and the bot stays silent, below).
+        turn.heard(conv, inbound);
         let mut freed = false;
         match &conv.state {
             // Someone answers outside Baton: kept, and the bot stays silent.

@@ -2,7 +2,7 @@
 
 use super::agent::AgentId;
 use super::ids::{AccountId, Channel, ConversationId, CustomerId, MessageId, Timestamp};
-use super::message::{Author, Message, Profile, QuickReply};
+use super::message::{Attachment, Author, Message, Profile, QuickReply};
 use super::reasons::Lined;
 use super::routing::RoutingNote;
 
@@ -190,6 +190,29 @@ impl Conversation {
         };
         self.next_seq += 1;
         id
+    }
+
+    /// A message that came in (the customer's, or an answer from another app): unsigned, under
+    /// the current epoch.
+    pub fn heard(
+        &mut self,
+        from: Author,
+        text: String,
+        payload: Option<String>,
+        attachments: Vec<Attachment>,
+        now: Timestamp,
+    ) -> Message {
+        Message {
+            id: self.next_message_id(),
+            from,
+            text,
+            payload,
+            quick_replies: Vec::new(),
+            attachments,
+            profile: None,
+            at: now,
+            epoch: self.epoch,
+        }
     }
 
     /// A message to the customer, signed with `profile`, under the current epoch.

@@ -6,9 +6,9 @@
 
 use super::conversation::{Customer, Outside, State};
 use super::desk::Desk;
-use super::effect::{AgentEvent, Effect};
+use super::effect::AgentEvent;
 use super::ids::ConversationId;
-use super::message::{Author, Message};
+use super::message::Author;
 use super::reasons::Withdrawn;
 use super::turn::Turn;
 
@@ -58,28 +58,8 @@ impl Desk {
                 })
             }
         }
-        let answer = Message {
-            id: conv.next_message_id(),
-            from: Author::Outside,
-            text,
-            payload: None,
-            quick_replies: Vec::new(),
-            attachments: Vec::new(),
-            profile: None,
-            at: now,
-            epoch: conv.epoch,
-        };
-        if let Some(agent) = conv.held_by() {
-            let (conversation, message) = (conv.id, answer.clone());
-            t.notify(
-                agent,
-                AgentEvent::Message {
-                    conversation,
-                    message,
-                },
-            );
-        }
-        t.effects.push(Effect::Record(answer));
+        let answer = conv.heard(Author::Outside, text, None, Vec::new(), now);
+        t.heard(conv, answer);
         t.save(conv);
         if freed {
             self.route(t);

@@ -93,6 +93,23 @@ impl<'a> Turn<'a> {
         self.effects.push(Effect::Notify { agent, event });
     }
 
+    /// A message written to the conversation from outside Baton's agents (the customer's, or
+    /// an answer from another app): into the transcript, and to the agent holding it, if any.
+    pub fn heard(&mut self, conv: &Conversation, message: Message) {
+        if let Some(agent) = conv.held_by() {
+            let conversation = conv.id;
+            let message = message.clone();
+            self.notify(
+                agent,
+                AgentEvent::Message {
+                    conversation,
+                    message,
+                },
+            );
+        }
+        self.effects.push(Effect::Record(message));
+    }
+
     /// A template's text for this conversation, whoever signs it.
     pub fn render(
         &self,
