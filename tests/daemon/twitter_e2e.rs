@@ -12,6 +12,7 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use serde_json::{json, Value};
 use std::path::Path;
+use std::time::Duration;
 
 const CUSTOMER: &str = "3805104374";
 const BRAND: &str = "42";
@@ -94,8 +95,13 @@ async fn customer_says(d: &Daemon, event: &str, text: &str) {
 
 /// The platform id the fake gave the profile made with `name` (the n-th call makes `1<n>`),
 /// once the keeper has made it; checks the avatar was uploaded just before.
+///
+/// Patient: tests share one process, so sled's I/O threads too, and while another test writes a
+/// large store a reverse scan here (the keeper reads the next turn number) was measured taking
+/// 15 s. A daemon has its process to itself.
 async fn made(fake: &FakeTwitter, name: &str, avatar: &[u8]) -> String {
-    eventually(&format!("the profile '{name}' is made"), || async {
+    let what = format!("the profile '{name}' is made");
+    within(Duration::from_secs(60), &what, || async {
         let calls = fake.calls();
         let i = calls
             .iter()
