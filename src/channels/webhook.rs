@@ -4,6 +4,6 @@ mod inbound;
 mod outbound;
 mod signature;
 
-pub use inbound::{parse, WebhookError};
+pub use inbound::{parse, Incoming, WebhookError};
 pub use outbound::{wire, wire_with, Attribution, HttpSink, JsonlSink};
 pub use signature::{sign, verify, SIGNATURE_HEADER};

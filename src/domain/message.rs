@@ -20,6 +20,14 @@ pub enum Author {
     Outside,
 }
 
+impl Author {
+    /// Whether Baton sends this author's messages to the customer: not the customer's own, nor
+    /// an answer the platform already delivered from another app.
+    pub fn sent_by_baton(self) -> bool {
+        matches!(self, Author::Bot | Author::Agent | Author::System)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QuickReply {
     pub label: String,

@@ -1,7 +1,7 @@
 //! `POST /v1/channels/webhook/messages`: acknowledged only once the message is durable.
 
 use super::{ApiError, MAX_BODY};
-use crate::channels::webhook::{self, SIGNATURE_HEADER};
+use crate::channels::webhook::{self, Incoming, SIGNATURE_HEADER};
 use crate::domain::Channel;
 use crate::engine::Intake;
 use crate::shared::Shared;
@@ -37,11 +37,15 @@ async fn take(s: &Shared, headers: &HeaderMap, body: Body) -> Result<Intake, Api
         let sig = headers.get(SIGNATURE_HEADER).and_then(|v| v.to_str().ok());
         webhook::verify(secret, sig, &body)?;
     }
-    let dm = webhook::parse(&body)?;
-    if !s.accounts.contains(dm.account.as_str()) {
-        return Err(ApiError::Misdirected(dm.account.0));
+    let message = webhook::parse(&body)?;
+    if !s.accounts.contains(message.account().as_str()) {
+        return Err(ApiError::Misdirected(message.account().0.clone()));
     }
-    Ok(s.engine.inbound(dm).await?)
+    Ok(match message {
+        Incoming::Customer(dm) => s.engine.inbound(dm).await?,
+        // Someone of the brand answered in the platform's own app: kept, and the bot is quiet.
+        Incoming::Brand(reply) => s.engine.outside(reply).await?,
+    })
 }
 
 /// Reads at most `MAX_BODY` bytes, refusing early when the declared length is already too big.

@@ -84,9 +84,9 @@ impl TurnRecord {
     }
 }
 
-/// Whether a turn's message goes out to the customer (the customer's own do not).
+/// Whether a turn's message goes out to the customer.
 fn goes_out(m: &Message) -> bool {
-    m.from != crate::domain::Author::Customer
+    m.from.sent_by_baton()
 }
 
 /// Event ids taken in during one checkpoint interval, with the turns that took them in.

@@ -184,3 +184,59 @@ async fn a_redelivered_event_is_taken_once_and_answered_once() {
         "{m}"
     );
 }
+
+/// Someone of the brand answers in the platform's own app (`"from": "brand"`): the answer is
+/// kept as theirs, never sent again, and the bot keeps quiet in that conversation.
+#[tokio::test]
+async fn an_answer_from_the_brand_outside_baton_is_kept_and_silences_the_bot() {
+    let (_dir, mut sink, d) = fresh().await;
+    assert_eq!(d.dm("e1", "u1", "hello").await, (200, accepted()));
+    assert_eq!(sink.next().await["recipient"], "u1", "the greeting");
+
+    let brand = json!({"id": "b1", "account": "acme", "customer": {"id": "u1"},
+                       "text": "Sam from Acme here, looking into it.", "from": "brand"});
+    let post = || d.post_raw(brand.to_string().into_bytes(), &[]);
+    assert_eq!(post().await, (200, accepted()));
+    assert_eq!(post().await, (200, json!({"status": "duplicate"})));
+
+    // The customer's next message is kept, and no bot reply is written with it.
+    assert_eq!(
+        d.dm("e2", "u1", "where is my order?").await,
+        (200, accepted())
+    );
+    let (_, view) = d.admin("/v1/conversations/c0").await;
+    let lines: Vec<(&str, &str)> = view["transcript"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| (m["from"].as_str().unwrap(), m["text"].as_str().unwrap()))
+        .collect();
+    assert_eq!(lines.len(), 4, "{lines:?}");
+    assert_eq!(
+        (lines[2], lines[3].0),
+        (
+            ("outside", "Sam from Acme here, looking into it."),
+            "customer"
+        ),
+        "{lines:?}"
+    );
+    assert!(
+        view["conversation"]["taken_outside_since"].is_string(),
+        "{view}"
+    );
+
+    // The platform got the greeting only: the next thing it gets is another customer's.
+    assert_eq!(d.dm("e3", "u2", "hello").await, (200, accepted()));
+    let next = sink.next().await;
+    assert_eq!(next["recipient"], "u2", "{next}");
+
+    // A brand message is an answer, not a customer's choice, and needs a text.
+    let bad = json!({"id": "b2", "account": "acme", "customer": {"id": "u1"}, "text": " ",
+                     "from": "brand"});
+    let (status, v) = d.post_raw(bad.to_string().into_bytes(), &[]).await;
+    assert_eq!(status, 400, "{v}");
+    assert!(
+        v["message"].as_str().unwrap().contains("needs a text"),
+        "{v}"
+    );
+}

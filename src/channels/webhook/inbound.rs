@@ -1,7 +1,7 @@
 //! Decodes a generic inbound message: a pure function of the body.
 
 use crate::domain::{AccountId, Channel, CustomerId, EventId};
-use crate::engine::Inbound;
+use crate::engine::{Inbound, OutsideReply};
 use serde::Deserialize;
 
 /// Limits that keep ids usable as store keys and texts sendable on every platform.
@@ -29,6 +29,36 @@ struct Body {
     text: String,
     #[serde(default)]
     payload: Option<String>,
+    #[serde(default)]
+    from: From,
+}
+
+/// Who wrote the message: the customer (the default), or someone of the brand answering in the
+/// platform's own app, outside Baton.
+#[derive(Deserialize, Default, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+enum From {
+    #[default]
+    Customer,
+    Brand,
+}
+
+/// What a request to the webhook carries.
+#[derive(Debug)]
+pub enum Incoming {
+    /// The customer wrote.
+    Customer(Inbound),
+    /// Someone of the brand answered the customer outside Baton.
+    Brand(OutsideReply),
+}
+
+impl Incoming {
+    pub fn account(&self) -> &AccountId {
+        match self {
+            Incoming::Customer(dm) => &dm.account,
+            Incoming::Brand(reply) => &reply.account,
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -65,7 +95,7 @@ fn shown_name(name: String) -> String {
 }
 
 /// Parses and checks a body; nothing about the daemon's state is consulted here.
-pub fn parse(body: &[u8]) -> Result<Inbound, WebhookError> {
+pub fn parse(body: &[u8]) -> Result<Incoming, WebhookError> {
     let b: Body = serde_json::from_slice(body)
         .map_err(|e| WebhookError::Malformed(format!("invalid message: {e}")))?;
     check_id("id", &b.id)?;
@@ -78,6 +108,26 @@ pub fn parse(body: &[u8]) -> Result<Inbound, WebhookError> {
         )));
     }
     let payload = b.payload.filter(|p| !p.is_empty());
+    if b.from == From::Brand {
+        if payload.is_some() {
+            return Err(WebhookError::Malformed(
+                "a payload is a customer's quick-reply choice; a message from the brand has none"
+                    .into(),
+            ));
+        }
+        if blank(&b.text) {
+            return Err(WebhookError::Malformed(
+                "a message from the brand needs a text".into(),
+            ));
+        }
+        return Ok(Incoming::Brand(OutsideReply {
+            event: EventId(b.id),
+            account: AccountId(b.account),
+            channel: Channel::Webhook,
+            customer: CustomerId(b.customer.id),
+            text: b.text,
+        }));
+    }
     if blank(&b.text) && payload.is_none() {
         return Err(WebhookError::Malformed(
             "a message needs a text or a payload".into(),
@@ -97,7 +147,7 @@ pub fn parse(body: &[u8]) -> Result<Inbound, WebhookError> {
         )));
     }
     let name = b.customer.name.map(shown_name).filter(|n| !blank(n));
-    Ok(Inbound {
+    Ok(Incoming::Customer(Inbound {
         event: EventId(b.id),
         account: AccountId(b.account),
         channel: Channel::Webhook,
@@ -106,26 +156,33 @@ pub fn parse(body: &[u8]) -> Result<Inbound, WebhookError> {
         text: b.text,
         payload,
         attachments: Vec::new(),
-    })
+    }))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// The customer's message a body is, or the test fails.
+    fn customer(body: &[u8]) -> Inbound {
+        match parse(body).unwrap() {
+            Incoming::Customer(dm) => dm,
+            other => panic!("not a customer's message: {other:?}"),
+        }
+    }
+
     #[test]
     fn good_and_bad_bodies() {
-        let ok = parse(
+        let ok = customer(
             br#"{"id":"e1","account":"acme","customer":{"id":"u1","name":" Jo "},"text":"hi"}"#,
-        )
-        .unwrap();
+        );
         assert_eq!(
             (ok.event.0.as_str(), ok.name.as_deref(), ok.text.as_str()),
             ("e1", Some("Jo"), "hi")
         );
         let name = |n: &str| {
             let body = serde_json::json!({"id": "e", "account": "a", "customer": {"id": "u", "name": n}, "text": "t"});
-            parse(body.to_string().as_bytes()).unwrap().name
+            customer(body.to_string().as_bytes()).name
         };
         assert_eq!(name("Jo").as_deref(), Some("Jo"));
         assert_eq!(name(" \u{200B} "), None);
@@ -141,10 +198,10 @@ mod tests {
         let wide = "é".repeat(MAX_TEXT_CHARS);
         let body =
             serde_json::json!({"id": "e", "account": "a", "customer": {"id": "u"}, "text": wide});
-        assert_eq!(parse(body.to_string().as_bytes()).unwrap().text, wide);
-        let payload_only =
-            parse(br#"{"id":"e2","account":"acme","customer":{"id":"u1"},"payload":"escalate"}"#)
-                .unwrap();
+        assert_eq!(customer(body.to_string().as_bytes()).text, wide);
+        let payload_only = customer(
+            br#"{"id":"e2","account":"acme","customer":{"id":"u1"},"payload":"escalate"}"#,
+        );
         assert_eq!(payload_only.payload.as_deref(), Some("escalate"));
         let long = format!(
             r#"{{"id":"e","account":"a","customer":{{"id":"u"}},"text":"{}"}}"#,
@@ -186,6 +243,18 @@ mod tests {
                 "invalid type",
             ),
             (long.as_bytes(), "longer than 10000"),
+            (
+                br#"{"id":"e","account":"a","customer":{"id":"u"},"text":"t","from":"bot"}"#,
+                "unknown variant `bot`, expected `customer` or `brand`",
+            ),
+            (
+                br#"{"id":"e","account":"a","customer":{"id":"u"},"text":" ","from":"brand"}"#,
+                "a message from the brand needs a text",
+            ),
+            (
+                br#"{"id":"e","account":"a","customer":{"id":"u"},"text":"t","payload":"p","from":"brand"}"#,
+                "a message from the brand has none",
+            ),
         ];
         for (body, want) in cases {
             let err = parse(body).unwrap_err().to_string();
@@ -195,5 +264,26 @@ mod tests {
                 String::from_utf8_lossy(body)
             );
         }
+    }
+
+    #[test]
+    fn a_message_from_the_brand_is_an_answer_from_outside() {
+        let body = br#"{"id":"e9","account":"acme","customer":{"id":"u1"},"text":"Sam here","from":"brand"}"#;
+        match parse(body).unwrap() {
+            Incoming::Brand(reply) => assert_eq!(
+                (
+                    reply.event.0.as_str(),
+                    reply.account.as_str(),
+                    reply.customer.0.as_str(),
+                    reply.text.as_str(),
+                    reply.channel
+                ),
+                ("e9", "acme", "u1", "Sam here", Channel::Webhook)
+            ),
+            other => panic!("{other:?}"),
+        }
+        let explicit =
+            br#"{"id":"e1","account":"acme","customer":{"id":"u1"},"text":"hi","from":"customer"}"#;
+        assert_eq!(customer(explicit).text, "hi");
     }
 }

@@ -253,7 +253,7 @@ impl Watermarks {
         turn: u64,
         m: &Message,
     ) -> Result<Option<Delivery>, StoreError> {
-        if matches!(m.from, Author::Customer | Author::Outside) {
+        if !m.from.sent_by_baton() {
             return Ok(None);
         }
         if let Some(reason) = store.failure(m.id)? {
