@@ -185,6 +185,12 @@ async fn an_answer_from_another_app_silences_the_bot_until_the_customer_is_idle(
             .all(|c| !c.body.to_string().contains("from the brand")),
         "{sent:?}"
     );
+    // Nor was it put in line to be sent (Twitter would have failed it as unsigned).
+    let metrics = d.get("/metrics").await.text().await.unwrap();
+    let failed = metrics
+        .lines()
+        .find(|l| l.starts_with(r#"baton_sends_total{channel="twitter",result="failed"}"#));
+    assert!(failed.is_none_or(|l| l.ends_with(" 0")), "{failed:?}");
     // The export says who wrote it.
     let export = d.export().await;
     let line = export
