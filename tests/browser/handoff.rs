@@ -250,6 +250,34 @@ async fn a_page_lost_with_its_socket_can_be_asked_for_again() {
     .await;
 }
 
+/// Someone of the brand answers the customer in the platform's own app while the agent holds
+/// the conversation: the tab shows it at once, told apart from the agent's own messages.
+#[tokio::test]
+async fn an_answer_written_outside_baton_shows_in_the_tab_as_such() {
+    with_browser(|b| async move {
+        let (_dir, _sink, d) = fresh().await;
+        let token = d.add_agent("Alissa", "Alissa, Acme").await;
+        b.sign_in(&d, &token).await;
+        d.dm("e1", "u1", "Jo", "I want a real person").await;
+        let cid = b.offer().await;
+        b.accept(&cid).await;
+        d.brand_says("b1", "u1", "Sam from Acme here").await;
+        b.until_message(&cid, "Sam from Acme here").await;
+        let script = r#"
+            const [cid, text] = arguments;
+            const panel = document.querySelector(`[data-testid="conversation"][data-conversation-id="${cid}"]`);
+            const item = [...panel.querySelectorAll('[data-testid="transcript-item"]')]
+                .find(i => i.querySelector('[data-testid="message-text"]')?.textContent === text);
+            return [item.dataset.from, item.querySelector('[data-testid="message-author"]').textContent];
+        "#;
+        let shown = b
+            .eval_with(script, vec![json!(cid), json!("Sam from Acme here")])
+            .await;
+        assert_eq!(shown, json!(["outside", "Answered outside Baton"]));
+    })
+    .await;
+}
+
 /// An admin edits the agent's profile while it holds a conversation: the console shows at once,
 /// above the composer, how customers see it now, and says so in a notice.
 #[tokio::test]

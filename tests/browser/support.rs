@@ -115,6 +115,17 @@ impl Daemon {
     /// Posts a generic inbound message from `customer` (named `name`); checks it was accepted.
     pub async fn dm(&self, id: &str, customer: &str, name: &str, text: &str) {
         let body = json!({"id": id, "account": "acme", "customer": {"id": customer, "name": name}, "text": text});
+        self.post_message(body).await;
+    }
+
+    /// Someone of the brand answers `customer` in the platform's own app, outside Baton.
+    pub async fn brand_says(&self, id: &str, customer: &str, text: &str) {
+        let body = json!({"id": id, "account": "acme", "customer": {"id": customer}, "text": text,
+                          "from": "brand"});
+        self.post_message(body).await;
+    }
+
+    async fn post_message(&self, body: Value) {
         let res = self
             .client
             .post(format!("{}/v1/channels/webhook/messages", self.base))
