@@ -142,13 +142,14 @@ impl Desk {
                 channel,
                 customer,
                 text,
+                attachments,
             } => {
                 let customer = Customer {
                     channel,
                     id: customer,
                     name: None,
                 };
-                self.taken_outside(t, customer, text)
+                self.taken_outside(t, customer, text, attachments)
             }
             Input::AgentSeen { agent, presence } => self.agent_seen(t, agent, presence),
             Input::AgentLeft { agent } => self.agent_left(t, agent),

@@ -24,6 +24,7 @@ pub enum Input {
         channel: Channel,
         customer: CustomerId,
         text: String,
+        attachments: Vec<Attachment>,
     },
     /// An agent connected, changed presence, or (`None`) has no connection left.
     AgentSeen {

@@ -8,7 +8,7 @@ use super::conversation::{Customer, Outside, State};
 use super::desk::Desk;
 use super::effect::AgentEvent;
 use super::ids::ConversationId;
-use super::message::Author;
+use super::message::{Attachment, Author};
 use super::reasons::Withdrawn;
 use super::turn::Turn;
 
@@ -16,7 +16,13 @@ impl Desk {
     /// An answer from outside. A conversation in line leaves it (an offer is withdrawn): a
     /// person is already answering. One a Baton agent holds stays theirs, and they see the
     /// answer as it comes.
-    pub(super) fn taken_outside(&mut self, t: &mut Turn<'_>, customer: Customer, text: String) {
+    pub(super) fn taken_outside(
+        &mut self,
+        t: &mut Turn<'_>,
+        customer: Customer,
+        text: String,
+        attachments: Vec<Attachment>,
+    ) {
         let now = t.now;
         let conv = self
             .conversations
@@ -58,7 +64,7 @@ impl Desk {
                 })
             }
         }
-        let answer = conv.heard(Author::Outside, text, None, Vec::new(), now);
+        let answer = conv.heard(Author::Outside, text, None, attachments, now);
         t.heard(conv, answer);
         t.save(conv);
         if freed {

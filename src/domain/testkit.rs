@@ -201,6 +201,7 @@ impl World {
             channel: Channel::Webhook,
             customer: CustomerId::from(who),
             text: "Hi, Sam from Acme here.".into(),
+            attachments: Vec::new(),
         })
     }
 

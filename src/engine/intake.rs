@@ -35,8 +35,9 @@ pub struct OutsideReply {
     pub account: AccountId,
     pub channel: Channel,
     pub customer: CustomerId,
-    /// What the person wrote: kept in the transcript, never sent again.
+    /// What the person wrote (and sent beside it): kept in the transcript, never sent again.
     pub text: String,
+    pub attachments: Vec<Attachment>,
 }
 
 /// What happened to an inbound message; told only once it is durable.
@@ -76,6 +77,7 @@ impl OutsideReply {
             channel: self.channel,
             customer: self.customer,
             text: self.text,
+            attachments: self.attachments,
         };
         (event, input)
     }

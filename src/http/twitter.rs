@@ -90,6 +90,7 @@ async fn deliver(s: &Shared, headers: &HeaderMap, body: Body) -> Result<Json<Val
                 channel: Channel::Twitter,
                 customer: CustomerId(e.recipient),
                 text: e.text,
+                attachments: e.attachments,
             })),
             Event::Typing { customer } => {
                 typing += 1;

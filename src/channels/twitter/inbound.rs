@@ -69,8 +69,9 @@ pub struct Echo {
     pub id: String,
     pub recipient: String,
     pub source_app_id: Option<String>,
-    /// What the brand's account wrote.
+    /// What the brand's account wrote, and the media it sent.
     pub text: String,
+    pub attachments: Vec<Attachment>,
 }
 
 impl CustomerMessage {
@@ -257,6 +258,7 @@ fn dm_event(e: &DmEvent, us: &str, users: &HashMap<String, User>) -> Result<Even
             recipient: mc.target.recipient_id.clone(),
             source_app_id: mc.source_app_id.clone(),
             text: text_checked()?,
+            attachments: data.attachment.iter().filter_map(attachment).collect(),
         }));
     }
     if mc.target.recipient_id != us {

@@ -126,6 +126,7 @@ pub fn parse(body: &[u8]) -> Result<Incoming, WebhookError> {
             channel: Channel::Webhook,
             customer: CustomerId(b.customer.id),
             text: b.text,
+            attachments: Vec::new(),
         }));
     }
     if blank(&b.text) && payload.is_none() {

@@ -52,12 +52,14 @@ fn deliveries() {
                     recipient: "4001".into(),
                     source_app_id: Some("268278".into()),
                     text: "Sent from the phone app by someone on the team".into(),
+                    attachments: vec![],
                 }),
                 Event::Echo(Echo {
                     id: "1600000000000000004".into(),
                     recipient: "4002".into(),
                     source_app_id: Some("17000001".into()),
                     text: "Hi! I'm an automated assistant.".into(),
+                    attachments: vec![],
                 }),
             ],
         ),
@@ -290,4 +292,29 @@ proptest! {
         let _ = parse(&body);
         let _ = parse(&body[..at]);
     }
+}
+
+#[test]
+fn an_echo_keeps_the_media_the_brand_sent() {
+    let body = br#"{"for_user_id": "3001", "direct_message_events": [{
+        "type": "message_create", "id": "1600000000000000077", "created_timestamp": "1767225600000",
+        "message_create": {"target": {"recipient_id": "4001"}, "sender_id": "3001",
+            "source_app_id": "268278",
+            "message_data": {"text": "", "attachment": {"type": "media", "media": {
+                "id_str": "1600000000000000097", "type": "photo",
+                "media_url_https": "https://ton.twitter.com/1.1/ton/data/dm/1/2/abc.jpg"}}}}}]}"#;
+    let delivery = parse(body).unwrap();
+    assert_eq!(
+        delivery.events,
+        [Event::Echo(Echo {
+            id: "1600000000000000077".into(),
+            recipient: "4001".into(),
+            source_app_id: Some("268278".into()),
+            text: String::new(),
+            attachments: vec![Attachment {
+                kind: AttachmentKind::Photo,
+                url: "https://ton.twitter.com/1.1/ton/data/dm/1/2/abc.jpg".into(),
+            }],
+        })]
+    );
 }
