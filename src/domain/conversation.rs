@@ -225,15 +225,9 @@ impl Conversation {
         now: Timestamp,
     ) -> Message {
         Message {
-            id: self.next_message_id(),
-            from,
-            text,
-            payload: None,
             quick_replies,
-            attachments: Vec::new(),
             profile: Some(profile.clone()),
-            at: now,
-            epoch: self.epoch,
+            ..self.heard(from, text, None, Vec::new(), now)
         }
     }
 
