@@ -3,7 +3,7 @@
 
 use crate::driver::{testid, with_browser, Browser};
 use crate::pages::with_attr;
-use crate::support::{fresh, Daemon, BOT};
+use crate::support::{fresh, Daemon, FakeSink, BOT};
 use serde_json::json;
 
 /// The seconds an offer's countdown shows: its digits, as a number ("0:29" and "29 s" both
@@ -31,9 +31,7 @@ async fn delivery_state(b: &Browser, cid: &str, text: &str) -> Option<String> {
 #[tokio::test]
 async fn an_agent_is_offered_takes_writes_under_its_profile_and_lets_go() {
     with_browser(|b| async move {
-        let (_dir, mut sink, mut d) = fresh().await;
-        let token = d.add_agent("Alissa", "Alissa, Acme").await;
-        b.sign_in(&d, &token).await;
+        let (_dir, mut sink, mut d) = alissa_signed_in(&b).await;
         b.until_text_in(&testid("agent-name"), "Alissa").await;
 
         d.dm("e1", "u1", "Jo", "hi").await;
@@ -118,6 +116,23 @@ async fn an_agent_is_offered_takes_writes_under_its_profile_and_lets_go() {
     .await;
 }
 
+/// A fresh daemon with agent Alissa (a0) signed in to the console and available.
+async fn alissa_signed_in(b: &Browser) -> (tempfile::TempDir, FakeSink, Daemon) {
+    let (dir, sink, d) = fresh().await;
+    let token = d.add_agent("Alissa", "Alissa, Acme").await;
+    b.sign_in(&d, &token).await;
+    (dir, sink, d)
+}
+
+/// Presses "Show earlier messages" in `scope` (an offer card's transcript or a tab).
+async fn show_earlier(b: &Browser, scope: &str) {
+    b.find(&format!("{scope} {}", testid("show-earlier")))
+        .await
+        .click()
+        .await
+        .expect("click show earlier");
+}
+
 /// A customer writes 110 DMs, each answered by the bot (220 messages), then asks for a person
 /// (2 more): the conversation offered to the signed-in agent.
 async fn long_conversation(b: &Browser, d: &Daemon) -> String {
@@ -134,9 +149,7 @@ async fn long_conversation(b: &Browser, d: &Daemon) -> String {
 #[tokio::test]
 async fn a_long_conversation_shows_its_newest_messages_under_a_note() {
     with_browser(|b| async move {
-        let (_dir, _sink, d) = fresh().await;
-        let token = d.add_agent("Alissa", "Alissa, Acme").await;
-        b.sign_in(&d, &token).await;
+        let (_dir, _sink, d) = alissa_signed_in(&b).await;
         b.until_text_in(&testid("agent-name"), "Alissa").await;
         let cid = long_conversation(&b, &d).await;
         let card = with_attr("offer-card", "data-conversation-id", &cid);
@@ -148,11 +161,7 @@ async fn a_long_conversation_shows_its_newest_messages_under_a_note() {
         let first = "where is my order 0";
         let offered_text = b.find(&offered).await.text().await.unwrap_or_default();
         assert!(!offered_text.contains(first), "the oldest are left out");
-        b.find(&format!("{offered} {}", testid("show-earlier")))
-            .await
-            .click()
-            .await
-            .expect("click show earlier in the offer");
+        show_earlier(&b, &offered).await;
         b.until_text_in(&offered, first).await;
 
         b.accept(&cid).await;
@@ -167,11 +176,7 @@ async fn a_long_conversation_shows_its_newest_messages_under_a_note() {
         );
 
         // The agent asks for the rest: every message, the first on top, and the button gone.
-        b.find(&format!("{panel} {}", testid("show-earlier")))
-            .await
-            .click()
-            .await
-            .expect("click show earlier");
+        show_earlier(&b, &panel).await;
         b.until_message(&cid, "where is my order 0").await;
         let all = b.transcript(&cid).await;
         let whole = d.admin(&format!("/v1/conversations/{cid}")).await;
@@ -198,9 +203,7 @@ async fn a_long_conversation_shows_its_newest_messages_under_a_note() {
 #[tokio::test]
 async fn a_page_lost_with_its_socket_can_be_asked_for_again() {
     with_browser(|b| async move {
-        let (_dir, _sink, d) = fresh().await;
-        let token = d.add_agent("Alissa", "Alissa, Acme").await;
-        b.sign_in(&d, &token).await;
+        let (_dir, _sink, d) = alissa_signed_in(&b).await;
         let cid = long_conversation(&b, &d).await;
         b.accept(&cid).await;
         b.until_message(&cid, "I want a real person").await;
@@ -217,11 +220,7 @@ async fn a_page_lost_with_its_socket_can_be_asked_for_again() {
             };
         "#;
         b.eval_with(lose, vec![]).await;
-        b.find(&button)
-            .await
-            .click()
-            .await
-            .expect("click show earlier");
+        show_earlier(&b, &panel).await;
         let disabled = || async {
             let v = b
                 .eval_with(
@@ -240,11 +239,7 @@ async fn a_page_lost_with_its_socket_can_be_asked_for_again() {
             (disabled().await == Some(false)).then_some(())
         })
         .await;
-        b.find(&button)
-            .await
-            .click()
-            .await
-            .expect("click show earlier");
+        show_earlier(&b, &panel).await;
         b.until_message(&cid, "where is my order 0").await;
     })
     .await;
@@ -255,9 +250,7 @@ async fn a_page_lost_with_its_socket_can_be_asked_for_again() {
 #[tokio::test]
 async fn an_answer_written_outside_baton_shows_in_the_tab_as_such() {
     with_browser(|b| async move {
-        let (_dir, _sink, d) = fresh().await;
-        let token = d.add_agent("Alissa", "Alissa, Acme").await;
-        b.sign_in(&d, &token).await;
+        let (_dir, _sink, d) = alissa_signed_in(&b).await;
         d.dm("e1", "u1", "Jo", "I want a real person").await;
         let cid = b.offer().await;
         b.accept(&cid).await;
@@ -283,9 +276,7 @@ async fn an_answer_written_outside_baton_shows_in_the_tab_as_such() {
 #[tokio::test]
 async fn an_edited_profile_shows_at_once_above_the_composer() {
     with_browser(|b| async move {
-        let (_dir, _sink, d) = fresh().await;
-        let token = d.add_agent("Alissa", "Alissa, Acme").await;
-        b.sign_in(&d, &token).await;
+        let (_dir, _sink, d) = alissa_signed_in(&b).await;
         b.until_text_in(&testid("agent-name"), "Alissa").await;
         d.dm("e1", "u1", "Jo", "I want a real person").await;
         let cid = b.offer().await;
