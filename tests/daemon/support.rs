@@ -346,26 +346,25 @@ impl Daemon {
         self.client.get(url).send().await.unwrap()
     }
 
-    pub async fn admin(&self, path: &str) -> (u16, Value) {
-        let res = self
-            .client
-            .get(format!("{}{path}", self.base))
+    /// A GET of the admin API with the admin token.
+    async fn admin_get(&self, path: &str) -> reqwest::Response {
+        let url = format!("{}{path}", self.base);
+        self.client
+            .get(url)
             .bearer_auth(ADMIN)
             .send()
             .await
-            .unwrap();
+            .unwrap()
+    }
+
+    pub async fn admin(&self, path: &str) -> (u16, Value) {
+        let res = self.admin_get(path).await;
         (res.status().as_u16(), res.json().await.unwrap())
     }
 
     /// The whole export as the admin API streams it: one JSON line per message.
     pub async fn export(&self) -> String {
-        let res = self
-            .client
-            .get(format!("{}/v1/export", self.base))
-            .bearer_auth(ADMIN)
-            .send()
-            .await
-            .unwrap();
+        let res = self.admin_get("/v1/export").await;
         assert_eq!(res.status().as_u16(), 200);
         res.text().await.unwrap()
     }
