@@ -30,14 +30,14 @@ struct Body {
     #[serde(default)]
     payload: Option<String>,
     #[serde(default)]
-    from: From,
+    from: WrittenBy,
 }
 
 /// Who wrote the message: the customer (the default), or someone of the brand answering in the
 /// platform's own app, outside Baton.
 #[derive(Deserialize, Default, Clone, Copy, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
-enum From {
+enum WrittenBy {
     #[default]
     Customer,
     Brand,
@@ -108,7 +108,7 @@ pub fn parse(body: &[u8]) -> Result<Incoming, WebhookError> {
         )));
     }
     let payload = b.payload.filter(|p| !p.is_empty());
-    if b.from == From::Brand {
+    if b.from == WrittenBy::Brand {
         if payload.is_some() {
             return Err(WebhookError::Malformed(
                 "a payload is a customer's quick-reply choice; a message from the brand has none"
