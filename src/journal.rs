@@ -26,7 +26,10 @@ mod sim;
 mod tests;
 #[cfg(test)]
 mod tests_prop;
+#[cfg(test)]
+mod tests_release;
 
+use std::collections::VecDeque;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -378,15 +381,37 @@ impl Journal {
                 self.start_segment(&mut writer, next)?;
             }
         }
-        let mut segments = lock(&self.segments);
+        // Taken off the list first and deleted outside its lock: every sync takes that lock,
+        // and deleting a large file takes milliseconds (the file system frees its blocks), an
+        // acknowledgement stall for every DM in flight.
+        let mut doomed: VecDeque<Segment> = {
+            let mut segments = lock(&self.segments);
+            let n = segments
+                .iter()
+                .skip(1)
+                .take_while(|s| s.first <= lsn)
+                .count();
+            segments.drain(..n).collect()
+        };
         let mut deleted = 0;
-        while segments.len() > 1 && segments[1].first <= lsn {
-            let path = segments[0].path.clone();
-            self.files
-                .remove(&path)
-                .map_err(|source| JournalError::Io { path, source })?;
-            segments.remove(0);
-            recover::sync_dir(&self.dir, self.files.as_ref())?;
+        while let Some(segment) = doomed.pop_front() {
+            let failed = match self.files.remove(&segment.path) {
+                Err(source) => {
+                    let path = segment.path.clone();
+                    doomed.push_front(segment);
+                    Some(JournalError::Io { path, source })
+                }
+                Ok(()) => recover::sync_dir(&self.dir, self.files.as_ref()).err(),
+            };
+            if let Some(e) = failed {
+                // What is still on disk goes back on the list, oldest first, for the next
+                // call to try again.
+                let mut segments = lock(&self.segments);
+                for s in doomed.into_iter().rev() {
+                    segments.insert(0, s);
+                }
+                return Err(e);
+            }
             deleted += 1;
         }
         Ok(deleted)
