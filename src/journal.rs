@@ -69,6 +69,9 @@ impl Default for Options {
 
 /// The least room a segment is grown by (below `Options::preallocate`, that instead).
 const LEAST_ROOM: u64 = 64 << 10;
+/// The pause between cuts of a retired segment (see `recover::cut_retired`), so the syncs
+/// that come meanwhile wait for one cut at most.
+const CUT_PAUSE: std::time::Duration = std::time::Duration::from_millis(10);
 
 /// Zeros written from here.
 static ZEROS: [u8; 64 << 10] = [0; 64 << 10];
@@ -365,8 +368,10 @@ impl Journal {
         Ok(())
     }
 
-    /// Deletes whole segments whose records are all below `lsn`, oldest first, syncing the
-    /// directory after each so that no gap can survive a power cut; how many it deleted. When
+    /// Releases whole segments whose records are all below `lsn`, oldest first: each renamed
+    /// out of the segments' names with the directory synced after it (so no gap can survive a
+    /// power cut), then deleted a cut at a time (`recover::cut_retired`); how many it
+    /// released. When
     /// every record written so far is below `lsn`, the segment being written is closed too (a
     /// new one begins), so after a barrier the journal holds only what came after it.
     pub fn release_before(&self, lsn: Lsn) -> Result<usize, JournalError> {
@@ -381,9 +386,8 @@ impl Journal {
                 self.start_segment(&mut writer, next)?;
             }
         }
-        // Taken off the list first and deleted outside its lock: every sync takes that lock,
-        // and deleting a large file takes milliseconds (the file system frees its blocks), an
-        // acknowledgement stall for every DM in flight.
+        // Taken off the list under its lock, retired and deleted outside it: every sync takes
+        // that lock, and a delete takes milliseconds, a stall for every DM in flight.
         let mut doomed: VecDeque<Segment> = {
             let mut segments = lock(&self.segments);
             let n = segments
@@ -393,9 +397,12 @@ impl Journal {
                 .count();
             segments.drain(..n).collect()
         };
-        let mut deleted = 0;
+        let mut released = 0;
         while let Some(segment) = doomed.pop_front() {
-            let failed = match self.files.remove(&segment.path) {
+            // Renamed out of the segments' names first (cheap, and oldest first with the
+            // directory synced each time, so a power cut never leaves a gap), deleted after.
+            let retired = scan::retired_name(&self.dir, segment.first);
+            let failed = match self.files.rename(&segment.path, &retired) {
                 Err(source) => {
                     let path = segment.path.clone();
                     doomed.push_front(segment);
@@ -404,7 +411,7 @@ impl Journal {
                 Ok(()) => recover::sync_dir(&self.dir, self.files.as_ref()).err(),
             };
             if let Some(e) = failed {
-                // What is still on disk goes back on the list, oldest first, for the next
+                // What is still a segment goes back on the list, oldest first, for the next
                 // call to try again.
                 let mut segments = lock(&self.segments);
                 for s in doomed.into_iter().rev() {
@@ -412,8 +419,12 @@ impl Journal {
                 }
                 return Err(e);
             }
-            deleted += 1;
+            released += 1;
         }
-        Ok(deleted)
+        // Its records are gone either way: a file left is only disk space, tried again next.
+        if let Err(e) = recover::cut_retired(&self.dir, self.files.as_ref(), CUT_PAUSE) {
+            tracing::warn!(error = %e, "cannot delete a retired journal segment; the next release tries again");
+        }
+        Ok(released)
     }
 }

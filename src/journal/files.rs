@@ -14,6 +14,8 @@ pub trait Files: Send + Sync + std::fmt::Debug + 'static {
     /// Opens for reading and writing; `create` makes it when missing.
     fn open(&self, path: &Path, create: bool) -> io::Result<Box<dyn SegmentFile>>;
     fn remove(&self, path: &Path) -> io::Result<()>;
+    /// Renames a file within its directory (durable after `sync_dir`).
+    fn rename(&self, from: &Path, to: &Path) -> io::Result<()>;
     /// Makes the creates and removes done in `dir` durable.
     fn sync_dir(&self, dir: &Path) -> io::Result<()>;
 }
@@ -64,6 +66,10 @@ impl Files for OsFiles {
 
     fn remove(&self, path: &Path) -> io::Result<()> {
         std::fs::remove_file(path)
+    }
+
+    fn rename(&self, from: &Path, to: &Path) -> io::Result<()> {
+        std::fs::rename(from, to)
     }
 
     fn sync_dir(&self, dir: &Path) -> io::Result<()> {

@@ -11,13 +11,38 @@ pub(crate) fn segment_name(dir: &Path, first: Lsn) -> PathBuf {
     dir.join(format!("{first:020}.journal"))
 }
 
-fn parse_name(path: &Path) -> Option<Lsn> {
+/// `{first_lsn:020}.retired`: a segment whose records were all released, being cut down before
+/// it is deleted. Not a segment any more: nothing reads it, and open deletes any left over.
+pub(crate) fn retired_name(dir: &Path, first: Lsn) -> PathBuf {
+    dir.join(format!("{first:020}.retired"))
+}
+
+/// The number in `{first_lsn:020}{suffix}`.
+fn parse_numbered(path: &Path, suffix: &str) -> Option<Lsn> {
     let name = path.file_name()?.to_str()?;
-    let digits = name.strip_suffix(".journal")?;
+    let digits = name.strip_suffix(suffix)?;
     if digits.len() != 20 || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
     digits.parse().ok()
+}
+
+fn parse_name(path: &Path) -> Option<Lsn> {
+    parse_numbered(path, ".journal")
+}
+
+/// The retired segments in `dir`, oldest first.
+pub(crate) fn list_retired(dir: &Path, files: &dyn Files) -> Result<Vec<PathBuf>, JournalError> {
+    let paths = files.list(dir).map_err(|source| JournalError::Io {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    let mut retired: Vec<(Lsn, PathBuf)> = paths
+        .into_iter()
+        .filter_map(|p| Some((parse_numbered(&p, ".retired")?, p)))
+        .collect();
+    retired.sort();
+    Ok(retired.into_iter().map(|(_, p)| p).collect())
 }
 
 /// The segments in `dir`, oldest first; other files are ignored with a warning.
@@ -33,6 +58,7 @@ pub(crate) fn list_segments(
     for path in paths {
         match parse_name(&path) {
             Some(first) => segments.push((first, path)),
+            None if parse_numbered(&path, ".retired").is_some() => {}
             None => tracing::warn!(file = %path.display(), "not a journal segment; ignored"),
         }
     }

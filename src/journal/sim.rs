@@ -204,6 +204,25 @@ impl Files for SimFiles {
         }
     }
 
+    fn rename(&self, from: &Path, to: &Path) -> io::Result<()> {
+        let mut state = self.lock();
+        let Some(old) = state.files.get_mut(from).filter(|f| f.exists) else {
+            return Err(not_found(from));
+        };
+        // Both entries change only once the directory is synced: until then a power cut
+        // brings the old name back and loses the new one.
+        old.exists = false;
+        let moved = SimFile {
+            durable: old.durable.clone(),
+            current: old.current.clone(),
+            changes: old.changes.clone(),
+            exists: true,
+            entry_durable: false,
+        };
+        state.files.insert(to.to_path_buf(), moved);
+        Ok(())
+    }
+
     fn sync_dir(&self, dir: &Path) -> io::Result<()> {
         let mut state = self.lock();
         state

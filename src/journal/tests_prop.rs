@@ -189,6 +189,9 @@ impl Files for Bounded {
     fn remove(&self, path: &Path) -> io::Result<()> {
         self.0.remove(path)
     }
+    fn rename(&self, from: &Path, to: &Path) -> io::Result<()> {
+        self.0.rename(from, to)
+    }
     fn sync_dir(&self, dir: &Path) -> io::Result<()> {
         self.0.sync_dir(dir)
     }

@@ -1,5 +1,5 @@
 //! Unit tests of releasing segments while the journal is in use: a sync never waits on a
-//! delete, and a delete that fails is tried again.
+//! delete, a rename or delete that fails is tried again, a large segment goes a cut at a time.
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -7,16 +7,37 @@ use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use super::recover::CUT_STEP;
 use super::tests::{all, dir};
 use super::*;
 
-/// What a [`Hooked`] remove does before the simulator's: `Err` fails it.
-type BeforeRemove = Box<dyn Fn(&Path) -> io::Result<()> + Send + Sync>;
+/// What a [`Hooked`] remove or rename does before the simulator's: `Err` fails it.
+type Before = Box<dyn Fn(&Path) -> io::Result<()> + Send + Sync>;
 
-/// The simulator with a hook in front of every remove.
+fn nothing() -> Before {
+    Box::new(|_| Ok(()))
+}
+
+/// Every truncation: which file, to what length.
+type Cuts = Arc<Mutex<Vec<(PathBuf, u64)>>>;
+
+/// The simulator with hooks in front of removes and renames, and a log of every truncation.
 struct Hooked {
     sim: SimFiles,
-    before_remove: BeforeRemove,
+    before_remove: Before,
+    before_rename: Before,
+    truncations: Cuts,
+}
+
+impl Hooked {
+    fn new(sim: &SimFiles) -> Hooked {
+        Hooked {
+            sim: sim.clone(),
+            before_remove: nothing(),
+            before_rename: nothing(),
+            truncations: Arc::default(),
+        }
+    }
 }
 
 impl std::fmt::Debug for Hooked {
@@ -33,30 +54,80 @@ impl Files for Hooked {
         self.sim.list(dir)
     }
     fn open(&self, path: &Path, create: bool) -> io::Result<Box<dyn SegmentFile>> {
-        self.sim.open(path, create)
+        let file = self.sim.open(path, create)?;
+        let log = (self.truncations.clone(), path.to_path_buf());
+        Ok(Box::new(Logged(file, log)))
     }
     fn remove(&self, path: &Path) -> io::Result<()> {
         (self.before_remove)(path)?;
         self.sim.remove(path)
+    }
+    fn rename(&self, from: &Path, to: &Path) -> io::Result<()> {
+        (self.before_rename)(from)?;
+        self.sim.rename(from, to)
     }
     fn sync_dir(&self, dir: &Path) -> io::Result<()> {
         self.sim.sync_dir(dir)
     }
 }
 
-/// A journal of small segments on `files` holding records 1..=20, 30 bytes each.
-fn twenty_records(files: Arc<dyn Files>) -> Journal {
-    let options = Options {
-        segment_bytes: 100,
+/// A file whose truncations are logged.
+struct Logged(Box<dyn SegmentFile>, (Cuts, PathBuf));
+
+impl SegmentFile for Logged {
+    fn len(&self) -> io::Result<u64> {
+        self.0.len()
+    }
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<usize> {
+        self.0.read_at(offset, buf)
+    }
+    fn write_at(&mut self, offset: u64, bytes: &[u8]) -> io::Result<()> {
+        self.0.write_at(offset, bytes)
+    }
+    fn sync_data(&mut self) -> io::Result<()> {
+        self.0.sync_data()
+    }
+    fn truncate(&mut self, len: u64) -> io::Result<()> {
+        let (log, path) = &self.1;
+        log.lock().unwrap().push((path.clone(), len));
+        self.0.truncate(len)
+    }
+}
+
+fn options(segment_bytes: u64) -> Options {
+    Options {
+        segment_bytes,
         preallocate: 0,
         ..Options::default()
-    };
-    let j = Journal::open(&dir(), files, options).unwrap();
+    }
+}
+
+/// A journal of small segments on `files` holding records 1..=20, 30 bytes each.
+fn twenty_records(files: Hooked) -> Journal {
+    let j = Journal::open(&dir(), Arc::new(files), options(100)).unwrap();
     for i in 0..20u8 {
         j.append(&[i; 30]).unwrap();
         j.sync().unwrap();
     }
     j
+}
+
+fn names(sim: &SimFiles) -> Vec<String> {
+    let mut v: Vec<String> = sim
+        .list(&dir())
+        .unwrap()
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+fn retired(sim: &SimFiles) -> usize {
+    names(sim)
+        .iter()
+        .filter(|n| n.ends_with(".retired"))
+        .count()
 }
 
 #[test]
@@ -66,15 +137,13 @@ fn a_sync_does_not_wait_for_a_segment_being_deleted() {
     let (entered_tx, entered) = mpsc::channel();
     let (go, go_rx) = mpsc::channel::<()>();
     let go_rx = Mutex::new(go_rx);
-    let hooked = Hooked {
-        sim: SimFiles::new(),
-        before_remove: Box::new(move |_| {
-            let _ = entered_tx.send(());
-            let _ = go_rx.lock().unwrap().recv_timeout(Duration::from_secs(30));
-            Ok(())
-        }),
-    };
-    let j = Arc::new(twenty_records(Arc::new(hooked)));
+    let mut hooked = Hooked::new(&SimFiles::new());
+    hooked.before_remove = Box::new(move |_| {
+        let _ = entered_tx.send(());
+        let _ = go_rx.lock().unwrap().recv_timeout(Duration::from_secs(30));
+        Ok(())
+    });
+    let j = Arc::new(twenty_records(hooked));
     let releasing = {
         let j = j.clone();
         std::thread::spawn(move || j.release_before(10))
@@ -101,31 +170,118 @@ fn a_sync_does_not_wait_for_a_segment_being_deleted() {
 }
 
 #[test]
-fn a_segment_whose_delete_failed_is_deleted_by_the_next_release() {
+fn a_segment_whose_rename_failed_is_still_a_segment_and_goes_next_time() {
+    let sim = SimFiles::new();
+    let mut hooked = Hooked::new(&sim);
     let failures = Arc::new(Mutex::new(1));
     let left = failures.clone();
-    let sim = SimFiles::new();
-    let hooked = Hooked {
-        sim: sim.clone(),
-        before_remove: Box::new(move |_| {
-            let mut left = left.lock().unwrap();
-            if *left == 0 {
-                return Ok(());
-            }
-            *left -= 1;
-            Err(io::Error::other("the disk said no"))
-        }),
-    };
-    let j = twenty_records(Arc::new(hooked));
-    let (first, bytes, on_disk) = (j.first_lsn(), j.bytes(), sim.list(&dir()).unwrap().len());
+    hooked.before_rename = Box::new(move |_| {
+        let mut left = left.lock().unwrap();
+        if *left == 0 {
+            return Ok(());
+        }
+        *left -= 1;
+        Err(io::Error::other("the disk said no"))
+    });
+    let j = twenty_records(hooked);
+    let (first, bytes, before) = (j.first_lsn(), j.bytes(), names(&sim));
     assert!(matches!(j.release_before(10), Err(JournalError::Io { .. })));
-    // Nothing forgotten: the segments are all still counted and readable.
+    // Nothing forgotten: every segment still counted, readable and on disk.
     assert_eq!((j.first_lsn(), j.bytes()), (first, bytes));
-    assert_eq!(sim.list(&dir()).unwrap().len(), on_disk);
+    assert_eq!(names(&sim), before);
     let kept: Vec<Lsn> = all(&j).into_iter().map(|r| r.0).collect();
     assert_eq!(kept, (1..=20).collect::<Vec<_>>());
-    let deleted = j.release_before(10).unwrap();
-    assert!(deleted > 0);
-    assert_eq!(sim.list(&dir()).unwrap().len(), on_disk - deleted);
+    let released = j.release_before(10).unwrap();
+    assert!(released > 0);
+    assert_eq!(names(&sim).len(), before.len() - released);
     assert!(j.first_lsn() > 1 && j.first_lsn() <= 10);
+}
+
+#[test]
+fn a_retired_segment_whose_delete_failed_goes_at_the_next_release_or_open() {
+    let sim = SimFiles::new();
+    let mut hooked = Hooked::new(&sim);
+    let failing = Arc::new(Mutex::new(true));
+    let fail = failing.clone();
+    hooked.before_remove = Box::new(move |_| match *fail.lock().unwrap() {
+        true => Err(io::Error::other("the disk said no")),
+        false => Ok(()),
+    });
+    let j = twenty_records(hooked);
+    let segments_before = names(&sim).len();
+    // The records are released all the same; the files wait, out of the segments' names.
+    let released = j.release_before(10).unwrap();
+    assert!(released > 0);
+    assert_eq!(retired(&sim), released);
+    assert_eq!(names(&sim).len(), segments_before);
+    let kept: Vec<Lsn> = all(&j).into_iter().map(|r| r.0).collect();
+    assert_eq!(kept, (j.first_lsn()..=20).collect::<Vec<_>>());
+    *failing.lock().unwrap() = false;
+    assert_eq!(j.release_before(10).unwrap(), 0);
+    assert_eq!(retired(&sim), 0);
+    assert_eq!(names(&sim).len(), segments_before - released);
+
+    // And open deletes any left over (a release cut short), reading only the segments.
+    *failing.lock().unwrap() = true;
+    let released = j.release_before(15).unwrap();
+    assert!(released > 0 && retired(&sim) == released);
+    let first = j.first_lsn();
+    drop(j);
+    *failing.lock().unwrap() = false;
+    let j = Journal::open(&dir(), Arc::new(sim.clone()), options(100)).unwrap();
+    assert_eq!(retired(&sim), 0);
+    let kept: Vec<Lsn> = all(&j).into_iter().map(|r| r.0).collect();
+    assert_eq!(kept, (first..=20).collect::<Vec<_>>());
+}
+
+#[test]
+fn a_large_released_segment_is_cut_down_a_step_at_a_time() {
+    let sim = SimFiles::new();
+    let hooked = Hooked::new(&sim);
+    let truncations = hooked.truncations.clone();
+    // Three records of 9 MiB: two segments of one record each, then the one being written.
+    let j = Journal::open(&dir(), Arc::new(hooked), options(1 << 20)).unwrap();
+    for i in 0..3u8 {
+        j.append(&vec![i; 9 << 20]).unwrap();
+        j.sync().unwrap();
+    }
+    truncations.lock().unwrap().clear();
+    assert_eq!(j.release_before(3).unwrap(), 2);
+    let cuts = truncations.lock().unwrap().clone();
+    // Each file of 9 MiB and a few bytes: one cut of CUT_STEP, then the rest deleted.
+    assert_eq!(cuts.len(), 2, "{cuts:?}");
+    for (path, len) in &cuts {
+        assert!(path.to_string_lossy().ends_with(".retired"), "{path:?}");
+        assert!(
+            *len > (9 << 20) - CUT_STEP && *len < (10 << 20) - CUT_STEP,
+            "{len}"
+        );
+    }
+    assert_eq!(retired(&sim), 0);
+    assert_eq!(all(&j).len(), 1);
+}
+
+#[test]
+fn a_rename_counts_only_once_its_directory_is_synced() {
+    let sim = SimFiles::new();
+    sim.create_dir_all(&dir()).unwrap();
+    let (a, b) = (dir().join("a"), dir().join("b"));
+    sim.set_bytes(&a, b"kept".to_vec());
+    sim.rename(&a, &b).unwrap();
+    assert_eq!(
+        (sim.bytes(&a), sim.bytes(&b)),
+        (None, Some(b"kept".to_vec()))
+    );
+    sim.power_cut(1);
+    assert_eq!(
+        (sim.bytes(&a), sim.bytes(&b)),
+        (Some(b"kept".to_vec()), None)
+    );
+    sim.rename(&a, &b).unwrap();
+    sim.sync_dir(&dir()).unwrap();
+    sim.power_cut(2);
+    assert_eq!(
+        (sim.bytes(&a), sim.bytes(&b)),
+        (None, Some(b"kept".to_vec()))
+    );
 }

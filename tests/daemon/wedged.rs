@@ -66,6 +66,9 @@ impl Files for GatedFiles {
     fn remove(&self, path: &Path) -> io::Result<()> {
         OsFiles.remove(path)
     }
+    fn rename(&self, from: &Path, to: &Path) -> io::Result<()> {
+        OsFiles.rename(from, to)
+    }
     fn sync_dir(&self, dir: &Path) -> io::Result<()> {
         OsFiles.sync_dir(dir)
     }
