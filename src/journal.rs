@@ -67,6 +67,8 @@ impl Default for Options {
     }
 }
 
+/// The most buffer a sync leaves ready for the appends that come while it writes.
+const KEEP_BUFFER: usize = 1 << 20;
 /// The least room a segment is grown by (below `Options::preallocate`, that instead).
 const LEAST_ROOM: u64 = 64 << 10;
 /// The pause between cuts of a retired segment (see `recover::cut_retired`), so the syncs
@@ -235,7 +237,10 @@ impl Journal {
         }
         let (buf, last) = {
             let mut pending = lock(&self.pending);
-            (std::mem::take(&mut pending.buf), pending.next - 1)
+            // The appends meanwhile go to a buffer as large as this one (up to a bound): growing
+            // one from nothing by doubling copied it over and over.
+            let room = Vec::with_capacity(pending.buf.capacity().min(KEEP_BUFFER));
+            (std::mem::replace(&mut pending.buf, room), pending.next - 1)
         };
         match self.write(&mut writer, &buf, durable + 1) {
             Ok(()) => {
