@@ -45,7 +45,8 @@ pub(crate) fn list_retired(dir: &Path, files: &dyn Files) -> Result<Vec<PathBuf>
     Ok(retired.into_iter().map(|(_, p)| p).collect())
 }
 
-/// The segments in `dir`, oldest first; other files are ignored with a warning.
+/// The segments in `dir`, oldest first; other files are ignored, with a warning unless they
+/// are retired segments.
 pub(crate) fn list_segments(
     dir: &Path,
     files: &dyn Files,

@@ -65,9 +65,9 @@ impl Journal {
     /// Releases whole segments whose records are all below `lsn`, oldest first: each renamed
     /// out of the segments' names with the directory synced after it (so no gap can survive a
     /// power cut), then deleted a cut at a time (`recover::cut_retired`); how many it
-    /// released. When
-    /// every record written so far is below `lsn`, the segment being written is closed too (a
-    /// new one begins), so after a barrier the journal holds only what came after it.
+    /// released. When every record written so far is below `lsn`, the segment being written
+    /// is closed too (a new one begins), so after a barrier the journal holds only what came
+    /// after it.
     pub fn release_before(&self, lsn: Lsn) -> Result<usize, JournalError> {
         self.check_poison()?;
         {
