@@ -142,7 +142,7 @@ pub(super) const CUT_STEP: u64 = 8 << 20;
 /// Deletes the retired segments in `dir`, each cut down [`CUT_STEP`] at a time with `pause`
 /// between cuts. The file system frees a file's blocks (and, mounted with `discard`, tells
 /// the disk) when it is cut or deleted, and the disk finishes that before the next
-/// `fdatasync` of the journal: 64 MiB at once held one for about 10 ms, 8 MiB for 2.5. No
+/// `fdatasync` of the journal: 64 MiB at once held one for 11–19 ms, 8 MiB for 3–4. No
 /// directory sync: one that comes back after a power cut is deleted at the next open.
 pub(super) fn cut_retired(
     dir: &Path,
