@@ -61,6 +61,8 @@ struct Inner {
     ack: [Histogram; 2],
     flush: Histogram,
     flush_group: Histogram,
+    apply: Histogram,
+    barrier: Histogram,
     bot_replies: Counter,
     rule_matches: Family<RuleLabels, Counter>,
     fallbacks: Counter,
@@ -170,6 +172,20 @@ impl Metrics {
         if let Some(m) = &self.0 {
             m.flush.observe(took.as_secs_f64());
             m.flush_group.observe(waiters as f64);
+        }
+    }
+
+    /// One move of written records into sled, off the acknowledgements' path.
+    pub fn applied(&self, took: Duration) {
+        if let Some(m) = &self.0 {
+            m.apply.observe(took.as_secs_f64());
+        }
+    }
+
+    /// One store barrier: sled made durable, the journal below it released.
+    pub fn barrier(&self, took: Duration) {
+        if let Some(m) = &self.0 {
+            m.barrier.observe(took.as_secs_f64());
         }
     }
 

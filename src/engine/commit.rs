@@ -118,7 +118,7 @@ async fn run(
                 None => break,
             },
             _ = tokio::time::sleep_until(next_barrier) => {
-                barriers.start(barrier(&store));
+                barriers.start(barrier(&store, &metrics));
                 continue;
             }
         };
@@ -146,9 +146,9 @@ async fn run(
         }
         // A barrier applies first, so an apply is started only when no barrier is due.
         if store.journal_bytes() >= BARRIER_BYTES || barriers.last.elapsed() >= BARRIER_EVERY {
-            barriers.start(barrier(&store));
+            barriers.start(barrier(&store, &metrics));
         } else if store.unapplied_bytes() >= APPLY_BYTES || applies.last.elapsed() >= APPLY_EVERY {
-            applies.start(apply(&store));
+            applies.start(apply(&store, &metrics));
         }
     }
     applies.finish().await;
@@ -156,24 +156,28 @@ async fn run(
 }
 
 /// A barrier: sled made durable, the journal below it let go.
-fn barrier(store: &Store) -> impl FnOnce() + Send + 'static {
-    let store = store.clone();
+fn barrier(store: &Store, metrics: &Metrics) -> impl FnOnce() + Send + 'static {
+    let (store, metrics) = (store.clone(), metrics.clone());
     move || {
+        let started = Instant::now();
         if let Err(e) = store.barrier() {
             // The journal keeps everything meanwhile: nothing is lost, start-up replays more.
             tracing::error!(error = %e, "store barrier failed");
         }
+        metrics.barrier(started.elapsed());
     }
 }
 
 /// The writes sled does not hold yet moved into it, in one batch.
-fn apply(store: &Store) -> impl FnOnce() + Send + 'static {
-    let store = store.clone();
+fn apply(store: &Store, metrics: &Metrics) -> impl FnOnce() + Send + 'static {
+    let (store, metrics) = (store.clone(), metrics.clone());
     move || {
+        let started = Instant::now();
         if let Err(e) = store.apply() {
             // Still readable and in the journal; the next apply or barrier tries again.
             tracing::error!(error = %e, "applying writes to the store failed");
         }
+        metrics.applied(started.elapsed());
     }
 }
 

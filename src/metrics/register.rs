@@ -41,6 +41,18 @@ impl Inner {
             "Callers acknowledged by one group commit's flush",
             flush_group.clone(),
         );
+        let apply = Histogram::new(exponential_buckets(0.001, 2.0, 14));
+        r.register(
+            "baton_store_apply_seconds",
+            "One move of written records into sled, in the background (every 50 ms under load)",
+            apply.clone(),
+        );
+        let barrier = Histogram::new(exponential_buckets(0.001, 2.0, 14));
+        r.register(
+            "baton_store_barrier_seconds",
+            "One store barrier, in the background: sled made durable, the journal below it released",
+            barrier.clone(),
+        );
         let bot_replies = counter(&mut r, "baton_bot_replies", "Messages the bot sent");
         let rule_matches = Family::<RuleLabels, Counter>::default();
         r.register(
@@ -209,6 +221,8 @@ impl Inner {
             ack,
             flush,
             flush_group,
+            apply,
+            barrier,
             bot_replies,
             rule_matches,
             fallbacks,

@@ -312,3 +312,22 @@ async fn an_unsigned_dm_is_refused_for_its_signature() {
     assert_eq!(s1.moved(&s0, refused), 1.0);
     assert_eq!(s1.moved(&s0, ACCEPTED), 0.0);
 }
+
+#[tokio::test]
+async fn the_stores_background_work_is_timed() {
+    // Off the acknowledgements' path: written records move into sled at a flush once 50 ms
+    // have passed since the last move, and a barrier makes sled durable every 10 s.
+    let (_dir, _sink, d) = fresh().await;
+    let s0 = scrape(&d).await;
+    assert_eq!(d.dm("b1", "secret-customer", "hello").await.0, 200);
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    assert_eq!(d.dm("b2", "secret-customer", "hello again").await.0, 200);
+    let limit = std::time::Duration::from_secs(30);
+    within(limit, "an apply and a barrier timed", || async {
+        let s = scrape(&d).await;
+        let applies = s.moved(&s0, "baton_store_apply_seconds_count");
+        let barriers = s.moved(&s0, "baton_store_barrier_seconds_count");
+        (applies >= 1.0 && barriers >= 1.0).then_some(())
+    })
+    .await;
+}
