@@ -63,6 +63,7 @@ struct Inner {
     flush_group: Histogram,
     apply: Histogram,
     barrier: Histogram,
+    journal_bytes: Gauge,
     bot_replies: Counter,
     rule_matches: Family<RuleLabels, Counter>,
     fallbacks: Counter,
@@ -186,6 +187,14 @@ impl Metrics {
     pub fn barrier(&self, took: Duration) {
         if let Some(m) = &self.0 {
             m.barrier.observe(took.as_secs_f64());
+        }
+    }
+
+    /// The bytes the journal holds: what a crash now would replay.
+    pub fn journal_bytes(&self, bytes: u64) {
+        if let Some(m) = &self.0 {
+            m.journal_bytes
+                .set(i64::try_from(bytes).unwrap_or(i64::MAX));
         }
     }
 

@@ -145,7 +145,9 @@ async fn run(
             w(Ok(()));
         }
         // A barrier applies first, so an apply is started only when no barrier is due.
-        if store.journal_bytes() >= BARRIER_BYTES || barriers.last.elapsed() >= BARRIER_EVERY {
+        let journal_bytes = store.journal_bytes();
+        metrics.journal_bytes(journal_bytes);
+        if journal_bytes >= BARRIER_BYTES || barriers.last.elapsed() >= BARRIER_EVERY {
             barriers.start(barrier(&store, &metrics));
         } else if store.unapplied_bytes() >= APPLY_BYTES || applies.last.elapsed() >= APPLY_EVERY {
             applies.start(apply(&store, &metrics));
@@ -165,6 +167,7 @@ fn barrier(store: &Store, metrics: &Metrics) -> impl FnOnce() + Send + 'static {
             tracing::error!(error = %e, "store barrier failed");
         }
         metrics.barrier(started.elapsed());
+        metrics.journal_bytes(store.journal_bytes());
     }
 }
 

@@ -53,6 +53,12 @@ impl Inner {
             "One store barrier, in the background: sled made durable, the journal below it released",
             barrier.clone(),
         );
+        let journal_bytes = Gauge::default();
+        r.register(
+            "baton_journal_bytes",
+            "Bytes in the journal's segments not yet released by a barrier: the most a crash replays",
+            journal_bytes.clone(),
+        );
         let bot_replies = counter(&mut r, "baton_bot_replies", "Messages the bot sent");
         let rule_matches = Family::<RuleLabels, Counter>::default();
         r.register(
@@ -223,6 +229,7 @@ impl Inner {
             flush_group,
             apply,
             barrier,
+            journal_bytes,
             bot_replies,
             rule_matches,
             fallbacks,
