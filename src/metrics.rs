@@ -190,7 +190,8 @@ impl Metrics {
         }
     }
 
-    /// The bytes the journal holds: what a crash now would replay.
+    /// Bytes in the journal's segments not yet released by a barrier: the most a crash replays
+    /// (it replays only what came after the last barrier).
     pub fn journal_bytes(&self, bytes: u64) {
         if let Some(m) = &self.0 {
             m.journal_bytes
