@@ -97,6 +97,11 @@ impl Desk {
     /// Offers queued conversations, front of the line first, to fit agents.
     pub(super) fn route(&mut self, t: &mut Turn<'_>) {
         let account = &t.account.id;
+        // Every message of a waiting customer routes: with every agent full (a surge), that
+        // must not cost a copy of the whole line.
+        if !self.seats.has_room(account) {
+            return;
+        }
         for id in self.lines.waiting(account) {
             // With nobody free, the rest of the line cannot move: stop, rather than try every
             // waiting conversation against every agent.
