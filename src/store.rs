@@ -36,7 +36,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 pub use backup::{restore as restore_backup, Backup, BackupError, Counts, Restored, Snapshot};
-pub use durable::{JOURNAL_DIR, PID_FILE};
+pub use durable::{Barrier, JOURNAL_DIR, PID_FILE};
 pub use kept::Kept;
 pub use records::{
     AgentRecord, AgentStatus, ConversationRecord, EventBucket, EventRef, FailedRecord, Outbound,

@@ -15,7 +15,7 @@
 use super::{EngineError, Heartbeat, Reply};
 use crate::metrics::Metrics;
 use crate::outbox::feed::Feeds;
-use crate::store::{Outbound, Store};
+use crate::store::{Barrier, Outbound, Store};
 use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -162,11 +162,13 @@ fn barrier(store: &Store, metrics: &Metrics) -> impl FnOnce() + Send + 'static {
     let (store, metrics) = (store.clone(), metrics.clone());
     move || {
         let started = Instant::now();
-        if let Err(e) = store.barrier() {
+        match store.barrier() {
+            // Timed only when it had work: an idle daemon's would flatten the histogram.
+            Ok(Barrier::Made) => metrics.barrier(started.elapsed()),
+            Ok(Barrier::Nothing) => {}
             // The journal keeps everything meanwhile: nothing is lost, start-up replays more.
-            tracing::error!(error = %e, "store barrier failed");
+            Err(e) => tracing::error!(error = %e, "store barrier failed"),
         }
-        metrics.barrier(started.elapsed());
         metrics.journal_bytes(store.journal_bytes());
     }
 }

@@ -50,7 +50,7 @@ impl Inner {
         let barrier = Histogram::new(exponential_buckets(0.001, 2.0, 14));
         r.register(
             "baton_store_barrier_seconds",
-            "One store barrier, in the background: sled made durable, the journal below it released",
+            "One store barrier that had work, in the background: sled made durable, the journal below it released",
             barrier.clone(),
         );
         let journal_bytes = Gauge::default();

@@ -108,9 +108,10 @@ impl Store {
         Ok(n)
     }
 
-    /// Makes sled durable up to everything written so far and lets the journal below it go;
-    /// the journal record sled now holds durably. Blocking; one at a time.
-    pub fn barrier(&self) -> Result<Lsn, StoreError> {
+    /// Makes sled durable up to everything written so far and lets the journal below it go.
+    /// Blocking; one at a time. Says whether there was anything new to make durable (an idle
+    /// daemon's timer finds nothing, and returns at once).
+    pub fn barrier(&self) -> Result<Barrier, StoreError> {
         let mut last = self.barrier.lock().unwrap_or_else(|p| p.into_inner());
         // Every record up to `through` is in sled: appends and applies happen under `order`.
         let through = {
@@ -118,7 +119,7 @@ impl Store {
             self.journal.next_lsn() - 1
         };
         if *last == Some(through) {
-            return Ok(through);
+            return Ok(Barrier::Nothing);
         }
         self.journal.sync()?;
         // sled takes what the overlay holds (at least every record up to `through`).
@@ -128,13 +129,22 @@ impl Store {
         state::write(&self.dir, through)?;
         self.journal.release_before(through + 1)?;
         *last = Some(through);
-        Ok(through)
+        Ok(Barrier::Made)
     }
 
     /// Bytes the journal holds: what a crash now would replay.
     pub fn journal_bytes(&self) -> u64 {
         self.journal.bytes()
     }
+}
+
+/// What a barrier did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Barrier {
+    /// Something was written since the last barrier, and is now durable in sled.
+    Made,
+    /// Nothing was written since the last barrier.
+    Nothing,
 }
 
 /// `fsync`s sled's files and the directory: its own flush is `sync_file_range`, which does not

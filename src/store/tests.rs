@@ -160,6 +160,21 @@ fn platform_profiles_are_kept_per_channel_account_and_profile() {
 }
 
 #[test]
+fn a_barrier_says_whether_anything_was_new_to_make_durable() {
+    let (_dir, store) = open();
+    let mut set = WriteSet::default();
+    set.insert(b"zk".to_vec(), b"one".to_vec());
+    store.write(set).unwrap();
+    assert_eq!(store.barrier().unwrap(), Barrier::Made);
+    // An idle daemon's timer: nothing since, so nothing done (and nothing to time).
+    assert_eq!(store.barrier().unwrap(), Barrier::Nothing);
+    let mut set = WriteSet::default();
+    set.insert(b"zk".to_vec(), b"two".to_vec());
+    store.write(set).unwrap();
+    assert_eq!(store.barrier().unwrap(), Barrier::Made);
+}
+
+#[test]
 fn a_barrier_syncs_the_blob_files_sled_writes_for_large_nodes_and_they_read_back() {
     let (dir, store) = open();
     // Values this large make sled's nodes pass its inline size, so it writes them to files of
