@@ -39,4 +39,5 @@ mod twitter_in;
 mod twitter_out;
 mod twitter_setup;
 mod upgrade;
+mod upgrade_v4;
 mod wedged;
