@@ -1,18 +1,18 @@
 //! Which fields a record leaves out when they hold nothing.
 //!
 //! JSON (version 2) and the named MessagePack of version 3 leave an empty optional field out:
-//! each value names its fields, so a reader misses nothing. Version 4 writes a struct as an
-//! array, its fields by position; a field left out there would shift every field after it
-//! into the wrong place. So a struct that can be written as an array marks its optional fields
-//! `skip_serializing_if = "absent"`, which leaves them out only while no array is being
-//! written ([`every_field`]). A struct that is always a map (one with a flattened field, which
-//! serde writes as a map whatever the format) keeps the plain predicates.
+//! each value names its fields, so a reader misses nothing. The packed versions (4 and 5) write
+//! a struct as an array, its fields by position; a field left out there would shift every field
+//! after it into the wrong place. So a struct that can be written as an array marks its
+//! optional fields `skip_serializing_if = "absent"`, which leaves them out only while no array
+//! is being written ([`every_field`]). Every record written today can be; only the
+//! conversation as version 4 wrote it, read and never written, was always a map.
 
 use std::borrow::Cow;
 use std::cell::Cell;
 
 thread_local! {
-    /// Set while a version-4 record is being written on this thread.
+    /// Set while a packed record is being written on this thread.
     static EVERY_FIELD: Cell<bool> = const { Cell::new(false) };
 }
 
@@ -52,7 +52,7 @@ impl Empty for u64 {
 }
 
 /// The `skip_serializing_if` of a field in a struct that may be written as an array: left out
-/// when empty, except while a version-4 record is written.
+/// when empty, except while a packed record is written.
 pub fn absent<T: Empty>(value: &T) -> bool {
     value.empty() && !EVERY_FIELD.with(Cell::get)
 }

@@ -74,9 +74,10 @@ impl From<OutsideRecord> for Outside {
     }
 }
 
-/// Flattened into the conversation: `"state": "queued"` next to the ticket's fields.
+/// The conversation's state, a field of its own: the variant's name around its fields (written
+/// before version 5 flattened into the conversation instead: [`legacy`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "state", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum StateRecord<'a> {
     Bot,
     Queued(TicketRecord<'a>),
@@ -94,9 +95,9 @@ pub enum StateRecord<'a> {
         replied: bool,
         #[serde(default)]
         nudged: bool,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, skip_serializing_if = "absent")]
         heard_at: Option<Time>,
-        #[serde(default, skip_serializing_if = "str::is_empty")]
+        #[serde(default, skip_serializing_if = "absent")]
         name: Cow<'a, str>,
     },
     Closed,
@@ -105,31 +106,32 @@ pub enum StateRecord<'a> {
 /// The conversation as a turn left it (or as the checkpoint holds it).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 /// Borrows the conversation's strings when written (a turn carries one, encoded on the engine's
-/// thread); owns them when read.
+/// thread); owns them when read. Packed, an array like the records around it; what earlier
+/// releases wrote, a map with the state's fields flattened into it, is read by
+/// [`legacy::either_shape`].
 pub struct SnapshotRecord<'a> {
     pub id: ConversationRef,
     pub account: Cow<'a, str>,
     pub customer: CustomerRecord<'a>,
-    #[serde(flatten)]
     pub state: StateRecord<'a>,
     pub episode: u32,
     pub epoch: u64,
     pub fallbacks: u32,
     pub greeted: bool,
     pub next_seq: u64,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "absent")]
     pub declined: Vec<AgentRef>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "absent")]
     pub routing: Vec<RoutingNoteRecord>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "absent")]
     pub rule: Option<Cow<'a, str>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "absent")]
     pub bot_since: Option<Time>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "absent")]
     pub follow_up: Option<FollowUpRecord>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "absent")]
     pub taken_outside: Option<OutsideRecord>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "absent")]
     pub deadline: Option<Time>,
     pub opened_at: Time,
     pub updated_at: Time,
@@ -329,6 +331,8 @@ impl From<SnapshotRecord<'_>> for Conversation {
         }
     }
 }
+
+pub mod legacy;
 
 #[cfg(test)]
 mod tests;

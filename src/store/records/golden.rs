@@ -1,10 +1,11 @@
 //! Golden bytes: each record, built by hand from domain values, must encode to exactly these
 //! bytes (the version byte, then JSON, or for packed records MessagePack, pinned in
-//! `tests/fixtures/golden/store/*.v4` as hex with a JSON rendering beside it for review) and
+//! `tests/fixtures/golden/store/*.v5` as hex with a JSON rendering beside it for review) and
 //! decode back to the same value. A field renamed in the domain but not in a record mapping, or
 //! a record changed without a new version, fails here. The JSON bytes are what the releases
-//! that stored domain types as JSON wrote; for packed records they, and the `*.v3` files (named
-//! MessagePack), are what earlier releases wrote, and must still decode to the same value.
+//! that stored domain types as JSON wrote; for packed records they, the `*.v4` files (packed,
+//! the conversation a map) and the `*.v3` files (named MessagePack) are what earlier releases
+//! wrote, and must still decode to the same value.
 
 mod bytes;
 
@@ -140,10 +141,10 @@ fn golden<T: Record + PartialEq + std::fmt::Debug>(value: T, json: &str) {
     assert_eq!(back, value);
 }
 
-/// A packed record: its bytes are pinned in the golden file `store/<name>.v4` (hex, then the
+/// A packed record: its bytes are pinned in the golden file `store/<name>.v5` (hex, then the
 /// same value rendered as JSON), it decodes back to the same value, and so do what earlier
-/// releases wrote for it: `store/<name>.v3` (named MessagePack) when there is one, and
-/// `v2_json`.
+/// releases wrote for it: `store/<name>.v4` (packed, the conversation a map) and
+/// `store/<name>.v3` (named MessagePack) when there are, and `v2_json`.
 fn packed<T: Record + PartialEq + std::fmt::Debug>(value: T, name: &str, v2_json: &str) {
     let bytes = encode(&value);
     assert_eq!(bytes[0], PACKED, "the version byte");
@@ -155,7 +156,7 @@ fn packed<T: Record + PartialEq + std::fmt::Debug>(value: T, name: &str, v2_json
         .collect();
     let pretty = serde_json::to_string_pretty(&seen).unwrap();
     crate::golden::check_file(
-        &format!("store/{name}.v4"),
+        &format!("store/{name}.v5"),
         &format!("{}\n\n{pretty}", lines.join("\n")),
     );
     assert_eq!(
@@ -163,13 +164,15 @@ fn packed<T: Record + PartialEq + std::fmt::Debug>(value: T, name: &str, v2_json
         value,
         "{name} read back"
     );
-    if let Some(named) = golden_hex(&format!("store/{name}.v3")) {
-        assert_eq!(named[0], NAMED, "{name}.v3: the version byte");
-        assert_eq!(
-            decode::<T>(b"k", &named).unwrap(),
-            value,
-            "{name} as version 3"
-        );
+    for (version, file) in [(PACKED_MAP, "v4"), (NAMED, "v3")] {
+        if let Some(earlier) = golden_hex(&format!("store/{name}.{file}")) {
+            assert_eq!(earlier[0], version, "{name}.{file}: the version byte");
+            assert_eq!(
+                decode::<T>(b"k", &earlier).unwrap(),
+                value,
+                "{name} as {file}"
+            );
+        }
     }
     let mut v2 = vec![2];
     v2.extend(v2_json.as_bytes());
@@ -366,7 +369,7 @@ fn unknown_versions_and_empty_values_are_corrupt() {
     });
     let cut = &whole[..whole.len() / 2];
     for value in [
-        &[5, 0x80][..],
+        &[PACKED + 1, 0x80][..],
         &[PACKED, b'{', b'}'][..],
         cut,
         &[PACKED][..],

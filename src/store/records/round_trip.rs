@@ -1,6 +1,6 @@
-//! Turns and checkpoints with any mix of empty optional fields, written as version 4 and read
-//! back equal. Version 4 writes structs as arrays, where a field left out would shift the ones
-//! after it; the golden files pin records with every field set, this covers the rest.
+//! Turns and checkpoints with any mix of empty optional fields, written packed and read back
+//! equal. Packed, structs are arrays, where a field left out would shift the ones after it; the
+//! golden files pin records with every field set, this covers the rest.
 
 use super::golden::{at, event, full, message, ticket, with_agent};
 use super::*;

@@ -2,6 +2,7 @@
 //! Their JSON is byte-for-byte what the releases that serialized domain types wrote.
 
 use super::absent::absent;
+use super::conversation::legacy::either_shape;
 use super::conversation::{ChannelRecord, CustomerRecord, SnapshotRecord};
 use super::message::{MessageRecord, ProfileRecord};
 use super::text::{AgentRef, Time};
@@ -23,6 +24,7 @@ pub struct EventRefRecord<'a> {
 pub struct TurnV2<'a> {
     #[serde(default, skip_serializing_if = "absent")]
     pub event: Option<EventRefRecord<'a>>,
+    #[serde(deserialize_with = "either_shape")]
     pub conversation: SnapshotRecord<'a>,
     #[serde(default, skip_serializing_if = "absent")]
     pub messages: Vec<MessageRecord<'a>>,
@@ -31,6 +33,7 @@ pub struct TurnV2<'a> {
 /// `c` keys.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CheckpointV2<'a> {
+    #[serde(deserialize_with = "either_shape")]
     pub conversation: SnapshotRecord<'a>,
     pub turns: Vec<u64>,
     /// How many older turns are in pages; absent (none) in what earlier releases wrote.
