@@ -23,6 +23,7 @@ mod recover;
 mod scan;
 mod segments;
 mod sim;
+mod tap;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
@@ -38,6 +39,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 pub use files::{Files, OsFiles, SegmentFile};
 pub use scan::{scan, Damage, Scan};
 pub use sim::SimFiles;
+pub use tap::{Tapped, Watch};
 
 /// A record's number: dense, the first record ever is 1.
 pub type Lsn = u64;

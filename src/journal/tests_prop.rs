@@ -2,7 +2,7 @@
 //! arbitrary or mutated bytes as segment files.
 
 use std::io;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use proptest::prelude::*;
@@ -170,54 +170,23 @@ proptest! {
     }
 }
 
-/// Files whose reads are checked: nothing reads (so nothing allocates) more than the file holds.
-#[derive(Debug)]
-struct Bounded(SimFiles);
+/// Reads checked: nothing reads (so nothing allocates) more than the file holds.
+struct Bounded;
 
-struct BoundedFile(Box<dyn SegmentFile>);
-
-impl Files for Bounded {
-    fn create_dir_all(&self, dir: &Path) -> io::Result<()> {
-        self.0.create_dir_all(dir)
-    }
-    fn list(&self, dir: &Path) -> io::Result<Vec<PathBuf>> {
-        self.0.list(dir)
-    }
-    fn open(&self, path: &Path, create: bool) -> io::Result<Box<dyn SegmentFile>> {
-        Ok(Box::new(BoundedFile(self.0.open(path, create)?)))
-    }
-    fn remove(&self, path: &Path) -> io::Result<()> {
-        self.0.remove(path)
-    }
-    fn rename(&self, from: &Path, to: &Path) -> io::Result<()> {
-        self.0.rename(from, to)
-    }
-    fn sync_dir(&self, dir: &Path) -> io::Result<()> {
-        self.0.sync_dir(dir)
-    }
-}
-
-impl SegmentFile for BoundedFile {
-    fn len(&self) -> io::Result<u64> {
-        self.0.len()
-    }
-    fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<usize> {
-        let len = self.0.len()?;
+impl Watch for Bounded {
+    fn read_at(
+        &self,
+        _path: &Path,
+        file: &dyn SegmentFile,
+        offset: u64,
+        len: usize,
+    ) -> io::Result<()> {
+        let size = file.len()?;
         assert!(
-            offset + buf.len() as u64 <= len,
-            "a read of {} at {offset} past {len}",
-            buf.len()
+            offset + len as u64 <= size,
+            "a read of {len} at {offset} past {size}"
         );
-        self.0.read_at(offset, buf)
-    }
-    fn write_at(&mut self, offset: u64, bytes: &[u8]) -> io::Result<()> {
-        self.0.write_at(offset, bytes)
-    }
-    fn sync_data(&mut self) -> io::Result<()> {
-        self.0.sync_data()
-    }
-    fn truncate(&mut self, len: u64) -> io::Result<()> {
-        self.0.truncate(len)
+        Ok(())
     }
 }
 
@@ -239,7 +208,7 @@ fn mutation() -> impl Strategy<Value = Mutation> {
 /// Opens and scans whatever is in the simulator; Ok gives records dense from 1 that, when
 /// `originals` are known, are a prefix of them; an error is `Corrupt` naming a file in the dir.
 fn open_and_scan(sim: &SimFiles, originals: Option<&[Vec<u8>]>) {
-    let bounded: Arc<dyn Files> = Arc::new(Bounded(sim.clone()));
+    let bounded: Arc<dyn Files> = Arc::new(Tapped::new(sim.clone(), Arc::new(Bounded)));
     let scanned = scan(&dir(), &*bounded).expect("scan fails only on I/O");
     if let Some(originals) = originals {
         for (lsn, payload) in &scanned.records {

@@ -21,7 +21,8 @@ fn nothing() -> Before {
 /// Every truncation: which file, to what length.
 type Cuts = Arc<Mutex<Vec<(PathBuf, u64)>>>;
 
-/// The simulator with hooks in front of removes and renames, and a log of every truncation.
+/// The simulator with hooks in front of removes and renames, and a log of every truncation
+/// (through [`Tapped`]).
 struct Hooked {
     sim: SimFiles,
     before_remove: Before,
@@ -40,57 +41,26 @@ impl Hooked {
     }
 }
 
-impl std::fmt::Debug for Hooked {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Hooked")
+impl Hooked {
+    /// The simulator behind these hooks, as the journal's files.
+    fn tapped(self) -> Tapped<SimFiles, Hooked> {
+        Tapped::new(self.sim.clone(), Arc::new(self))
     }
 }
 
-impl Files for Hooked {
-    fn create_dir_all(&self, dir: &Path) -> io::Result<()> {
-        self.sim.create_dir_all(dir)
-    }
-    fn list(&self, dir: &Path) -> io::Result<Vec<PathBuf>> {
-        self.sim.list(dir)
-    }
-    fn open(&self, path: &Path, create: bool) -> io::Result<Box<dyn SegmentFile>> {
-        let file = self.sim.open(path, create)?;
-        let log = (self.truncations.clone(), path.to_path_buf());
-        Ok(Box::new(Logged(file, log)))
-    }
+impl Watch for Hooked {
     fn remove(&self, path: &Path) -> io::Result<()> {
-        (self.before_remove)(path)?;
-        self.sim.remove(path)
+        (self.before_remove)(path)
     }
-    fn rename(&self, from: &Path, to: &Path) -> io::Result<()> {
-        (self.before_rename)(from)?;
-        self.sim.rename(from, to)
+    fn rename(&self, from: &Path, _to: &Path) -> io::Result<()> {
+        (self.before_rename)(from)
     }
-    fn sync_dir(&self, dir: &Path) -> io::Result<()> {
-        self.sim.sync_dir(dir)
-    }
-}
-
-/// A file whose truncations are logged.
-struct Logged(Box<dyn SegmentFile>, (Cuts, PathBuf));
-
-impl SegmentFile for Logged {
-    fn len(&self) -> io::Result<u64> {
-        self.0.len()
-    }
-    fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<usize> {
-        self.0.read_at(offset, buf)
-    }
-    fn write_at(&mut self, offset: u64, bytes: &[u8]) -> io::Result<()> {
-        self.0.write_at(offset, bytes)
-    }
-    fn sync_data(&mut self) -> io::Result<()> {
-        self.0.sync_data()
-    }
-    fn truncate(&mut self, len: u64) -> io::Result<()> {
-        let (log, path) = &self.1;
-        log.lock().unwrap().push((path.clone(), len));
-        self.0.truncate(len)
+    fn truncate(&self, path: &Path, len: u64) -> io::Result<()> {
+        self.truncations
+            .lock()
+            .unwrap()
+            .push((path.to_path_buf(), len));
+        Ok(())
     }
 }
 
@@ -104,7 +74,7 @@ fn options(segment_bytes: u64) -> Options {
 
 /// A journal of small segments on `files` holding records 1..=20, 30 bytes each.
 fn twenty_records(files: Hooked) -> Journal {
-    let j = Journal::open(&dir(), Arc::new(files), options(100)).unwrap();
+    let j = Journal::open(&dir(), Arc::new(files.tapped()), options(100)).unwrap();
     for i in 0..20u8 {
         j.append(&[i; 30]).unwrap();
         j.sync().unwrap();
@@ -240,7 +210,7 @@ fn a_large_released_segment_is_cut_down_a_step_at_a_time() {
     let hooked = Hooked::new(&sim);
     let truncations = hooked.truncations.clone();
     // Three records of 9 MiB: two segments of one record each, then the one being written.
-    let j = Journal::open(&dir(), Arc::new(hooked), options(1 << 20)).unwrap();
+    let j = Journal::open(&dir(), Arc::new(hooked.tapped()), options(1 << 20)).unwrap();
     for i in 0..3u8 {
         j.append(&vec![i; 9 << 20]).unwrap();
         j.sync().unwrap();

@@ -6,10 +6,10 @@ use crate::support::*;
 use baton::app::App;
 use baton::clock::Clock;
 use baton::engine::Heartbeat;
-use baton::journal::{Files, OsFiles, SegmentFile};
+use baton::journal::{Files, OsFiles, Tapped, Watch};
 use serde_json::json;
 use std::io;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
@@ -44,52 +44,11 @@ impl Drop for Opens {
     }
 }
 
-/// The real file system, with syncs through the gate.
-#[derive(Debug)]
-struct GatedFiles(Arc<Gate>);
-
-struct GatedSegment(Box<dyn SegmentFile>, Arc<Gate>);
-
-impl Files for GatedFiles {
-    fn create_dir_all(&self, dir: &Path) -> io::Result<()> {
-        OsFiles.create_dir_all(dir)
-    }
-    fn list(&self, dir: &Path) -> io::Result<Vec<PathBuf>> {
-        OsFiles.list(dir)
-    }
-    fn open(&self, path: &Path, create: bool) -> io::Result<Box<dyn SegmentFile>> {
-        Ok(Box::new(GatedSegment(
-            OsFiles.open(path, create)?,
-            self.0.clone(),
-        )))
-    }
-    fn remove(&self, path: &Path) -> io::Result<()> {
-        OsFiles.remove(path)
-    }
-    fn rename(&self, from: &Path, to: &Path) -> io::Result<()> {
-        OsFiles.rename(from, to)
-    }
-    fn sync_dir(&self, dir: &Path) -> io::Result<()> {
-        OsFiles.sync_dir(dir)
-    }
-}
-
-impl SegmentFile for GatedSegment {
-    fn len(&self) -> io::Result<u64> {
-        self.0.len()
-    }
-    fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<usize> {
-        self.0.read_at(offset, buf)
-    }
-    fn write_at(&mut self, offset: u64, bytes: &[u8]) -> io::Result<()> {
-        self.0.write_at(offset, bytes)
-    }
-    fn sync_data(&mut self) -> io::Result<()> {
-        self.1.pass();
-        self.0.sync_data()
-    }
-    fn truncate(&mut self, len: u64) -> io::Result<()> {
-        self.0.truncate(len)
+/// Syncs wait at the gate (on the real file system, through [`Tapped`]).
+impl Watch for Gate {
+    fn sync_data(&self, _path: &Path) -> io::Result<()> {
+        self.pass();
+        Ok(())
     }
 }
 
@@ -98,7 +57,7 @@ async fn a_sync_that_never_returns_stops_the_pings_and_makes_the_daemon_unready(
     let dir = tempfile::tempdir().unwrap();
     let gate = Arc::new(Gate::default());
     let _opens = Opens(gate.clone());
-    let files: Arc<dyn Files> = Arc::new(GatedFiles(gate.clone()));
+    let files: Arc<dyn Files> = Arc::new(Tapped::new(OsFiles, gate.clone()));
     let mut app = App::build_on(
         jsonl_config(&dir.path().join("data")),
         Clock::system(),
