@@ -339,17 +339,24 @@ fn endpoint(conn: Connection) -> Option<(String, String, Option<Config>)> {
 
 /// Runs a command's future on a runtime of its own and reports its outcome.
 fn block_on(f: impl std::future::Future<Output = Result<String, String>>) -> ExitCode {
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("baton: cannot start the runtime: {e}");
-            return ExitCode::FAILURE;
-        }
+    let Some(runtime) = command_runtime() else {
+        return ExitCode::FAILURE;
     };
     report(runtime.block_on(f))
+}
+
+/// The config file, read and checked; when it is not, every error is printed (`file:line:col`).
+fn load(path: &Path) -> Option<Config> {
+    Config::load(path).map_err(|e| eprintln!("{e}")).ok()
+}
+
+/// A single-threaded runtime for a command; why not, printed, when it cannot start.
+fn command_runtime() -> Option<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| eprintln!("baton: cannot start the runtime: {e}"))
+        .ok()
 }
 
 /// Prints a command's outcome: the text on stdout, or the error on stderr.
@@ -370,12 +377,8 @@ fn report(outcome: Result<String, String>) -> ExitCode {
 }
 
 fn recover(path: &Path) -> ExitCode {
-    let config = match Config::load(path) {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("{e}");
-            return ExitCode::FAILURE;
-        }
+    let Some(config) = load(path) else {
+        return ExitCode::FAILURE;
     };
     match crate::store::recover(&config.data_dir, config.cache_bytes) {
         Ok(report) => {
@@ -390,12 +393,8 @@ fn recover(path: &Path) -> ExitCode {
 }
 
 fn check(path: &Path) -> ExitCode {
-    let config = match Config::load(path) {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("{e}");
-            return ExitCode::FAILURE;
-        }
+    let Some(config) = load(path) else {
+        return ExitCode::FAILURE;
     };
     match app::load_accounts(&config) {
         Ok(accounts) => {
@@ -422,12 +421,8 @@ fn check(path: &Path) -> ExitCode {
 }
 
 fn run(path: &Path, log_format: Option<LogFormat>) -> ExitCode {
-    let config = match Config::load(path) {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("{e}");
-            return ExitCode::FAILURE;
-        }
+    let Some(config) = load(path) else {
+        return ExitCode::FAILURE;
     };
     telemetry::init(log_format.unwrap_or(config.log.format));
     let runtime = match tokio::runtime::Runtime::new() {

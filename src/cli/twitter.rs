@@ -37,22 +37,11 @@ pub enum Said {
 
 /// Runs setup from a config file, printing each step; what `main` calls.
 pub fn run(config: &Path, url: &str) -> ExitCode {
-    let config = match Config::load(config) {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("{e}");
-            return ExitCode::FAILURE;
-        }
+    let Some(config) = super::load(config) else {
+        return ExitCode::FAILURE;
     };
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("baton: cannot start the runtime: {e}");
-            return ExitCode::FAILURE;
-        }
+    let Some(runtime) = super::command_runtime() else {
+        return ExitCode::FAILURE;
     };
     let mut say = |s: Said| match s {
         Said::Done(line) => println!("{line}"),
