@@ -131,17 +131,22 @@ pub struct MessageJson {
     pub epoch: u64,
 }
 
+/// Who wrote a message, as every edge spells it (the agent protocol, the admin API, exports).
+pub fn author(from: Author) -> &'static str {
+    match from {
+        Author::Customer => "customer",
+        Author::Bot => "bot",
+        Author::Agent => "agent",
+        Author::System => "system",
+        Author::Outside => "outside",
+    }
+}
+
 impl From<&Message> for MessageJson {
     fn from(m: &Message) -> Self {
         MessageJson {
             id: m.id.to_string(),
-            from: match m.from {
-                Author::Customer => "customer",
-                Author::Bot => "bot",
-                Author::Agent => "agent",
-                Author::System => "system",
-                Author::Outside => "outside",
-            },
+            from: author(m.from),
             text: m.text.clone(),
             payload: m.payload.clone(),
             quick_replies: m.quick_replies.iter().map(QuickReplyJson::from).collect(),

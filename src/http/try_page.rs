@@ -5,7 +5,8 @@
 //! `[console] try_page = true` (else 404, as if there were no such route).
 
 use super::ApiError;
-use crate::domain::{AccountId, Author, Channel, CustomerId, Message, MessageId, State};
+use crate::agents::wire::author;
+use crate::domain::{AccountId, Channel, CustomerId, Message, MessageId, State};
 use crate::engine::{ConversationView, EngineError};
 use crate::shared::Shared;
 use axum::extract::rejection::{PathRejection, QueryRejection};
@@ -121,13 +122,7 @@ impl From<&Message> for TryMessageJson {
     fn from(m: &Message) -> Self {
         TryMessageJson {
             id: m.id.to_string(),
-            from: match m.from {
-                Author::Customer => "customer",
-                Author::Bot => "bot",
-                Author::Agent => "agent",
-                Author::System => "system",
-                Author::Outside => "outside",
-            },
+            from: author(m.from),
             text: m.text.clone(),
             quick_replies: m
                 .quick_replies
@@ -150,7 +145,7 @@ impl From<&Message> for TryMessageJson {
 mod tests {
     use super::*;
     use crate::domain::{AgentId, Conversation, ConversationId, Customer, Profile, QuickReply};
-    use crate::domain::{Ticket, Timestamp};
+    use crate::domain::{Author, Ticket, Timestamp};
     use serde_json::{json, Value};
 
     // Numbered from 0, as a conversation's first message is.

@@ -1,8 +1,8 @@
 //! `GET /v1/conversations` (a page of conversations, open and at rest) and `GET /v1/export`
 //! (one JSON line per message), in the admin API's own shapes.
 
-use crate::agents::wire::CustomerJson;
-use crate::domain::{AgentId, Author, Conversation, Message, State};
+use crate::agents::wire::{author, CustomerJson};
+use crate::domain::{AgentId, Conversation, Message, State};
 use crate::engine::{Delivery, Page, StateName, Summary};
 use serde::Serialize;
 
@@ -113,13 +113,7 @@ impl ExportLineJson {
             customer: c.customer.id.0.clone(),
             seq: m.id.seq,
             at: m.at.to_string(),
-            author: match m.from {
-                Author::Customer => "customer",
-                Author::Bot => "bot",
-                Author::Agent => "agent",
-                Author::System => "system",
-                Author::Outside => "outside",
-            },
+            author: author(m.from),
             agent: agent.map(|a| a.to_string()),
             text: m.text.clone(),
             profile: m.profile.as_ref().map(|p| ExportProfileJson {
@@ -136,7 +130,7 @@ impl ExportLineJson {
 mod golden {
     use super::*;
     use crate::domain::{AccountId, Channel, ConversationId, Customer, CustomerId, MessageId};
-    use crate::domain::{Profile, Timestamp};
+    use crate::domain::{Author, Profile, Timestamp};
     use crate::golden::{at, check, sam};
 
     fn conversation(id: u64, state: State) -> Conversation {
